@@ -1,0 +1,15 @@
+# bench/bench.mk - benchmarks, run by `make bench` (never by `make check`:
+# timings on a shared machine belong in reports, not in pass/fail tests).
+# Each prints its figures as ratios to a reference measured in the same run.
+
+noinst_PROGRAMS += bench/bench_overhead
+bench_bench_overhead_SOURCES = bench/bench_overhead.c
+bench_bench_overhead_LDADD = $(GLOSS_ENGINE_LIBS)
+bench_bench_overhead_LDFLAGS = $(GLOSS_ENGINE_LINK)
+bench_bench_overhead_DEPENDENCIES = libgloss.a
+EXTRA_DIST += bench/noop.lua bench/touch.lua
+
+bench: bench/bench_overhead
+	@echo "== per-document overhead: ./bench/bench_overhead $(srcdir)/bench"
+	@./bench/bench_overhead $(srcdir)/bench
+.PHONY: bench

@@ -1,0 +1,38 @@
+/*
+ * cli.h - what the subcommands of `gloss` share.
+ *
+ * Each subcommand lives in its own file as `int gloss__cmd_NAME(int argc,
+ * char **argv)`, returning the process exit status: 0 for success, 1 when
+ * some input failed, 2 for a usage or configuration error.
+ */
+#ifndef GLOSS_CLI_H
+#define GLOSS_CLI_H
+
+#include <jansson.h>
+
+#include "config.h"
+#include "pipeline.h"
+
+#define GLOSS_EXIT_OK 0
+#define GLOSS_EXIT_FAILED 1
+#define GLOSS_EXIT_USAGE 2
+
+int gloss__cmd_run(int argc, char **argv);
+int gloss__cmd_stages(int argc, char **argv);
+int gloss__cmd_check(int argc, char **argv);
+
+/*
+ * Loads the configuration (config_path, or the embedded default when NULL)
+ * or, when stage is given, a one-stage configuration with options, and
+ * builds its pipeline. Prints the reason on stderr, prefixed with cmd, and
+ * returns -1 on failure.
+ */
+int gloss__cli_pipeline(const char *cmd, const char *config_path,
+                        const char *stage, json_t *options,
+                        gloss__config **cfg, gloss__pipeline **pipeline);
+
+/* Parses "key=value" into options: the value is read as JSON when it is
+ * valid JSON (numbers, true, lists), else taken as a string. */
+int gloss__cli_add_option(json_t *options, const char *arg);
+
+#endif

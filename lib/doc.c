@@ -1,0 +1,761 @@
+/*
+ * doc.c - the document model: text, metadata, layers, labels (see doc.h).
+ *
+ * Everything a document allocates comes from its arena, except two things
+ * that must be able to grow without leaving dead copies behind: the intern
+ * table (malloc'd, rebuilt on growth) and the metadata (a jansson object,
+ * since meta is arbitrary JSON that stages read and write by key).
+ *
+ * Layers keep an array of span pointers. Appending in text order keeps the
+ * array sorted at no cost; an out-of-order append clears the sorted flag and
+ * the next reader sorts, so a stage that adds spans backwards costs
+ * O(n log n) rather than O(n^2). Removal flags the span and the next reader
+ * compacts the array. Span structs never move, which is what lets Lua hold a
+ * handle to a span while the layer changes around it.
+ */
+#include "doc_internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "utf8.h"
+
+/* ---- interning --------------------------------------------------------- */
+
+static uint32_t fnv1a(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static int intern_grow(gloss_doc *doc)
+{
+    size_t cap = doc->intern_cap ? doc->intern_cap * 2 : 64;
+    gloss__intern_slot *slots = calloc(cap, sizeof(*slots));
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < doc->intern_cap; i++) {
+        gloss__intern_slot *old = &doc->intern[i];
+        if (!old->str)
+            continue;
+        size_t j = old->hash & (cap - 1);
+        while (slots[j].str)
+            j = (j + 1) & (cap - 1);
+        slots[j] = *old;
+    }
+    free(doc->intern);
+    doc->intern = slots;
+    doc->intern_cap = cap;
+    return 0;
+}
+
+const char *gloss_doc_intern(gloss_doc *doc, const char *s, size_t len)
+{
+    if (len > UINT32_MAX)
+        return NULL;
+    if ((doc->intern_n + 1) * 4 > doc->intern_cap * 3 && intern_grow(doc) < 0)
+        return NULL;
+    uint32_t h = fnv1a(s, len);
+    size_t mask = doc->intern_cap - 1;
+    size_t j = h & mask;
+    while (doc->intern[j].str) {
+        gloss__intern_slot *slot = &doc->intern[j];
+        if (slot->hash == h && slot->len == len && memcmp(slot->str, s, len) == 0)
+            return slot->str;
+        j = (j + 1) & mask;
+    }
+    char *copy = gloss_doc_strndup(doc, s, len);
+    if (!copy)
+        return NULL;
+    doc->intern[j].str = copy;
+    doc->intern[j].len = (uint32_t)len;
+    doc->intern[j].hash = h;
+    doc->intern_n++;
+    return copy;
+}
+
+static const char *intern_cstr(gloss_doc *doc, const char *s)
+{
+    return s ? gloss_doc_intern(doc, s, strlen(s)) : NULL;
+}
+
+/* ---- life cycle ----------------------------------------------------------- */
+
+void *gloss_doc_alloc(gloss_doc *doc, size_t size)
+{
+    return gloss__arena_alloc(&doc->arena, size);
+}
+
+char *gloss_doc_strndup(gloss_doc *doc, const char *s, size_t len)
+{
+    if (len == SIZE_MAX)
+        return NULL;
+    char *p = gloss__arena_alloc(&doc->arena, len + 1);
+    if (!p)
+        return NULL;
+    if (len)
+        memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+gloss_doc *gloss_doc_new(const char *id, const char *source, const char *text,
+                         size_t len)
+{
+    if (len > GLOSS_DOC_MAX_TEXT) {
+        errno = EFBIG;
+        return NULL;
+    }
+    gloss_doc *doc = calloc(1, sizeof(*doc));
+    if (!doc)
+        return NULL;
+    /* One first chunk sized for the text and a comfortable share of spans
+     * makes a typical document a single malloc. */
+    gloss__arena_init(&doc->arena, len + len / 2 + 4096);
+    doc->id = gloss_doc_strndup(doc, id ? id : "", id ? strlen(id) : 0);
+    doc->source = gloss_doc_strndup(doc, source ? source : "",
+                                    source ? strlen(source) : 0);
+    doc->text = gloss_doc_strndup(doc, text ? text : "", text ? len : 0);
+    if (!doc->id || !doc->source || !doc->text) {
+        gloss_doc_destroy(&doc);
+        errno = ENOMEM;
+        return NULL;
+    }
+    doc->len = text ? len : 0;
+    doc->original = doc->text;
+    doc->original_len = doc->len;
+    return doc;
+}
+
+void gloss_doc_destroy(gloss_doc **docp)
+{
+    if (!docp || !*docp)
+        return;
+    gloss_doc *doc = *docp;
+    json_decref(doc->meta);
+    free(doc->intern);
+    gloss__arena_free(&doc->arena);
+    free(doc);
+    *docp = NULL;
+}
+
+const char *gloss_doc_id(const gloss_doc *doc) { return doc->id; }
+const char *gloss_doc_source(const gloss_doc *doc) { return doc->source; }
+
+const char *gloss_doc_text(const gloss_doc *doc, size_t *len)
+{
+    if (len)
+        *len = doc->len;
+    return doc->text;
+}
+
+const char *gloss_doc_original(const gloss_doc *doc, size_t *len)
+{
+    if (len)
+        *len = doc->original_len;
+    return doc->original;
+}
+
+static size_t live_spans(const gloss_layer *layer)
+{
+    return layer->n - layer->removed;
+}
+
+int gloss_doc_set_text(gloss_doc *doc, const char *text, size_t len)
+{
+    for (size_t i = 0; i < doc->nlayers; i++) {
+        if (live_spans(doc->layers[i]) > 0) {
+            errno = EBUSY;
+            return -1;
+        }
+    }
+    if (len > GLOSS_DOC_MAX_TEXT) {
+        errno = EFBIG;
+        return -1;
+    }
+    char *copy = gloss_doc_strndup(doc, text, len);
+    if (!copy) {
+        errno = ENOMEM;
+        return -1;
+    }
+    doc->text = copy;
+    doc->len = len;
+    return 0;
+}
+
+/* ---- metadata ------------------------------------------------------------ */
+
+static json_t *meta_object(gloss_doc *doc)
+{
+    if (!doc->meta)
+        doc->meta = json_object();
+    return doc->meta;
+}
+
+static int meta_set(gloss_doc *doc, const char *key, json_t *value)
+{
+    json_t *obj = meta_object(doc);
+    if (!obj || !value) {
+        json_decref(value);
+        return -1;
+    }
+    return json_object_set_new(obj, key, value) == 0 ? 0 : -1;
+}
+
+int gloss_doc_meta_set_string(gloss_doc *doc, const char *key, const char *value)
+{
+    return meta_set(doc, key, json_string(value));
+}
+
+int gloss_doc_meta_set_number(gloss_doc *doc, const char *key, double value)
+{
+    return meta_set(doc, key, json_real(value));
+}
+
+int gloss_doc_meta_set_bool(gloss_doc *doc, const char *key, int value)
+{
+    return meta_set(doc, key, json_boolean(value));
+}
+
+int gloss_doc_meta_set_json(gloss_doc *doc, const char *key, const char *json)
+{
+    json_error_t e;
+    json_t *v = json_loads(json, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
+    if (!v)
+        return -1;
+    if (!key) {
+        /* Replacing the whole object: it must be an object. */
+        if (!json_is_object(v)) {
+            json_decref(v);
+            return -1;
+        }
+        json_decref(doc->meta);
+        doc->meta = v;
+        return 0;
+    }
+    return meta_set(doc, key, v);
+}
+
+int gloss_doc_meta_remove(gloss_doc *doc, const char *key)
+{
+    if (!doc->meta)
+        return -1;
+    return json_object_del(doc->meta, key) == 0 ? 0 : -1;
+}
+
+const char *gloss_doc_meta_string(const gloss_doc *doc, const char *key)
+{
+    if (!doc->meta)
+        return NULL;
+    return json_string_value(json_object_get(doc->meta, key));
+}
+
+int gloss_doc_meta_number(const gloss_doc *doc, const char *key, double *out)
+{
+    json_t *v = doc->meta ? json_object_get(doc->meta, key) : NULL;
+    if (!json_is_number(v))
+        return -1;
+    *out = json_number_value(v);
+    return 0;
+}
+
+char *gloss_doc_meta_json(const gloss_doc *doc, const char *key)
+{
+    const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER;
+    if (!key)
+        return doc->meta ? json_dumps(doc->meta, flags) : strdup("{}");
+    json_t *v = doc->meta ? json_object_get(doc->meta, key) : NULL;
+    return v ? json_dumps(v, flags) : NULL;
+}
+
+/* ---- layers ------------------------------------------------------------- */
+
+gloss_layer *gloss_doc_layer(gloss_doc *doc, const char *name, int create)
+{
+    for (size_t i = 0; i < doc->nlayers; i++)
+        if (strcmp(doc->layers[i]->name, name) == 0)
+            return doc->layers[i];
+    if (!create)
+        return NULL;
+    if (doc->nlayers == doc->caplayers) {
+        size_t cap = doc->caplayers ? doc->caplayers * 2 : 8;
+        gloss_layer **grown = gloss__arena_grow(&doc->arena, doc->layers,
+                                                doc->nlayers * sizeof(*grown),
+                                                cap * sizeof(*grown));
+        if (!grown)
+            return NULL;
+        doc->layers = grown;
+        doc->caplayers = cap;
+    }
+    gloss_layer *layer = gloss_doc_alloc(doc, sizeof(*layer));
+    if (!layer)
+        return NULL;
+    memset(layer, 0, sizeof(*layer));
+    layer->doc = doc;
+    layer->name = intern_cstr(doc, name);
+    layer->sorted = 1;
+    if (!layer->name)
+        return NULL;
+    doc->layers[doc->nlayers++] = layer;
+    return layer;
+}
+
+size_t gloss_doc_layer_count(const gloss_doc *doc) { return doc->nlayers; }
+
+gloss_layer *gloss_doc_layer_at(const gloss_doc *doc, size_t i)
+{
+    return i < doc->nlayers ? doc->layers[i] : NULL;
+}
+
+const char *gloss_layer_name(const gloss_layer *layer) { return layer->name; }
+
+/* The layer order: start ascending, end descending (the enclosing span
+ * first), then insertion order, which makes it total and the sort stable. */
+static int span_cmp(const gloss_span *a, const gloss_span *b)
+{
+    if (a->start != b->start)
+        return a->start < b->start ? -1 : 1;
+    if (a->end != b->end)
+        return a->end > b->end ? -1 : 1;
+    if (a->seq_ != b->seq_)
+        return a->seq_ < b->seq_ ? -1 : 1;
+    return 0;
+}
+
+static int span_qsort_cmp(const void *a, const void *b)
+{
+    return span_cmp(*(gloss_span *const *)a, *(gloss_span *const *)b);
+}
+
+gloss_span **gloss__layer_raw(gloss_layer *layer, size_t *n)
+{
+    if (!layer->sorted) {
+        qsort(layer->spans, layer->n, sizeof(*layer->spans), span_qsort_cmp);
+        layer->sorted = 1;
+    }
+    *n = layer->n;
+    return layer->spans;
+}
+
+static void layer_settle(gloss_layer *layer)
+{
+    size_t n;
+    gloss__layer_raw(layer, &n);
+    if (layer->removed == 0)
+        return;
+    size_t w = 0;
+    for (size_t r = 0; r < layer->n; r++)
+        if (!(layer->spans[r]->flags_ & GLOSS__SPAN_REMOVED))
+            layer->spans[w++] = layer->spans[r];
+    layer->n = w;
+    layer->removed = 0;
+}
+
+size_t gloss_layer_size(gloss_layer *layer)
+{
+    layer_settle(layer);
+    return layer->n;
+}
+
+gloss_span *gloss_layer_span(gloss_layer *layer, size_t i)
+{
+    layer_settle(layer);
+    return i < layer->n ? layer->spans[i] : NULL;
+}
+
+static int span_fits(const gloss_doc *doc, size_t start, size_t end)
+{
+    return start <= end && end <= doc->len &&
+           gloss__utf8_boundary(doc->text, doc->len, start) &&
+           gloss__utf8_boundary(doc->text, doc->len, end);
+}
+
+int gloss__span_move(gloss_layer *layer, gloss_span *span, size_t start,
+                     size_t end)
+{
+    if (!span_fits(layer->doc, start, end)) {
+        errno = EINVAL;
+        return -1;
+    }
+    span->start = (uint32_t)start;
+    span->end = (uint32_t)end;
+    layer->sorted = 0;
+    return 0;
+}
+
+gloss_span *gloss_layer_add(gloss_layer *layer, size_t start, size_t end,
+                            const char *label)
+{
+    gloss_doc *doc = layer->doc;
+    if (!span_fits(doc, start, end)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (layer->n == layer->cap) {
+        size_t cap = layer->cap ? layer->cap * 2 : 16;
+        gloss_span **grown = gloss__arena_grow(&doc->arena, layer->spans,
+                                               layer->n * sizeof(*grown),
+                                               cap * sizeof(*grown));
+        if (!grown) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        layer->spans = grown;
+        layer->cap = cap;
+    }
+    gloss_span *span = gloss_doc_alloc(doc, sizeof(*span));
+    if (!span) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    memset(span, 0, sizeof(*span));
+    span->start = (uint32_t)start;
+    span->end = (uint32_t)end;
+    span->seq_ = layer->next_seq++;
+    if (label && !(span->label = intern_cstr(doc, label))) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (layer->sorted && layer->n > 0 &&
+        span_cmp(layer->spans[layer->n - 1], span) > 0)
+        layer->sorted = 0;
+    layer->spans[layer->n++] = span;
+    return span;
+}
+
+int gloss_layer_remove(gloss_layer *layer, gloss_span *span)
+{
+    if (!span || (span->flags_ & GLOSS__SPAN_REMOVED))
+        return -1;
+    size_t n;
+    gloss_span **spans = gloss__layer_raw(layer, &n);
+    /* The sort order is total, so binary search finds the span's exact
+     * position if it belongs to this layer; removed spans keep their place
+     * until the layer is compacted, so the order still holds. */
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = span_cmp(spans[mid], span);
+        if (c == 0) {
+            if (spans[mid] != span)
+                return -1;
+            span->flags_ |= GLOSS__SPAN_REMOVED;
+            layer->removed++;
+            return 0;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+/* ---- span attributes --------------------------------------------------- */
+
+int gloss_span_set_label(gloss_doc *doc, gloss_span *span, const char *label)
+{
+    const char *interned = NULL;
+    if (label && !(interned = intern_cstr(doc, label)))
+        return -1;
+    span->label = interned;
+    return 0;
+}
+
+int gloss_span_set(gloss_doc *doc, gloss_span *span, const char *key,
+                   const gloss_value *value)
+{
+    const char *k = intern_cstr(doc, key);
+    if (!k)
+        return -1;
+    gloss_value v = *value;
+    if (v.type == GLOSS_VALUE_STRING) {
+        char *copy = gloss_doc_strndup(doc, v.as.string.ptr, v.as.string.len);
+        if (!copy)
+            return -1;
+        v.as.string.ptr = copy;
+    }
+    for (size_t i = 0; i < span->nattrs_; i++) {
+        if (span->attrs_[i].key == k) {
+            span->attrs_[i].value = v;
+            return 0;
+        }
+    }
+    if (span->nattrs_ == UINT16_MAX)
+        return -1;
+    /* Attribute lists are short; growing by one keeps them exact. Capacity
+     * doubles at powers of two so a span with many attributes does not
+     * copy its list each time. */
+    size_t n = span->nattrs_;
+    if (n == 0 || (n >= 2 && (n & (n - 1)) == 0)) {
+        size_t cap = n ? n * 2 : 2;
+        gloss_attr *grown = gloss__arena_grow(&doc->arena, span->attrs_,
+                                              n * sizeof(*grown),
+                                              cap * sizeof(*grown));
+        if (!grown)
+            return -1;
+        span->attrs_ = grown;
+    }
+    span->attrs_[n].key = k;
+    span->attrs_[n].value = v;
+    span->nattrs_++;
+    return 0;
+}
+
+int gloss_span_set_string(gloss_doc *doc, gloss_span *span, const char *key,
+                          const char *value)
+{
+    gloss_value v = {.type = GLOSS_VALUE_STRING};
+    v.as.string.ptr = value;
+    v.as.string.len = strlen(value);
+    return gloss_span_set(doc, span, key, &v);
+}
+
+int gloss_span_set_number(gloss_doc *doc, gloss_span *span, const char *key,
+                          double value)
+{
+    gloss_value v = {.type = GLOSS_VALUE_NUMBER};
+    v.as.number = value;
+    return gloss_span_set(doc, span, key, &v);
+}
+
+int gloss_span_set_bool(gloss_doc *doc, gloss_span *span, const char *key,
+                        int value)
+{
+    gloss_value v = {.type = GLOSS_VALUE_BOOL};
+    v.as.boolean = value != 0;
+    return gloss_span_set(doc, span, key, &v);
+}
+
+const gloss_value *gloss_span_get(const gloss_span *span, const char *key)
+{
+    for (size_t i = 0; i < span->nattrs_; i++)
+        if (strcmp(span->attrs_[i].key, key) == 0)
+            return &span->attrs_[i].value;
+    return NULL;
+}
+
+size_t gloss_span_attr_count(const gloss_span *span) { return span->nattrs_; }
+
+const gloss_attr *gloss_span_attr_at(const gloss_span *span, size_t i)
+{
+    return i < span->nattrs_ ? &span->attrs_[i] : NULL;
+}
+
+/* ---- labels ------------------------------------------------------------- */
+
+static int labels_set(gloss_doc *doc, gloss_labels **slot, const char *group,
+                      const char *name, double score)
+{
+    const char *g = intern_cstr(doc, group);
+    const char *n = intern_cstr(doc, name);
+    if (!g || !n)
+        return -1;
+    gloss_labels *labels = *slot;
+    if (!labels) {
+        labels = gloss_doc_alloc(doc, sizeof(*labels));
+        if (!labels)
+            return -1;
+        memset(labels, 0, sizeof(*labels));
+        *slot = labels;
+    }
+    for (size_t i = 0; i < labels->n; i++) {
+        if (labels->items[i].group == g && labels->items[i].name == n) {
+            labels->items[i].score = score;
+            return 0;
+        }
+    }
+    if (labels->n == labels->cap) {
+        size_t cap = labels->cap ? labels->cap * 2 : 4;
+        gloss__label *grown = gloss__arena_grow(&doc->arena, labels->items,
+                                                labels->n * sizeof(*grown),
+                                                cap * sizeof(*grown));
+        if (!grown)
+            return -1;
+        labels->items = grown;
+        labels->cap = cap;
+    }
+    labels->items[labels->n].group = g;
+    labels->items[labels->n].name = n;
+    labels->items[labels->n].score = score;
+    labels->n++;
+    return 0;
+}
+
+int gloss_doc_set_label(gloss_doc *doc, const char *group, const char *name,
+                        double score)
+{
+    return labels_set(doc, &doc->labels, group, name, score);
+}
+
+int gloss_span_set_label_score(gloss_doc *doc, gloss_span *span,
+                               const char *group, const char *name,
+                               double score)
+{
+    return labels_set(doc, &span->labels_, group, name, score);
+}
+
+const gloss_labels *gloss_doc_labels(const gloss_doc *doc) { return doc->labels; }
+const gloss_labels *gloss_span_labels(const gloss_span *span) { return span->labels_; }
+
+size_t gloss_labels_count(const gloss_labels *labels)
+{
+    return labels ? labels->n : 0;
+}
+
+int gloss_labels_at(const gloss_labels *labels, size_t i, const char **group,
+                    const char **name, double *score)
+{
+    if (!labels || i >= labels->n)
+        return -1;
+    if (group)
+        *group = labels->items[i].group;
+    if (name)
+        *name = labels->items[i].name;
+    if (score)
+        *score = labels->items[i].score;
+    return 0;
+}
+
+int gloss_labels_get(const gloss_labels *labels, const char *group,
+                     const char *name, double *score)
+{
+    for (size_t i = 0; labels && i < labels->n; i++) {
+        if (strcmp(labels->items[i].group, group) == 0 &&
+            strcmp(labels->items[i].name, name) == 0) {
+            if (score)
+                *score = labels->items[i].score;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* ---- errors, timings, drop ------------------------------------------------ */
+
+void gloss_doc_add_error(gloss_doc *doc, const char *stage, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (doc->nerrors == doc->caperrors) {
+        size_t cap = doc->caperrors ? doc->caperrors * 2 : 4;
+        gloss__note *grown = gloss__arena_grow(&doc->arena, doc->errors,
+                                               doc->nerrors * sizeof(*grown),
+                                               cap * sizeof(*grown));
+        if (!grown)
+            return;
+        doc->errors = grown;
+        doc->caperrors = cap;
+    }
+    const char *s = intern_cstr(doc, stage ? stage : "");
+    const char *m = gloss_doc_strndup(doc, msg, strlen(msg));
+    if (!s || !m)
+        return;
+    doc->errors[doc->nerrors].stage = s;
+    doc->errors[doc->nerrors].message = m;
+    doc->nerrors++;
+}
+
+size_t gloss_doc_error_count(const gloss_doc *doc) { return doc->nerrors; }
+
+int gloss_doc_error_at(const gloss_doc *doc, size_t i, const char **stage,
+                       const char **message)
+{
+    if (i >= doc->nerrors)
+        return -1;
+    if (stage)
+        *stage = doc->errors[i].stage;
+    if (message)
+        *message = doc->errors[i].message;
+    return 0;
+}
+
+void gloss_doc_add_timing(gloss_doc *doc, const char *stage, uint64_t ns)
+{
+    if (doc->ntimings == doc->captimings) {
+        size_t cap = doc->captimings ? doc->captimings * 2 : 8;
+        gloss__timing *grown = gloss__arena_grow(&doc->arena, doc->timings,
+                                                 doc->ntimings * sizeof(*grown),
+                                                 cap * sizeof(*grown));
+        if (!grown)
+            return;
+        doc->timings = grown;
+        doc->captimings = cap;
+    }
+    const char *s = intern_cstr(doc, stage ? stage : "");
+    if (!s)
+        return;
+    doc->timings[doc->ntimings].stage = s;
+    doc->timings[doc->ntimings].ns = ns;
+    doc->ntimings++;
+}
+
+size_t gloss_doc_timing_count(const gloss_doc *doc) { return doc->ntimings; }
+
+int gloss_doc_timing_at(const gloss_doc *doc, size_t i, const char **stage,
+                        uint64_t *ns)
+{
+    if (i >= doc->ntimings)
+        return -1;
+    if (stage)
+        *stage = doc->timings[i].stage;
+    if (ns)
+        *ns = doc->timings[i].ns;
+    return 0;
+}
+
+void gloss_doc_drop(gloss_doc *doc, const char *reason)
+{
+    if (doc->dropped)
+        return;
+    if (!reason || !*reason)
+        reason = "dropped";
+    doc->dropped = gloss_doc_strndup(doc, reason, strlen(reason));
+    if (!doc->dropped)
+        doc->dropped = "dropped";
+}
+
+const char *gloss_doc_dropped(const gloss_doc *doc) { return doc->dropped; }
+
+/* ---- invariants -------------------------------------------------------- */
+
+int gloss_doc_check(gloss_doc *doc, char *err, size_t errlen)
+{
+    for (size_t l = 0; l < doc->nlayers; l++) {
+        gloss_layer *layer = doc->layers[l];
+        size_t n = gloss_layer_size(layer);
+        for (size_t i = 0; i < n; i++) {
+            const gloss_span *s = layer->spans[i];
+            if (s->start > s->end || s->end > doc->len) {
+                snprintf(err, errlen,
+                         "layer '%s' span %zu [%u, %u) lies outside the text "
+                         "(%zu bytes)",
+                         layer->name, i, s->start, s->end, doc->len);
+                return -1;
+            }
+            if (!gloss__utf8_boundary(doc->text, doc->len, s->start) ||
+                !gloss__utf8_boundary(doc->text, doc->len, s->end)) {
+                snprintf(err, errlen,
+                         "layer '%s' span %zu [%u, %u) cuts a UTF-8 character",
+                         layer->name, i, s->start, s->end);
+                return -1;
+            }
+            if (i > 0 && span_cmp(layer->spans[i - 1], s) > 0) {
+                snprintf(err, errlen, "layer '%s' is not sorted at span %zu",
+                         layer->name, i);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,91 @@
+/*
+ * doc_internal.h - the document's layout, for the engine's own modules.
+ *
+ * Stages see a gloss_doc only through gloss/doc.h. The JSON writer and the
+ * Lua bindings read these structs directly, to walk layers without a call
+ * per field; nothing outside lib/ includes this file.
+ */
+#ifndef GLOSS_DOC_INTERNAL_H
+#define GLOSS_DOC_INTERNAL_H
+
+#include <jansson.h>
+
+#include "arena.h"
+#include "gloss/doc.h"
+
+#define GLOSS__SPAN_REMOVED 0x1u
+
+typedef struct gloss__label {
+    const char *group; /* interned */
+    const char *name;  /* interned */
+    double score;
+} gloss__label;
+
+struct gloss_labels {
+    gloss__label *items;
+    size_t n, cap;
+};
+
+struct gloss_layer {
+    gloss_doc *doc;
+    const char *name;    /* interned */
+    gloss_span **spans;  /* arena array; sorted unless !sorted */
+    size_t n, cap;
+    size_t removed;      /* spans marked removed but not yet compacted */
+    uint32_t next_seq;
+    int sorted;
+};
+
+typedef struct gloss__note {
+    const char *stage;
+    const char *message;
+} gloss__note;
+
+typedef struct gloss__timing {
+    const char *stage;
+    uint64_t ns;
+} gloss__timing;
+
+typedef struct gloss__intern_slot {
+    const char *str;
+    uint32_t len;
+    uint32_t hash;
+} gloss__intern_slot;
+
+struct gloss_doc {
+    gloss__arena arena;
+    const char *id;
+    const char *source;
+    char *text;
+    size_t len;
+    char *original;          /* the text as created; == text until replaced */
+    size_t original_len;
+    json_t *meta;            /* object, created on first use; owned */
+    gloss_layer **layers;    /* arena array, in creation order */
+    size_t nlayers, caplayers;
+    gloss_labels *labels;    /* NULL until the first label */
+    gloss__note *errors;
+    size_t nerrors, caperrors;
+    gloss__timing *timings;
+    size_t ntimings, captimings;
+    const char *dropped;     /* reason, or NULL */
+    gloss__intern_slot *intern; /* malloc'd open-addressing table */
+    size_t intern_cap, intern_n;
+};
+
+/*
+ * Sorts the layer if needed (without compacting removed spans) and returns
+ * its array; *n receives its length. Spans flagged GLOSS__SPAN_REMOVED may
+ * be present and must be skipped. For iterators that must survive removals.
+ */
+gloss_span **gloss__layer_raw(gloss_layer *layer, size_t *n);
+
+/*
+ * Moves span (of layer) to [start, end), checked as gloss_layer_add checks
+ * a new span. The layer is sorted again by its next reader. Returns 0, or
+ * -1 with errno EINVAL.
+ */
+int gloss__span_move(gloss_layer *layer, gloss_span *span, size_t start,
+                     size_t end);
+
+#endif

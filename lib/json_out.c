@@ -1,0 +1,732 @@
+/*
+ * json_out.c - writes a document as one JSON object (see json_out.h and
+ * docs/schema.md).
+ *
+ * The writer appends straight to a gloss__buf: no tree is built, and the
+ * only allocations are the buffer's own growth. Three pieces do the work:
+ *
+ * - The string writer copies runs of bytes that need no escaping with one
+ *   memcpy each. It tests eight bytes at a time with word arithmetic while
+ *   the text is plain ASCII, checks the common two-byte UTF-8 sequences
+ *   inline, and only calls the full decoder for longer sequences. Invalid
+ *   UTF-8 becomes U+FFFD (one per maximal ill-formed subpart), so the output
+ *   is valid JSON whatever bytes a pipeline let through.
+ *
+ * - Offsets are stored as bytes and written as code points by default (or
+ *   as bytes, which for a text that needed repair means bytes of the text
+ *   as written, U+FFFD being three bytes). A cursor remembers one pair of
+ *   (stored offset, written offset) and moves to the next offset by
+ *   counting the characters in between, forwards or backwards.
+ *   Spans are sorted by start, so a cursor for starts only moves forwards;
+ *   ends jump about (an enclosing span ends after the spans it encloses), so
+ *   each end is reached from whichever is nearer, the previous end or the
+ *   span's own start. The cost is proportional to those distances, with no
+ *   per-document table. Every span boundary is a non-continuation byte, and
+ *   decoding resynchronises at every such byte, so counting from any
+ *   boundary to another gives the same answer as counting from the start.
+ *
+ * - A small pretty-printer state (indentation depth, and a "flat" mode in
+ *   which objects stay on one line) lets one set of functions produce both
+ *   the compact form and the indented one.
+ */
+#include "json_out.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doc_internal.h"
+#include "utf8.h"
+
+/* jansson refuses to parse deeper documents than this, so metadata that
+ * came from JSON text never reaches it; the limit only guards against a
+ * value built by hand that would otherwise exhaust the C stack. */
+#define META_MAX_DEPTH 2048
+
+/* ---- strings ------------------------------------------------------------- */
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* True when some byte of w is zero (exact, with no false positives). */
+static inline uint64_t has_zero_byte(uint64_t w)
+{
+    return (w - ONES) & ~w & HIGHS;
+}
+
+/* True when any of the eight bytes of w needs more than a plain copy: a
+ * byte outside ASCII, a control character, a quote or a backslash. */
+static inline uint64_t needs_care(uint64_t w)
+{
+    uint64_t control = (w - ONES * 0x20) & ~w & HIGHS;
+    return (w & HIGHS) | control | has_zero_byte(w ^ (ONES * '"')) |
+           has_zero_byte(w ^ (ONES * '\\'));
+}
+
+static void write_escape(gloss__buf *out, unsigned char c)
+{
+    static const char hex[] = "0123456789abcdef";
+    char esc[6] = {'\\', 'u', '0', '0', 0, 0};
+    switch (c) {
+    case '"':
+        gloss__buf_add(out, "\\\"", 2);
+        return;
+    case '\\':
+        gloss__buf_add(out, "\\\\", 2);
+        return;
+    case '\n':
+        gloss__buf_add(out, "\\n", 2);
+        return;
+    case '\t':
+        gloss__buf_add(out, "\\t", 2);
+        return;
+    case '\r':
+        gloss__buf_add(out, "\\r", 2);
+        return;
+    case '\f':
+        gloss__buf_add(out, "\\f", 2);
+        return;
+    case '\b':
+        gloss__buf_add(out, "\\b", 2);
+        return;
+    default:
+        esc[4] = hex[c >> 4];
+        esc[5] = hex[c & 0xF];
+        gloss__buf_add(out, esc, 6);
+        return;
+    }
+}
+
+/*
+ * Writes the body of a JSON string (without quotes). Returns 1 when s held
+ * ill-formed UTF-8 (and was written with replacements), else 0.
+ */
+static int write_string_body(gloss__buf *out, const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0, copied = 0;
+    int invalid = 0;
+    if (n == 0)
+        return 0; /* and s may then be NULL, which must not be offset */
+    /* Most strings need no escaping at all, so reserving their length up
+     * front makes the common case a single growth of the buffer. */
+    gloss__buf_reserve(out, n + 2);
+    while (i < n) {
+        if (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (!needs_care(w)) {
+                i += 8;
+                continue;
+            }
+        }
+        unsigned char c = s[i];
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            i++;
+            continue;
+        }
+        if (c >= 0x80) {
+            /* C2..DF followed by a continuation byte is always a
+             * well-formed two-byte sequence: Latin, Greek, Cyrillic. */
+            if (c >= 0xC2 && c <= 0xDF && i + 1 < n && (s[i + 1] & 0xC0) == 0x80) {
+                i += 2;
+                continue;
+            }
+            uint32_t cp = 0;
+            size_t bad;
+            size_t len = gloss__utf8_decode(s + i, n - i, &cp, &bad);
+            if (len && cp != 0x2028 && cp != 0x2029) {
+                i += len;
+                continue;
+            }
+            gloss__buf_add(out, s + copied, i - copied);
+            if (len) {
+                /* Valid JSON, but JavaScript before ES2019 ends a string
+                 * literal at these two line terminators. */
+                gloss__buf_add(out, cp == 0x2028 ? "\\u2028" : "\\u2029", 6);
+                i += len;
+            } else {
+                gloss__buf_add(out, "\xEF\xBF\xBD", 3);
+                i += bad;
+                invalid = 1;
+            }
+            copied = i;
+            continue;
+        }
+        gloss__buf_add(out, s + copied, i - copied);
+        write_escape(out, c);
+        copied = ++i;
+    }
+    gloss__buf_add(out, s + copied, n - copied);
+    return invalid;
+}
+
+void gloss__json_string(gloss__buf *out, const char *s, size_t len)
+{
+    gloss__buf_addc(out, '"');
+    write_string_body(out, s, len);
+    gloss__buf_addc(out, '"');
+}
+
+/* ---- numbers --------------------------------------------------------------- */
+
+/* Writes the decimal digits of v at p (20 bytes of room) and returns how
+ * many. Offsets are written twice per span, so digits go in pairs from a
+ * table, halving the divisions. */
+static size_t put_uint(char *p, uint64_t v)
+{
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
+    char digits[20];
+    size_t n = 0;
+    while (v >= 100) {
+        unsigned two = (unsigned)(v % 100);
+        v /= 100;
+        n += 2;
+        memcpy(digits + sizeof digits - n, pairs + 2 * two, 2);
+    }
+    if (v >= 10) {
+        n += 2;
+        memcpy(digits + sizeof digits - n, pairs + 2 * v, 2);
+    } else {
+        digits[sizeof digits - ++n] = (char)('0' + v);
+    }
+    memcpy(p, digits + sizeof digits - n, n);
+    return n;
+}
+
+static void write_uint(gloss__buf *out, uint64_t v)
+{
+    char digits[20];
+    gloss__buf_add(out, digits, put_uint(digits, v));
+}
+
+static void write_int(gloss__buf *out, long long v)
+{
+    if (v < 0) {
+        gloss__buf_addc(out, '-');
+        /* Negating through unsigned arithmetic keeps LLONG_MIN defined. */
+        write_uint(out, 0u - (uint64_t)v);
+        return;
+    }
+    write_uint(out, (uint64_t)v);
+}
+
+/*
+ * Writes v the way a reader expects to see it: whole numbers without a
+ * fraction, others with the fewest significant digits that read back as
+ * the same double, and NaN or infinities (which JSON cannot express) as
+ * null.
+ */
+static void write_number(gloss__buf *out, double v)
+{
+    if (!isfinite(v)) {
+        gloss__buf_add(out, "null", 4);
+        return;
+    }
+    /* Below 2^53 every whole double is exact as an integer; above 1e15 the
+     * %g form is shorter than the digits, so those go the general way. */
+    if (v == floor(v) && fabs(v) < 1e15) {
+        write_int(out, (long long)v);
+        return;
+    }
+    char text[40];
+    for (int precision = 15; precision <= 17; precision++) {
+        snprintf(text, sizeof text, "%.*g", precision, v);
+        if (strtod(text, NULL) == v)
+            break;
+    }
+    /* printf follows LC_NUMERIC: if a program using the engine switched to
+     * a locale whose decimal mark is a comma, put back the point JSON
+     * needs. %g only ever writes digits, signs, 'e' and the mark. */
+    for (char *p = text; *p; p++)
+        if (!(*p >= '0' && *p <= '9') && *p != '-' && *p != '+' && *p != 'e')
+            *p = '.';
+    gloss__buf_adds(out, text);
+}
+
+/* ---- layout ---------------------------------------------------------------- */
+
+typedef struct writer {
+    gloss__buf *out;
+    int pretty; /* indent members, one per line */
+    int flat;   /* pretty, but keep this value on one line (a span) */
+    int depth;  /* nesting level, for indentation */
+} writer;
+
+static void newline_indent(writer *w)
+{
+    gloss__buf_addc(w->out, '\n');
+    for (int i = 0; i < w->depth; i++)
+        gloss__buf_add(w->out, "  ", 2);
+}
+
+static void open_value(writer *w, char c)
+{
+    gloss__buf_addc(w->out, c);
+    w->depth++;
+}
+
+/* Separates a member or element from the previous one. */
+static void separate(writer *w, int *first)
+{
+    if (!*first)
+        gloss__buf_addc(w->out, ',');
+    if (w->pretty && !w->flat)
+        newline_indent(w);
+    else if (w->pretty && !*first)
+        gloss__buf_addc(w->out, ' ');
+    *first = 0;
+}
+
+static void close_value(writer *w, char c, int first)
+{
+    w->depth--;
+    if (w->pretty && !w->flat && !first)
+        newline_indent(w);
+    gloss__buf_addc(w->out, c);
+}
+
+/* Starts a member of an object: separator, key and colon. */
+static void key(writer *w, int *first, const char *name)
+{
+    separate(w, first);
+    gloss__json_string(w->out, name, strlen(name));
+    if (w->pretty)
+        gloss__buf_add(w->out, ": ", 2);
+    else
+        gloss__buf_addc(w->out, ':');
+}
+
+/* Keys the engine writes itself need no escaping, so they skip the
+ * string writer. */
+static void key_literal(writer *w, int *first, const char *quoted_colon)
+{
+    separate(w, first);
+    gloss__buf_adds(w->out, quoted_colon);
+    if (w->pretty)
+        gloss__buf_addc(w->out, ' ');
+}
+
+static void write_cstring(writer *w, const char *s)
+{
+    gloss__json_string(w->out, s, strlen(s));
+}
+
+/* ---- metadata ------------------------------------------------------------- */
+
+/* Writes a jansson value with this writer's strings, numbers and layout,
+ * so that metadata looks like the rest of the document. */
+static void write_json_value(writer *w, json_t *v, int depth)
+{
+    if (depth > META_MAX_DEPTH) {
+        gloss__buf_add(w->out, "null", 4);
+        return;
+    }
+    int first = 1;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *k;
+        json_t *member;
+        open_value(w, '{');
+        json_object_foreach(v, k, member) {
+            key(w, &first, k);
+            write_json_value(w, member, depth + 1);
+        }
+        close_value(w, '}', first);
+        break;
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *element;
+        open_value(w, '[');
+        json_array_foreach(v, i, element) {
+            separate(w, &first);
+            write_json_value(w, element, depth + 1);
+        }
+        close_value(w, ']', first);
+        break;
+    }
+    case JSON_STRING:
+        gloss__json_string(w->out, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        write_int(w->out, (long long)json_integer_value(v));
+        break;
+    case JSON_REAL:
+        write_number(w->out, json_real_value(v));
+        break;
+    case JSON_TRUE:
+        gloss__buf_add(w->out, "true", 4);
+        break;
+    case JSON_FALSE:
+        gloss__buf_add(w->out, "false", 5);
+        break;
+    case JSON_NULL:
+        gloss__buf_add(w->out, "null", 4);
+        break;
+    }
+}
+
+/* ---- offsets --------------------------------------------------------------- */
+
+typedef struct text_view {
+    const char *s;
+    size_t n;
+    int valid; /* the whole text is well-formed UTF-8 */
+    int bytes; /* offsets count bytes of the written (repaired) text */
+} text_view;
+
+typedef struct cursor {
+    size_t byte; /* a character boundary of the text */
+    size_t cp;   /* its offset in the output's unit */
+} cursor;
+
+/* The number of continuation bytes among the eight bytes of w whose
+ * flags survive mask, summed with one multiplication. */
+static inline size_t continuations(uint64_t w, uint64_t mask)
+{
+    uint64_t cont = ((w & ~(w << 1) & HIGHS) >> 7) & mask;
+    return (size_t)((cont * ONES) >> 56);
+}
+
+/*
+ * The length of [a, b) (both boundaries) in the output's unit: code
+ * points, or, for byte offsets into text that needed repair, bytes of the
+ * repaired text. Each ill-formed subpart counts as the U+FFFD the string
+ * writer puts in its place: one code point, three bytes.
+ */
+static size_t count_units(const text_view *t, size_t a, size_t b)
+{
+    const unsigned char *s = (const unsigned char *)t->s;
+    size_t count = 0;
+    if (t->valid) {
+        if (t->bytes)
+            return b - a;
+        if (b - a >= 64)
+            return gloss__utf8_count(t->s + a, b - a);
+        /* Neighbouring offsets are mostly a word apart: count the
+         * characters (bytes that are not continuation bytes) a word at a
+         * time, inline. */
+        size_t len = b - a;
+        for (; a + 8 <= b; a += 8) {
+            uint64_t w;
+            memcpy(&w, s + a, 8);
+            len -= continuations(w, ~(uint64_t)0);
+        }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (a < b && a + 8 <= t->n) {
+            /* The first b - a bytes in memory are the low bytes of w. */
+            uint64_t w;
+            memcpy(&w, s + a, 8);
+            return len - continuations(w, ((uint64_t)1 << (8 * (b - a))) - 1);
+        }
+#endif
+        for (; a < b; a++)
+            len -= (s[a] & 0xC0) == 0x80;
+        return len;
+    }
+    while (a < b) {
+        if (s[a] < 0x80) {
+            a++;
+        } else {
+            uint32_t cp;
+            size_t bad;
+            size_t len = gloss__utf8_decode(s + a, b - a, &cp, &bad);
+            a += len ? len : bad;
+            if (t->bytes) {
+                count += len ? len : 3;
+                continue;
+            }
+        }
+        count++;
+    }
+    return count;
+}
+
+static size_t distance(size_t a, size_t b) { return a > b ? a - b : b - a; }
+
+/* Moves c to the stored offset target (jumping first to anchor when that
+ * is nearer) and returns target as written. */
+static size_t seek(const text_view *t, cursor *c, const cursor *anchor,
+                   size_t target)
+{
+    if (target > t->n)
+        target = t->n; /* gloss_layer_add() guarantees this never happens */
+    if (anchor && distance(anchor->byte, target) < distance(c->byte, target))
+        *c = *anchor;
+    if (target >= c->byte)
+        c->cp += count_units(t, c->byte, target);
+    else
+        c->cp -= count_units(t, target, c->byte);
+    c->byte = target;
+    return c->cp;
+}
+
+/* ---- the document ---------------------------------------------------------- */
+
+static void write_labels(writer *w, const gloss_labels *labels)
+{
+    int first = 1;
+    open_value(w, '{');
+    /* Labels are stored in insertion order; the output groups them by
+     * group, each group where its first label appeared. Label lists are
+     * short, so a quadratic walk beats building an index. */
+    for (size_t i = 0; labels && i < labels->n; i++) {
+        const char *group = labels->items[i].group;
+        size_t seen = 0;
+        while (seen < i && labels->items[seen].group != group)
+            seen++;
+        if (seen < i)
+            continue;
+        key(w, &first, group);
+        int first_name = 1;
+        open_value(w, '{');
+        for (size_t j = i; j < labels->n; j++) {
+            if (labels->items[j].group != group)
+                continue;
+            key(w, &first_name, labels->items[j].name);
+            write_number(w->out, labels->items[j].score);
+        }
+        close_value(w, '}', first_name);
+    }
+    close_value(w, '}', first);
+}
+
+static void write_value(writer *w, const gloss_value *v)
+{
+    switch (v->type) {
+    case GLOSS_VALUE_BOOL:
+        if (v->as.boolean)
+            gloss__buf_add(w->out, "true", 4);
+        else
+            gloss__buf_add(w->out, "false", 5);
+        break;
+    case GLOSS_VALUE_NUMBER:
+        write_number(w->out, v->as.number);
+        break;
+    case GLOSS_VALUE_STRING:
+        gloss__json_string(w->out, v->as.string.ptr, v->as.string.len);
+        break;
+    case GLOSS_VALUE_NULL:
+    default:
+        gloss__buf_add(w->out, "null", 4);
+        break;
+    }
+}
+
+typedef struct offsets_state {
+    const text_view *text;
+    int bytes;      /* write stored offsets as they are (valid text, bytes) */
+    cursor start;   /* at the previous span's start */
+    cursor end;     /* at the previous span's end */
+} offsets_state;
+
+static size_t put(char *p, const char *s, size_t len)
+{
+    memcpy(p, s, len);
+    return len;
+}
+
+/*
+ * Writes one span. A layer of tokens has a span every few bytes, so the
+ * part every span has (separator, start, end) is assembled on the stack
+ * and appended at once; labels and attributes take the general path.
+ */
+static void write_span(writer *w, offsets_state *o, const gloss_span *span,
+                       int *first_span)
+{
+    char head[96];
+    size_t k = 0;
+    size_t start = span->start, end = span->end;
+    if (!o->bytes) {
+        start = seek(o->text, &o->start, NULL, span->start);
+        end = seek(o->text, &o->end, &o->start, span->end);
+    }
+    if (w->pretty) {
+        separate(w, first_span);
+        k += put(head + k, "{\"start\": ", 10);
+        k += put_uint(head + k, start);
+        k += put(head + k, ", \"end\": ", 9);
+    } else {
+        if (!*first_span)
+            head[k++] = ',';
+        *first_span = 0;
+        k += put(head + k, "{\"start\":", 9);
+        k += put_uint(head + k, start);
+        k += put(head + k, ",\"end\":", 7);
+    }
+    k += put_uint(head + k, end);
+    int more = span->label || span->nattrs_ || (span->labels_ && span->labels_->n);
+    if (!more)
+        head[k++] = '}';
+    gloss__buf_add(w->out, head, k);
+    if (!more)
+        return;
+
+    int first = 0, flat = w->flat;
+    w->flat = w->pretty;
+    w->depth++;
+    if (span->label) {
+        key_literal(w, &first, "\"label\":");
+        write_cstring(w, span->label);
+    }
+    if (span->nattrs_) {
+        int first_attr = 1;
+        key_literal(w, &first, "\"attrs\":");
+        open_value(w, '{');
+        for (size_t i = 0; i < span->nattrs_; i++) {
+            key(w, &first_attr, span->attrs_[i].key);
+            write_value(w, &span->attrs_[i].value);
+        }
+        close_value(w, '}', first_attr);
+    }
+    if (span->labels_ && span->labels_->n) {
+        key_literal(w, &first, "\"labels\":");
+        write_labels(w, span->labels_);
+    }
+    close_value(w, '}', first);
+    w->flat = flat;
+}
+
+static void write_layers(writer *w, gloss_doc *doc, offsets_state *o)
+{
+    static const cursor origin = {0, 0};
+    int first = 1;
+    open_value(w, '{');
+    for (size_t l = 0; l < doc->nlayers; l++) {
+        gloss_layer *layer = doc->layers[l];
+        size_t n = gloss_layer_size(layer);
+        int first_span = 1;
+        key(w, &first, layer->name);
+        open_value(w, '[');
+        /* A new layer starts again near the beginning of the text: jump
+         * there unless the cursor is already closer. */
+        if (n && !o->bytes)
+            seek(o->text, &o->start, &origin, layer->spans[0]->start);
+        for (size_t i = 0; i < n; i++)
+            write_span(w, o, layer->spans[i], &first_span);
+        close_value(w, ']', first_span);
+    }
+    close_value(w, '}', first);
+}
+
+static void write_errors(writer *w, const gloss_doc *doc)
+{
+    int first = 1;
+    open_value(w, '[');
+    for (size_t i = 0; i < doc->nerrors; i++) {
+        int first_member = 1;
+        separate(w, &first);
+        w->flat = w->pretty;
+        open_value(w, '{');
+        key_literal(w, &first_member, "\"stage\":");
+        write_cstring(w, doc->errors[i].stage);
+        key_literal(w, &first_member, "\"message\":");
+        write_cstring(w, doc->errors[i].message);
+        close_value(w, '}', first_member);
+        w->flat = 0;
+    }
+    close_value(w, ']', first);
+}
+
+static void write_timings(writer *w, const gloss_doc *doc)
+{
+    int first = 1;
+    open_value(w, '{');
+    /* A stage that ran twice on the document (a retried document, say)
+     * gets one member with its total time, so keys stay unique. */
+    for (size_t i = 0; i < doc->ntimings; i++) {
+        const char *stage = doc->timings[i].stage;
+        size_t seen = 0;
+        while (seen < i && doc->timings[seen].stage != stage)
+            seen++;
+        if (seen < i)
+            continue;
+        uint64_t total = 0;
+        for (size_t j = i; j < doc->ntimings; j++)
+            if (doc->timings[j].stage == stage)
+                total += doc->timings[j].ns;
+        key(w, &first, stage);
+        write_uint(w->out, total);
+    }
+    close_value(w, '}', first);
+}
+
+int gloss__doc_to_json(gloss_doc *doc, const gloss__json_opts *opts,
+                       gloss__buf *out)
+{
+    static const gloss__json_opts defaults = {GLOSS__OFFSETS_CODEPOINTS, 1, 0, 0, 0};
+    if (!opts)
+        opts = &defaults;
+    size_t mark = out->len;
+    writer w = {out, opts->pretty != 0, 0, 0};
+    text_view text = {doc->text, doc->len, 1, 0};
+    int first = 1;
+
+    open_value(&w, '{');
+    key_literal(&w, &first, "\"schema\":");
+    write_uint(out, GLOSS_SCHEMA_VERSION);
+    key_literal(&w, &first, "\"id\":");
+    write_cstring(&w, doc->id);
+    key_literal(&w, &first, "\"source\":");
+    write_cstring(&w, doc->source);
+    key_literal(&w, &first, "\"meta\":");
+    if (doc->meta) {
+        write_json_value(&w, doc->meta, 0);
+    } else {
+        gloss__buf_add(out, "{}", 2);
+    }
+    if (opts->text) {
+        key_literal(&w, &first, "\"text\":");
+        gloss__buf_addc(out, '"');
+        text.valid = !write_string_body(out, doc->text, doc->len);
+        gloss__buf_addc(out, '"');
+    } else if (doc->nlayers) {
+        text.valid = gloss__utf8_valid_prefix(doc->text, doc->len) == doc->len;
+    }
+    if (opts->original && doc->original != doc->text) {
+        key_literal(&w, &first, "\"original\":");
+        gloss__json_string(out, doc->original, doc->original_len);
+    }
+    key_literal(&w, &first, "\"offsets\":");
+    if (opts->offsets == GLOSS__OFFSETS_BYTES)
+        gloss__buf_adds(out, "\"bytes\"");
+    else
+        gloss__buf_adds(out, "\"codepoints\"");
+
+    /* Byte offsets are the stored ones, except in a text that had to be
+     * repaired, where they are moved to match the text as written. */
+    text.bytes = opts->offsets == GLOSS__OFFSETS_BYTES;
+    offsets_state o = {&text, text.bytes && text.valid, {0, 0}, {0, 0}};
+    key_literal(&w, &first, "\"layers\":");
+    write_layers(&w, doc, &o);
+    key_literal(&w, &first, "\"labels\":");
+    write_labels(&w, doc->labels);
+    key_literal(&w, &first, "\"errors\":");
+    write_errors(&w, doc);
+    if (opts->timings) {
+        key_literal(&w, &first, "\"timings\":");
+        write_timings(&w, doc);
+    }
+    if (doc->dropped) {
+        key_literal(&w, &first, "\"dropped\":");
+        write_cstring(&w, doc->dropped);
+    }
+    close_value(&w, '}', first);
+
+    if (out->oom) {
+        /* Leave no half-written object behind for a caller that goes on
+         * using the buffer once memory is available again. */
+        out->len = mark;
+        if (out->data)
+            out->data[mark] = '\0';
+        return -1;
+    }
+    return 0;
+}

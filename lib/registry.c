@@ -1,0 +1,26 @@
+/*
+ * registry.c - the table of stages compiled into the engine.
+ *
+ * A built-in stage is a descriptor like any plugin's; listing it here is all
+ * it takes to make it available by name in a configuration and in
+ * `gloss stages`. Later stages (segment, pos, ner, match, classify) join
+ * this list as they are written.
+ */
+#include "registry.h"
+
+#include <string.h>
+
+extern const gloss_stage_desc gloss__stage_normalize;
+
+const gloss_stage_desc *const gloss__builtin_stages[] = {
+    &gloss__stage_normalize,
+    NULL,
+};
+
+const gloss_stage_desc *gloss__builtin_stage(const char *name)
+{
+    for (size_t i = 0; gloss__builtin_stages[i]; i++)
+        if (strcmp(gloss__builtin_stages[i]->name, name) == 0)
+            return gloss__builtin_stages[i];
+    return NULL;
+}

@@ -1,0 +1,642 @@
+/*
+ * normalize.c - the built-in `normalize` stage: valid UTF-8, one Unicode
+ * normalization form, one kind of line break, no stray controls.
+ *
+ * Text arrives from PDF and HTML extraction and is mostly ASCII, and most
+ * documents need no change at all, so the stage is built around one fast
+ * read-only pass that validates the text and looks for anything to change.
+ * Only when it finds something does the stage write a new text, in two
+ * steps: cleaning (ill-formed UTF-8 replaced or rejected, line breaks
+ * unified, controls dropped) and then normalization.
+ *
+ * Normalization never runs over the whole text. A character is "stable"
+ * when normalization leaves it alone whatever surrounds it: it is a starter
+ * (canonical combining class 0), the chosen form maps it to itself, and it
+ * is never the second half of a canonical composition (so nothing before it
+ * can absorb it). Normalizing a text then equals normalizing separately the
+ * pieces that begin at each stable character. All of ASCII is stable, and
+ * so are nearly all the precomposed letters and punctuation real text
+ * uses; the rest (combining marks, Hangul vowel and final jamo, characters
+ * the form replaces) come in short runs. Each run, with the stable
+ * character before it (which a mark may compose with), goes through
+ * utf8proc in a reused buffer and is compared with the input; the table of
+ * stable characters is built from utf8proc's data when the stage starts.
+ *
+ * Canonical ordering of combining marks is done here rather than by
+ * utf8proc_decompose(), whose exchange sort is quadratic in the length of a
+ * run of marks: a document of nothing but accents must not stall a worker.
+ */
+#include "normalize.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "utf8.h"
+
+/* Code points below this are classified by table: the Basic Multilingual
+ * Plane and the two supplementary planes that hold emoji, historic scripts
+ * and common CJK extensions. Rarer ones are always given to utf8proc. */
+#define TABLE_LIMIT 0x30000u
+
+/* More than the longest decomposition of any character (18 for U+FDFA). */
+#define DECOMP_ROOM 32
+
+/* What cleaning does to one character. */
+enum action { KEEP = 0, DROP, TO_LF };
+
+struct gloss__normalizer {
+    gloss__normalize_settings set;
+    utf8proc_option_t options;  /* utf8proc flags of the form */
+    unsigned char ascii[128];   /* enum action for each ASCII byte */
+    uint8_t *stable;            /* one bit per code point below TABLE_LIMIT */
+};
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* True when all eight bytes of w are printable ASCII (0x20 to 0x7E), which
+ * no setting ever changes. */
+static inline int plain8(uint64_t w)
+{
+    uint64_t below_space = (w - ONES * 0x20) & ~w & HIGHS;
+    uint64_t del = w ^ (ONES * 0x7F);
+    uint64_t is_del = (del - ONES) & ~del & HIGHS;
+    return ((w & HIGHS) | below_space | is_del) == 0;
+}
+
+static inline int is_stable(const gloss__normalizer *nz, uint32_t cp)
+{
+    return cp < TABLE_LIMIT && ((nz->stable[cp >> 3] >> (cp & 7)) & 1);
+}
+
+/* The cleaning action for a character outside ASCII at byte offset pos. */
+static inline enum action classify(const gloss__normalizer *nz, uint32_t cp,
+                                   size_t pos)
+{
+    if (cp >= 0xA0 && cp != 0xAD && cp != 0xFEFF)
+        return KEEP;
+    if (cp == 0x85) /* NEL, a line break in EBCDIC-derived text */
+        return nz->set.newlines ? TO_LF : KEEP;
+    if (cp == 0xFEFF && pos != 0)
+        return KEEP; /* inside the text it is a (deprecated) no-break joiner */
+    return nz->set.strip_controls ? DROP : KEEP;
+}
+
+/* ---- normalizing one run ------------------------------------------------- */
+
+/* A reusable buffer of code points for the runs of one text; it starts on
+ * the stack and moves to the heap only for long runs. */
+typedef struct scratch {
+    utf8proc_int32_t *cps;
+    size_t cap;
+    utf8proc_int32_t local[256];
+} scratch;
+
+static void scratch_init(scratch *sc)
+{
+    sc->cps = sc->local;
+    sc->cap = sizeof sc->local / sizeof sc->local[0];
+}
+
+static void scratch_free(scratch *sc)
+{
+    if (sc->cps != sc->local)
+        free(sc->cps);
+    scratch_init(sc);
+}
+
+static int scratch_reserve(scratch *sc, size_t need)
+{
+    if (need <= sc->cap)
+        return 0;
+    size_t cap = sc->cap;
+    while (cap < need) {
+        if (cap > SIZE_MAX / 2 / sizeof(*sc->cps))
+            return -1;
+        cap *= 2;
+    }
+    utf8proc_int32_t *grown;
+    if (sc->cps == sc->local) {
+        grown = malloc(cap * sizeof(*grown));
+        if (grown)
+            memcpy(grown, sc->local, sizeof sc->local);
+    } else {
+        grown = realloc(sc->cps, cap * sizeof(*grown));
+    }
+    if (!grown)
+        return -1;
+    sc->cps = grown;
+    sc->cap = cap;
+    return 0;
+}
+
+static unsigned ccc(utf8proc_int32_t cp)
+{
+    return (unsigned)utf8proc_get_property(cp)->combining_class;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * Sorts the marks cps[0..k) by combining class, keeping the order of marks
+ * of equal class (the canonical ordering algorithm). Each key packs the
+ * class, the position (for stability) and the code point, so that one
+ * integer sort does it in O(k log k).
+ */
+static int sort_marks(utf8proc_int32_t *cps, size_t k)
+{
+    uint64_t small[64];
+    uint64_t *keys = small;
+    if (k > sizeof small / sizeof small[0]) {
+        if (k > ((uint64_t)1 << 35) || !(keys = malloc(k * sizeof(*keys))))
+            return -1;
+    }
+    for (size_t i = 0; i < k; i++)
+        keys[i] = ((uint64_t)ccc(cps[i]) << 56) | ((uint64_t)i << 21) |
+                  (uint64_t)cps[i];
+    if (k <= sizeof small / sizeof small[0]) {
+        for (size_t i = 1; i < k; i++) {
+            uint64_t key = keys[i];
+            size_t j = i;
+            for (; j > 0 && keys[j - 1] > key; j--)
+                keys[j] = keys[j - 1];
+            keys[j] = key;
+        }
+    } else {
+        qsort(keys, k, sizeof(*keys), key_cmp);
+    }
+    for (size_t i = 0; i < k; i++)
+        cps[i] = (utf8proc_int32_t)(keys[i] & 0x1FFFFF);
+    if (keys != small)
+        free(keys);
+    return 0;
+}
+
+/*
+ * Normalizes the well-formed UTF-8 in s[0..n). Returns the result, which
+ * lives in sc until its next use, and its length in *outlen; NULL when
+ * memory runs out.
+ */
+static const char *normalize_run(const gloss__normalizer *nz, scratch *sc,
+                                 const unsigned char *s, size_t n,
+                                 size_t *outlen)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t len = gloss__utf8_decode(s + i, n - i, &cp, NULL);
+        if (len == 0 || scratch_reserve(sc, m + DECOMP_ROOM) < 0)
+            return NULL;
+        utf8proc_ssize_t r = utf8proc_decompose_char(
+            (utf8proc_int32_t)cp, sc->cps + m, (utf8proc_ssize_t)(sc->cap - m),
+            nz->options, NULL);
+        if (r < 0 || (size_t)r > sc->cap - m)
+            return NULL;
+        m += (size_t)r;
+        i += len;
+    }
+    for (size_t i = 0; i < m;) {
+        if (ccc(sc->cps[i]) == 0) {
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < m && ccc(sc->cps[j]) != 0)
+            j++;
+        if (j - i > 1 && sort_marks(sc->cps + i, j - i) < 0)
+            return NULL;
+        i = j;
+    }
+    /* utf8proc_reencode() composes in place, then writes the UTF-8 and a
+     * NUL over the same memory: room for one more code point covers it. */
+    if (scratch_reserve(sc, m + 1) < 0)
+        return NULL;
+    utf8proc_ssize_t bytes = utf8proc_reencode(sc->cps, (utf8proc_ssize_t)m,
+                                               nz->options);
+    if (bytes < 0)
+        return NULL;
+    *outlen = (size_t)bytes;
+    return (const char *)sc->cps;
+}
+
+/* ---- building a normalizer ---------------------------------------------- */
+
+static void mark_unstable(uint8_t *table, uint32_t cp)
+{
+    if (cp < TABLE_LIMIT)
+        table[cp >> 3] &= (uint8_t) ~(1u << (cp & 7));
+}
+
+/* Fills nz->stable: see the comment at the top of the file. */
+static int build_table(gloss__normalizer *nz)
+{
+    uint8_t *table = malloc(TABLE_LIMIT / 8);
+    if (!table)
+        return -1;
+    memset(table, 0xFF, TABLE_LIMIT / 8);
+    nz->stable = table;
+    scratch sc;
+    scratch_init(&sc);
+    int rc = 0;
+    for (uint32_t cp = 0; cp < TABLE_LIMIT; cp++) {
+        if (cp >= 0xD800 && cp <= 0xDFFF) {
+            mark_unstable(table, cp);
+            continue;
+        }
+        const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)cp);
+        if (p->combining_class != 0) {
+            mark_unstable(table, cp);
+            continue;
+        }
+        if (p->decomp_seqindex == UINT16_MAX || nz->set.form == GLOSS__FORM_NONE)
+            continue;
+        /* A character with a decomposition is stable only if the form
+         * brings it back to itself (é does under NFC; ﬁ does not under
+         * NFKC). */
+        char utf8[4];
+        size_t len = gloss__utf8_encode(cp, utf8), out;
+        const char *norm = normalize_run(nz, &sc, (const unsigned char *)utf8,
+                                         len, &out);
+        if (!norm) {
+            rc = -1;
+            break;
+        }
+        if (out != len || memcmp(norm, utf8, len) != 0)
+            mark_unstable(table, cp);
+    }
+    scratch_free(&sc);
+    if (rc < 0)
+        return -1;
+    /* Whatever follows the first character of a canonical decomposition
+     * can be absorbed by what precedes it (U+0BCA is U+0BC6 U+0BBE, so
+     * U+0BBE after U+0BC6 composes). Marking every later character of
+     * every decomposition is a superset of the true second halves, which
+     * costs a little speed and never correctness. */
+    for (uint32_t cp = 0; cp < 0x110000; cp++) {
+        const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)cp);
+        if (p->decomp_seqindex == UINT16_MAX || p->decomp_type != 0)
+            continue;
+        utf8proc_int32_t d[DECOMP_ROOM];
+        utf8proc_ssize_t n = utf8proc_decompose_char(
+            (utf8proc_int32_t)cp, d, DECOMP_ROOM, UTF8PROC_DECOMPOSE, NULL);
+        for (utf8proc_ssize_t i = 1; i < n && i < DECOMP_ROOM; i++)
+            mark_unstable(table, (uint32_t)d[i]);
+    }
+    /* Hangul syllables compose by arithmetic, not from the tables: a vowel
+     * jamo joins a leading consonant, a final consonant joins a syllable. */
+    for (uint32_t cp = 0x1161; cp <= 0x1175; cp++)
+        mark_unstable(table, cp);
+    for (uint32_t cp = 0x11A8; cp <= 0x11C2; cp++)
+        mark_unstable(table, cp);
+    return 0;
+}
+
+gloss__normalizer *gloss__normalizer_new(const gloss__normalize_settings *settings)
+{
+    gloss__normalizer *nz = calloc(1, sizeof(*nz));
+    if (!nz)
+        return NULL;
+    nz->set = *settings;
+    nz->options = UTF8PROC_STABLE | UTF8PROC_COMPOSE;
+    if (settings->form == GLOSS__FORM_NFKC)
+        nz->options |= UTF8PROC_COMPAT;
+    for (unsigned c = 0; c < 128; c++) {
+        enum action a = KEEP;
+        if (c == '\r' || c == '\v')
+            a = settings->newlines ? TO_LF : KEEP;
+        else if ((c < 0x20 && c != '\t' && c != '\n' && c != '\f') || c == 0x7F)
+            a = settings->strip_controls ? DROP : KEEP;
+        nz->ascii[c] = (unsigned char)a;
+    }
+    /* Without a form the table is never consulted. */
+    if (settings->form != GLOSS__FORM_NONE && build_table(nz) < 0)
+        gloss__normalizer_destroy(&nz);
+    return nz;
+}
+
+void gloss__normalizer_destroy(gloss__normalizer **nz)
+{
+    if (!nz || !*nz)
+        return;
+    free((*nz)->stable);
+    free(*nz);
+    *nz = NULL;
+}
+
+/* ---- the passes ---------------------------------------------------------- */
+
+/*
+ * Walks s[0..n) run by run. Without out, it checks: it returns 1 at the
+ * first thing cleaning or normalization would change, with *from set to
+ * the byte where rewriting must begin, or 0 when the text is normal. With
+ * out, s is cleaned text, and it appends the normalized text to out and
+ * returns 0. Returns -1 when memory runs out.
+ */
+static int scan(const gloss__normalizer *nz, const unsigned char *s, size_t n,
+                scratch *sc, gloss__buf *out, size_t *from)
+{
+    const int checking = out == NULL;
+    const int forms = nz->set.form != GLOSS__FORM_NONE;
+    size_t i = 0, prev = 0, copied = 0;
+    while (i < n) {
+        if (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (plain8(w)) {
+                i += 8;
+                prev = i - 1;
+                continue;
+            }
+        }
+        if (s[i] < 0x80) {
+            if (checking && nz->ascii[s[i]] != KEEP) {
+                *from = i;
+                return 1;
+            }
+            prev = i++;
+            continue;
+        }
+        uint32_t cp;
+        size_t len = gloss__utf8_decode(s + i, n - i, &cp, NULL);
+        if (len == 0 && !checking)
+            return -1; /* cleaned text is valid: never reached */
+        if (checking && (len == 0 || classify(nz, cp, i) != KEEP)) {
+            *from = i;
+            return 1;
+        }
+        if (!forms || is_stable(nz, cp)) {
+            prev = i;
+            i += len;
+            continue;
+        }
+        /* A run of unstable characters, and the stable one before it. */
+        size_t start = i ? prev : 0, j = i + len, last = i;
+        while (j < n && s[j] >= 0x80) {
+            len = gloss__utf8_decode(s + j, n - j, &cp, NULL);
+            if (len == 0 && !checking)
+                return -1;
+            if (checking && (len == 0 || classify(nz, cp, j) != KEEP)) {
+                *from = j;
+                return 1;
+            }
+            if (is_stable(nz, cp))
+                break;
+            last = j;
+            j += len;
+        }
+        size_t m;
+        const char *norm = normalize_run(nz, sc, s + start, j - start, &m);
+        if (!norm)
+            return -1;
+        if (m != j - start || memcmp(norm, s + start, m) != 0) {
+            if (checking) {
+                *from = start;
+                return 1;
+            }
+            gloss__buf_add(out, s + copied, start - copied);
+            gloss__buf_add(out, norm, m);
+            copied = j;
+        }
+        prev = last;
+        i = j;
+    }
+    if (!checking)
+        gloss__buf_add(out, s + copied, n - copied);
+    return 0;
+}
+
+static void describe_invalid(const unsigned char *s, size_t n, size_t at,
+                             size_t bad, char *err, size_t errlen)
+{
+    /* Show the ill-formed bytes and the byte that cut them short (the
+     * 0x28 of "0xC3 0x28"), which is what a user needs to recognise the
+     * encoding the text really has. */
+    size_t show = bad;
+    if (at + show < n && show < 4 &&
+        ((s[at] >= 0xC2 && s[at] <= 0xF4) || (s[at + show] & 0xC0) == 0x80))
+        show++;
+    int w = snprintf(err, errlen, "invalid UTF-8 at byte %zu:", at);
+    for (size_t k = 0; k < show && w >= 0 && (size_t)w < errlen; k++)
+        w += snprintf(err + w, errlen - (size_t)w, " 0x%02X", s[at + k]);
+}
+
+/* Appends to out the cleaned text: s[0..from) as it is, then the rest with
+ * ill-formed UTF-8 replaced (or rejected), line breaks and controls dealt
+ * with. Returns 0, or -1 with a message in err. */
+static int clean(const gloss__normalizer *nz, const unsigned char *s, size_t n,
+                 size_t from, gloss__buf *out, char *err, size_t errlen)
+{
+    gloss__buf_reserve(out, n);
+    gloss__buf_add(out, s, from);
+    size_t i = from, copied = from;
+    while (i < n) {
+        if (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (plain8(w)) {
+                i += 8;
+                continue;
+            }
+        }
+        unsigned char c = s[i];
+        enum action a;
+        size_t len = 1;
+        if (c < 0x80) {
+            a = (enum action)nz->ascii[c];
+        } else {
+            uint32_t cp;
+            size_t bad;
+            len = gloss__utf8_decode(s + i, n - i, &cp, &bad);
+            if (len == 0) {
+                if (nz->set.reject_invalid) {
+                    describe_invalid(s, n, i, bad, err, errlen);
+                    return -1;
+                }
+                gloss__buf_add(out, s + copied, i - copied);
+                gloss__buf_add(out, "\xEF\xBF\xBD", 3);
+                i += bad;
+                copied = i;
+                continue;
+            }
+            a = classify(nz, cp, i);
+        }
+        if (a == KEEP) {
+            i += len;
+            continue;
+        }
+        gloss__buf_add(out, s + copied, i - copied);
+        /* The CR of a CRLF goes; the LF after it stays. */
+        if (a == TO_LF && !(c == '\r' && i + 1 < n && s[i + 1] == '\n'))
+            gloss__buf_addc(out, '\n');
+        i += len;
+        copied = i;
+    }
+    gloss__buf_add(out, s + copied, n - copied);
+    if (out->oom) {
+        snprintf(err, errlen, "out of memory normalizing %zu bytes", n);
+        return -1;
+    }
+    return 0;
+}
+
+int gloss__normalize_text(const gloss__normalizer *nz, const char *in,
+                          size_t len, gloss__buf *out, char *err,
+                          size_t errlen)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    scratch sc;
+    scratch_init(&sc);
+    size_t from = 0;
+    int rc = scan(nz, s, len, &sc, NULL, &from);
+    if (rc == 1 && nz->set.form == GLOSS__FORM_NONE) {
+        if (clean(nz, s, len, from, out, err, errlen) < 0) {
+            scratch_free(&sc);
+            return -1; /* clean() wrote the message */
+        }
+    } else if (rc == 1) {
+        gloss__buf cleaned = GLOSS__BUF_INIT;
+        if (clean(nz, s, len, from, &cleaned, err, errlen) < 0) {
+            gloss__buf_free(&cleaned);
+            scratch_free(&sc);
+            return -1;
+        }
+        if (cleaned.len && scan(nz, (const unsigned char *)cleaned.data,
+                                cleaned.len, &sc, out, NULL) < 0)
+            rc = -1;
+        gloss__buf_free(&cleaned);
+    }
+    scratch_free(&sc);
+    if (rc < 0 || out->oom) {
+        snprintf(err, errlen, "out of memory normalizing %zu bytes", len);
+        return -1;
+    }
+    return rc;
+}
+
+/* ---- the stage ----------------------------------------------------------- */
+
+static const char *const invalid_choices[] = {"replace", "reject", NULL};
+static const char *const form_choices[] = {"NFC", "NFKC", "none", NULL};
+
+static const gloss_option normalize_options[] = {
+    {"invalid", GLOSS_OPT_STRING, "\"reject\"",
+     "What to do with bytes that are not UTF-8. \"reject\" (the default) "
+     "fails the document with the byte offset and the bytes: invalid UTF-8 "
+     "usually means the whole file is in another encoding (Windows-1252, "
+     "Latin-1), where replacing would quietly turn every accented letter "
+     "of every name into U+FFFD, and the failure tells whoever feeds the "
+     "document what to fix. \"replace\" puts U+FFFD in place of each "
+     "ill-formed sequence, as web browsers do, for sources known to carry "
+     "only the odd damaged byte.",
+     invalid_choices},
+    {"form", GLOSS_OPT_STRING, "\"NFC\"",
+     "Unicode normalization form. \"NFC\" (the default) composes characters, "
+     "so that the same text always has the same bytes (e followed by U+0301 "
+     "becomes the single character U+00E9) and nothing visible changes. "
+     "\"NFKC\" also replaces compatibility characters by their plain "
+     "equivalents (the ligature U+FB01 becomes \"fi\", a no-break space a "
+     "space, a superscript two a 2), which helps matching but loses those "
+     "distinctions. \"none\" leaves characters as they are.",
+     form_choices},
+    {"newlines", GLOSS_OPT_BOOL, "true",
+     "Turn CRLF, lone CR, vertical tab (used for line breaks by word "
+     "processors) and NEL (U+0085) into LF, so that later stages see one "
+     "kind of line break.",
+     NULL},
+    {"strip_controls", GLOSS_OPT_BOOL, "true",
+     "Remove characters that carry no text: C0 controls other than tab, "
+     "line feed, form feed (kept: PDF extractions mark page breaks with "
+     "it) and the line breaks left to `newlines`; DEL; C1 controls; a byte "
+     "order mark at the very start; soft hyphens (U+00AD), invisible "
+     "hyphenation hints that would split words. Zero-width spaces, joiners "
+     "and direction marks are kept, since they change how words break, "
+     "join or read in some scripts.",
+     NULL},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
+static int normalize_init(void **ctx, const gloss_opts *opts, gloss_err *err)
+{
+    gloss__normalize_settings set;
+    const char *form = gloss_opts_string(opts, "form");
+    set.reject_invalid = strcmp(gloss_opts_string(opts, "invalid"), "reject") == 0;
+    set.form = strcmp(form, "NFKC") == 0   ? GLOSS__FORM_NFKC
+               : strcmp(form, "none") == 0 ? GLOSS__FORM_NONE
+                                           : GLOSS__FORM_NFC;
+    set.newlines = gloss_opts_bool(opts, "newlines");
+    set.strip_controls = gloss_opts_bool(opts, "strip_controls");
+    gloss__normalizer *nz = gloss__normalizer_new(&set);
+    if (!nz) {
+        gloss_err_set(err, "out of memory building the normalization tables");
+        return GLOSS_ERROR;
+    }
+    *ctx = nz;
+    return GLOSS_OK;
+}
+
+static void normalize_fini(void *ctx)
+{
+    gloss__normalizer *nz = ctx;
+    gloss__normalizer_destroy(&nz);
+}
+
+static int normalize_process(void *ctx, gloss_doc *doc, gloss_err *err)
+{
+    const gloss__normalizer *nz = ctx;
+    size_t len;
+    const char *text = gloss_doc_text(doc, &len);
+    gloss__buf out = GLOSS__BUF_INIT;
+    char msg[256];
+    int rc = gloss__normalize_text(nz, text, len, &out, msg, sizeof msg);
+    if (rc <= 0) {
+        gloss__buf_free(&out);
+        if (rc < 0)
+            gloss_err_set(err, "%s", msg);
+        return rc < 0 ? GLOSS_ERROR : GLOSS_OK;
+    }
+    for (size_t i = 0; i < gloss_doc_layer_count(doc); i++) {
+        gloss_layer *layer = gloss_doc_layer_at(doc, i);
+        size_t n = gloss_layer_size(layer);
+        if (n > 0) {
+            gloss_err_set(err,
+                          "normalize would change the text, but layer '%s' "
+                          "already holds %zu span%s that would then point at "
+                          "the wrong characters: put normalize before the "
+                          "stages that add spans",
+                          gloss_layer_name(layer), n, n == 1 ? "" : "s");
+            gloss__buf_free(&out);
+            return GLOSS_ERROR;
+        }
+    }
+    rc = gloss_doc_set_text(doc, out.data ? out.data : "", out.len);
+    int saved = errno;
+    gloss__buf_free(&out);
+    if (rc < 0) {
+        if (saved == EFBIG)
+            gloss_err_set(err, "the normalized text is larger than a document "
+                               "can hold (%zu bytes)", (size_t)GLOSS_DOC_MAX_TEXT);
+        else
+            gloss_err_set(err, "out of memory replacing the text");
+        return GLOSS_ERROR;
+    }
+    return GLOSS_OK;
+}
+
+const gloss_stage_desc gloss__stage_normalize = {
+    .abi = GLOSS_STAGE_ABI,
+    .name = "normalize",
+    .description = "Validates UTF-8 and normalizes the text: Unicode form "
+                   "(NFC by default), line breaks, control characters.",
+    .options = normalize_options,
+    .init = normalize_init,
+    .process = normalize_process,
+    .fini = normalize_fini,
+};

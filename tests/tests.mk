@@ -1,0 +1,51 @@
+# tests/tests.mk - the test suite, run by `make check` through Automake's
+# TAP driver. Each test is a C program or a shell script printing TAP.
+#
+# Tests find the source tree, the build tree and the programs through the
+# environment below; tests that need ../shared (the training corpora and
+# the sample documents) skip when it is absent, as on a user's clone.
+
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+TEST_EXTENSIONS = .sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+SH_LOG_COMPILER = $(SHELL)
+
+AM_TESTS_ENVIRONMENT = \
+	top_srcdir='$(abs_top_srcdir)'; export top_srcdir; \
+	top_builddir='$(abs_top_builddir)'; export top_builddir; \
+	GLOSS='$(abs_top_builddir)/gloss'; export GLOSS; \
+	GLOSS_SCRIPT_PATH='$(abs_top_srcdir)/scripts'; export GLOSS_SCRIPT_PATH; \
+	GLOSS_SHARED='$(abs_top_srcdir)/../shared'; export GLOSS_SHARED; \
+	PKG_CONFIG_PATH='$(abs_top_builddir)'; export PKG_CONFIG_PATH; \
+	CC='$(CC)'; export CC; \
+	LSAN_OPTIONS='suppressions=$(abs_top_srcdir)/tests/lsan.supp'; export LSAN_OPTIONS;
+
+# Unit tests link only the engine objects they use. Tests that load
+# plugins link the whole engine the way gloss does (GLOSS_ENGINE_LIBS and
+# GLOSS_ENGINE_LINK), so that plugins resolve the API against them.
+TEST_LIBS = libgloss.a $(GLOSS_DEPS_LIBS)
+
+EXTRA_DIST += tests/tap.h tests/lsan.supp
+
+check_PROGRAMS += tests/test_doc
+tests_test_doc_SOURCES = tests/test_doc.c tests/tap.h
+tests_test_doc_LDADD = $(TEST_LIBS)
+tests_test_doc_DEPENDENCIES = libgloss.a
+TESTS += tests/test_doc
+
+EXTRA_DIST += tests/tap.sh tests/plugins/bad_abi.c tests/plugins/no_symbol.c \
+	tests/plugins/needs_missing.c examples/plugins/acronyms.c \
+	tests/fixtures/docs/resolution.txt tests/fixtures/docs/article.txt \
+	tests/fixtures/docs/invalid-utf8.txt
+TESTS += tests/test_plugin.sh tests/test_run.sh
+EXTRA_DIST += tests/test_plugin.sh tests/test_run.sh
+
+# make check-valgrind: the C unit tests again under valgrind, where any
+# invalid access or leak fails the test. (The shell tests run the gloss
+# binary; the sanitizer build in .ci/run covers those.)
+VALGRIND_CMD = valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+	--errors-for-leak-kinds=definite,indirect --error-exitcode=99
+check-valgrind:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(filter-out %.sh,$(TESTS))" \
+		LOG_COMPILER="$(VALGRIND_CMD)"
+.PHONY: check-valgrind
