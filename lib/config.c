@@ -256,11 +256,7 @@ static gloss__config *from_table(builder *b, const json_t *table,
 
     const json_t *pipeline = json_object_get(raw, "pipeline");
     size_t n = json_array_size(pipeline);
-    if (n == 0) {
-        fail(b, "pipeline: the list is empty; give at least one stage");
-        goto failed;
-    }
-    cfg->stages = calloc(n, sizeof *cfg->stages);
+    cfg->stages = calloc(n ? n : 1, sizeof *cfg->stages);
     if (!cfg->stages) {
         fail(b, "out of memory");
         goto failed;

@@ -47,6 +47,34 @@ typedef struct gloss__stage_conf {
     size_t max_memory;         /* Lua: bytes per state; 0 = none */
 } gloss__stage_conf;
 
+/* A route: extra topics a processed document is published on, derived from
+ * its annotations (docs/protocol.md). Exactly one of labels and layer is
+ * set. */
+typedef struct gloss__route {
+    char *labels;     /* label group whose names become topics ("topic") */
+    char *layer;      /* layer whose span labels become topics ("entities") */
+    char *prefix;     /* topic prefix: "label" gives "label.torture" */
+    double min_score; /* labels: the least score that routes */
+} gloss__route;
+
+/* The `daemon` table: what glossd needs beyond the pipeline. */
+typedef struct gloss__daemon_conf {
+    char *submit;             /* ROUTER endpoint; "" disables it */
+    char *feed;               /* PULL endpoint; "" disables it */
+    char *publish;            /* PUB endpoint */
+    char *control;            /* ROUTER endpoint */
+    char *run_dir;            /* where the private ipc folder is made */
+    unsigned workers;         /* worker processes; 0 = number of cores */
+    unsigned credit;          /* jobs a worker holds at once */
+    double deadline;          /* seconds a document may take */
+    size_t max_document_size; /* bytes of text */
+    size_t max_inflight_documents;
+    size_t max_inflight_bytes;
+    int publish_hwm;          /* ZMQ_SNDHWM of the publish socket */
+    gloss__route *routes;
+    size_t n_routes;
+} gloss__daemon_conf;
+
 typedef struct gloss__config {
     char *path;           /* the file, or "(embedded default)" */
     char *dir;            /* folder relative paths are resolved against */
@@ -60,6 +88,9 @@ typedef struct gloss__config {
     int output_text;        /* output.text: include the text in JSON */
     int output_original;    /* output.original: include the original text */
     json_t *raw;            /* the whole checked table, defaults filled */
+    gloss__daemon_conf daemon; /* the daemon table, defaults filled */
+    char *source;           /* the Lua source the configuration came from */
+    size_t source_len;      /* (glossd sends it to its workers) */
 } gloss__config;
 
 /*

@@ -81,6 +81,103 @@ static const gloss__key output_keys[] = {
     {NULL, 0, NULL, 0, NULL, NULL, NULL},
 };
 
+/* One entry of daemon.routes. Which combinations are allowed (exactly one
+ * of labels and layer; min_score with labels only), and the prefix's
+ * characters, are checked in config.c: the key table cannot say them. */
+static const gloss__key route_keys[] = {
+    {"labels", GLOSS__KEY_STRING, NULL, 0,
+     "A label group (such as `\"topic\"`): each label of this group that a "
+     "document carries with at least `min_score` adds a message on the topic "
+     "`<prefix>.<label>`.", NULL, NULL},
+    {"layer", GLOSS__KEY_STRING, NULL, 0,
+     "A span layer (such as `\"entities\"`): each distinct span label in this "
+     "layer of a document adds a message on the topic `<prefix>.<label>` "
+     "(`entity.PER`, `entity.ORG`).", NULL, NULL},
+    {"prefix", GLOSS__KEY_STRING, NULL, GLOSS__KEY_REQUIRED,
+     "The first part of the route's topics: lowercase letters, digits, `_` "
+     "and `-` (a subscriber matches topics by prefix, so a dot would make "
+     "routes overlap).", NULL, NULL},
+    {"min_score", GLOSS__KEY_NUMBER, NULL, 0,
+     "For `labels` routes only: the least score, from 0 to 1, for which a "
+     "label is routed. When left out, 0.5.", NULL, NULL},
+    {NULL, 0, NULL, 0, NULL, NULL, NULL},
+};
+
+/* The daemon's keys. The ranges the type cannot express (credit from 1 to
+ * 64, a deadline above 0, endpoints that look like endpoints) are checked in
+ * config.c, which names the key path the same way. */
+static const gloss__key daemon_keys[] = {
+    {"submit", GLOSS__KEY_STRING, "\"tcp://127.0.0.1:5701\"", 0,
+     "Where clients submit documents and get a reply for each (a ZeroMQ "
+     "ROUTER socket, bound by glossd): a `tcp://host:port`, `ipc://path` or "
+     "`inproc://name` endpoint, or `\"\"` to have no submit socket. See "
+     "docs/protocol.md.", NULL, NULL},
+    {"feed", GLOSS__KEY_STRING, "\"tcp://127.0.0.1:5702\"", 0,
+     "Where feeders push documents without waiting for a reply (a ZeroMQ "
+     "PULL socket); rejections go out on the topic `error.admission` "
+     "instead. `\"\"` disables it; `submit` and `feed` cannot both be "
+     "disabled.", NULL, NULL},
+    {"publish", GLOSS__KEY_STRING, "\"tcp://127.0.0.1:5703\"", 0,
+     "Where processed documents, routed topics and errors are published (a "
+     "ZeroMQ PUB socket). It cannot be disabled.", NULL, NULL},
+    {"control", GLOSS__KEY_STRING, "\"tcp://127.0.0.1:5704\"", 0,
+     "Where `gloss stats`, `gloss reload`, `gloss drain` and `gloss ping` "
+     "talk to the daemon (a ZeroMQ ROUTER socket). Anyone who can connect "
+     "to it can stop the daemon, so keep it on loopback or an `ipc://` path "
+     "only its users can reach.", NULL, NULL},
+    {"run_dir", GLOSS__KEY_STRING, NULL, 0,
+     "The folder in which glossd makes its private folder for the `ipc://` "
+     "sockets between the supervisor and its workers. When left out, "
+     "`$XDG_RUNTIME_DIR` if it is set, else `/tmp`. A relative folder is "
+     "taken from the configuration's folder.", NULL, NULL},
+    {"workers", GLOSS__KEY_INTEGER, "0", GLOSS__KEY_UNSIGNED,
+     "How many worker processes run the pipeline, up to 1024; 0 means one "
+     "per processor core. Each worker has its own Lua states and C stage "
+     "instances, so a crash or an endless loop costs one worker, which is "
+     "replaced.", NULL, NULL},
+    {"credit", GLOSS__KEY_INTEGER, "2", GLOSS__KEY_UNSIGNED,
+     "How many documents a worker holds at once, from 1 to 64: one it is "
+     "working on and the rest waiting, so that it never waits for the "
+     "supervisor between documents. More credit evens out bursts of small "
+     "documents; less keeps fewer documents at risk when a worker dies.",
+     NULL, NULL},
+    {"deadline", GLOSS__KEY_NUMBER, "30", GLOSS__KEY_UNSIGNED,
+     "How many seconds a document may spend in a worker, more than 0 and at "
+     "most 86400. A document still there after it is abandoned: its worker "
+     "is killed and replaced, and the document is published on "
+     "`error.deadline`.", NULL, NULL},
+    {"max_document_size", GLOSS__KEY_SIZE, "\"16M\"", 0,
+     "The largest text accepted, in bytes of UTF-8. A larger document is "
+     "rejected with `too_large` before it is parsed; a JSON envelope may be "
+     "twice this size plus 64 KiB, for escapes and its other fields.",
+     NULL, NULL},
+    {"max_inflight_documents", GLOSS__KEY_INTEGER, "1024", GLOSS__KEY_UNSIGNED,
+     "The most documents accepted but not yet published, at least 1. At "
+     "the limit glossd stops reading `submit` and `feed` until documents "
+     "complete; senders are then held back by ZeroMQ's high-water marks "
+     "(their sends block, or fail with `EAGAIN` when non-blocking), so "
+     "nothing is dropped.", NULL, NULL},
+    {"max_inflight_bytes", GLOSS__KEY_SIZE, "\"256M\"", 0,
+     "The most bytes of text accepted but not yet published, at least "
+     "`max_document_size`. At the limit glossd stops reading input the same "
+     "way as at `max_inflight_documents`.", NULL, NULL},
+    {"publish_hwm", GLOSS__KEY_INTEGER, "10000", GLOSS__KEY_UNSIGNED,
+     "The high-water mark of the publish socket: how many messages may queue "
+     "for each subscriber; 0 means no limit (memory grows for as long as a "
+     "subscriber is slow). Past it, ZeroMQ drops messages for that "
+     "subscriber only. glossd cannot see which subscriber lost what, but "
+     "every message carries a sequence number, so a subscriber sees the "
+     "gap; messages glossd could not send at all are counted in "
+     "`gloss stats`.", NULL, NULL},
+    {"routes", GLOSS__KEY_TABLES, "[]", 0,
+     "Extra topics a processed document is published on, derived from its "
+     "annotations, so that a downstream service subscribes only to what it "
+     "needs. Each route names exactly one of `labels` and `layer`; a "
+     "document matching several labels is published once per topic.",
+     NULL, route_keys},
+    {NULL, 0, NULL, 0, NULL, NULL, NULL},
+};
+
 const gloss__key gloss__config_keys[] = {
     {"script_paths", GLOSS__KEY_STRINGS, "[]", 0,
      "Folders searched for `script` files that are not in the configuration's "
@@ -94,9 +191,14 @@ const gloss__key gloss__config_keys[] = {
      "after these.", NULL, NULL},
     {"pipeline", GLOSS__KEY_TABLES, NULL, GLOSS__KEY_REQUIRED,
      "The stages every document runs through, in order. Each entry names "
-     "exactly one of `stage`, `plugin` or `script`.", NULL, stage_keys},
+     "exactly one of `stage`, `plugin` or `script`. An empty list passes "
+     "documents through unchanged, which is how the engine's own cost is "
+     "measured.", NULL, stage_keys},
     {"output", GLOSS__KEY_TABLE, NULL, 0,
      "How documents are written as JSON.", NULL, output_keys},
+    {"daemon", GLOSS__KEY_TABLE, NULL, 0,
+     "What `glossd`, the daemon, listens on, how many workers it runs, and "
+     "its limits. `gloss run` ignores it.", NULL, daemon_keys},
     {NULL, 0, NULL, 0, NULL, NULL, NULL},
 };
 

@@ -1,0 +1,199 @@
+/*
+ * wire.c - receiving and sending the multipart messages of daemon/wire.h.
+ *
+ * A received message keeps its frames in zmq_msg_t objects, so a frame of
+ * 16 MiB is never copied: the struct's pointers look into ZeroMQ's own
+ * buffers until gloss__wire_msg_close() releases them. A message with more
+ * frames than the struct holds is still read to its end, frame by frame,
+ * into one scratch message that is thrown away, so the socket stays at a
+ * message boundary and the next receive sees the next message whole.
+ *
+ * ZeroMQ delivers a multipart message atomically: once its first frame has
+ * been received the others are already queued. An interrupted call (EINTR)
+ * on the first frame is therefore returned to the caller, who may check its
+ * signals and retry, while an interruption in the middle of a message is
+ * retried here, because giving up there would leave half a message behind.
+ */
+#include "wire.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+/* Empty frames point here, so that frame[i] is never NULL. */
+static const char empty_frame[1] = "";
+
+static void close_frames(zmq_msg_t *z, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        zmq_msg_close(&z[i]);
+}
+
+/* Receives one frame into z, retrying an interruption unless it is the
+ * first frame of a message. */
+static int recv_frame(void *sock, zmq_msg_t *z, int flags, int first)
+{
+    for (;;) {
+        if (zmq_msg_recv(z, sock, first ? flags : 0) >= 0)
+            return 0;
+        if (errno != EINTR || first)
+            return -1;
+    }
+}
+
+static int has_more(void *sock, int *more)
+{
+    size_t sz = sizeof(*more);
+    return zmq_getsockopt(sock, ZMQ_RCVMORE, more, &sz);
+}
+
+/* Reads and discards the rest of a message that was too long. Returns 0
+ * once the last frame is gone, or -1 with errno. */
+static int discard_rest(void *sock)
+{
+    int more = 1;
+    while (more) {
+        zmq_msg_t scratch;
+        zmq_msg_init(&scratch);
+        int rc = recv_frame(sock, &scratch, 0, 0);
+        zmq_msg_close(&scratch);
+        if (rc < 0 || has_more(sock, &more) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int gloss__wire_recv(void *sock, gloss__wire_msg *m, int flags)
+{
+    memset(m, 0, sizeof(*m));
+    zmq_msg_t *z = malloc(GLOSS__WIRE_MAX_FRAMES * sizeof(*z));
+    if (!z) {
+        errno = ENOMEM;
+        return -1;
+    }
+    size_t n = 0;
+    int more = 1;
+    while (more) {
+        if (n == GLOSS__WIRE_MAX_FRAMES) {
+            /* The message is longer than any message of the protocol: it is
+             * consumed whole and refused. */
+            int rc = discard_rest(sock);
+            int saved = errno;
+            close_frames(z, n);
+            free(z);
+            m->more_ = 1;
+            errno = rc < 0 ? saved : EPROTO;
+            return -1;
+        }
+        zmq_msg_init(&z[n]);
+        if (recv_frame(sock, &z[n], flags, n == 0) < 0 ||
+            has_more(sock, &more) < 0) {
+            int saved = errno;
+            close_frames(z, n + 1);
+            free(z);
+            errno = saved;
+            return -1;
+        }
+        size_t len = zmq_msg_size(&z[n]);
+        m->frame[n] = len ? (const char *)zmq_msg_data(&z[n]) : empty_frame;
+        m->len[n] = len;
+        n++;
+    }
+    m->nframes = n;
+    m->zmsgs_ = z;
+    return 0;
+}
+
+void gloss__wire_msg_close(gloss__wire_msg *m)
+{
+    if (!m)
+        return;
+    if (m->zmsgs_) {
+        close_frames(m->zmsgs_, m->nframes);
+        free(m->zmsgs_);
+    }
+    memset(m, 0, sizeof(*m));
+}
+
+int gloss__wire_is(const gloss__wire_msg *m, size_t i, const char *word)
+{
+    if (i >= m->nframes)
+        return 0;
+    size_t len = strlen(word);
+    return m->len[i] == len && memcmp(m->frame[i], word, len) == 0;
+}
+
+char *gloss__wire_dup(const gloss__wire_msg *m, size_t i)
+{
+    if (i >= m->nframes)
+        return NULL;
+    char *s = malloc(m->len[i] + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, m->frame[i], m->len[i]);
+    s[m->len[i]] = '\0';
+    return s;
+}
+
+int gloss__wire_u64(const gloss__wire_msg *m, size_t i, uint64_t *out)
+{
+    if (i >= m->nframes || m->len[i] == 0)
+        return -1;
+    uint64_t v = 0;
+    for (size_t k = 0; k < m->len[i]; k++) {
+        unsigned char c = (unsigned char)m->frame[i][k];
+        if (c < '0' || c > '9')
+            return -1;
+        unsigned d = c - '0';
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+int gloss__wire_send(void *sock, int flags, size_t n, const void *const *data,
+                     const size_t *len)
+{
+    if (n == 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int f = i + 1 < n ? ZMQ_SNDMORE : 0;
+        /* Only the first frame may wait or be refused: once it is queued,
+         * the rest of the message must follow it. */
+        if (i == 0)
+            f |= flags;
+        const void *d = len[i] ? data[i] : empty_frame;
+        for (;;) {
+            if (zmq_send(sock, d, len[i], f) >= 0)
+                break;
+            if (errno != EINTR || i == 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+int gloss__wire_sendv(void *sock, int flags, size_t n, ...)
+{
+    if (n == 0 || n > GLOSS__WIRE_MAX_FRAMES) {
+        errno = EINVAL;
+        return -1;
+    }
+    const void *data[GLOSS__WIRE_MAX_FRAMES];
+    size_t len[GLOSS__WIRE_MAX_FRAMES];
+    va_list ap;
+    va_start(ap, n);
+    for (size_t i = 0; i < n; i++) {
+        const char *s = va_arg(ap, const char *);
+        data[i] = s;
+        len[i] = strlen(s);
+    }
+    va_end(ap);
+    return gloss__wire_send(sock, flags, n, data, len);
+}

@@ -1,0 +1,26 @@
+/*
+ * worker.h - the worker process of glossd: one pipeline, fed one job at a
+ * time by the supervisor over the protocol of daemon/wire.h.
+ *
+ * The supervisor starts each worker as `glossd --worker`, which calls
+ * gloss__worker_main(). The worker says HELLO, builds its pipeline from the
+ * CONFIG it receives (or answers FATAL), offers its credit with READY, and
+ * then answers every JOB with a DONE until STOP. It ends by itself when the
+ * supervisor goes away, so an orphaned worker never lingers.
+ */
+#ifndef GLOSS_WORKER_H
+#define GLOSS_WORKER_H
+
+/*
+ * Runs a worker: connects a DEALER whose routing id is identity to
+ * endpoint (the supervisor's ipc ROUTER), announces generation, and serves
+ * jobs with up to credit of them in flight (0 counts as 1). Returns 0
+ * after STOP; non-zero when the configuration failed (after FATAL), when
+ * the supervisor went away (the parent process changed, or the connection
+ * closed), or when ZeroMQ or memory failed. Messages for people go to
+ * stderr.
+ */
+int gloss__worker_main(const char *endpoint, const char *identity,
+                       unsigned generation, unsigned credit);
+
+#endif
