@@ -20,6 +20,25 @@
 int gloss__cmd_run(int argc, char **argv);
 int gloss__cmd_stages(int argc, char **argv);
 int gloss__cmd_check(int argc, char **argv);
+int gloss__cmd_send(int argc, char **argv);
+int gloss__cmd_sub(int argc, char **argv);
+/* ping, stats, reload and drain: argv[0] names the command. */
+int gloss__cmd_control(int argc, char **argv);
+
+/* Which endpoint of a daemon a client command talks to. */
+typedef enum gloss__endpoint {
+    GLOSS__EP_SUBMIT,
+    GLOSS__EP_PUBLISH,
+    GLOSS__EP_CONTROL
+} gloss__endpoint;
+
+/*
+ * Resolves the endpoint a client command uses: the one given with -e, else
+ * the one in the daemon table of the configuration given with -c, else the
+ * default. Returns a malloc'd string, or NULL after printing why.
+ */
+char *gloss__cli_endpoint(const char *cmd, const char *given,
+                          const char *config_path, gloss__endpoint which);
 
 /*
  * Loads the configuration (config_path, or the embedded default when NULL)

@@ -48,3 +48,28 @@ int gloss__cli_add_option(json_t *options, const char *arg)
         return -1;
     return json_object_set_new(options, key, value) == 0 ? 0 : -1;
 }
+
+char *gloss__cli_endpoint(const char *cmd, const char *given,
+                          const char *config_path, gloss__endpoint which)
+{
+    if (given)
+        return strdup(given);
+    char err[2048];
+    /* Without -c, the embedded default's daemon table gives the defaults,
+     * so client and daemon agree by construction. */
+    gloss__config *cfg = gloss__config_load(config_path, err, sizeof err);
+    if (!cfg) {
+        fprintf(stderr, "%s: %s\n", cmd, err);
+        return NULL;
+    }
+    const char *ep = which == GLOSS__EP_SUBMIT    ? cfg->daemon.submit
+                     : which == GLOSS__EP_PUBLISH ? cfg->daemon.publish
+                                                  : cfg->daemon.control;
+    char *out = NULL;
+    if (!*ep)
+        fprintf(stderr, "%s: the configuration turns this endpoint off\n", cmd);
+    else
+        out = strdup(ep);
+    gloss__config_destroy(&cfg);
+    return out;
+}

@@ -14,6 +14,12 @@ static const struct command {
     const char *summary;
 } commands[] = {
     {"run", gloss__cmd_run, "run the pipeline on files offline, print JSON lines"},
+    {"send", gloss__cmd_send, "submit files to a running glossd"},
+    {"sub", gloss__cmd_sub, "print the results a running glossd publishes"},
+    {"ping", gloss__cmd_control, "check that glossd answers"},
+    {"stats", gloss__cmd_control, "show a running glossd's counters"},
+    {"reload", gloss__cmd_control, "make glossd load its configuration again"},
+    {"drain", gloss__cmd_control, "make glossd finish what it holds and exit"},
     {"check", gloss__cmd_check, "check a configuration and start its stages"},
     {"stages", gloss__cmd_stages, "list the built-in stages and their options"},
 };

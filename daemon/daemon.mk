@@ -15,3 +15,39 @@ tests_test_zwatch_SOURCES = tests/test_zwatch.c tests/tap.h \
 tests_test_zwatch_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/daemon
 tests_test_zwatch_LDADD = $(LIBUV_LIBS) $(ZMQ_LIBS)
 TESTS += tests/test_zwatch
+
+# The messages between the supervisor and its workers (daemon/wire.h).
+GLOSSD_SOURCES_WIRE = daemon/wire.c daemon/wire.h
+
+check_PROGRAMS += tests/test_wire
+tests_test_wire_SOURCES = tests/test_wire.c tests/tap.h \
+	$(GLOSSD_SOURCES_WIRE)
+tests_test_wire_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/daemon
+tests_test_wire_LDADD = $(ZMQ_LIBS)
+TESTS += tests/test_wire
+
+# The worker process's loop: one pipeline fed by the supervisor.
+GLOSSD_SOURCES_WORKER = daemon/worker.c daemon/worker.h daemon/routes.c \
+	daemon/routes.h
+
+check_PROGRAMS += tests/test_worker
+tests_test_worker_SOURCES = tests/test_worker.c tests/tap.h \
+	$(GLOSSD_SOURCES_WORKER) $(GLOSSD_SOURCES_WIRE)
+tests_test_worker_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/daemon
+tests_test_worker_LDADD = $(TEST_LIBS) $(ZMQ_LIBS)
+tests_test_worker_DEPENDENCIES = libgloss.a
+TESTS += tests/test_worker
+EXTRA_DIST += tests/fixtures/worker/tag.lua
+
+# Admission: a message on submit or feed becomes a document or a rejection
+# with a stable code (see the comment at the top of daemon/envelope.c). It
+# uses the engine's UTF-8 functions, so its test links the engine.
+GLOSSD_SOURCES_ENVELOPE = daemon/envelope.c daemon/envelope.h
+
+check_PROGRAMS += tests/test_envelope
+tests_test_envelope_SOURCES = tests/test_envelope.c tests/tap.h \
+	$(GLOSSD_SOURCES_ENVELOPE)
+tests_test_envelope_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/daemon
+tests_test_envelope_LDADD = $(TEST_LIBS)
+tests_test_envelope_DEPENDENCIES = libgloss.a
+TESTS += tests/test_envelope

@@ -12,10 +12,18 @@
  * Every folder kept in a configuration is absolute, so that a daemon that
  * changes directory, or a worker that rebuilds the pipeline later, finds
  * the same files the configuration named when it was loaded.
+ *
+ * A configuration also keeps the Lua source it was loaded from. glossd
+ * sends that source (not the file's name) to its workers, which load it
+ * with gloss__config_load_string() and the same folder, so every worker
+ * runs what the supervisor checked even if the file changes meanwhile. A
+ * one-stage configuration built from the command line has no file, so an
+ * equivalent source is written for it here.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,6 +226,321 @@ static int build_stage(builder *b, gloss__config *cfg, gloss__stage_conf *sc,
     return 0;
 }
 
+/* ---- the daemon table ------------------------------------------------------ */
+
+/* The longest run_dir accepted. ipc socket names live in a private folder
+ * inside it and must fit in the 108 bytes of a Unix socket address, so the
+ * folder leaves room for the names glossd adds. */
+#define RUN_DIR_MAX 80
+
+/* The most bytes of an ipc:// path: a Unix socket address holds 108 bytes,
+ * one of which is the terminating NUL. */
+#define IPC_PATH_MAX 107
+
+/* Whether s is a port: "*" (any free port), or a number from 1 to 65535. */
+static int is_port(const char *s)
+{
+    if (strcmp(s, "*") == 0)
+        return 1;
+    if (!*s || strlen(s) > 5)
+        return 0;
+    long n = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return 0;
+        n = n * 10 + (*p - '0');
+    }
+    return n >= 1 && n <= 65535;
+}
+
+/* Checks that ep looks like an endpoint glossd can bind: ZeroMQ itself only
+ * says "Invalid argument" when it cannot parse one, long after loading, so
+ * the mistakes people make (a missing scheme, a missing port, an ipc path
+ * too long for a socket address) are named here with the key. */
+static int check_endpoint(builder *b, const char *key, const char *ep,
+                          int may_be_empty)
+{
+    if (!*ep) {
+        if (may_be_empty)
+            return 0;
+        return fail(b, "daemon.%s: must not be empty (glossd always has a %s "
+                    "socket)", key, key);
+    }
+    if (strncmp(ep, "tcp://", 6) == 0) {
+        const char *addr = ep + 6;
+        const char *colon = strrchr(addr, ':');
+        int host_ok = colon && colon > addr;
+        if (host_ok && addr[0] == '[')
+            host_ok = colon[-1] == ']' && colon - addr > 2;
+        if (!host_ok || !is_port(colon + 1))
+            return fail(b, "daemon.%s: \"%s\" is not a tcp endpoint; write "
+                        "tcp://HOST:PORT, with a port from 1 to 65535 (or * "
+                        "for any free port)", key, ep);
+        return 0;
+    }
+    if (strncmp(ep, "ipc://", 6) == 0) {
+        size_t n = strlen(ep + 6);
+        if (n == 0)
+            return fail(b, "daemon.%s: \"%s\" names no path; write "
+                        "ipc://PATH", key, ep);
+        if (n > IPC_PATH_MAX)
+            return fail(b, "daemon.%s: the ipc path is %zu bytes; a socket "
+                        "address holds at most %d", key, n, IPC_PATH_MAX);
+        return 0;
+    }
+    if (strncmp(ep, "inproc://", 9) == 0) {
+        if (!ep[9])
+            return fail(b, "daemon.%s: \"%s\" names nothing; write "
+                        "inproc://NAME", key, ep);
+        return 0;
+    }
+    return fail(b, "daemon.%s: \"%s\" is not an endpoint; expected "
+                "tcp://HOST:PORT, ipc://PATH or inproc://NAME%s", key, ep,
+                may_be_empty ? ", or \"\" to disable it" : "");
+}
+
+/* Fills route r from the checked entry e of daemon.routes. */
+static int build_route(builder *b, gloss__route *r, const json_t *e,
+                       size_t index)
+{
+    char path[64];
+    snprintf(path, sizeof path, "daemon.routes[%zu]", index);
+    const char *labels = get_string(e, "labels");
+    const char *layer = get_string(e, "layer");
+    const char *prefix = get_string(e, "prefix");
+    const json_t *score = json_object_get(e, "min_score");
+
+    if (!labels == !layer)
+        return fail(b, "%s: give %s of labels or layer", path,
+                    labels ? "only one" : "one");
+    if ((labels && !*labels) || (layer && !*layer))
+        return fail(b, "%s.%s: must not be empty", path,
+                    labels ? "labels" : "layer");
+    if (!*prefix || strspn(prefix, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
+                        strlen(prefix))
+        return fail(b, "%s.prefix: \"%s\" must be made of a-z, 0-9, _ and - "
+                    "only", path, prefix);
+    if (score && layer)
+        return fail(b, "%s.min_score: only labels routes have a score; this "
+                    "route has a layer", path);
+    r->min_score = score ? json_number_value(score) : 0.5;
+    if (!(r->min_score >= 0 && r->min_score <= 1))
+        return fail(b, "%s.min_score: must be from 0 to 1, got %g", path,
+                    r->min_score);
+
+    r->labels = labels ? strdup(labels) : NULL;
+    r->layer = layer ? strdup(layer) : NULL;
+    r->prefix = strdup(prefix);
+    if ((labels && !r->labels) || (layer && !r->layer) || !r->prefix)
+        return fail(b, "out of memory");
+    return 0;
+}
+
+static long long get_int(const json_t *table, const char *key)
+{
+    return (long long)json_integer_value(json_object_get(table, key));
+}
+
+/* Fills cfg->daemon from the checked daemon table, and checks what the key
+ * table cannot: ranges, endpoints, and limits that contradict each other. */
+static int build_daemon(builder *b, gloss__config *cfg, const json_t *t)
+{
+    gloss__daemon_conf *d = &cfg->daemon;
+    static const char *const endpoint_keys[] = {"submit", "feed", "publish",
+                                                "control"};
+    const char *ep[4];
+    for (int i = 0; i < 4; i++) {
+        ep[i] = get_string(t, endpoint_keys[i]);
+        if (check_endpoint(b, endpoint_keys[i], ep[i], i < 2) < 0)
+            return -1;
+        for (int j = 0; j < i; j++)
+            if (*ep[i] && strcmp(ep[i], ep[j]) == 0)
+                return fail(b, "daemon.%s: \"%s\" is already daemon.%s; each "
+                            "socket needs its own endpoint", endpoint_keys[i],
+                            ep[i], endpoint_keys[j]);
+    }
+    if (!*ep[0] && !*ep[1])
+        return fail(b, "daemon: submit and feed are both disabled, so nothing "
+                    "could send documents; keep at least one");
+
+    long long workers = get_int(t, "workers");
+    if (workers > 1024)
+        return fail(b, "daemon.workers: must be from 0 to 1024, got %lld",
+                    workers);
+    long long credit = get_int(t, "credit");
+    if (credit < 1 || credit > 64)
+        return fail(b, "daemon.credit: must be from 1 to 64, got %lld", credit);
+    double deadline = json_number_value(json_object_get(t, "deadline"));
+    if (!(deadline > 0 && deadline <= 86400))
+        return fail(b, "daemon.deadline: must be more than 0 and at most "
+                    "86400 seconds, got %g", deadline);
+    long long max_docs = get_int(t, "max_inflight_documents");
+    if (max_docs < 1)
+        return fail(b, "daemon.max_inflight_documents: must be at least 1, got "
+                    "%lld", max_docs);
+    long long max_doc = get_int(t, "max_document_size");
+    if (max_doc < 1)
+        return fail(b, "daemon.max_document_size: must be at least 1 byte, got "
+                    "%lld", max_doc);
+    long long max_bytes = get_int(t, "max_inflight_bytes");
+    if (max_bytes < max_doc)
+        return fail(b, "daemon.max_inflight_bytes: must be at least "
+                    "daemon.max_document_size (%lld), or no document of the "
+                    "largest size could ever be accepted; got %lld", max_doc,
+                    max_bytes);
+    long long hwm = get_int(t, "publish_hwm");
+    if (hwm > INT_MAX)
+        return fail(b, "daemon.publish_hwm: must be at most %d, got %lld",
+                    INT_MAX, hwm);
+
+    d->workers = (unsigned)workers;
+    d->credit = (unsigned)credit;
+    d->deadline = deadline;
+    d->max_document_size = (size_t)max_doc;
+    d->max_inflight_documents = (size_t)max_docs;
+    d->max_inflight_bytes = (size_t)max_bytes;
+    d->publish_hwm = (int)hwm;
+
+    const char *run_dir = get_string(t, "run_dir");
+    if (run_dir && !*run_dir)
+        return fail(b, "daemon.run_dir: must not be empty");
+    if (!run_dir) {
+        /* XDG_RUNTIME_DIR is private to the user and cleaned at logout,
+         * which is what sockets want; a relative value is not a valid one
+         * (the XDG specification asks for an absolute path) and is
+         * ignored. */
+        run_dir = getenv("XDG_RUNTIME_DIR");
+        if (!run_dir || !gloss__path_is_absolute(run_dir))
+            run_dir = "/tmp";
+    }
+    d->run_dir = gloss__path_join(cfg->dir, run_dir);
+    if (!d->run_dir)
+        return fail(b, "out of memory");
+    if (strlen(d->run_dir) > RUN_DIR_MAX)
+        return fail(b, "daemon.run_dir: \"%s\" is %zu bytes; at most %d fit, "
+                    "as the ipc socket names made in it must fit in a socket "
+                    "address", d->run_dir, strlen(d->run_dir), RUN_DIR_MAX);
+
+    d->submit = strdup(ep[0]);
+    d->feed = strdup(ep[1]);
+    d->publish = strdup(ep[2]);
+    d->control = strdup(ep[3]);
+    if (!d->submit || !d->feed || !d->publish || !d->control)
+        return fail(b, "out of memory");
+
+    const json_t *routes = json_object_get(t, "routes");
+    size_t n = json_array_size(routes);
+    if (n > 0) {
+        d->routes = calloc(n, sizeof *d->routes);
+        if (!d->routes)
+            return fail(b, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        d->n_routes = i + 1;
+        if (build_route(b, &d->routes[i], json_array_get(routes, i), i + 1) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- Lua source for a configuration built in C ------------------------------ */
+
+/* Writes s as a Lua string literal. Bytes that Lua would not keep as they
+ * are in a quoted string (quotes, backslashes, controls) become decimal
+ * escapes, which mean the same byte in every Lua version. */
+static void lua_string(gloss__buf *out, const char *s, size_t n)
+{
+    gloss__buf_addc(out, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\' || c < 0x20 || c == 0x7F)
+            gloss__buf_printf(out, "\\%03u", c);
+        else
+            gloss__buf_addc(out, (char)c);
+    }
+    gloss__buf_addc(out, '"');
+}
+
+/* Writes v as a Lua expression that the configuration loader turns back
+ * into the same JSON, as far as Lua can say it: a null is nil (left out of
+ * a table, as gloss__json_to_lua does for stages too), and an empty list
+ * is an empty table, which the key and option checks take as an empty list
+ * wherever a list is expected. */
+static void lua_value(gloss__buf *out, const json_t *v)
+{
+    const char *key;
+    json_t *item;
+    size_t i;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        gloss__buf_addc(out, '{');
+        json_object_foreach((json_t *)v, key, item) {
+            if (json_is_null(item))
+                continue;
+            gloss__buf_addc(out, '[');
+            lua_string(out, key, strlen(key));
+            gloss__buf_adds(out, "] = ");
+            lua_value(out, item);
+            gloss__buf_adds(out, ", ");
+        }
+        gloss__buf_addc(out, '}');
+        break;
+    case JSON_ARRAY:
+        gloss__buf_addc(out, '{');
+        json_array_foreach(v, i, item) {
+            lua_value(out, item);
+            gloss__buf_adds(out, ", ");
+        }
+        gloss__buf_addc(out, '}');
+        break;
+    case JSON_STRING:
+        lua_string(out, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        /* The smallest integer has no literal: its digits without the sign
+         * overflow to a float. */
+        if (json_integer_value(v) == LLONG_MIN)
+            gloss__buf_adds(out, "math.mininteger");
+        else
+            gloss__buf_printf(out, "%lld", (long long)json_integer_value(v));
+        break;
+    case JSON_REAL: {
+        /* A float must read back as a float, so a whole value keeps a
+         * decimal point: "2.0", not "2". */
+        char num[64];
+        snprintf(num, sizeof num, "%.17g", json_real_value(v));
+        gloss__buf_adds(out, num);
+        if (strspn(num, "-0123456789") == strlen(num))
+            gloss__buf_adds(out, ".0");
+        break;
+    }
+    case JSON_TRUE:
+        gloss__buf_adds(out, "true");
+        break;
+    case JSON_FALSE:
+        gloss__buf_adds(out, "false");
+        break;
+    case JSON_NULL:
+    default:
+        gloss__buf_adds(out, "nil");
+        break;
+    }
+}
+
+/* Keeps a copy of the len bytes of src as the configuration's source. */
+static int keep_source(builder *b, gloss__config *cfg, const char *src,
+                       size_t len)
+{
+    cfg->source = malloc(len + 1);
+    if (!cfg->source)
+        return fail(b, "out of memory");
+    if (len)
+        memcpy(cfg->source, src, len);
+    cfg->source[len] = '\0';
+    cfg->source_len = len;
+    return 0;
+}
+
 /* ---- the whole configuration ------------------------------------------------ */
 
 /* Builds a configuration from its table (as returned by the file), which is
@@ -274,6 +597,9 @@ static gloss__config *from_table(builder *b, const json_t *table,
                        : GLOSS__OFFSETS_CODEPOINTS;
     cfg->output_text = json_is_true(json_object_get(output, "text"));
     cfg->output_original = json_is_true(json_object_get(output, "original"));
+
+    if (build_daemon(b, cfg, json_object_get(raw, "daemon")) < 0)
+        goto failed;
     return cfg;
 
 failed:
@@ -289,6 +615,8 @@ static gloss__config *from_source(builder *b, const char *src, size_t len,
         return NULL;
     gloss__config *cfg = from_table(b, table, dir);
     json_decref(table);
+    if (cfg && keep_source(b, cfg, src, len) < 0)
+        gloss__config_destroy(&cfg);
     return cfg;
 }
 
@@ -359,6 +687,23 @@ gloss__config *gloss__config_single(const char *target, json_t *options,
     else
         cfg = from_table(&b, table, dir);
     free(dir);
+
+    /* The source is the same table written in Lua, so that glossd can send
+     * a one-stage configuration to its workers like any other. */
+    if (cfg) {
+        gloss__buf src = GLOSS__BUF_INIT;
+        gloss__buf_adds(&src, "-- A one-stage configuration given on the "
+                        "command line.\nreturn ");
+        lua_value(&src, table);
+        gloss__buf_addc(&src, '\n');
+        if (src.oom) {
+            fail(&b, "out of memory");
+            gloss__config_destroy(&cfg);
+        } else {
+            cfg->source = gloss__buf_steal(&src, &cfg->source_len);
+        }
+        gloss__buf_free(&src);
+    }
     json_decref(table);
     return cfg;
 }
@@ -387,6 +732,19 @@ void gloss__config_destroy(gloss__config **cfg)
     free(c->path);
     free(c->dir);
     json_decref(c->raw);
+    gloss__daemon_conf *d = &c->daemon;
+    free(d->submit);
+    free(d->feed);
+    free(d->publish);
+    free(d->control);
+    free(d->run_dir);
+    for (size_t i = 0; i < d->n_routes; i++) {
+        free(d->routes[i].labels);
+        free(d->routes[i].layer);
+        free(d->routes[i].prefix);
+    }
+    free(d->routes);
+    free(c->source);
     free(c);
     *cfg = NULL;
 }

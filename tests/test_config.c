@@ -8,6 +8,10 @@
  * tests/fixtures/config. The test runs from the source tree ($top_srcdir),
  * so fixture names are relative, and the expected absolute folders are
  * built from the current directory.
+ *
+ * The daemon table is checked here too, and so is the promise glossd
+ * relies on: a configuration's source, loaded again with its name and
+ * folder, gives the same configuration (that is how workers get theirs).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +60,81 @@ static const char *abs_path(const char *rel)
     return buf;
 }
 
+/* Whether a and b are the same configuration, field by field; diag()
+ * names the first difference. */
+static int same_config(const gloss__config *a, const gloss__config *b)
+{
+#define DIFF(what)                                                           \
+    do {                                                                     \
+        diag("the configurations differ in %s", what);                       \
+        return 0;                                                            \
+    } while (0)
+#define SAME_STR(x, y) ((x) == NULL ? (y) == NULL : (y) != NULL && strcmp((x), (y)) == 0)
+    if (!json_equal(a->raw, b->raw))
+        DIFF("raw");
+    if (!SAME_STR(a->dir, b->dir) || !SAME_STR(a->path, b->path))
+        DIFF("dir or path");
+    if (a->n_script_paths != b->n_script_paths ||
+        a->n_plugin_paths != b->n_plugin_paths || a->n_stages != b->n_stages)
+        DIFF("counts");
+    for (size_t i = 0; i < a->n_script_paths; i++)
+        if (!SAME_STR(a->script_paths[i], b->script_paths[i]))
+            DIFF("script_paths");
+    for (size_t i = 0; i < a->n_plugin_paths; i++)
+        if (!SAME_STR(a->plugin_paths[i], b->plugin_paths[i]))
+            DIFF("plugin_paths");
+    for (size_t i = 0; i < a->n_stages; i++) {
+        const gloss__stage_conf *x = &a->stages[i], *y = &b->stages[i];
+        if (!SAME_STR(x->name, y->name) || !SAME_STR(x->stage, y->stage) ||
+            !SAME_STR(x->plugin, y->plugin) || !SAME_STR(x->script, y->script) ||
+            !json_equal(x->options, y->options) || x->on_error != y->on_error ||
+            x->max_instructions != y->max_instructions ||
+            x->max_memory != y->max_memory)
+            DIFF("a stage");
+    }
+    if (a->offsets != b->offsets || a->output_text != b->output_text ||
+        a->output_original != b->output_original)
+        DIFF("output");
+    const gloss__daemon_conf *d = &a->daemon, *e = &b->daemon;
+    if (!SAME_STR(d->submit, e->submit) || !SAME_STR(d->feed, e->feed) ||
+        !SAME_STR(d->publish, e->publish) || !SAME_STR(d->control, e->control) ||
+        !SAME_STR(d->run_dir, e->run_dir))
+        DIFF("daemon endpoints or run_dir");
+    if (d->workers != e->workers || d->credit != e->credit ||
+        d->deadline != e->deadline || d->max_document_size != e->max_document_size ||
+        d->max_inflight_documents != e->max_inflight_documents ||
+        d->max_inflight_bytes != e->max_inflight_bytes ||
+        d->publish_hwm != e->publish_hwm || d->n_routes != e->n_routes)
+        DIFF("daemon numbers");
+    for (size_t i = 0; i < d->n_routes; i++) {
+        const gloss__route *r = &d->routes[i], *t = &e->routes[i];
+        if (!SAME_STR(r->labels, t->labels) || !SAME_STR(r->layer, t->layer) ||
+            !SAME_STR(r->prefix, t->prefix) || r->min_score != t->min_score)
+            DIFF("daemon routes");
+    }
+    return 1;
+#undef SAME_STR
+#undef DIFF
+}
+
+/* Loads cfg's source again, the way a worker does, and checks that it is
+ * the same configuration. */
+static void reloads_same(const gloss__config *cfg, const char *what)
+{
+    char err2[1024];
+    ok(cfg->source != NULL && cfg->source_len == strlen(cfg->source),
+       "%s: the source is kept, NUL-terminated", what);
+    gloss__config *again = gloss__config_load_string(
+        cfg->source, cfg->source_len, cfg->path, cfg->dir, err2, sizeof err2);
+    if (!ok(again != NULL, "%s: its source loads again", what)) {
+        diag("%s", err2);
+        diag("source: %s", cfg->source);
+        return;
+    }
+    ok(same_config(cfg, again), "%s: to the same configuration", what);
+    gloss__config_destroy(&again);
+}
+
 static void test_default(void)
 {
     gloss__config *cfg = gloss__config_load(NULL, err, sizeof err);
@@ -72,6 +151,11 @@ static void test_default(void)
     is_int(cfg->offsets, GLOSS__OFFSETS_CODEPOINTS, "default: code point offsets");
     is_int(cfg->output_text, 1, "default: text in the output");
     is_int(cfg->output_original, 0, "default: no original text");
+    is_str(cfg->source, gloss__default_config,
+           "default: the source is the embedded text");
+    is_str(cfg->daemon.submit, "tcp://127.0.0.1:5701",
+           "default: the daemon table is filled though the file has none");
+    reloads_same(cfg, "default");
     gloss__config_destroy(&cfg);
     ok(cfg == NULL, "destroy clears the caller's pointer");
 }
@@ -100,7 +184,13 @@ static void test_defaults_filled(void)
            "\"normalize\",\"options\":{},\"on_error\":\"fail\","
            "\"max_instructions\":100000000,\"max_memory\":67108864}],"
            "\"output\":{\"offsets\":\"codepoints\",\"text\":true,"
-           "\"original\":false}}",
+           "\"original\":false},\"daemon\":{\"submit\":"
+           "\"tcp://127.0.0.1:5701\",\"feed\":\"tcp://127.0.0.1:5702\","
+           "\"publish\":\"tcp://127.0.0.1:5703\",\"control\":"
+           "\"tcp://127.0.0.1:5704\",\"workers\":0,\"credit\":2,"
+           "\"deadline\":30,\"max_document_size\":16777216,"
+           "\"max_inflight_documents\":1024,\"max_inflight_bytes\":268435456,"
+           "\"publish_hwm\":10000,\"routes\":[]}}",
            "raw holds every key with its default, sizes in bytes");
     free(raw);
     gloss__config_destroy(&cfg);
@@ -157,7 +247,7 @@ static void test_key_errors(void)
                "swapped letters");
     fails_with("return { pipeline = { { stage = 'a' } }, colour = 'blue' }",
                "glossd.conf.lua: colour: unknown key; known keys are "
-               "script_paths, plugin_paths, pipeline, output",
+               "script_paths, plugin_paths, pipeline, output, daemon",
                "unknown key with no close match");
     fails_with("return { pipeline = { { stage = 'a' },\n"
                "  { stage = 'b', max_memory = true } } }",
@@ -218,6 +308,289 @@ static void test_key_errors(void)
     fails_with("return { output = { text = true } }",
                "glossd.conf.lua: pipeline: required, but not given",
                "missing pipeline");
+}
+
+static void test_daemon_defaults(void)
+{
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    char *saved = xdg ? strdup(xdg) : NULL;
+
+    unsetenv("XDG_RUNTIME_DIR");
+    gloss__config *cfg = load("return { pipeline = {} }");
+    ok(cfg != NULL, "daemon: no daemon table loads");
+    if (cfg) {
+        const gloss__daemon_conf *d = &cfg->daemon;
+        is_str(d->submit, "tcp://127.0.0.1:5701", "daemon.submit default");
+        is_str(d->feed, "tcp://127.0.0.1:5702", "daemon.feed default");
+        is_str(d->publish, "tcp://127.0.0.1:5703", "daemon.publish default");
+        is_str(d->control, "tcp://127.0.0.1:5704", "daemon.control default");
+        is_str(d->run_dir, "/tmp", "daemon.run_dir: /tmp without XDG_RUNTIME_DIR");
+        is_int(d->workers, 0, "daemon.workers default: 0, one per core");
+        is_int(d->credit, 2, "daemon.credit default");
+        ok(d->deadline == 30.0, "daemon.deadline default: 30 seconds");
+        is_int(d->max_document_size, 16 << 20, "daemon.max_document_size: 16M");
+        is_int(d->max_inflight_documents, 1024, "daemon.max_inflight_documents");
+        is_int(d->max_inflight_bytes, 256 << 20, "daemon.max_inflight_bytes: 256M");
+        is_int(d->publish_hwm, 10000, "daemon.publish_hwm default");
+        ok(d->n_routes == 0 && d->routes == NULL, "daemon.routes: none");
+    }
+    gloss__config_destroy(&cfg);
+
+    setenv("XDG_RUNTIME_DIR", "/run/user/4242", 1);
+    cfg = load("return { pipeline = {} }");
+    is_str(cfg ? cfg->daemon.run_dir : NULL, "/run/user/4242",
+           "daemon.run_dir: $XDG_RUNTIME_DIR when it is set");
+    gloss__config_destroy(&cfg);
+    setenv("XDG_RUNTIME_DIR", "relative/dir", 1);
+    cfg = load("return { pipeline = {} }");
+    is_str(cfg ? cfg->daemon.run_dir : NULL, "/tmp",
+           "daemon.run_dir: a relative $XDG_RUNTIME_DIR is ignored");
+    gloss__config_destroy(&cfg);
+
+    cfg = gloss__config_single("normalize", NULL, err, sizeof err);
+    ok(cfg != NULL && cfg->daemon.credit == 2 &&
+       strcmp(cfg->daemon.publish, "tcp://127.0.0.1:5703") == 0,
+       "daemon: a single-stage configuration has the defaults too");
+    gloss__config_destroy(&cfg);
+
+    if (saved)
+        setenv("XDG_RUNTIME_DIR", saved, 1);
+    else
+        unsetenv("XDG_RUNTIME_DIR");
+    free(saved);
+}
+
+static void test_daemon_values(void)
+{
+    gloss__config *cfg = load(
+        "return { pipeline = {}, daemon = {\n"
+        "  submit = '', feed = 'ipc:///tmp/gloss-feed', publish = 'tcp://*:7000',\n"
+        "  control = 'tcp://[::1]:7001', run_dir = 'run', workers = 3,\n"
+        "  credit = 64, deadline = 0.25, max_document_size = '1K',\n"
+        "  max_inflight_documents = 1, max_inflight_bytes = 1024,\n"
+        "  publish_hwm = 0,\n"
+        "  routes = { { labels = 'topic', prefix = 'label' },\n"
+        "             { labels = 'risk', prefix = 'risk-2', min_score = 0.9 },\n"
+        "             { layer = 'entities', prefix = 'entity' } },\n"
+        "} }\n");
+    ok(cfg != NULL, "daemon: a table with every key loads");
+    if (!cfg) {
+        diag("%s", err);
+        return;
+    }
+    const gloss__daemon_conf *d = &cfg->daemon;
+    is_str(d->submit, "", "daemon.submit \"\" disables it");
+    is_str(d->feed, "ipc:///tmp/gloss-feed", "daemon.feed ipc endpoint");
+    is_str(d->publish, "tcp://*:7000", "daemon.publish on every interface");
+    is_str(d->control, "tcp://[::1]:7001", "daemon.control IPv6 endpoint");
+    is_str(d->run_dir, abs_path("run"),
+           "daemon.run_dir: relative to the configuration's folder");
+    is_int(d->workers, 3, "daemon.workers");
+    is_int(d->credit, 64, "daemon.credit at its upper limit");
+    ok(d->deadline == 0.25, "daemon.deadline takes fractions of a second");
+    is_int(d->max_document_size, 1024, "daemon.max_document_size '1K'");
+    is_int(d->max_inflight_documents, 1, "daemon.max_inflight_documents 1");
+    is_int(d->max_inflight_bytes, 1024,
+           "daemon.max_inflight_bytes equal to max_document_size");
+    is_int(d->publish_hwm, 0, "daemon.publish_hwm 0 (no limit)");
+    is_int(d->n_routes, 3, "daemon.routes: three");
+    if (d->n_routes == 3) {
+        is_str(d->routes[0].labels, "topic", "route 1: labels");
+        ok(d->routes[0].layer == NULL, "route 1: no layer");
+        is_str(d->routes[0].prefix, "label", "route 1: prefix");
+        ok(d->routes[0].min_score == 0.5, "route 1: min_score defaults to 0.5");
+        ok(d->routes[1].min_score == 0.9, "route 2: min_score given");
+        is_str(d->routes[1].prefix, "risk-2", "route 2: prefix with - and digits");
+        is_str(d->routes[2].layer, "entities", "route 3: layer");
+        ok(d->routes[2].labels == NULL, "route 3: no labels");
+    }
+    reloads_same(cfg, "daemon table");
+    gloss__config_destroy(&cfg);
+}
+
+/* A configuration whose daemon table is body, for the error cases. */
+#define DAEMON(body) "return { pipeline = {}, daemon = { " body " } }"
+
+static void test_daemon_errors(void)
+{
+    fails_with(DAEMON("credit = 0"),
+               "glossd.conf.lua: daemon.credit: must be from 1 to 64, got 0",
+               "credit 0");
+    fails_with(DAEMON("credit = 65"),
+               "glossd.conf.lua: daemon.credit: must be from 1 to 64, got 65",
+               "credit 65");
+    fails_with(DAEMON("credit = -1"),
+               "glossd.conf.lua: daemon.credit: expected a whole number, 0 or "
+               "more, got -1", "negative credit");
+    fails_with(DAEMON("workers = 1025"),
+               "glossd.conf.lua: daemon.workers: must be from 0 to 1024, got 1025",
+               "too many workers");
+    fails_with(DAEMON("workers = 'four'"),
+               "glossd.conf.lua: daemon.workers: expected a whole number, 0 or "
+               "more, got \"four\"", "workers as a word");
+    fails_with(DAEMON("deadline = 0"),
+               "glossd.conf.lua: daemon.deadline: must be more than 0 and at "
+               "most 86400 seconds, got 0", "deadline 0");
+    fails_with(DAEMON("deadline = 90000"),
+               "glossd.conf.lua: daemon.deadline: must be more than 0 and at "
+               "most 86400 seconds, got 90000", "deadline over a day");
+    fails_with(DAEMON("max_inflight_documents = 0"),
+               "glossd.conf.lua: daemon.max_inflight_documents: must be at least "
+               "1, got 0", "no documents in flight");
+    fails_with(DAEMON("max_document_size = 0"),
+               "glossd.conf.lua: daemon.max_document_size: must be at least 1 "
+               "byte, got 0", "max_document_size 0");
+    fails_with(DAEMON("max_document_size = '2M', max_inflight_bytes = '1M'"),
+               "glossd.conf.lua: daemon.max_inflight_bytes: must be at least "
+               "daemon.max_document_size (2097152), or no document of the "
+               "largest size could ever be accepted; got 1048576",
+               "in-flight bytes below the document size");
+    fails_with(DAEMON("publish_hwm = 3000000000"),
+               "glossd.conf.lua: daemon.publish_hwm: must be at most 2147483647, "
+               "got 3000000000", "publish_hwm past an int");
+    fails_with(DAEMON("sumbit = 'tcp://127.0.0.1:1'"),
+               "glossd.conf.lua: daemon.sumbit: unknown key; did you mean "
+               "'submit'?", "misspelt daemon key");
+    fails_with("return { pipeline = {}, daemon = 'on' }",
+               "glossd.conf.lua: daemon: expected a table of named keys, got \"on\"",
+               "daemon that is not a table");
+
+    fails_with(DAEMON("submit = 'localhost:5701'"),
+               "glossd.conf.lua: daemon.submit: \"localhost:5701\" is not an "
+               "endpoint; expected tcp://HOST:PORT, ipc://PATH or inproc://NAME, "
+               "or \"\" to disable it", "endpoint without a scheme");
+    fails_with(DAEMON("publish = 'udp://127.0.0.1:1'"),
+               "glossd.conf.lua: daemon.publish: \"udp://127.0.0.1:1\" is not an "
+               "endpoint; expected tcp://HOST:PORT, ipc://PATH or inproc://NAME",
+               "unknown scheme on a socket that cannot be disabled");
+    fails_with(DAEMON("feed = 'tcp://127.0.0.1'"),
+               "glossd.conf.lua: daemon.feed: \"tcp://127.0.0.1\" is not a tcp "
+               "endpoint; write tcp://HOST:PORT, with a port from 1 to 65535 (or "
+               "* for any free port)", "tcp endpoint without a port");
+    fails_like(DAEMON("feed = 'tcp://127.0.0.1:65536'"),
+               "daemon.feed: \"tcp://127.0.0.1:65536\" is not a tcp endpoint",
+               "port out of range");
+    fails_like(DAEMON("feed = 'tcp://:80'"),
+               "daemon.feed: \"tcp://:80\" is not a tcp endpoint",
+               "tcp endpoint without a host");
+    fails_like(DAEMON("control = 'tcp://127.0.0.1:0'"),
+               "daemon.control: \"tcp://127.0.0.1:0\" is not a tcp endpoint",
+               "port 0");
+    fails_with(DAEMON("control = 'ipc://'"),
+               "glossd.conf.lua: daemon.control: \"ipc://\" names no path; write "
+               "ipc://PATH", "ipc endpoint without a path");
+    fails_with(DAEMON("control = 'ipc:///' .. ('x'):rep(107)"),
+               "glossd.conf.lua: daemon.control: the ipc path is 108 bytes; a "
+               "socket address holds at most 107", "ipc path too long");
+    fails_with(DAEMON("control = 'inproc://'"),
+               "glossd.conf.lua: daemon.control: \"inproc://\" names nothing; "
+               "write inproc://NAME", "inproc endpoint without a name");
+    fails_with(DAEMON("publish = ''"),
+               "glossd.conf.lua: daemon.publish: must not be empty (glossd "
+               "always has a publish socket)", "publish disabled");
+    fails_with(DAEMON("control = ''"),
+               "glossd.conf.lua: daemon.control: must not be empty (glossd "
+               "always has a control socket)", "control disabled");
+    fails_with(DAEMON("submit = '', feed = ''"),
+               "glossd.conf.lua: daemon: submit and feed are both disabled, so "
+               "nothing could send documents; keep at least one",
+               "no input at all");
+    fails_with(DAEMON("control = 'tcp://127.0.0.1:5701'"),
+               "glossd.conf.lua: daemon.control: \"tcp://127.0.0.1:5701\" is "
+               "already daemon.submit; each socket needs its own endpoint",
+               "two sockets on one endpoint");
+    fails_with(DAEMON("run_dir = ''"),
+               "glossd.conf.lua: daemon.run_dir: must not be empty",
+               "empty run_dir");
+    fails_like(DAEMON("run_dir = '/' .. ('r'):rep(90)"),
+               "daemon.run_dir: \"/rrrr", "run_dir too long: named");
+    fails_like(DAEMON("run_dir = '/' .. ('r'):rep(90)"),
+               "is 91 bytes; at most 80 fit", "run_dir too long: the sizes");
+
+    fails_with(DAEMON("routes = { { prefix = 'label' } }"),
+               "glossd.conf.lua: daemon.routes[1]: give one of labels or layer",
+               "route with neither labels nor layer");
+    fails_with(DAEMON("routes = { { labels = 'topic', prefix = 'l' },\n"
+                      "  { labels = 'topic', layer = 'entities', prefix = 'x' } }"),
+               "glossd.conf.lua: daemon.routes[2]: give only one of labels or "
+               "layer", "route with both");
+    fails_with(DAEMON("routes = { { labels = 'topic' } }"),
+               "glossd.conf.lua: daemon.routes[1].prefix: required, but not given",
+               "route without a prefix");
+    fails_with(DAEMON("routes = { { labels = 'topic', prefix = 'Label.x' } }"),
+               "glossd.conf.lua: daemon.routes[1].prefix: \"Label.x\" must be "
+               "made of a-z, 0-9, _ and - only", "prefix with capitals and a dot");
+    fails_with(DAEMON("routes = { { labels = 'topic', prefix = '' } }"),
+               "glossd.conf.lua: daemon.routes[1].prefix: \"\" must be made of "
+               "a-z, 0-9, _ and - only", "empty prefix");
+    fails_with(DAEMON("routes = { { layer = '', prefix = 'e' } }"),
+               "glossd.conf.lua: daemon.routes[1].layer: must not be empty",
+               "empty layer");
+    fails_with(DAEMON("routes = { { layer = 'entities', prefix = 'e', "
+                      "min_score = 0.3 } }"),
+               "glossd.conf.lua: daemon.routes[1].min_score: only labels routes "
+               "have a score; this route has a layer", "min_score on a layer route");
+    fails_with(DAEMON("routes = { { labels = 'topic', prefix = 'l', "
+                      "min_score = 1.5 } }"),
+               "glossd.conf.lua: daemon.routes[1].min_score: must be from 0 to 1, "
+               "got 1.5", "min_score above 1");
+    fails_with(DAEMON("routes = { { labels = 'topic', prefix = 'l', "
+                      "min_scor = 1 } }"),
+               "glossd.conf.lua: daemon.routes[1].min_scor: unknown key; did you "
+               "mean 'min_score'?", "misspelt route key");
+    fails_with(DAEMON("routes = { labels = 'topic', prefix = 'l' }"),
+               "glossd.conf.lua: daemon.routes: expected a list of tables, got table",
+               "routes given one table instead of a list");
+}
+
+/* The source of a one-stage configuration is written by gloss; it must
+ * load back to the same configuration whatever the options hold. */
+static void test_single_source(void)
+{
+    json_t *options = json_loads(
+        "{\"quote\": \"a \\\"q\\\" \\\\ back\\nline\\ttab\\u0001\\u007f é\","
+        " \"whole float\": 2.0, \"float\": 0.1, \"big\": 1e300,"
+        " \"int\": -9223372036854775808, \"yes\": true, \"no\": false,"
+        " \"list\": [1, \"two\", [3.5]], \"nested\": {\"a\": {\"b\": []}},"
+        " \"key with ]] and = \": 1}", 0, NULL);
+    ok(options != NULL, "single source: the options parse");
+    gloss__config *cfg = gloss__config_single("normalize", options, err,
+                                              sizeof err);
+    ok(cfg != NULL, "single source: the configuration loads");
+    if (cfg) {
+        like(cfg->source, "return ", "single source: it is Lua returning a table");
+        /* The empty list in the options comes back as an empty table, which
+         * is an empty object; everything else must be equal. */
+        json_t *want = json_deep_copy(options);
+        json_object_set_new(json_object_get(json_object_get(want, "nested"), "a"),
+                            "b", json_object());
+        char err2[1024];
+        gloss__config *again = gloss__config_load_string(
+            cfg->source, cfg->source_len, cfg->path, cfg->dir, err2, sizeof err2);
+        ok(again != NULL, "single source: loads again");
+        if (again) {
+            ok(json_equal(again->stages[0].options, want),
+               "single source: strings, floats, integers, lists and keys come "
+               "back the same");
+            is_str(again->stages[0].stage, "normalize", "single source: the stage");
+            is_str(again->path, "(command line)", "single source: the name");
+        } else {
+            diag("%s\n%s", err2, cfg->source);
+        }
+        gloss__config_destroy(&again);
+        json_decref(want);
+    }
+    gloss__config_destroy(&cfg);
+    json_decref(options);
+
+    cfg = gloss__config_single(FIX "local.lua", NULL, err, sizeof err);
+    if (ok(cfg != NULL, "single source: a script"))
+        reloads_same(cfg, "single script");
+    gloss__config_destroy(&cfg);
+    cfg = gloss__config_single("lib/shout.so", NULL, err, sizeof err);
+    if (ok(cfg != NULL, "single source: a plugin"))
+        reloads_same(cfg, "single plugin");
+    gloss__config_destroy(&cfg);
 }
 
 static void test_entries(void)
@@ -384,6 +757,14 @@ static void test_files(void)
         is_str(cfg->stages[3].plugin, abs_path(FIX "shout.so"),
                "a plugin resolves against the configuration's folder");
         is_str(cfg->stages[3].name, "shout", "named after the plugin");
+        FILE *f = fopen(FIX "scripts.lua", "rb");
+        size_t n = f ? fread(want, 1, sizeof want - 1, f) : 0;
+        want[n] = '\0';
+        if (f)
+            fclose(f);
+        ok(n > 0 && cfg->source_len == n && memcmp(cfg->source, want, n) == 0,
+           "a file's source is its contents");
+        reloads_same(cfg, "scripts.lua");
     } else {
         diag("%s", err);
     }
@@ -470,6 +851,10 @@ int main(void)
     test_defaults_filled();
     test_values();
     test_key_errors();
+    test_daemon_defaults();
+    test_daemon_values();
+    test_daemon_errors();
+    test_single_source();
     test_entries();
     test_lua();
     test_files();

@@ -1,0 +1,641 @@
+/*
+ * supervisor.c - glossd's supervisor: its sockets, admission of documents,
+ * the queue, dispatch to workers by credit, and publishing results.
+ *
+ * Admission happens here, in the loop, before a document takes a place in
+ * the queue, so that a client learns at once why its document was refused
+ * and a bad document never reaches a worker. Accepted documents wait in one
+ * FIFO queue; dispatch hands the oldest to the ready worker of the newest
+ * generation with the most credit left, so work spreads over the workers
+ * and no worker holds more than its credit. Results come back as finished
+ * JSON with the topics to publish them on (the worker computed both), so the
+ * supervisor never parses a document: it only adds the sequence number.
+ *
+ * The in-flight bound is applied by stopping the submit and feed watchers:
+ * ZeroMQ then queues up to its high-water marks and holds senders back,
+ * which is the only backpressure that cannot lose a document.
+ */
+#include "supervisor.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "json_out.h"
+#include "pipeline.h"
+#include "wire.h"
+
+#define BATCH 64
+#define TICK_MS 100
+
+/* ---- job lists ------------------------------------------------------------- */
+
+void gloss__jobs_push(gloss__job_list *l, gloss__job *j)
+{
+    j->next = NULL;
+    j->prev = l->tail;
+    if (l->tail)
+        l->tail->next = j;
+    else
+        l->head = j;
+    l->tail = j;
+    l->n++;
+}
+
+void gloss__jobs_push_front(gloss__job_list *l, gloss__job *j)
+{
+    j->prev = NULL;
+    j->next = l->head;
+    if (l->head)
+        l->head->prev = j;
+    else
+        l->tail = j;
+    l->head = j;
+    l->n++;
+}
+
+void gloss__jobs_remove(gloss__job_list *l, gloss__job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        l->head = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    else
+        l->tail = j->prev;
+    j->prev = j->next = NULL;
+    l->n--;
+}
+
+gloss__config *gloss__sup_config(const gloss__sup *sup)
+{
+    return sup->generations->cfg;
+}
+
+/* ---- in-flight ids (duplicate submits) ------------------------------------ */
+
+/* A client that retries after a timeout sends the same id again. While the
+ * first copy is still in flight, the retry is acknowledged without being
+ * queued, so one submit makes one result. The ids in flight are found by a
+ * linear walk: the walk is bounded by max_inflight_documents and happens
+ * only for messages that carry their own id. */
+static gloss__job *find_inflight(gloss__sup *sup, const char *id)
+{
+    for (gloss__job *j = sup->queue.head; j; j = j->next)
+        if (strcmp(j->doc.id, id) == 0)
+            return j;
+    for (gloss__worker *w = sup->workers; w; w = w->next)
+        for (gloss__job *j = w->jobs.head; j; j = j->next)
+            if (strcmp(j->doc.id, id) == 0)
+                return j;
+    return NULL;
+}
+
+/* ---- input and backpressure ----------------------------------------------- */
+
+void gloss__sup_update_input(gloss__sup *sup)
+{
+    const gloss__daemon_conf *d = &gloss__sup_config(sup)->daemon;
+    int full = sup->inflight_docs >= d->max_inflight_documents ||
+               sup->inflight_bytes >= d->max_inflight_bytes;
+    if (full && !sup->input_paused)
+        sup->stats.paused++;
+    sup->input_paused = full;
+    /* While draining, submit stays open to tell clients "draining"; feed
+     * stops, and what waits in it stays with ZeroMQ. */
+    if (sup->w_submit)
+        gloss__zwatch_set_events(sup->w_submit, full ? 0 : ZMQ_POLLIN);
+    if (sup->w_feed)
+        gloss__zwatch_set_events(sup->w_feed,
+                                 (full || sup->draining) ? 0 : ZMQ_POLLIN);
+}
+
+static void reply(void *sock, const char *identity, size_t idlen, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!text)
+        return;
+    const void *frames[3] = {identity, "", text};
+    size_t lens[3] = {idlen, 0, strlen(text)};
+    gloss__wire_send(sock, ZMQ_DONTWAIT, 3, frames, lens);
+    free(text);
+}
+
+static json_t *rejection(gloss__reject r, const char *id, const char *msg)
+{
+    json_t *body = json_pack("{s:b, s:s, s:s}", "ok", 0, "error",
+                             gloss__reject_code(r), "message", msg);
+    if (body && id && *id)
+        json_object_set_new(body, "id", json_string(id));
+    return body;
+}
+
+/* Queues an admitted document. Returns 1 when it was queued, 0 when it was
+ * a duplicate of one in flight (and was freed). */
+static int enqueue(gloss__sup *sup, gloss__admitted *doc)
+{
+    if (doc->id_given && find_inflight(sup, doc->id)) {
+        sup->stats.duplicates++;
+        gloss__admitted_free(doc);
+        return 0;
+    }
+    gloss__job *job = calloc(1, sizeof(*job));
+    if (!job) {
+        gloss__admitted_free(doc);
+        return -1;
+    }
+    job->number = ++sup->next_job;
+    job->doc = *doc;
+    gloss__jobs_push(&sup->queue, job);
+    sup->inflight_docs++;
+    sup->inflight_bytes += doc->text_len;
+    sup->stats.accepted++;
+    return 1;
+}
+
+static void publish_admission_error(gloss__sup *sup, gloss__reject r,
+                                    const char *id, const char *msg)
+{
+    json_t *body = json_pack("{s:s, s:s, s:s}", "error", gloss__reject_code(r),
+                             "message", msg, "endpoint", "feed");
+    if (!body)
+        return;
+    if (id && *id)
+        json_object_set_new(body, "id", json_string(id));
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (text) {
+        gloss__sup_publish(sup, "error.admission", text, strlen(text));
+        free(text);
+    }
+}
+
+static void on_submit(gloss__zwatch *w, int revents, void *arg)
+{
+    gloss__sup *sup = arg;
+    (void)w;
+    if (revents & ZMQ_POLLERR)
+        return;
+    for (int i = 0; i < BATCH && !sup->input_paused; i++) {
+        gloss__wire_msg m;
+        if (gloss__wire_recv(sup->submit, &m, ZMQ_DONTWAIT) < 0) {
+            if (errno == EPROTO) {
+                sup->stats.received++;
+                sup->stats.rejected[GLOSS__REJECT_BAD_FRAMES]++;
+                continue;
+            }
+            break;
+        }
+        sup->stats.received++;
+        char msg[512], id[256];
+        gloss__reject r;
+        gloss__admitted doc;
+        if (m.nframes != 3 || m.len[1] != 0) {
+            r = GLOSS__REJECT_BAD_FRAMES;
+            snprintf(msg, sizeof msg,
+                     "expected an empty delimiter frame and one document "
+                     "frame, got %zu frame%s",
+                     m.nframes - 1, m.nframes == 2 ? "" : "s");
+            id[0] = '\0';
+        } else if (sup->draining) {
+            r = GLOSS__REJECT_DRAINING;
+            snprintf(msg, sizeof msg,
+                     "the daemon is draining and accepts no new documents");
+            id[0] = '\0';
+        } else {
+            r = gloss__admit(&sup->adm_submit, m.frame[2], m.len[2], &doc, msg,
+                             sizeof msg, id, sizeof id);
+        }
+        if (r != GLOSS__ACCEPT) {
+            sup->stats.rejected[r]++;
+            reply(sup->submit, m.frame[0], m.len[0], rejection(r, id, msg));
+            gloss__wire_msg_close(&m);
+            continue;
+        }
+        char *doc_id = strdup(doc.id);
+        int queued = enqueue(sup, &doc);
+        json_t *body;
+        if (queued < 0 || !doc_id)
+            body = json_pack("{s:b, s:s, s:s}", "ok", 0, "error", "internal",
+                             "message", "out of memory");
+        else if (queued == 0)
+            body = json_pack("{s:b, s:s, s:b}", "ok", 1, "id", doc_id,
+                             "duplicate", 1);
+        else
+            body = json_pack("{s:b, s:s}", "ok", 1, "id", doc_id);
+        free(doc_id);
+        reply(sup->submit, m.frame[0], m.len[0], body);
+        gloss__wire_msg_close(&m);
+        gloss__sup_update_input(sup);
+    }
+    gloss__sup_dispatch(sup);
+}
+
+static void on_feed(gloss__zwatch *w, int revents, void *arg)
+{
+    gloss__sup *sup = arg;
+    (void)w;
+    if (revents & ZMQ_POLLERR)
+        return;
+    for (int i = 0; i < BATCH && !sup->input_paused && !sup->draining; i++) {
+        gloss__wire_msg m;
+        if (gloss__wire_recv(sup->feed, &m, ZMQ_DONTWAIT) < 0) {
+            if (errno == EPROTO) {
+                sup->stats.received++;
+                sup->stats.rejected[GLOSS__REJECT_BAD_FRAMES]++;
+                publish_admission_error(sup, GLOSS__REJECT_BAD_FRAMES, NULL,
+                                        "too many frames: a feed message is one "
+                                        "frame holding the document");
+                continue;
+            }
+            break;
+        }
+        sup->stats.received++;
+        char msg[512], id[256];
+        gloss__admitted doc;
+        gloss__reject r;
+        if (m.nframes != 1) {
+            r = GLOSS__REJECT_BAD_FRAMES;
+            snprintf(msg, sizeof msg,
+                     "expected one frame holding the document, got %zu",
+                     m.nframes);
+            id[0] = '\0';
+        } else {
+            r = gloss__admit(&sup->adm_feed, m.frame[0], m.len[0], &doc, msg,
+                             sizeof msg, id, sizeof id);
+        }
+        gloss__wire_msg_close(&m);
+        if (r != GLOSS__ACCEPT) {
+            sup->stats.rejected[r]++;
+            publish_admission_error(sup, r, id, msg);
+            continue;
+        }
+        enqueue(sup, &doc);
+        gloss__sup_update_input(sup);
+    }
+    gloss__sup_dispatch(sup);
+}
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+static gloss__worker *pick_worker(gloss__sup *sup)
+{
+    unsigned current = sup->generations->number;
+    gloss__worker *best = NULL;
+    for (gloss__worker *w = sup->workers; w; w = w->next) {
+        if (w->exited || w->state != GLOSS__WORKER_READY ||
+            w->generation != current || w->credit == 0)
+            continue;
+        if (!best || w->credit > best->credit)
+            best = w;
+    }
+    return best;
+}
+
+static int send_job(gloss__sup *sup, gloss__worker *w, gloss__job *job)
+{
+    char number[32];
+    snprintf(number, sizeof number, "%llu", (unsigned long long)job->number);
+    char *meta = json_dumps(job->doc.meta, JSON_COMPACT);
+    if (!meta)
+        return -1;
+    const void *frames[7] = {w->identity, "JOB", number, job->doc.id,
+                             job->doc.source, meta, job->doc.text};
+    size_t lens[7] = {strlen(w->identity), 3, strlen(number),
+                      strlen(job->doc.id), strlen(job->doc.source),
+                      strlen(meta), job->doc.text_len};
+    int rc = gloss__wire_send(sup->work, ZMQ_DONTWAIT, 7, frames, lens);
+    free(meta);
+    return rc;
+}
+
+void gloss__sup_dispatch(gloss__sup *sup)
+{
+    while (sup->queue.head) {
+        gloss__worker *w = pick_worker(sup);
+        if (!w)
+            return;
+        gloss__job *job = sup->queue.head;
+        if (send_job(sup, w, job) < 0) {
+            /* The worker's pipe is gone or full: it takes nothing more
+             * until it says READY again or its exit is seen. */
+            w->credit = 0;
+            continue;
+        }
+        gloss__jobs_remove(&sup->queue, job);
+        if (w->jobs.n == 0)
+            job->started_ns = gloss__now_ns();
+        job->worker = w;
+        gloss__jobs_push(&w->jobs, job);
+        w->credit--;
+    }
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+void gloss__sup_publish(gloss__sup *sup, const char *topic, const char *json,
+                        size_t len)
+{
+    /* The document's JSON is an object: the sequence number goes in as its
+     * first member, so the supervisor never parses what it publishes. */
+    if (len < 2 || json[0] != '{') {
+        sup->stats.publish_errors++;
+        return;
+    }
+    char head[48];
+    int n = snprintf(head, sizeof head, "{\"seq\":%llu%s",
+                     (unsigned long long)(sup->seq + 1), len > 2 ? "," : "");
+    gloss__buf out = GLOSS__BUF_INIT;
+    gloss__buf_add(&out, head, (size_t)n);
+    gloss__buf_add(&out, json + 1, len - 1);
+    if (out.oom) {
+        sup->stats.publish_errors++;
+        gloss__buf_free(&out);
+        return;
+    }
+    const void *frames[2] = {topic, out.data};
+    size_t lens[2] = {strlen(topic), out.len};
+    if (gloss__wire_send(sup->publish, ZMQ_DONTWAIT, 2, frames, lens) == 0) {
+        sup->seq++;
+        sup->stats.published++;
+    } else {
+        sup->stats.publish_errors++;
+    }
+    gloss__buf_free(&out);
+}
+
+void gloss__sup_job_done(gloss__sup *sup, gloss__job *job)
+{
+    sup->inflight_docs--;
+    sup->inflight_bytes -= job->doc.text_len;
+    gloss__admitted_free(&job->doc);
+    free(job);
+    gloss__sup_update_input(sup);
+}
+
+void gloss__sup_job_report(gloss__sup *sup, gloss__job *job, const char *topic,
+                           const char *stage, const char *message)
+{
+    /* The document never came back from a worker: it is published as it
+     * arrived, with the reason, so that it does not vanish. */
+    const gloss__config *cfg = gloss__sup_config(sup);
+    gloss_doc *doc = gloss_doc_new(job->doc.id, job->doc.source, job->doc.text,
+                                   job->doc.text_len);
+    if (doc) {
+        char *meta = json_dumps(job->doc.meta, JSON_COMPACT);
+        if (meta) {
+            gloss_doc_meta_set_json(doc, NULL, meta);
+            free(meta);
+        }
+        gloss_doc_add_error(doc, stage, "%s", message);
+        gloss__json_opts opts = {.offsets = cfg->offsets,
+                                 .text = cfg->output_text};
+        gloss__buf out = GLOSS__BUF_INIT;
+        if (gloss__doc_to_json(doc, &opts, &out) == 0)
+            gloss__sup_publish(sup, topic, out.data, out.len);
+        gloss__buf_free(&out);
+        gloss_doc_destroy(&doc);
+    }
+    fprintf(stderr, "glossd: document '%s': %s\n", job->doc.id, message);
+    sup->stats.failed++;
+    gloss__sup_job_done(sup, job);
+}
+
+/* ---- start and stop ----------------------------------------------------- */
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    gloss__sup *sup = h->data;
+    if (signum == SIGHUP) {
+        char err[2048];
+        if (gloss__sup_reload(sup, err, sizeof err) < 0)
+            fprintf(stderr, "glossd: reload refused, still running the old "
+                            "configuration: %s\n", err);
+        return;
+    }
+    gloss__sup_drain(sup);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    gloss__sup *sup = t->data;
+    gloss__workers_check_deadlines(sup);
+    if (sup->stopping && gloss__now_ns() - sup->stop_started_ns > 10000000000ull) {
+        /* Workers asked to stop ten seconds ago are not coming back. */
+        for (gloss__worker *w = sup->workers; w; w = w->next)
+            if (!w->exited)
+                uv_process_kill(&w->proc, SIGKILL);
+    }
+}
+
+static void *bind_socket(gloss__sup *sup, int type, const char *what,
+                         const char *endpoint, char *err, size_t errlen)
+{
+    void *s = zmq_socket(sup->zctx, type);
+    if (!s) {
+        snprintf(err, errlen, "cannot create the %s socket: %s", what,
+                 zmq_strerror(zmq_errno()));
+        return NULL;
+    }
+    int linger = type == ZMQ_PUB ? 2000 : 0;
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    if (type == ZMQ_PUB) {
+        int hwm = gloss__sup_config(sup)->daemon.publish_hwm;
+        zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    }
+    if (type == ZMQ_ROUTER && strcmp(what, "work") == 0) {
+        int mandatory = 1;
+        zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
+    }
+    if (zmq_bind(s, endpoint) != 0) {
+        snprintf(err, errlen, "cannot listen on the %s endpoint %s: %s", what,
+                 endpoint, zmq_strerror(zmq_errno()));
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Checks a configuration the way a worker will use it: building the
+ * pipeline loads every script and runs every init(). */
+static int check_pipeline(gloss__config *cfg, char *err, size_t errlen)
+{
+    char why[2048];
+    gloss__pipeline *p = gloss__pipeline_new(cfg, why, sizeof why);
+    if (!p) {
+        snprintf(err, errlen, "%s: %s", cfg->path, why);
+        return -1;
+    }
+    gloss__pipeline_destroy(&p);
+    return 0;
+}
+
+int gloss__sup_start(gloss__sup *sup, char *err, size_t errlen)
+{
+    gloss__config *cfg = gloss__config_load(sup->config_path, err, errlen);
+    if (!cfg)
+        return -1;
+    if (check_pipeline(cfg, err, errlen) < 0) {
+        gloss__config_destroy(&cfg);
+        return -1;
+    }
+    sup->generations = calloc(1, sizeof(*sup->generations));
+    if (!sup->generations) {
+        gloss__config_destroy(&cfg);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    sup->generations->number = 1;
+    sup->generations->cfg = cfg;
+    const gloss__daemon_conf *d = &cfg->daemon;
+    if (!sup->workers_wanted)
+        sup->workers_wanted = d->workers;
+    if (!sup->workers_wanted) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        sup->workers_wanted = cores > 0 ? (unsigned)cores : 1;
+    }
+
+    gloss__id_init(&sup->ids);
+    sup->adm_submit = (gloss__admission){d->max_document_size, "submit",
+                                         gloss__id_next, &sup->ids};
+    sup->adm_feed = sup->adm_submit;
+    sup->adm_feed.default_source = "feed";
+
+    snprintf(sup->run_dir, sizeof sup->run_dir, "%s/glossd.XXXXXX", d->run_dir);
+    if (!mkdtemp(sup->run_dir)) {
+        snprintf(err, errlen, "cannot make a private folder in %s: %s",
+                 d->run_dir, strerror(errno));
+        sup->run_dir[0] = '\0';
+        return -1;
+    }
+    snprintf(sup->work_endpoint, sizeof sup->work_endpoint, "ipc://%s/work",
+             sup->run_dir);
+
+    sup->zctx = zmq_ctx_new();
+    if (!sup->zctx) {
+        snprintf(err, errlen, "cannot start ZeroMQ: %s", zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    if (!(sup->work = bind_socket(sup, ZMQ_ROUTER, "work", sup->work_endpoint,
+                                  err, errlen)) ||
+        !(sup->publish = bind_socket(sup, ZMQ_PUB, "publish", d->publish, err,
+                                     errlen)) ||
+        !(sup->control = bind_socket(sup, ZMQ_ROUTER, "control", d->control,
+                                     err, errlen)))
+        return -1;
+    if (*d->submit &&
+        !(sup->submit = bind_socket(sup, ZMQ_ROUTER, "submit", d->submit, err,
+                                    errlen)))
+        return -1;
+    if (*d->feed &&
+        !(sup->feed = bind_socket(sup, ZMQ_PULL, "feed", d->feed, err, errlen)))
+        return -1;
+
+    sup->w_work = gloss__zwatch_new(sup->loop, sup->work, ZMQ_POLLIN,
+                                    gloss__workers_on_message, sup);
+    sup->w_control = gloss__zwatch_new(sup->loop, sup->control, ZMQ_POLLIN,
+                                       gloss__control_on_message, sup);
+    if (sup->submit)
+        sup->w_submit = gloss__zwatch_new(sup->loop, sup->submit, ZMQ_POLLIN,
+                                          on_submit, sup);
+    if (sup->feed)
+        sup->w_feed = gloss__zwatch_new(sup->loop, sup->feed, ZMQ_POLLIN,
+                                        on_feed, sup);
+    if (!sup->w_work || !sup->w_control || (sup->submit && !sup->w_submit) ||
+        (sup->feed && !sup->w_feed)) {
+        snprintf(err, errlen, "cannot watch the sockets: %s", strerror(errno));
+        return -1;
+    }
+
+    uv_signal_init(sup->loop, &sup->sig_term);
+    uv_signal_init(sup->loop, &sup->sig_int);
+    uv_signal_init(sup->loop, &sup->sig_hup);
+    sup->sig_term.data = sup->sig_int.data = sup->sig_hup.data = sup;
+    uv_signal_start(&sup->sig_term, on_signal, SIGTERM);
+    uv_signal_start(&sup->sig_int, on_signal, SIGINT);
+    uv_signal_start(&sup->sig_hup, on_signal, SIGHUP);
+    uv_timer_init(sup->loop, &sup->tick);
+    sup->tick.data = sup;
+    uv_timer_start(&sup->tick, on_tick, TICK_MS, TICK_MS);
+    sup->handles_open = 1;
+
+    return gloss__workers_spawn(sup, 1, err, errlen);
+}
+
+void gloss__sup_maybe_finish(gloss__sup *sup)
+{
+    if (!sup->draining)
+        return;
+    if (!sup->stopping && sup->inflight_docs == 0) {
+        sup->stopping = 1;
+        sup->stop_started_ns = gloss__now_ns();
+        gloss__workers_stop_all(sup);
+    }
+    if (sup->stopping && gloss__workers_alive(sup) == 0) {
+        /* Nothing is left to wait for: closing the handles lets uv_run
+         * return, and main closes the sockets, flushing publish. */
+        gloss__zwatch_destroy(&sup->w_submit);
+        gloss__zwatch_destroy(&sup->w_feed);
+        gloss__zwatch_destroy(&sup->w_control);
+        gloss__zwatch_destroy(&sup->w_work);
+        if (sup->handles_open) {
+            sup->handles_open = 0;
+            uv_close((uv_handle_t *)&sup->tick, NULL);
+            uv_close((uv_handle_t *)&sup->sig_term, NULL);
+            uv_close((uv_handle_t *)&sup->sig_int, NULL);
+            uv_close((uv_handle_t *)&sup->sig_hup, NULL);
+        }
+    }
+}
+
+static void free_jobs(gloss__job_list *l)
+{
+    while (l->head) {
+        gloss__job *j = l->head;
+        gloss__jobs_remove(l, j);
+        gloss__admitted_free(&j->doc);
+        free(j);
+    }
+}
+
+void gloss__sup_close(gloss__sup *sup)
+{
+    void **socks[] = {&sup->submit, &sup->feed, &sup->publish, &sup->control,
+                      &sup->work};
+    for (size_t i = 0; i < sizeof socks / sizeof *socks; i++) {
+        if (*socks[i])
+            zmq_close(*socks[i]);
+        *socks[i] = NULL;
+    }
+    if (sup->zctx)
+        zmq_ctx_term(sup->zctx);
+    sup->zctx = NULL;
+    if (sup->run_dir[0]) {
+        char path[700];
+        snprintf(path, sizeof path, "%s/work", sup->run_dir);
+        unlink(path);
+        rmdir(sup->run_dir);
+    }
+    free_jobs(&sup->queue);
+    while (sup->workers) {
+        gloss__worker *w = sup->workers;
+        sup->workers = w->next;
+        free_jobs(&w->jobs);
+        free(w);
+    }
+    while (sup->generations) {
+        gloss__generation *g = sup->generations;
+        sup->generations = g->next;
+        gloss__config_destroy(&g->cfg);
+        free(g);
+    }
+}

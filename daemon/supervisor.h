@@ -1,0 +1,163 @@
+/*
+ * supervisor.h - the state of glossd's supervisor process, shared by the
+ * files that implement it:
+ *
+ *   supervisor.c  start and stop, the external sockets, admission, the queue
+ *                 and dispatch to workers, publishing results;
+ *   workers.c     worker processes: spawning, their messages, deaths,
+ *                 deadlines;
+ *   control.c     the control socket: ping, stats, reload, drain.
+ *
+ * One libuv loop runs everything; ZeroMQ sockets join it through zwatch.
+ * A document is a job: it sits in the queue until a worker with credit
+ * takes it, then in that worker's list until the worker answers DONE or
+ * dies. In-flight documents and bytes (queued plus in workers) are bounded:
+ * at the bound the supervisor stops reading submit and feed, so ZeroMQ's
+ * high-water marks hold senders back and nothing is dropped.
+ */
+#ifndef GLOSS_SUPERVISOR_H
+#define GLOSS_SUPERVISOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+#include "envelope.h"
+#include "zwatch.h"
+
+typedef struct gloss__sup gloss__sup;
+typedef struct gloss__worker gloss__worker;
+
+typedef struct gloss__job {
+    uint64_t number;          /* job number on the wire */
+    gloss__admitted doc;
+    int attempts;             /* times a worker died holding it */
+    uint64_t started_ns;      /* when it was sent to its worker */
+    gloss__worker *worker;    /* NULL while queued */
+    struct gloss__job *prev, *next; /* in the queue or the worker's list */
+} gloss__job;
+
+typedef struct gloss__job_list {
+    gloss__job *head, *tail;
+    size_t n;
+} gloss__job_list;
+
+typedef enum gloss__worker_state {
+    GLOSS__WORKER_STARTING = 0, /* spawned, no HELLO yet */
+    GLOSS__WORKER_CONFIGURING,  /* CONFIG sent, no READY yet */
+    GLOSS__WORKER_READY,        /* takes jobs */
+    GLOSS__WORKER_STOPPING      /* STOP sent: finishes what it holds */
+} gloss__worker_state;
+
+struct gloss__worker {
+    gloss__sup *sup;
+    uv_process_t proc;
+    char identity[64];
+    unsigned generation;
+    unsigned slot;
+    gloss__worker_state state;
+    unsigned credit;          /* jobs it may still be sent */
+    gloss__job_list jobs;     /* jobs it holds */
+    uint64_t deadline_job;    /* the job it was killed for, or 0 */
+    int exited;
+    gloss__worker *next;      /* in sup->workers */
+};
+
+/* A configuration generation: workers of an old generation finish their
+ * jobs after a reload, then end, then their configuration is freed. */
+typedef struct gloss__generation {
+    unsigned number;
+    gloss__config *cfg;
+    struct gloss__generation *next;
+} gloss__generation;
+
+/* Counters reported by `gloss stats`. */
+typedef struct gloss__sup_stats {
+    uint64_t received;        /* messages on submit and feed */
+    uint64_t accepted;
+    uint64_t duplicates;      /* submits of an id already in flight */
+    uint64_t rejected[16];    /* by gloss__reject code */
+    uint64_t processed;       /* DONE ok */
+    uint64_t dropped;         /* DONE dropped */
+    uint64_t failed;          /* DONE failed, and worker/deadline reports */
+    uint64_t published;       /* messages sent on publish */
+    uint64_t publish_errors;  /* messages the publish socket refused */
+    uint64_t worker_starts;
+    uint64_t worker_deaths;   /* exits the supervisor did not ask for */
+    uint64_t deadline_kills;
+    uint64_t retried;
+    uint64_t reloads;
+    uint64_t reload_failures;
+    uint64_t paused;          /* times input stopped at the in-flight bound */
+} gloss__sup_stats;
+
+struct gloss__sup {
+    uv_loop_t *loop;
+    const char *config_path;  /* NULL: the embedded default */
+    const char *exe;          /* this program, to spawn workers */
+    gloss__generation *generations; /* newest first */
+    unsigned workers_wanted;
+
+    void *zctx;
+    void *submit, *feed, *publish, *control, *work;
+    gloss__zwatch *w_submit, *w_feed, *w_control, *w_work;
+    char run_dir[512];        /* private folder for the work socket */
+    char work_endpoint[600];
+
+    uv_signal_t sig_term, sig_int, sig_hup;
+    uv_timer_t tick;          /* deadlines, respawns, the end of a drain */
+    int handles_open;         /* the signals and tick are initialised */
+
+    gloss__job_list queue;
+    size_t inflight_docs;     /* queued plus in workers */
+    size_t inflight_bytes;
+    uint64_t next_job;
+    gloss__id_gen ids;
+    gloss__admission adm_submit, adm_feed;
+    int input_paused;
+
+    gloss__worker *workers;
+    unsigned next_slot;
+    uint64_t seq;             /* last sequence number published */
+
+    int draining;
+    int stopping;             /* workers told to stop; waiting for exits */
+    uint64_t stop_started_ns;
+    int exit_status;
+    gloss__sup_stats stats;
+};
+
+/* supervisor.c */
+int gloss__sup_start(gloss__sup *sup, char *err, size_t errlen);
+void gloss__sup_close(gloss__sup *sup);
+gloss__config *gloss__sup_config(const gloss__sup *sup);
+void gloss__sup_dispatch(gloss__sup *sup);
+void gloss__sup_update_input(gloss__sup *sup);
+void gloss__sup_publish(gloss__sup *sup, const char *topic, const char *json,
+                        size_t len);
+void gloss__sup_job_done(gloss__sup *sup, gloss__job *job);
+void gloss__sup_job_report(gloss__sup *sup, gloss__job *job, const char *topic,
+                           const char *stage, const char *message);
+void gloss__sup_maybe_finish(gloss__sup *sup);
+
+/* job lists */
+void gloss__jobs_push(gloss__job_list *l, gloss__job *j);
+void gloss__jobs_push_front(gloss__job_list *l, gloss__job *j);
+void gloss__jobs_remove(gloss__job_list *l, gloss__job *j);
+
+/* workers.c */
+int gloss__workers_spawn(gloss__sup *sup, unsigned generation, char *err,
+                         size_t errlen);
+void gloss__workers_on_message(gloss__zwatch *w, int revents, void *arg);
+void gloss__workers_check_deadlines(gloss__sup *sup);
+void gloss__workers_stop_generation(gloss__sup *sup, unsigned generation);
+void gloss__workers_stop_all(gloss__sup *sup);
+size_t gloss__workers_alive(const gloss__sup *sup);
+
+/* control.c */
+void gloss__control_on_message(gloss__zwatch *w, int revents, void *arg);
+int gloss__sup_reload(gloss__sup *sup, char *err, size_t errlen);
+void gloss__sup_drain(gloss__sup *sup);
+
+#endif

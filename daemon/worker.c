@@ -1,0 +1,418 @@
+/*
+ * worker.c - the worker process's main loop (see daemon/worker.h and the
+ * protocol in daemon/wire.h).
+ *
+ * A worker does one thing at a time, so it needs no event loop: it blocks
+ * in zmq_poll() on its DEALER socket, runs each JOB through the pipeline as
+ * soon as it arrives, and answers with a DONE before it reads the next
+ * message. The supervisor's credit keeps at most `credit` jobs queued in the
+ * socket, which lets the next document wait in ZeroMQ's buffers while the
+ * current one runs instead of costing a round trip.
+ *
+ * Noticing that the supervisor is gone
+ * ------------------------------------
+ * A worker must not outlive its supervisor. Two signals are watched, and
+ * the poll wakes at least once a second (POLL_MS) to look at them:
+ *   - The parent process: the supervisor starts its workers itself, so
+ *     when it dies the worker is re-parented and getppid() changes. This
+ *     covers every way the supervisor can die, kill -9 included.
+ *   - The connection: a socket monitor reports ZMQ_EVENT_DISCONNECTED when
+ *     the supervisor's end of the ipc connection closes (its ROUTER was
+ *     closed, or it refused this worker's routing id). A DEALER would
+ *     otherwise wait forever for a reconnection that never comes.
+ * ZeroMQ heartbeats (ZMQ_HEARTBEAT_IVL) are not used: they detect a peer
+ * that stops answering on a connection that stays open, which happens on
+ * networks, but an ipc connection is a Unix socket whose end closes as soon
+ * as the process holding it dies, and the supervisor's ZeroMQ I/O thread
+ * would answer heartbeats even while its loop is stuck, so they would add
+ * traffic and no information beyond the two signals above.
+ *
+ * Sends use a send timeout for the same reason: a DONE for a supervisor
+ * that has gone must not block forever, so an EAGAIN leads back to the two
+ * checks before the send is tried again.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "buf.h"
+#include "config.h"
+#include "gloss/doc.h"
+#include "json_out.h"
+#include "pipeline.h"
+#include "routes.h"
+#include "wire.h"
+
+/* How often, at the least, the worker looks for its supervisor. */
+#define POLL_MS 1000
+/* How long closing waits to deliver the last DONE or FATAL. */
+#define LINGER_MS 5000
+#define MONITOR_ENDPOINT "inproc://gloss-worker-monitor"
+
+typedef struct worker {
+    const char *identity;
+    pid_t parent;            /* the supervisor, as seen at the start */
+    void *ctx;
+    void *sock;              /* the DEALER connected to the supervisor */
+    void *mon;               /* PAIR receiving the DEALER's monitor events */
+    int gone;                /* the supervisor went away */
+    gloss__config *cfg;
+    gloss__pipeline *pipeline;
+    gloss__json_opts json;
+    gloss__buf out;          /* the JSON of the current job, reused */
+    gloss__buf topics;       /* its topics, one per line, reused */
+} worker;
+
+__attribute__((format(printf, 2, 3)))
+static void say(const worker *w, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "glossd worker %s: %s\n", w->identity, line);
+}
+
+/* Writes the verb of m, printable and shortened, for messages: a malformed
+ * message may carry anything in its first frame. */
+static void describe_verb(const gloss__wire_msg *m, char *out, size_t outlen)
+{
+    if (m->nframes == 0 || m->len[0] == 0) {
+        snprintf(out, outlen, "(empty)");
+        return;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < m->len[0] && n + 4 < outlen && i < 32; i++) {
+        unsigned char c = (unsigned char)m->frame[0][i];
+        out[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    if (m->len[0] > 32 && n + 4 < outlen) {
+        memcpy(out + n, "...", 3);
+        n += 3;
+    }
+    out[n] = '\0';
+}
+
+static void ignore_message(const worker *w, const gloss__wire_msg *m,
+                           const char *why)
+{
+    char verb[48];
+    describe_verb(m, verb, sizeof verb);
+    say(w, "ignored a message from the supervisor: %s with %zu frame%s (%s)",
+        verb, m->nframes, m->nframes == 1 ? "" : "s", why);
+}
+
+/* Reads the monitor's pending events; returns 1 when the connection to the
+ * supervisor closed. */
+static int disconnected(worker *w)
+{
+    for (;;) {
+        gloss__wire_msg ev;
+        if (gloss__wire_recv(w->mon, &ev, ZMQ_DONTWAIT) < 0)
+            return 0;
+        uint16_t event = 0;
+        if (ev.nframes >= 1 && ev.len[0] >= sizeof(event))
+            memcpy(&event, ev.frame[0], sizeof(event));
+        gloss__wire_msg_close(&ev);
+        if (event == ZMQ_EVENT_DISCONNECTED)
+            return 1;
+    }
+}
+
+/* Returns 1 (and says why, once) when the supervisor is gone. */
+static int supervisor_gone(worker *w)
+{
+    if (w->gone)
+        return 1;
+    if (getppid() != w->parent) {
+        say(w, "the supervisor (pid %ld) is gone; exiting", (long)w->parent);
+        w->gone = 1;
+    } else if (disconnected(w)) {
+        say(w, "the supervisor closed the connection; exiting");
+        w->gone = 1;
+    }
+    return w->gone;
+}
+
+/* Waits for the next message from the supervisor. Returns 0 with *m to
+ * close, or -1 when the worker must end (the reason was said). */
+static int next_message(worker *w, gloss__wire_msg *m)
+{
+    for (;;) {
+        /* Reading before polling means a message already queued (a STOP
+         * sent just before the supervisor closed) is never lost to the
+         * disconnection that followed it. */
+        if (gloss__wire_recv(w->sock, m, ZMQ_DONTWAIT) == 0)
+            return 0;
+        if (errno == EPROTO) {
+            say(w, "ignored a message from the supervisor with more than %d "
+                   "frames", GLOSS__WIRE_MAX_FRAMES);
+            continue;
+        }
+        if (errno != EAGAIN && errno != EINTR) {
+            say(w, "cannot receive: %s", zmq_strerror(errno));
+            return -1;
+        }
+        if (supervisor_gone(w))
+            return -1;
+        zmq_pollitem_t items[2] = {
+            {w->sock, 0, ZMQ_POLLIN, 0},
+            {w->mon, 0, ZMQ_POLLIN, 0},
+        };
+        if (zmq_poll(items, 2, POLL_MS) < 0 && errno != EINTR) {
+            say(w, "cannot wait for the supervisor: %s", zmq_strerror(errno));
+            return -1;
+        }
+    }
+}
+
+/* Sends one message, waiting as long as the supervisor is there to take
+ * it. Returns 0, or -1 (the reason was said). */
+static int send_msg(worker *w, size_t n, const void *const *data,
+                    const size_t *len)
+{
+    for (;;) {
+        if (gloss__wire_send(w->sock, 0, n, data, len) == 0)
+            return 0;
+        if (errno != EAGAIN && errno != EINTR) {
+            say(w, "cannot send: %s", zmq_strerror(errno));
+            return -1;
+        }
+        if (supervisor_gone(w))
+            return -1;
+    }
+}
+
+static int send_words(worker *w, const char *verb, const char *arg)
+{
+    const void *data[2] = {verb, arg};
+    size_t len[2] = {strlen(verb), strlen(arg)};
+    return send_msg(w, 2, data, len);
+}
+
+static int open_socket(worker *w, const char *endpoint)
+{
+    int linger = LINGER_MS, sndtimeo = POLL_MS;
+    w->ctx = zmq_ctx_new();
+    if (!w->ctx) {
+        say(w, "cannot create a ZeroMQ context: %s", zmq_strerror(errno));
+        return -1;
+    }
+    w->sock = zmq_socket(w->ctx, ZMQ_DEALER);
+    w->mon = zmq_socket(w->ctx, ZMQ_PAIR);
+    if (!w->sock || !w->mon ||
+        zmq_setsockopt(w->sock, ZMQ_ROUTING_ID, w->identity,
+                       strlen(w->identity)) < 0 ||
+        zmq_setsockopt(w->sock, ZMQ_LINGER, &linger, sizeof linger) < 0 ||
+        zmq_setsockopt(w->sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo) < 0 ||
+        zmq_socket_monitor(w->sock, MONITOR_ENDPOINT,
+                           ZMQ_EVENT_DISCONNECTED) < 0 ||
+        zmq_connect(w->mon, MONITOR_ENDPOINT) < 0) {
+        say(w, "cannot set up the socket: %s", zmq_strerror(errno));
+        return -1;
+    }
+    /* The monitor is attached before the connection starts, so that no
+     * disconnection can happen unseen. */
+    if (zmq_connect(w->sock, endpoint) < 0) {
+        say(w, "cannot connect to %s: %s", endpoint, zmq_strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void close_socket(worker *w)
+{
+    if (w->mon)
+        zmq_close(w->mon);
+    if (w->sock && w->mon)
+        zmq_socket_monitor(w->sock, NULL, 0);
+    if (w->sock) {
+        /* Nobody will read what is still queued for a supervisor that is
+         * gone: closing must not wait for it. */
+        if (w->gone) {
+            int linger = 0;
+            zmq_setsockopt(w->sock, ZMQ_LINGER, &linger, sizeof linger);
+        }
+        zmq_close(w->sock);
+    }
+    if (w->ctx)
+        while (zmq_ctx_term(w->ctx) < 0 && errno == EINTR)
+            ;
+}
+
+/* Builds the configuration and the pipeline from a CONFIG message. Returns
+ * 0, or -1 after sending FATAL (or failing to). */
+static int configure(worker *w, const gloss__wire_msg *m)
+{
+    char err[4096] = "";
+    char *name = gloss__wire_dup(m, 1);
+    char *dir = gloss__wire_dup(m, 2);
+    if (!name || !dir) {
+        snprintf(err, sizeof err, "out of memory");
+    } else {
+        w->cfg = gloss__config_load_string(m->frame[3], m->len[3], name,
+                                           *dir ? dir : NULL, err, sizeof err);
+        if (w->cfg)
+            w->pipeline = gloss__pipeline_new(w->cfg, err, sizeof err);
+    }
+    free(name);
+    free(dir);
+    if (w->pipeline) {
+        w->json.offsets = w->cfg->offsets;
+        w->json.text = w->cfg->output_text;
+        w->json.original = w->cfg->output_original;
+        w->json.timings = 1;
+        w->json.pretty = 0;
+        return 0;
+    }
+    say(w, "%s", err);
+    send_words(w, "FATAL", err);
+    return -1;
+}
+
+/* Makes the document of a JOB. On a problem with the job itself (its meta,
+ * its size) it returns a document that carries the error instead, with
+ * *failed set; NULL only when memory ran out. */
+static gloss_doc *make_doc(const gloss__wire_msg *m, int *failed)
+{
+    *failed = 0;
+    char *id = gloss__wire_dup(m, 2);
+    char *source = gloss__wire_dup(m, 3);
+    char *meta = gloss__wire_dup(m, 4);
+    gloss_doc *doc = NULL;
+    if (!id || !source || !meta)
+        goto out;
+    doc = gloss_doc_new(id, source, m->frame[5], m->len[5]);
+    if (!doc) {
+        const char *why = errno == EFBIG ? "document larger than 4 GiB"
+                                         : "out of memory";
+        if ((doc = gloss_doc_new(id, source, "", 0))) {
+            gloss_doc_add_error(doc, "worker", "%s", why);
+            *failed = 1;
+        }
+    } else if (m->len[4] && gloss_doc_meta_set_json(doc, NULL, meta) < 0) {
+        gloss_doc_add_error(doc, "worker", "meta is not a JSON object");
+        *failed = 1;
+    }
+out:
+    free(id);
+    free(source);
+    free(meta);
+    return doc;
+}
+
+/* Runs one JOB and answers DONE. Returns 0, or -1 when the worker cannot
+ * go on (out of memory, or the supervisor is gone). */
+static int run_job(worker *w, const gloss__wire_msg *m)
+{
+    uint64_t job;
+    if (gloss__wire_u64(m, 1, &job) < 0) {
+        ignore_message(w, m, "the job number is not a number");
+        return 0;
+    }
+    int failed;
+    gloss_doc *doc = make_doc(m, &failed);
+    if (!doc) {
+        say(w, "out of memory reading job %llu", (unsigned long long)job);
+        return -1;
+    }
+    gloss__doc_status st = GLOSS__DOC_FAILED;
+    if (!failed)
+        gloss__pipeline_run(w->pipeline, &doc, 1, &st);
+    gloss__buf_clear(&w->out);
+    int rc = gloss__doc_to_json(doc, &w->json, &w->out);
+    gloss__routes_topics(w->cfg, doc, st, &w->topics);
+    gloss_doc_destroy(&doc);
+    if (rc < 0 || w->out.oom || w->topics.oom) {
+        say(w, "out of memory writing job %llu", (unsigned long long)job);
+        return -1;
+    }
+    const char *status = st == GLOSS__DOC_OK        ? "ok"
+                         : st == GLOSS__DOC_DROPPED ? "dropped"
+                                                    : "failed";
+    const void *data[5] = {"DONE", m->frame[1], status, w->out.data,
+                           w->topics.data ? w->topics.data : ""};
+    size_t len[5] = {4, m->len[1], strlen(status), w->out.len, w->topics.len};
+    return send_msg(w, 5, data, len);
+}
+
+enum { STOPPED = 1 };
+
+/* Waits for CONFIG. Returns 0 once configured, STOPPED when STOP came
+ * first, or -1. */
+static int await_config(worker *w)
+{
+    for (;;) {
+        gloss__wire_msg m;
+        if (next_message(w, &m) < 0)
+            return -1;
+        int rc = -2;
+        if (gloss__wire_is(&m, 0, "CONFIG") && m.nframes == 4)
+            rc = configure(w, &m);
+        else if (gloss__wire_is(&m, 0, "STOP") && m.nframes == 1)
+            rc = STOPPED;
+        else
+            ignore_message(w, &m, "expected CONFIG");
+        gloss__wire_msg_close(&m);
+        if (rc != -2)
+            return rc;
+    }
+}
+
+/* Serves jobs until STOP (returns 0) or a failure (returns -1). */
+static int serve(worker *w)
+{
+    for (;;) {
+        gloss__wire_msg m;
+        if (next_message(w, &m) < 0)
+            return -1;
+        int rc = 1;
+        if (gloss__wire_is(&m, 0, "JOB") && m.nframes == 6)
+            rc = run_job(w, &m) < 0 ? -1 : 1;
+        else if (gloss__wire_is(&m, 0, "STOP") && m.nframes == 1)
+            rc = 0;
+        else
+            ignore_message(w, &m, "expected JOB or STOP");
+        gloss__wire_msg_close(&m);
+        if (rc <= 0)
+            return rc;
+    }
+}
+
+int gloss__worker_main(const char *endpoint, const char *identity,
+                       unsigned generation, unsigned credit)
+{
+    worker w = {.identity = identity, .parent = getppid(),
+                .out = GLOSS__BUF_INIT, .topics = GLOSS__BUF_INIT};
+    int status = 1;
+    char num[24];
+    if (open_socket(&w, endpoint) < 0)
+        goto out;
+    snprintf(num, sizeof num, "%u", generation);
+    if (send_words(&w, "HELLO", num) < 0)
+        goto out;
+    int rc = await_config(&w);
+    if (rc == STOPPED)
+        status = 0;
+    if (rc != 0)
+        goto out;
+    snprintf(num, sizeof num, "%u", credit ? credit : 1);
+    if (send_words(&w, "READY", num) < 0)
+        goto out;
+    if (serve(&w) == 0)
+        status = 0;
+out:
+    close_socket(&w);
+    gloss__buf_free(&w.out);
+    gloss__buf_free(&w.topics);
+    gloss__pipeline_destroy(&w.pipeline);
+    gloss__config_destroy(&w.cfg);
+    return status;
+}

@@ -1,0 +1,629 @@
+/*
+ * test_worker.c - tests of the worker loop (daemon/worker.c): the test
+ * plays the supervisor with a real ROUTER socket over ipc, in a private
+ * temporary folder, and talks to gloss__worker_main() the way glossd will.
+ *
+ * Most workers run in a thread of this process, which lets the test read
+ * the function's return value with pthread_join(). The test of a vanished
+ * supervisor needs the worker to lose its parent process, so there a
+ * middle process forks the worker and is then killed; the worker reports
+ * its return value through a pipe, and the pipe's end of file says that it
+ * exited. A worker thread writes its complaints to stderr, which the test
+ * sends to a file while the worker runs, to check that they name what
+ * was wrong.
+ *
+ * Receives have a generous timeout and the whole run an alarm, only as
+ * safety stops: a hung worker fails the test instead of hanging it.
+ * Nothing here measures time.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "tap.h"
+#include "wire.h"
+#include "worker.h"
+
+#define SAFETY_MS 60000   /* a receive that waits longer has hung */
+#define ALARM_S 300       /* the whole run */
+
+static char tmpdir[64];
+static char fixtures[4096];
+
+/* The pipeline of the tests: normalize refusing invalid UTF-8, then the
+ * tag.lua stage (tests/fixtures/worker), found next to the configuration
+ * through the folder sent in CONFIG. */
+static const char good_config[] =
+    "return {\n"
+    "  pipeline = {\n"
+    "    { stage = \"normalize\", options = { invalid = \"reject\" } },\n"
+    "    { script = \"tag.lua\" },\n"
+    "  },\n"
+    "}\n";
+
+/* A syntax error on line 4: a missing comma. */
+static const char bad_config[] =
+    "return {\n"
+    "  pipeline = {\n"
+    "    { stage = \"normalize\" }\n"
+    "    { stage = \"normalize\", name = \"again\" },\n"
+    "  },\n"
+    "}\n";
+
+/* ---- the supervisor's side --------------------------------------------- */
+
+typedef struct sup {
+    void *ctx;
+    void *router;
+    char endpoint[128];
+    char path[96];
+} sup;
+
+static int sup_open(sup *s, const char *name)
+{
+    int timeo = SAFETY_MS, linger = 0, mandatory = 1;
+    snprintf(s->path, sizeof s->path, "%s/%s", tmpdir, name);
+    snprintf(s->endpoint, sizeof s->endpoint, "ipc://%s", s->path);
+    s->ctx = zmq_ctx_new();
+    s->router = s->ctx ? zmq_socket(s->ctx, ZMQ_ROUTER) : NULL;
+    if (!s->router ||
+        zmq_setsockopt(s->router, ZMQ_RCVTIMEO, &timeo, sizeof timeo) < 0 ||
+        zmq_setsockopt(s->router, ZMQ_SNDTIMEO, &timeo, sizeof timeo) < 0 ||
+        zmq_setsockopt(s->router, ZMQ_LINGER, &linger, sizeof linger) < 0 ||
+        zmq_setsockopt(s->router, ZMQ_ROUTER_MANDATORY, &mandatory,
+                       sizeof mandatory) < 0 ||
+        zmq_bind(s->router, s->endpoint) < 0) {
+        diag("cannot bind %s: %s", s->endpoint, zmq_strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void sup_close_socket(sup *s)
+{
+    if (s->router)
+        zmq_close(s->router);
+    s->router = NULL;
+}
+
+static void sup_close(sup *s)
+{
+    sup_close_socket(s);
+    if (s->ctx)
+        zmq_ctx_term(s->ctx);
+    s->ctx = NULL;
+    unlink(s->path);
+}
+
+/* Receives the next message of the worker called identity, without the
+ * routing frame: m->frame[0] is the verb. Returns 0, or -1. */
+static int sup_recv(sup *s, const char *identity, gloss__wire_msg *m)
+{
+    gloss__wire_msg raw;
+    if (gloss__wire_recv(s->router, &raw, 0) < 0) {
+        diag("no message from the worker: %s", zmq_strerror(errno));
+        memset(m, 0, sizeof(*m));
+        return -1;
+    }
+    if (!gloss__wire_is(&raw, 0, identity)) {
+        diag("a message from an unexpected peer");
+        gloss__wire_msg_close(&raw);
+        memset(m, 0, sizeof(*m));
+        return -1;
+    }
+    /* The frames are shifted by one; the zmq messages stay in raw, which
+     * m now owns (gloss__wire_msg_close closes them all through zmsgs_). */
+    *m = raw;
+    for (size_t i = 1; i < raw.nframes; i++) {
+        m->frame[i - 1] = raw.frame[i];
+        m->len[i - 1] = raw.len[i];
+    }
+    m->frame[raw.nframes - 1] = NULL;
+    m->len[raw.nframes - 1] = 0;
+    m->nframes = raw.nframes - 1;
+    return 0;
+}
+
+/* Closes a message returned by sup_recv, whose zmq messages number one
+ * more than its frames. */
+static void sup_msg_close(gloss__wire_msg *m)
+{
+    if (m->zmsgs_)
+        m->nframes++;
+    gloss__wire_msg_close(m);
+}
+
+/* Sends frames (n of them, with lengths) to the worker. */
+static int sup_send(sup *s, const char *identity, size_t n,
+                    const char *const *frames, const size_t *lens)
+{
+    const void *data[16];
+    size_t len[16];
+    data[0] = identity;
+    len[0] = strlen(identity);
+    for (size_t i = 0; i < n && i < 15; i++) {
+        data[i + 1] = frames[i];
+        len[i + 1] = lens ? lens[i] : strlen(frames[i]);
+    }
+    return gloss__wire_send(s->router, 0, n + 1, data, len);
+}
+
+static int sup_config(sup *s, const char *identity, const char *name,
+                      const char *source)
+{
+    const char *f[4] = {"CONFIG", name, fixtures, source};
+    return sup_send(s, identity, 4, f, NULL);
+}
+
+static int sup_job(sup *s, const char *identity, const char *job,
+                   const char *id, const char *meta, const char *text,
+                   size_t textlen)
+{
+    const char *f[6] = {"JOB", job, id, "test", meta, text};
+    size_t l[6] = {3, strlen(job), strlen(id), 4, strlen(meta), textlen};
+    return sup_send(s, identity, 6, f, l);
+}
+
+/* Waits for a message with this verb and frame count; returns 0 with *m
+ * to close, else -1 (and reports what came). */
+static int expect(sup *s, const char *identity, const char *verb,
+                  size_t nframes, gloss__wire_msg *m)
+{
+    if (sup_recv(s, identity, m) < 0)
+        return -1;
+    if (gloss__wire_is(m, 0, verb) && m->nframes == nframes)
+        return 0;
+    char *got = gloss__wire_dup(m, 0);
+    diag("expected %s with %zu frames, got %s with %zu", verb, nframes,
+         got ? got : "?", m->nframes);
+    free(got);
+    sup_msg_close(m);
+    return -1;
+}
+
+/* ---- running a worker in a thread -------------------------------------- */
+
+typedef struct run {
+    const char *endpoint;
+    const char *identity;
+    unsigned generation, credit;
+    int status;
+    pthread_t thread;
+} run;
+
+static void *run_worker(void *arg)
+{
+    run *r = arg;
+    r->status = gloss__worker_main(r->endpoint, r->identity, r->generation,
+                                   r->credit);
+    return NULL;
+}
+
+/* Sends stderr to a file while a worker thread runs. */
+static int saved_stderr = -1;
+
+static void capture_stderr(const char *path)
+{
+    fflush(stderr);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        return;
+    saved_stderr = dup(2);
+    dup2(fd, 2);
+    close(fd);
+}
+
+/* Restores stderr and returns what was written (free it). */
+static char *release_stderr(const char *path)
+{
+    fflush(stderr);
+    if (saved_stderr >= 0) {
+        dup2(saved_stderr, 2);
+        close(saved_stderr);
+        saved_stderr = -1;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *text = calloc(1, 65536);
+    if (text) {
+        size_t n = fread(text, 1, 65535, f);
+        text[n] = '\0';
+    }
+    fclose(f);
+    unlink(path);
+    return text;
+}
+
+/* ---- checking DONE ----------------------------------------------------- */
+
+/* Receives a DONE and checks its job number and status; returns its JSON
+ * parsed (json_decref it) or NULL. */
+static json_t *expect_done(sup *s, const char *identity, const char *job,
+                           const char *status)
+{
+    gloss__wire_msg m;
+    if (expect(s, identity, "DONE", 5, &m) < 0) {
+        ok(0, "DONE for job %s", job);
+        return NULL;
+    }
+    ok(gloss__wire_is(&m, 1, job), "DONE carries job number %s", job);
+    char *st = gloss__wire_dup(&m, 2);
+    is_str(st, status, "job %s is %s", job, status);
+    free(st);
+    json_error_t e;
+    json_t *doc = json_loadb(m.frame[3], m.len[3], 0, &e);
+    if (!ok(json_is_object(doc), "job %s's JSON parses", job))
+        diag("%s", e.text);
+    sup_msg_close(&m);
+    return doc;
+}
+
+static const char *str_at(json_t *doc, const char *path)
+{
+    json_t *v = json_object_get(doc, path);
+    return json_string_value(v);
+}
+
+/* ---- the tests --------------------------------------------------------- */
+
+static void test_serving(void)
+{
+    sup s = {0};
+    if (sup_open(&s, "serve") < 0) {
+        ok(0, "the supervisor's ROUTER binds");
+        return;
+    }
+    char log_path[128];
+    snprintf(log_path, sizeof log_path, "%s/serve.log", tmpdir);
+    const char *wid = "w7.0.1";
+    run r = {s.endpoint, wid, 7, 3, -1, 0};
+    capture_stderr(log_path);
+    if (pthread_create(&r.thread, NULL, run_worker, &r) != 0) {
+        release_stderr(log_path);
+        ok(0, "the worker thread starts");
+        sup_close(&s);
+        return;
+    }
+
+    gloss__wire_msg m;
+    int rc = expect(&s, wid, "HELLO", 2, &m);
+    ok(rc == 0 && gloss__wire_is(&m, 1, "7"),
+       "HELLO arrives from the routing id with the generation");
+    if (rc == 0)
+        sup_msg_close(&m);
+
+    /* Messages that are not part of the protocol before CONFIG. */
+    const char *early[1] = {"JOB"};
+    sup_send(&s, wid, 1, early, NULL);
+
+    sup_config(&s, wid, "worker.conf.lua", good_config);
+    rc = expect(&s, wid, "READY", 2, &m);
+    ok(rc == 0 && gloss__wire_is(&m, 1, "3"), "READY offers the credit, 3");
+    if (rc == 0)
+        sup_msg_close(&m);
+
+    /* Malformed messages, each of which must be ignored. */
+    const char *bogus[2] = {"BOGUS", "x"};
+    sup_send(&s, wid, 2, bogus, NULL);
+    const char *short_job[2] = {"JOB", "1"};
+    sup_send(&s, wid, 2, short_job, NULL);
+    sup_job(&s, wid, "one", "doc-x", "{}", "text", 4);
+    const char *binary[1] = {"\x01\xff"};
+    size_t binary_len[1] = {2};
+    sup_send(&s, wid, 1, binary, binary_len);
+    const char *many[10] = {"JOB", "2", "a", "b", "c", "d", "e", "f", "g", "h"};
+    sup_send(&s, wid, 10, many, NULL);
+    const char *stop_extra[2] = {"STOP", "now"};
+    sup_send(&s, wid, 2, stop_extra, NULL);
+    const char *again[4] = {"CONFIG", "x", "", "return {}"};
+    sup_send(&s, wid, 4, again, NULL);
+
+    /* Three jobs at once, the worker's credit. */
+    static const char nonascii[] = "\xc3\x87" "a marche: gloss \xc3\xbc" "ber alles";
+    static const char invalid[] = "bad \xff\xfe text";
+    static const char drop[] = "please DROP ME now";
+    sup_job(&s, wid, "1001", "doc-1", "{\"lang\":\"fr\",\"n\":2}", nonascii,
+            sizeof nonascii - 1);
+    sup_job(&s, wid, "1002", "doc-2", "{}", invalid, sizeof invalid - 1);
+    sup_job(&s, wid, "1003", "doc-3", "", drop, sizeof drop - 1);
+
+    json_t *d = expect_done(&s, wid, "1001", "ok");
+    if (d) {
+        is_str(str_at(d, "id"), "doc-1", "the id travels");
+        is_str(str_at(d, "source"), "test", "the source travels");
+        is_str(json_string_value(json_object_get(json_object_get(d, "meta"),
+                                                 "lang")),
+               "fr", "the meta travels");
+        is_int(json_integer_value(json_object_get(json_object_get(d, "meta"),
+                                                  "n")),
+               2, "the meta keeps its numbers");
+        is_str(str_at(d, "text"), nonascii, "the non-ASCII text is intact");
+        json_t *span = json_array_get(
+            json_object_get(json_object_get(d, "layers"), "words"), 0);
+        is_int(json_integer_value(json_object_get(span, "start")), 11,
+               "the Lua stage's span starts at code point 11");
+        is_int(json_integer_value(json_object_get(span, "end")), 16,
+               "and ends at code point 16");
+        is_str(json_string_value(json_object_get(span, "label")), "TOOL",
+               "the span has the stage's label");
+        ok(json_number_value(json_object_get(
+               json_object_get(json_object_get(d, "labels"), "kind"),
+               "test")) == 1.0,
+           "the document has the stage's label");
+        json_t *timings = json_object_get(d, "timings");
+        ok(json_is_integer(json_object_get(timings, "normalize")) &&
+               json_is_integer(json_object_get(timings, "tag")),
+           "per-stage timings are included");
+        is_int(json_array_size(json_object_get(d, "errors")), 0,
+               "no errors");
+        json_decref(d);
+    }
+
+    d = expect_done(&s, wid, "1002", "failed");
+    if (d) {
+        json_t *err = json_array_get(json_object_get(d, "errors"), 0);
+        is_str(json_string_value(json_object_get(err, "stage")), "normalize",
+               "the failure names the stage");
+        like(json_string_value(json_object_get(err, "message")),
+             "invalid UTF-8 at byte 4", "and says what was wrong, where");
+        is_str(str_at(d, "id"), "doc-2", "the failed document keeps its id");
+        json_decref(d);
+    }
+
+    d = expect_done(&s, wid, "1003", "dropped");
+    if (d) {
+        is_str(str_at(d, "dropped"), "the text asked to be dropped",
+               "the dropped document's JSON says why");
+        is_int(json_object_size(json_object_get(d, "meta")), 0,
+               "an empty meta frame gives an empty meta");
+        json_decref(d);
+    }
+
+    /* A meta that is not an object fails the document, not the worker. */
+    sup_job(&s, wid, "18446744073709551615", "doc-4", "[1,2]", "fine", 4);
+    d = expect_done(&s, wid, "18446744073709551615", "failed");
+    if (d) {
+        json_t *err = json_array_get(json_object_get(d, "errors"), 0);
+        is_str(json_string_value(json_object_get(err, "stage")), "worker",
+               "a bad meta is the worker's error");
+        like(json_string_value(json_object_get(err, "message")),
+             "meta is not a JSON object", "and says so");
+        json_decref(d);
+    }
+
+    /* The worker still serves after all of that. */
+    sup_job(&s, wid, "1005", "doc-5", "{}", "gloss", 5);
+    d = expect_done(&s, wid, "1005", "ok");
+    json_decref(d);
+
+    const char *stop[1] = {"STOP"};
+    sup_send(&s, wid, 1, stop, NULL);
+    pthread_join(r.thread, NULL);
+    char *log = release_stderr(log_path);
+    is_int(r.status, 0, "STOP: the worker returns 0");
+
+    like(log, "JOB with 1 frame (expected CONFIG)",
+         "a JOB before CONFIG is logged with its verb");
+    like(log, "BOGUS with 2 frames", "an unknown verb is logged");
+    like(log, "JOB with 2 frames", "a JOB with too few frames is logged");
+    like(log, "job number is not a number",
+         "a JOB whose job number is not a number is logged");
+    like(log, "?? with 1 frame", "a binary verb is logged printably");
+    like(log, "more than 8 frames", "a message with too many frames is logged");
+    like(log, "STOP with 2 frames", "a STOP with extra frames is logged");
+    like(log, "CONFIG with 4 frames (expected JOB or STOP)",
+         "a second CONFIG is logged");
+    if (log && tap_failed_)
+        diag("worker stderr:\n%s", log);
+    free(log);
+    sup_close(&s);
+}
+
+static void test_bad_config(void)
+{
+    sup s = {0};
+    if (sup_open(&s, "bad") < 0) {
+        ok(0, "the supervisor's ROUTER binds");
+        return;
+    }
+    char log_path[128];
+    snprintf(log_path, sizeof log_path, "%s/bad.log", tmpdir);
+    const char *wid = "w2.1.9";
+    run r = {s.endpoint, wid, 2, 1, -1, 0};
+    capture_stderr(log_path);
+    if (pthread_create(&r.thread, NULL, run_worker, &r) != 0) {
+        free(release_stderr(log_path));
+        ok(0, "the worker thread starts");
+        sup_close(&s);
+        return;
+    }
+    gloss__wire_msg m;
+    if (expect(&s, wid, "HELLO", 2, &m) == 0)
+        sup_msg_close(&m);
+    sup_config(&s, wid, "bad.conf.lua", bad_config);
+    int rc = expect(&s, wid, "FATAL", 2, &m);
+    char *msg = rc == 0 ? gloss__wire_dup(&m, 1) : NULL;
+    if (rc == 0)
+        sup_msg_close(&m);
+    like(msg, "bad.conf.lua:4:", "FATAL names the configuration and its line");
+    pthread_join(r.thread, NULL);
+    char *log = release_stderr(log_path);
+    ok(r.status != 0, "a bad configuration: the worker returns non-zero");
+    like(log, "bad.conf.lua:4:", "and says why on stderr");
+    free(log);
+    free(msg);
+    sup_close(&s);
+}
+
+static void test_stop_before_config(void)
+{
+    sup s = {0};
+    if (sup_open(&s, "early") < 0) {
+        ok(0, "the supervisor's ROUTER binds");
+        return;
+    }
+    const char *wid = "w1.0.2";
+    run r = {s.endpoint, wid, 1, 0, -1, 0};
+    if (pthread_create(&r.thread, NULL, run_worker, &r) != 0) {
+        ok(0, "the worker thread starts");
+        sup_close(&s);
+        return;
+    }
+    gloss__wire_msg m;
+    if (expect(&s, wid, "HELLO", 2, &m) == 0)
+        sup_msg_close(&m);
+    const char *stop[1] = {"STOP"};
+    sup_send(&s, wid, 1, stop, NULL);
+    pthread_join(r.thread, NULL);
+    is_int(r.status, 0, "STOP before CONFIG: the worker returns 0");
+    sup_close(&s);
+}
+
+static void test_credit_zero_and_closed_connection(void)
+{
+    sup s = {0};
+    if (sup_open(&s, "closed") < 0) {
+        ok(0, "the supervisor's ROUTER binds");
+        return;
+    }
+    char log_path[128];
+    snprintf(log_path, sizeof log_path, "%s/closed.log", tmpdir);
+    const char *wid = "w3.0.4";
+    run r = {s.endpoint, wid, 3, 0, -1, 0};
+    capture_stderr(log_path);
+    if (pthread_create(&r.thread, NULL, run_worker, &r) != 0) {
+        free(release_stderr(log_path));
+        ok(0, "the worker thread starts");
+        sup_close(&s);
+        return;
+    }
+    gloss__wire_msg m;
+    if (expect(&s, wid, "HELLO", 2, &m) == 0)
+        sup_msg_close(&m);
+    sup_config(&s, wid, "worker.conf.lua", good_config);
+    int rc = expect(&s, wid, "READY", 2, &m);
+    ok(rc == 0 && gloss__wire_is(&m, 1, "1"), "a credit of 0 is offered as 1");
+    if (rc == 0)
+        sup_msg_close(&m);
+    /* The supervisor's socket closes while this process, the worker's
+     * parent, lives on: the connection's end is what tells the worker. */
+    sup_close_socket(&s);
+    pthread_join(r.thread, NULL);
+    char *log = release_stderr(log_path);
+    ok(r.status != 0, "a closed connection: the worker returns non-zero");
+    like(log, "closed the connection", "and says why");
+    free(log);
+    sup_close(&s);
+}
+
+/* The middle process forks the worker, then waits to be killed. */
+static void middle(const char *endpoint, int report_fd)
+{
+    pid_t w = fork();
+    if (w == 0) {
+        unsigned char status = (unsigned char)gloss__worker_main(
+            endpoint, "w5.0.7", 5, 2);
+        ssize_t n = write(report_fd, &status, 1);
+        _exit(n == 1 ? 0 : 1);
+    }
+    close(report_fd);
+    for (;;)
+        pause();
+}
+
+static void test_parent_gone(void)
+{
+    int fds[2];
+    if (pipe(fds) != 0) {
+        ok(0, "a pipe for the worker's report");
+        return;
+    }
+    char endpoint[128], path[96];
+    snprintf(path, sizeof path, "%s/orphan", tmpdir);
+    snprintf(endpoint, sizeof endpoint, "ipc://%s", path);
+    fflush(stdout);
+    fflush(stderr);
+    /* The processes are forked before this test's ZeroMQ context exists,
+     * so they inherit no ZeroMQ state. */
+    pid_t mid = fork();
+    if (mid < 0) {
+        ok(0, "fork");
+        close(fds[0]);
+        close(fds[1]);
+        return;
+    }
+    if (mid == 0) {
+        close(fds[0]);
+        middle(endpoint, fds[1]);
+        _exit(1);
+    }
+    close(fds[1]);
+
+    sup s = {0};
+    if (sup_open(&s, "orphan") < 0) {
+        ok(0, "the supervisor's ROUTER binds");
+        kill(mid, SIGKILL);
+        waitpid(mid, NULL, 0);
+        close(fds[0]);
+        return;
+    }
+    const char *wid = "w5.0.7";
+    gloss__wire_msg m;
+    if (expect(&s, wid, "HELLO", 2, &m) == 0)
+        sup_msg_close(&m);
+    sup_config(&s, wid, "worker.conf.lua", good_config);
+    int rc = expect(&s, wid, "READY", 2, &m);
+    ok(rc == 0, "the forked worker is ready");
+    if (rc == 0)
+        sup_msg_close(&m);
+
+    /* The worker's parent dies; the supervisor's socket stays open, so
+     * only the parent's death can end the worker. */
+    kill(mid, SIGKILL);
+    waitpid(mid, NULL, 0);
+    struct pollfd p = {fds[0], POLLIN, 0};
+    unsigned char status = 0;
+    ssize_t n = 0;
+    if (poll(&p, 1, SAFETY_MS) == 1)
+        n = read(fds[0], &status, 1);
+    ok(n == 1, "the worker ends when its parent is gone");
+    ok(n == 1 && status != 0, "and returns non-zero");
+    n = poll(&p, 1, SAFETY_MS) == 1 ? read(fds[0], &status, 1) : -1;
+    ok(n == 0, "the worker process has exited");
+    close(fds[0]);
+    sup_close(&s);
+}
+
+int main(void)
+{
+    const char *top = getenv("top_srcdir");
+    if (!top)
+        return skip_all("top_srcdir is not set (make check sets it)");
+    snprintf(fixtures, sizeof fixtures, "%s/tests/fixtures/worker", top);
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/gloss-worker-XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        printf("Bail out! mkdtemp: %s\n", strerror(errno));
+        return 1;
+    }
+    alarm(ALARM_S);
+
+    test_serving();
+    test_bad_config();
+    test_stop_before_config();
+    test_credit_zero_and_closed_connection();
+    test_parent_gone();
+
+    rmdir(tmpdir);
+    return done_testing();
+}
