@@ -14,6 +14,8 @@ AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; export top_srcdir; \
 	top_builddir='$(abs_top_builddir)'; export top_builddir; \
 	GLOSS='$(abs_top_builddir)/gloss'; export GLOSS; \
+	GLOSSD='$(abs_top_builddir)/glossd'; export GLOSSD; \
+	ZPROBE='$(abs_top_builddir)/tests/zprobe'; export ZPROBE; \
 	GLOSS_SCRIPT_PATH='$(abs_top_srcdir)/scripts'; export GLOSS_SCRIPT_PATH; \
 	GLOSS_SHARED='$(abs_top_srcdir)/../shared'; export GLOSS_SHARED; \
 	PKG_CONFIG_PATH='$(abs_top_builddir)'; export PKG_CONFIG_PATH; \
@@ -37,8 +39,9 @@ EXTRA_DIST += tests/tap.sh tests/plugins/bad_abi.c tests/plugins/no_symbol.c \
 	tests/plugins/needs_missing.c examples/plugins/acronyms.c \
 	tests/fixtures/docs/resolution.txt tests/fixtures/docs/article.txt \
 	tests/fixtures/docs/invalid-utf8.txt
-TESTS += tests/test_plugin.sh tests/test_run.sh
-EXTRA_DIST += tests/test_plugin.sh tests/test_run.sh
+TESTS += tests/test_plugin.sh tests/test_run.sh tests/test_daemon.sh
+EXTRA_DIST += tests/test_plugin.sh tests/test_run.sh tests/test_daemon.sh \
+	tests/fixtures/daemon/slow.lua
 
 # make check-valgrind: the C unit tests again under valgrind, where any
 # invalid access or leak fails the test. (The shell tests run the gloss
@@ -49,3 +52,9 @@ check-valgrind:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(filter-out %.sh,$(TESTS))" \
 		LOG_COMPILER="$(VALGRIND_CMD)"
 .PHONY: check-valgrind
+
+# The raw-frame client of the daemon tests (bad input no real client sends).
+check_PROGRAMS += tests/zprobe
+tests_zprobe_SOURCES = tests/zprobe.c
+tests_zprobe_LDADD = $(TEST_LIBS)
+tests_zprobe_DEPENDENCIES = libgloss.a

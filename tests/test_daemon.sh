@@ -1,0 +1,271 @@
+# test_daemon.sh - glossd as its users meet it: real daemons on ipc
+# endpoints in a private folder, fed with gloss send and raw frames,
+# watched with gloss sub and gloss stats.
+#
+# Every wait is bounded (a test that hangs fails instead), and every daemon
+# is stopped at the end, by drain or, failing that, by SIGKILL.
+. "$top_srcdir/tests/tap.sh"
+
+[ -x "$GLOSSD" ] && [ -x "$GLOSS" ] && [ -x "$ZPROBE" ] ||
+    skip_all "glossd, gloss or zprobe is not built"
+command -v python3 >/dev/null || skip_all "python3 is missing (used to read JSON)"
+
+fx="$top_srcdir/tests/fixtures"
+daemons=""
+subs=""
+cleanup() {
+    for p in $subs; do kill "$p" 2>/dev/null; done
+    for p in $daemons; do kill -9 "$p" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+# config NAME PIPELINE DAEMON: writes $T/NAME.lua with ipc endpoints in $T.
+config() {
+    cat >"$T/$1.lua" <<CONF
+return {
+  script_paths = { "$fx/daemon" },
+  pipeline = { $2 },
+  daemon = {
+    submit = "ipc://$T/$1.submit", feed = "ipc://$T/$1.feed",
+    publish = "ipc://$T/$1.pub", control = "ipc://$T/$1.control",
+    run_dir = "$T",
+    $3
+  },
+}
+CONF
+}
+
+# start NAME: starts glossd on $T/NAME.lua and waits until it answers ping.
+start() {
+    "$GLOSSD" -c "$T/$1.lua" 2>>"$T/$1.err" &
+    pid=$!
+    daemons="$daemons $pid"
+    for _ in $(seq 100); do
+        "$GLOSS" ping -c "$T/$1.lua" -t 0.2 >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "# glossd did not answer:"; sed 's/^/#   /' "$T/$1.err"
+    return 1
+}
+
+# finish PID: waits up to 30 s for a daemon to exit and leaves its exit
+# status in $fin ("timeout" if it had to be killed). Not in a subshell:
+# only the shell that started the daemon can wait for it.
+finish() {
+    for _ in $(seq 300); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$1" 2>/dev/null; then
+        kill -9 "$1"
+        fin=timeout
+        return
+    fi
+    wait "$1"
+    fin=$?
+}
+
+# subscribe NAME TOPIC...: a subscriber writing "topic<TAB>json" lines to
+# $T/NAME.sub, connected before this returns (a warm-up document proves it).
+subscribe() {
+    name=$1
+    shift
+    # Appending, so that a test can empty the file while the subscriber runs.
+    : >"$T/$name.sub"
+    "$GLOSS" sub -c "$T/$name.lua" --topic doc.warmup "$@" >>"$T/$name.sub" 2>/dev/null &
+    subs="$subs $!"
+    for i in $(seq 50); do
+        printf 'warm up %s' "$i" >"$T/warm"
+        "$GLOSS" send -q -c "$T/$name.lua" -s warmup --id "warm-$i" - <"$T/warm" >/dev/null 2>&1
+        for _ in 1 2 3 4 5; do
+            grep -q '^doc\.warmup' "$T/$name.sub" && return 0
+            sleep 0.1
+        done
+    done
+    return 1
+}
+
+# count FILE PATTERN: lines of FILE starting with PATTERN.
+count() { grep -c "^$2" "$1" 2>/dev/null || true; }
+
+# await FILE PATTERN N: waits up to 30 s for N such lines.
+await() {
+    for _ in $(seq 300); do
+        [ "$(count "$1" "$2")" -ge "$3" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# stat NAME KEY: one counter from gloss stats.
+stat() {
+    "$GLOSS" stats -c "$T/$1.lua" 2>/dev/null |
+        python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["counters"].get(sys.argv[1], d.get(sys.argv[1])))' "$2"
+}
+
+# ---- all documents in, all out, ids matching -----------------------------
+config main '{ stage = "normalize" }, { script = "slow.lua" }' \
+    'workers = 2, routes = { { labels = "test", prefix = "label" } },'
+start main
+ok $? "glossd starts on ipc endpoints and answers ping"
+subscribe main doc.file label. error.
+ok $? "a subscriber receives what glossd publishes"
+
+docs="$T/docs"
+mkdir -p "$docs"
+cp "$fx/docs/resolution.txt" "$fx/docs/article.txt" "$docs/"
+if [ -d "$GLOSS_SHARED/seeds" ]; then cp "$GLOSS_SHARED/seeds/"* "$docs/"; fi
+n=$(ls "$docs" | wc -l)
+run "$GLOSS" send -c "$T/main.lua" "$docs"
+is "$rc" 0 "gloss send submits $n documents and all are accepted"
+like "$T/err" "$n documents: $n accepted, 0 rejected" "its summary says so"
+await "$T/main.sub" doc.file "$n"
+ok $? "every document is published on doc.file"
+python3 - "$T/main.sub" "$docs" <<'PY'
+import json, os, sys
+sent = {os.path.join(sys.argv[2], f) for f in os.listdir(sys.argv[2])}
+got, seqs = [], []
+for line in open(sys.argv[1], encoding="utf-8"):
+    topic, body = line.rstrip("\n").split("\t", 1)
+    d = json.loads(body)
+    seqs.append(d["seq"])
+    if topic == "doc.file":
+        got.append(d["id"])
+        assert d["labels"]["test"]["seen"] == 1, d["id"]
+assert sorted(got) == sorted(sent), (sorted(got), sorted(sent))
+assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), seqs
+PY
+ok $? "the published ids are the sent ones, each once, processed by every stage, seq increasing"
+is "$(grep '^label\.seen' "$T/main.sub" | grep -c '"source":"file"')" "$n" \
+    "a label route publishes each document on label.seen too"
+
+# ---- bad input -------------------------------------------------------------
+S="ipc://$T/main.submit"
+probe() { "$ZPROBE" dealer "$S" "$@" >"$T/out" 2>"$T/err"; }
+probe "" "hex:56616c69642073746172742028"; like "$T/out" '"ok":true' "a raw text document is accepted"
+probe "" "hex:4142c328ff"; like "$T/out" '"error":"invalid_utf8"' "invalid UTF-8 is rejected"
+like "$T/out" "byte 2" "naming the byte offset"
+probe "" ""; like "$T/out" '"error":"empty"' "an empty document is rejected as empty"
+probe "" "   "; like "$T/out" '"error":"empty"' "whitespace alone is empty too"
+probe "" '{"text": "a",'; like "$T/out" '"error":"bad_json"' "a malformed envelope is rejected"
+probe "" '{"text":"a","txt":"b"}'; like "$T/out" '"error":"unknown_field"' "an unknown field is rejected"
+like "$T/out" "txt" "naming the field"
+probe "" '{"text":42}'; like "$T/out" '"error":"bad_field"' "a field of the wrong type is rejected"
+probe "" "one" "two"; like "$T/out" '"error":"bad_frames"' "an extra frame is rejected"
+probe "no delimiter"; like "$T/out" '"error":"bad_frames"' "a missing delimiter frame is rejected"
+probe "" "hex:00ff10fe0102e2"; like "$T/out" '"ok":false' "binary garbage is rejected"
+probe "" "rep:17000000:x"; like "$T/out" '"error":"too_large"' "a document over 16 MiB is rejected"
+"$ZPROBE" push "ipc://$T/main.feed" "hex:41c328" 2>/dev/null
+await "$T/main.sub" error.admission 1
+ok $? "invalid input on feed is published on error.admission"
+like "$T/main.sub" "invalid_utf8" "with its reason"
+"$GLOSS" ping -c "$T/main.lua" >/dev/null
+ok $? "after all of it, the daemon still answers"
+is "$(stat main rejected | python3 -c 'import ast,sys; print(sum(ast.literal_eval(sys.stdin.read()).values()))')" 11 \
+    "gloss stats counts the 11 rejections"
+
+# ---- a worker killed in the middle of a document ---------------------------
+printf 'SLOW document for the kill test' >"$T/slow.txt"
+run "$GLOSS" send -c "$T/main.lua" --id slow-doc - <"$T/slow.txt"
+busy=""
+for _ in $(seq 100); do
+    busy=$("$GLOSS" stats -c "$T/main.lua" | python3 -c '
+import json, sys
+for w in json.load(sys.stdin)["workers"]:
+    if w["jobs"] > 0: print(w["pid"])')
+    [ -n "$busy" ] && break
+    sleep 0.05
+done
+ok "$([ -n "$busy" ]; echo $?)" "a worker is busy with the slow document"
+kill -9 $busy 2>/dev/null
+before=$(count "$T/main.sub" doc.file)
+await "$T/main.sub" doc.file $((before + 1))
+ok $? "after kill -9 of its worker, the document is retried and published"
+is "$(stat main worker_deaths)" 1 "the death is counted"
+is "$(stat main retried)" 1 "and so is the retry"
+"$GLOSS" ping -c "$T/main.lua" >/dev/null
+ok $? "the daemon carries on with a replacement worker"
+
+# ---- reload under load ------------------------------------------------------
+mkdir -p "$T/load"
+for i in $(seq 60); do printf 'Document %s of the reload test.' "$i" >"$T/load/r$i.txt"; done
+: >"$T/main.sub"
+"$GLOSS" send -q -c "$T/main.lua" "$T/load" 2>"$T/send.err" &
+sender=$!
+"$GLOSS" reload -c "$T/main.lua" >"$T/reload1" 2>&1
+r1=$?
+"$GLOSS" reload -c "$T/main.lua" >"$T/reload2" 2>&1
+r2=$?
+wait $sender
+is "$?" 0 "60 documents are accepted while the daemon reloads twice"
+is "$r1$r2" 00 "both reloads succeed"
+await "$T/main.sub" doc.file 60
+ok $? "all 60 are published"
+python3 - "$T/main.sub" <<'PY'
+import json, sys
+ids = [json.loads(l.split("\t", 1)[1])["id"] for l in open(sys.argv[1]) if l.startswith("doc.file")]
+assert len(ids) == 60 and len(set(ids)) == 60, (len(ids), len(set(ids)))
+PY
+ok $? "none twice"
+like "$T/reload2" '"generation":' "gloss reload reports the new generation"
+cp "$T/main.lua" "$T/main.good"
+printf 'return { pipeline = { { stage = "normalize", optoins = {} } } }' >"$T/main.lua"
+run "$GLOSS" reload -e "ipc://$T/main.control"
+is "$rc" 1 "a reload with an invalid configuration is refused"
+like "$T/err" "pipeline[1].optoins" "naming the problem"
+cp "$T/main.good" "$T/main.lua"
+"$GLOSS" ping -c "$T/main.lua" >/dev/null
+ok $? "and the daemon keeps running the old configuration"
+
+# ---- SIGTERM drains: nothing in flight is lost ------------------------------
+: >"$T/main.sub"
+mkdir -p "$T/drain"
+for i in $(seq 12); do printf 'Document %s to drain.' "$i" >"$T/drain/d$i.txt"; done
+printf 'SLOW document, still in flight at SIGTERM' >"$T/drain/slow.txt"
+run "$GLOSS" send -q -c "$T/main.lua" "$T/drain"
+is "$rc" 0 "13 documents are accepted"
+kill -TERM "$pid"
+finish "$pid"
+is "$fin" 0 "SIGTERM: glossd finishes and exits 0"
+await "$T/main.sub" doc.file 13
+ok $? "every accepted document was published before it exited"
+like "$T/main.err" "drained" "it says it drained"
+
+# ---- a stage that never ends: the deadline ------------------------------------
+config hang '{ script = "slow.lua", max_instructions = 0 }' 'workers = 1, deadline = 1,'
+start hang
+subscribe hang doc.file error.
+printf 'HANG forever' >"$T/hang.txt"
+printf 'a normal document after it' >"$T/after.txt"
+"$GLOSS" send -q -c "$T/hang.lua" --id hang-doc - <"$T/hang.txt"
+"$GLOSS" send -q -c "$T/hang.lua" "$T/after.txt"
+await "$T/hang.sub" error.deadline 1
+ok $? "a document that never finishes is reported on error.deadline"
+like "$T/hang.sub" "deadline of 1 s" "with the deadline in the message"
+await "$T/hang.sub" doc.file 1
+ok $? "the next document goes through on a new worker"
+is "$(stat hang deadline_kills)" 1 "the kill is counted"
+run "$GLOSS" drain -c "$T/hang.lua"
+is "$rc" 0 "gloss drain is acknowledged"
+finish "$pid"
+is "$fin" 0 "and the daemon exits 0"
+
+# ---- backpressure: a slow stage, a fast sender ---------------------------------
+config bp '{ script = "slow.lua", options = { ms = 20 } }' \
+    'workers = 1, credit = 1, max_inflight_documents = 2,'
+start bp
+subscribe bp doc.file
+mkdir -p "$T/bp"
+for i in $(seq 40); do printf 'Backpressure document %s.' "$i" >"$T/bp/b$i.txt"; done
+run "$GLOSS" send -c "$T/bp.lua" -w 40 -t 30 "$T/bp"
+is "$rc" 0 "a fast sender's 40 documents are all accepted by a slow pipeline"
+await "$T/bp.sub" doc.file 40
+ok $? "and all 40 are published"
+ok "$([ "$(stat bp input_paused)" -gt 0 ]; echo $?)" "input was paused at the in-flight bound"
+is "$(stat bp duplicates)" 0 "no document was accepted twice"
+"$GLOSS" drain -c "$T/bp.lua" >/dev/null
+finish "$pid"
+is "$fin" 0 "drained"
+
+done_testing
