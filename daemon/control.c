@@ -93,6 +93,16 @@ static json_t *stats_json(gloss__sup *sup)
         if (s->rejected[r])
             json_object_set_new(rejected, gloss__reject_code((gloss__reject)r),
                                 json_integer((json_int_t)s->rejected[r]));
+    json_t *stages = json_object();
+    for (size_t i = 0; i < sup->n_stages; i++) {
+        const gloss__stage_metrics *m = &sup->stages[i];
+        json_object_set_new(
+            stages, m->name,
+            json_pack("{s:I, s:I, s:f, s:f}", "documents", (json_int_t)m->docs,
+                      "errors", (json_int_t)m->errors, "mean_us",
+                      m->docs ? (double)m->ns_total / (double)m->docs / 1e3 : 0.0,
+                      "max_us", (double)m->ns_max / 1e3));
+    }
     json_t *workers = json_array();
     static const char *const states[] = {"starting", "configuring", "ready",
                                          "stopping"};
@@ -105,7 +115,7 @@ static json_t *stats_json(gloss__sup *sup)
                                "jobs", (json_int_t)w->jobs.n));
     return json_pack(
         "{s:b, s:i, s:i, s:b, s:{s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, "
-        "s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:o}",
+        "s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:o, s:o}",
         "ok", 1, "pid", (int)getpid(), "generation",
         (int)sup->generations->number, "draining", sup->draining,
         "counters",
@@ -129,6 +139,7 @@ static json_t *stats_json(gloss__sup *sup)
         "documents", (json_int_t)sup->inflight_docs,
         "bytes", (json_int_t)sup->inflight_bytes,
         "queued", (json_int_t)sup->queue.n,
+        "stages", stages,
         "workers", workers);
 }
 

@@ -62,6 +62,7 @@ const char *gloss__reject_code(gloss__reject r)
     case GLOSS__REJECT_BAD_FIELD: return "bad_field";
     case GLOSS__REJECT_DRAINING: return "draining";
     case GLOSS__REJECT_BAD_COMMAND: return "bad_command";
+    case GLOSS__REJECT_INTERNAL: return "internal";
     }
     return "unknown";
 }
@@ -388,12 +389,12 @@ static gloss__reject admit(const gloss__admission *adm, const void *payload,
     if (!out->meta)
         out->meta = json_object();
     if (!out->text || !out->id || !out->source || !out->meta) {
-        /* Out of memory is not the client's fault, but too_large is the
-         * nearest code: the daemon cannot hold the document now. */
+        /* Out of memory is not the client's fault: "internal" tells it to
+         * try again later rather than to change the document. */
         gloss__admitted_free(out);
-        snprintf(msg, msglen, "the daemon is out of memory%s",
-                 adm->new_id ? "" : " (or has no id generator)");
-        return GLOSS__REJECT_TOO_LARGE;
+        snprintf(msg, msglen, "out of memory%s",
+                 adm->new_id ? "" : " (or no id generator)");
+        return GLOSS__REJECT_INTERNAL;
     }
     return GLOSS__ACCEPT;
 }

@@ -28,7 +28,8 @@ typedef enum gloss__reject {
     GLOSS__REJECT_UNKNOWN_FIELD, /* "unknown_field": names the field */
     GLOSS__REJECT_BAD_FIELD,   /* "bad_field": wrong type or value */
     GLOSS__REJECT_DRAINING,    /* "draining": the daemon is stopping */
-    GLOSS__REJECT_BAD_COMMAND  /* "bad_command": control only */
+    GLOSS__REJECT_BAD_COMMAND, /* "bad_command": control only */
+    GLOSS__REJECT_INTERNAL     /* "internal": the daemon ran out of memory */
 } gloss__reject;
 
 /* The code's name as it appears on the wire ("invalid_utf8"). */

@@ -1,5 +1,6 @@
 /*
- * routes.c - topics from a document's annotations (see routes.h).
+ * routes.c - what a worker reports with a finished document: the topics
+ * from its annotations, and each stage's cost (see routes.h).
  */
 #include "routes.h"
 
@@ -73,5 +74,20 @@ void gloss__routes_topics(const gloss__config *cfg, gloss_doc *doc,
                     add_topic(out, route->prefix, s->label);
             }
         }
+    }
+}
+
+void gloss__routes_stage_report(const gloss_doc *doc, gloss__buf *out)
+{
+    gloss__buf_clear(out);
+    const char *stage;
+    uint64_t ns;
+    for (size_t i = 0; gloss_doc_timing_at(doc, i, &stage, &ns) == 0; i++) {
+        int failed = 0;
+        const char *err_stage;
+        for (size_t e = 0; gloss_doc_error_at(doc, e, &err_stage, NULL) == 0; e++)
+            failed |= strcmp(err_stage, stage) == 0;
+        gloss__buf_printf(out, "%s\t%llu\t%d\n", stage, (unsigned long long)ns,
+                          failed);
     }
 }

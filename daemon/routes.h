@@ -23,4 +23,11 @@
 void gloss__routes_topics(const gloss__config *cfg, gloss_doc *doc,
                           gloss__doc_status status, gloss__buf *out);
 
+/*
+ * Writes what each stage cost the document, for the supervisor's per-stage
+ * metrics: one line per stage that ran, "name<TAB>nanoseconds<TAB>failed"
+ * where failed is 1 when the stage recorded an error on the document.
+ */
+void gloss__routes_stage_report(const gloss_doc *doc, gloss__buf *out);
+
 #endif

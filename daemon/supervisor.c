@@ -225,8 +225,7 @@ static void on_submit(gloss__zwatch *w, int revents, void *arg)
         int queued = enqueue(sup, &doc);
         json_t *body;
         if (queued < 0 || !doc_id)
-            body = json_pack("{s:b, s:s, s:s}", "ok", 0, "error", "internal",
-                             "message", "out of memory");
+            body = rejection(GLOSS__REJECT_INTERNAL, NULL, "out of memory");
         else if (queued == 0)
             body = json_pack("{s:b, s:s, s:b}", "ok", 1, "id", doc_id,
                              "duplicate", 1);
@@ -632,6 +631,8 @@ void gloss__sup_close(gloss__sup *sup)
         free_jobs(&w->jobs);
         free(w);
     }
+    free(sup->stages);
+    sup->stages = NULL;
     while (sup->generations) {
         gloss__generation *g = sup->generations;
         sup->generations = g->next;

@@ -92,6 +92,16 @@ typedef struct gloss__sup_stats {
     uint64_t paused;          /* times input stopped at the in-flight bound */
 } gloss__sup_stats;
 
+/* Per-stage metrics, summed from what workers report with each document
+ * (their own stage counters die with them; these survive reloads). */
+typedef struct gloss__stage_metrics {
+    char name[64];
+    uint64_t docs;
+    uint64_t errors;
+    uint64_t ns_total;
+    uint64_t ns_max;
+} gloss__stage_metrics;
+
 struct gloss__sup {
     uv_loop_t *loop;
     const char *config_path;  /* NULL: the embedded default */
@@ -126,6 +136,8 @@ struct gloss__sup {
     uint64_t stop_started_ns;
     int exit_status;
     gloss__sup_stats stats;
+    gloss__stage_metrics *stages;
+    size_t n_stages, cap_stages;
 };
 
 /* supervisor.c */

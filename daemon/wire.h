@@ -9,11 +9,13 @@
  *   worker -> supervisor
  *     HELLO  generation                     connected; send the configuration
  *     READY  credit                         can take `credit` more jobs
- *     DONE   job  status  json  topics      a job finished: status is "ok",
+ *     DONE   job  status  json  topics  stages
+ *                                           a job finished: status is "ok",
  *                                           "dropped" or "failed"; json is the
  *                                           document (schema.md) with errors;
  *                                           topics are the topics to publish it
- *                                           on, one per line (routes.h)
+ *                                           on, one per line; stages what each
+ *                                           stage cost it (routes.h)
  *     FATAL  message                        the configuration failed to start;
  *                                           the worker exits after sending it
  *   supervisor -> worker

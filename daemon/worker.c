@@ -67,6 +67,7 @@ typedef struct worker {
     gloss__json_opts json;
     gloss__buf out;          /* the JSON of the current job, reused */
     gloss__buf topics;       /* its topics, one per line, reused */
+    gloss__buf stages;       /* what each stage cost it, reused */
 } worker;
 
 __attribute__((format(printf, 2, 3)))
@@ -329,18 +330,21 @@ static int run_job(worker *w, const gloss__wire_msg *m)
     gloss__buf_clear(&w->out);
     int rc = gloss__doc_to_json(doc, &w->json, &w->out);
     gloss__routes_topics(w->cfg, doc, st, &w->topics);
+    gloss__routes_stage_report(doc, &w->stages);
     gloss_doc_destroy(&doc);
-    if (rc < 0 || w->out.oom || w->topics.oom) {
+    if (rc < 0 || w->out.oom || w->topics.oom || w->stages.oom) {
         say(w, "out of memory writing job %llu", (unsigned long long)job);
         return -1;
     }
     const char *status = st == GLOSS__DOC_OK        ? "ok"
                          : st == GLOSS__DOC_DROPPED ? "dropped"
                                                     : "failed";
-    const void *data[5] = {"DONE", m->frame[1], status, w->out.data,
-                           w->topics.data ? w->topics.data : ""};
-    size_t len[5] = {4, m->len[1], strlen(status), w->out.len, w->topics.len};
-    return send_msg(w, 5, data, len);
+    const void *data[6] = {"DONE", m->frame[1], status, w->out.data,
+                           w->topics.data ? w->topics.data : "",
+                           w->stages.data ? w->stages.data : ""};
+    size_t len[6] = {4, m->len[1], strlen(status), w->out.len, w->topics.len,
+                     w->stages.len};
+    return send_msg(w, 6, data, len);
 }
 
 enum { STOPPED = 1 };
@@ -390,7 +394,8 @@ int gloss__worker_main(const char *endpoint, const char *identity,
                        unsigned generation, unsigned credit)
 {
     worker w = {.identity = identity, .parent = getppid(),
-                .out = GLOSS__BUF_INIT, .topics = GLOSS__BUF_INIT};
+                .out = GLOSS__BUF_INIT, .topics = GLOSS__BUF_INIT,
+                .stages = GLOSS__BUF_INIT};
     int status = 1;
     char num[24];
     if (open_socket(&w, endpoint) < 0)
@@ -412,6 +417,7 @@ out:
     close_socket(&w);
     gloss__buf_free(&w.out);
     gloss__buf_free(&w.topics);
+    gloss__buf_free(&w.stages);
     gloss__pipeline_destroy(&w.pipeline);
     gloss__config_destroy(&w.cfg);
     return status;

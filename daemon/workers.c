@@ -267,6 +267,54 @@ static void publish_topics(gloss__sup *sup, const gloss__wire_msg *m,
     }
 }
 
+static gloss__stage_metrics *stage_metrics(gloss__sup *sup, const char *name,
+                                           size_t len)
+{
+    if (len >= sizeof sup->stages[0].name)
+        len = sizeof sup->stages[0].name - 1;
+    for (size_t i = 0; i < sup->n_stages; i++)
+        if (strlen(sup->stages[i].name) == len &&
+            memcmp(sup->stages[i].name, name, len) == 0)
+            return &sup->stages[i];
+    if (sup->n_stages == sup->cap_stages) {
+        size_t cap = sup->cap_stages ? sup->cap_stages * 2 : 8;
+        gloss__stage_metrics *grown = realloc(sup->stages, cap * sizeof(*grown));
+        if (!grown)
+            return NULL;
+        sup->stages = grown;
+        sup->cap_stages = cap;
+    }
+    gloss__stage_metrics *m = &sup->stages[sup->n_stages++];
+    memset(m, 0, sizeof(*m));
+    memcpy(m->name, name, len);
+    return m;
+}
+
+/* Adds a document's "name<TAB>ns<TAB>failed" lines to the metrics. */
+static void add_stage_report(gloss__sup *sup, const char *p, size_t len)
+{
+    const char *end = p + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = nl ? nl : end;
+        const char *tab = memchr(p, '\t', (size_t)(line_end - p));
+        if (tab) {
+            unsigned long long ns = strtoull(tab + 1, NULL, 10);
+            const char *tab2 = memchr(tab + 1, '\t', (size_t)(line_end - tab - 1));
+            gloss__stage_metrics *sm = stage_metrics(sup, p, (size_t)(tab - p));
+            if (sm) {
+                sm->docs++;
+                sm->ns_total += ns;
+                if (ns > sm->ns_max)
+                    sm->ns_max = ns;
+                if (tab2 && tab2[1] == '1')
+                    sm->errors++;
+            }
+        }
+        p = line_end + 1;
+    }
+}
+
 static void on_done(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg *m)
 {
     uint64_t number;
@@ -295,6 +343,8 @@ static void on_done(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg *m)
     else
         sup->stats.failed++;
     publish_topics(sup, m, 5);
+    if (m->nframes > 6)
+        add_stage_report(sup, m->frame[6], m->len[6]);
     gloss__sup_job_done(sup, job);
 }
 

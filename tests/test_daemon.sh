@@ -164,6 +164,14 @@ like "$T/main.sub" "invalid_utf8" "with its reason"
 ok $? "after all of it, the daemon still answers"
 is "$(stat main rejected | python3 -c 'import ast,sys; print(sum(ast.literal_eval(sys.stdin.read()).values()))')" 11 \
     "gloss stats counts the 11 rejections"
+"$GLOSS" stats -c "$T/main.lua" | python3 -c '
+import json, sys
+n = int(sys.argv[1])
+d = json.load(sys.stdin)["stages"]
+assert d["normalize"]["documents"] >= n and d["slow"]["documents"] >= n, d
+assert d["normalize"]["errors"] == 0 and d["slow"]["mean_us"] > 0, d
+assert d["slow"]["max_us"] >= d["slow"]["mean_us"], d' "$n"
+ok $? "gloss stats reports each stage's documents, errors and latency"
 
 # ---- a worker killed in the middle of a document ---------------------------
 printf 'SLOW document for the kill test' >"$T/slow.txt"

@@ -253,7 +253,7 @@ static json_t *expect_done(sup *s, const char *identity, const char *job,
                            const char *status)
 {
     gloss__wire_msg m;
-    if (expect(s, identity, "DONE", 5, &m) < 0) {
+    if (expect(s, identity, "DONE", 6, &m) < 0) {
         ok(0, "DONE for job %s", job);
         return NULL;
     }
