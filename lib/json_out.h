@@ -8,7 +8,9 @@
  * proportional to the distance between neighbouring offsets and no memory.
  * Text that is not valid UTF-8 (a pipeline without normalize) is written
  * with U+FFFD for each ill-formed sequence, so the output is always valid
- * JSON; code-point offsets then count each replaced sequence as one.
+ * JSON; code-point offsets then count each replaced sequence as one, and
+ * byte offsets count the three bytes of each U+FFFD as written, so that
+ * both still slice the text the JSON holds.
  */
 #ifndef GLOSS_JSON_OUT_H
 #define GLOSS_JSON_OUT_H
