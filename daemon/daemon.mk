@@ -51,3 +51,11 @@ tests_test_envelope_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/daemon
 tests_test_envelope_LDADD = $(TEST_LIBS)
 tests_test_envelope_DEPENDENCIES = libgloss.a
 TESTS += tests/test_envelope
+
+check_PROGRAMS += tests/test_routes
+tests_test_routes_SOURCES = tests/test_routes.c tests/tap.h daemon/routes.c \
+	daemon/routes.h
+tests_test_routes_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/daemon
+tests_test_routes_LDADD = $(TEST_LIBS)
+tests_test_routes_DEPENDENCIES = libgloss.a
+TESTS += tests/test_routes

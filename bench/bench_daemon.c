@@ -1,0 +1,748 @@
+/*
+ * bench_daemon.c - what glossd costs end to end, against the least program
+ * that could do its job.
+ *
+ * Usage: bench_daemon GLOSSD
+ *
+ * Two targets take the same documents over the same transport (ipc:// in a
+ * private mkdtemp folder) and are measured in the same run:
+ *
+ *   relay   a child process of this benchmark with a PULL socket in and a
+ *           PUB socket out, forwarding each message as [topic][payload]:
+ *           the bare ZeroMQ relay that is the floor for the daemon;
+ *   glossd  the daemon with an empty pipeline (output.text on), 2 workers,
+ *           fed on its `feed` socket and read on its `publish` socket.
+ *
+ * Documents are JSON envelopes {"id","text"} whose text is cut from a fixed
+ * English paragraph (valid UTF-8, a few non-ASCII characters). They are
+ * pushed with blocking sends from one thread and received by a SUB socket
+ * (subscribed to "doc.") in the main thread, which matches each message to
+ * its document by id.
+ *
+ * Throughput: a fixed number of documents per round, timed from the first
+ * send to the last receive, best of 3 rounds per target, relay and glossd
+ * rounds alternating so both share the machine's noise. Latency: 1 KiB
+ * documents sent on a fixed schedule at half of glossd's best 1 KiB rate
+ * (open loop: the schedule does not wait for results), each timed from its
+ * send to its receipt; the relay is measured at the same rate.
+ *
+ * Every round must receive every document it sent; a round that does not
+ * is reported as FAILED and does not count. Every wait has a timeout, both
+ * child processes are stopped at the end, and timings are reported, never
+ * asserted: `make bench` runs this.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem */
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "clock.h"
+
+extern char **environ;
+
+#define ROUNDS 3
+#define WORKERS 2
+#define CREDIT 16
+#define MAX_INFLIGHT 4096
+#define PUBLISH_HWM 100000
+#define SUB_RCVHWM 1000000
+#define LAT_DOCS 10000
+#define IDLE_TIMEOUT_MS 10000 /* a round fails after this long without a message */
+#define SEND_TIMEOUT_MS 10000 /* a blocked send fails after this long */
+#define START_TIMEOUT_MS 10000
+#define STOP_TIMEOUT_MS 30000
+#define TOPIC "doc.feed"
+
+/* Realistic text, with a few non-ASCII characters so that the documents
+ * exercise UTF-8 validation the way real input does. It has no '"', '\\'
+ * or control characters, so it goes into a JSON string as it is (checked
+ * at start-up). */
+static const char PARAGRAPH[] =
+    "The European Parliament, having regard to its previous resolutions on "
+    "the situation in the region, notes with concern that the journalist "
+    "was arrested on 28 January in Zürich and charged under Article 174 of "
+    "the Criminal Code; calls on the authorities to release him without "
+    "delay — and to guarantee his right to a fair trial, access to a lawyer "
+    "of his choosing and contact with his family; stresses that freedom of "
+    "expression and media freedom are essential to a democratic society; "
+    "regrets the café owners’ reports of intimidation; instructs its "
+    "President to forward this resolution to the Council, the Commission "
+    "and the governments of the Member States. ";
+
+static const struct {
+    const char *label;
+    size_t size; /* bytes of text */
+    size_t docs; /* per round */
+} SIZES[] = {
+    {"1 KiB", 1024, 20000},
+    {"16 KiB", 16384, 5000},
+};
+#define N_SIZES (sizeof SIZES / sizeof SIZES[0])
+
+/* Everything a fatal error must undo: the folder and both children. */
+static char g_dir[64];
+static pid_t g_relay = -1;
+static pid_t g_glossd = -1;
+
+/* ---- housekeeping ----------------------------------------------------- */
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void remove_dir(void)
+{
+    if (g_dir[0])
+        nftw(g_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    g_dir[0] = '\0';
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Waits up to timeout_ms for pid to exit; returns its wait status, or -1
+ * when it had to be killed. */
+static int reap(pid_t pid, unsigned timeout_ms)
+{
+    int status;
+    for (unsigned waited = 0; waited < timeout_ms; waited += 10) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            return status;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        sleep_ms(10);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+}
+
+/* A fatal error: the children must not outlive the benchmark, since the
+ * relay would hold its sockets and glossd its workers. */
+static void die(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "bench_daemon: ");
+    fprintf(stderr, fmt, arg);
+    fputc('\n', stderr);
+    if (g_glossd > 0) {
+        kill(g_glossd, SIGKILL);
+        waitpid(g_glossd, NULL, 0);
+    }
+    if (g_relay > 0) {
+        kill(g_relay, SIGKILL);
+        waitpid(g_relay, NULL, 0);
+    }
+    remove_dir();
+    exit(1);
+}
+
+/* ---- the bare relay (a child process) --------------------------------- */
+
+static volatile sig_atomic_t relay_stop;
+
+static void relay_on_term(int sig)
+{
+    (void)sig;
+    relay_stop = 1;
+}
+
+/* PULL in, PUB out, nothing else. It reads every message that is waiting
+ * before polling again, which is what any relay tuned for throughput does
+ * (and what glossd's supervisor does with its batches). */
+static int relay_main(const char *in, const char *out, pid_t parent)
+{
+    signal(SIGTERM, relay_on_term);
+    void *ctx = zmq_ctx_new();
+    void *pull = zmq_socket(ctx, ZMQ_PULL);
+    void *pub = zmq_socket(ctx, ZMQ_PUB);
+    int hwm = PUBLISH_HWM, linger = 0;
+    zmq_setsockopt(pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(pull, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_bind(pull, in) != 0 || zmq_bind(pub, out) != 0) {
+        fprintf(stderr, "bench_daemon: relay: bind: %s\n", zmq_strerror(errno));
+        return 1;
+    }
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    /* The parent's death is noticed within a poll period, so a killed
+     * benchmark never leaves the relay behind. */
+    while (!relay_stop && getppid() == parent) {
+        zmq_pollitem_t item = {pull, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, 100) <= 0)
+            continue;
+        while (zmq_msg_recv(&msg, pull, ZMQ_DONTWAIT) >= 0) {
+            zmq_send(pub, TOPIC, sizeof TOPIC - 1, ZMQ_SNDMORE);
+            zmq_msg_send(&msg, pub, 0);
+        }
+    }
+    zmq_msg_close(&msg);
+    zmq_close(pull);
+    zmq_close(pub);
+    zmq_ctx_term(ctx);
+    return 0;
+}
+
+/* ---- documents -------------------------------------------------------- */
+
+/* The paragraph repeated, long enough to cut any document from any word
+ * start, and the word starts (so that documents differ from each other
+ * and every cut begins on a character boundary). */
+typedef struct corpus {
+    char *text;
+    size_t len;
+    size_t *starts;
+    size_t n_starts;
+} corpus;
+
+static void corpus_init(corpus *c, size_t max_size)
+{
+    size_t plen = sizeof PARAGRAPH - 1;
+    for (size_t i = 0; i < plen; i++) {
+        unsigned char ch = (unsigned char)PARAGRAPH[i];
+        if (ch < 0x20 || ch == '"' || ch == '\\')
+            die("%s", "the paragraph needs JSON escapes");
+    }
+    size_t reps = max_size / plen + 2;
+    c->len = reps * plen;
+    c->text = malloc(c->len + 1);
+    c->starts = malloc(plen * sizeof *c->starts);
+    if (!c->text || !c->starts)
+        die("%s", "out of memory");
+    for (size_t r = 0; r < reps; r++)
+        memcpy(c->text + r * plen, PARAGRAPH, plen);
+    c->text[c->len] = '\0';
+    c->n_starts = 0;
+    for (size_t i = 0; i < plen; i++)
+        if (i == 0 || PARAGRAPH[i - 1] == ' ')
+            c->starts[c->n_starts++] = i;
+}
+
+static void corpus_free(corpus *c)
+{
+    free(c->text);
+    free(c->starts);
+}
+
+/* Writes document id's envelope into out (size + 64 bytes at least) and
+ * returns its length; *text_len gets the bytes of text, which may be up to
+ * 3 less than size so as not to cut a character in two. */
+static size_t envelope(const corpus *c, char *out, uint64_t id, size_t size,
+                       size_t *text_len)
+{
+    size_t off = c->starts[id % c->n_starts];
+    size_t len = size;
+    while (len > 0 && ((unsigned char)c->text[off + len] & 0xC0) == 0x80)
+        len--;
+    int n = sprintf(out, "{\"id\":\"b-%llu\",\"text\":\"", (unsigned long long)id);
+    memcpy(out + n, c->text + off, len);
+    memcpy(out + n + len, "\"}", 2);
+    *text_len = len;
+    return (size_t)n + len + 2;
+}
+
+/* ---- one measured run ------------------------------------------------- */
+
+typedef struct target {
+    const char *name;
+    void *push; /* connected to the target's input */
+    void *sub;  /* connected to its output, subscribed to "doc." */
+} target;
+
+typedef struct run {
+    const corpus *corpus;
+    target *t;
+    size_t size;
+    size_t n;
+    double rate;        /* documents per second; 0 means as fast as it can */
+    uint64_t first_id;  /* ids first_id .. first_id + n - 1 */
+    uint64_t t0;        /* when the first send may start */
+    uint64_t *send_ns;  /* when each document was sent */
+    uint64_t *recv_ns;  /* when each was received; 0 = not yet */
+    uint64_t text_bytes;
+    size_t sent;
+    int send_failed;
+} run;
+
+/* The sender thread. It owns the target's PUSH socket while it runs; the
+ * thread's creation and join are the memory barriers ZeroMQ asks for when
+ * a socket moves between threads. */
+static void *sender(void *arg)
+{
+    run *r = arg;
+    char *buf = malloc(r->size + 64);
+    if (!buf) {
+        r->send_failed = 1;
+        return NULL;
+    }
+    double interval_ns = r->rate > 0 ? 1e9 / r->rate : 0;
+    for (size_t i = 0; i < r->n; i++) {
+        size_t text_len;
+        size_t len = envelope(r->corpus, buf, r->first_id + i, r->size,
+                              &text_len);
+        if (interval_ns > 0) {
+            /* Open loop: each document has its own send time on a fixed
+             * schedule, so a slow response never delays later sends (which
+             * would hide the very latency being measured). */
+            uint64_t due = r->t0 + (uint64_t)(interval_ns * (double)i);
+            struct timespec ts = {(time_t)(due / 1000000000u),
+                                  (long)(due % 1000000000u)};
+            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+                   EINTR)
+                ;
+        }
+        r->send_ns[i] = gloss__now_ns();
+        if (zmq_send(r->t->push, buf, len, 0) != (int)len) {
+            r->send_failed = 1;
+            break;
+        }
+        r->sent++;
+        r->text_bytes += text_len;
+    }
+    free(buf);
+    return NULL;
+}
+
+/* Receives until every document of the run has arrived or nothing has come
+ * for IDLE_TIMEOUT_MS. Returns how many distinct documents arrived, and in
+ * *last the time of the last one. */
+static size_t receive(run *r, uint64_t *last)
+{
+    size_t got = 0;
+    uint64_t idle_since = gloss__now_ns();
+    zmq_msg_t topic, body;
+    zmq_msg_init(&topic);
+    zmq_msg_init(&body);
+    *last = 0;
+    while (got < r->n) {
+        zmq_pollitem_t item = {r->t->sub, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, 100) <= 0) {
+            if (gloss__now_ns() - idle_since > IDLE_TIMEOUT_MS * 1000000ull)
+                break;
+            continue;
+        }
+        while (zmq_msg_recv(&topic, r->t->sub, ZMQ_DONTWAIT) >= 0) {
+            if (zmq_msg_recv(&body, r->t->sub, 0) < 0)
+                break;
+            uint64_t now = gloss__now_ns();
+            idle_since = now;
+            /* The id comes early in both targets' output (the envelope
+             * itself, or glossd's seq, schema and id), so only the head of
+             * the message is searched. */
+            size_t len = zmq_msg_size(&body);
+            const char *data = zmq_msg_data(&body);
+            const char *p = memmem(data, len < 256 ? len : 256, "\"id\":\"b-", 8);
+            if (!p)
+                continue; /* a warm-up document */
+            uint64_t id = strtoull(p + 8, NULL, 10);
+            if (id < r->first_id || id - r->first_id >= r->n)
+                continue; /* a late one from an earlier run */
+            uint64_t *slot = &r->recv_ns[id - r->first_id];
+            if (*slot == 0) {
+                *slot = now;
+                *last = now;
+                got++;
+            }
+        }
+    }
+    zmq_msg_close(&topic);
+    zmq_msg_close(&body);
+    return got;
+}
+
+typedef struct result {
+    int ok;
+    double docs_per_s;
+    double mb_per_s;
+    double p50_us, p99_us, max_us;
+} result;
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The nearest-rank percentile of sorted values. */
+static double percentile_us(const uint64_t *v, size_t n, double p)
+{
+    size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999);
+    if (rank < 1)
+        rank = 1;
+    return (double)v[rank - 1] / 1000.0;
+}
+
+static result measure(const corpus *c, target *t, size_t size, size_t n,
+                      double rate, uint64_t *next_id)
+{
+    result res = {0};
+    run r = {.corpus = c, .t = t, .size = size, .n = n, .rate = rate,
+             .first_id = *next_id};
+    *next_id += n;
+    r.send_ns = calloc(n, sizeof *r.send_ns);
+    r.recv_ns = calloc(n, sizeof *r.recv_ns);
+    if (!r.send_ns || !r.recv_ns)
+        die("%s", "out of memory");
+    pthread_t th;
+    r.t0 = gloss__now_ns();
+    if (pthread_create(&th, NULL, sender, &r) != 0)
+        die("%s", "cannot start the sender thread");
+    uint64_t last;
+    size_t got = receive(&r, &last);
+    pthread_join(th, NULL);
+    if (r.send_failed || got != n) {
+        printf("# FAILED: %s, %zu documents of %zu bytes: %zu sent, %zu "
+               "received%s; this measurement does not count\n",
+               t->name, n, size, r.sent, got,
+               r.send_failed ? " (a send failed or timed out)" : "");
+        fprintf(stderr, "bench_daemon: FAILED measurement: %s received %zu of "
+                        "%zu documents\n", t->name, got, n);
+    } else {
+        double s = (double)(last - r.t0) / 1e9;
+        res.ok = 1;
+        res.docs_per_s = (double)n / s;
+        res.mb_per_s = (double)r.text_bytes / 1e6 / s;
+        for (size_t i = 0; i < n; i++)
+            r.recv_ns[i] = r.recv_ns[i] > r.send_ns[i]
+                               ? r.recv_ns[i] - r.send_ns[i] : 0;
+        qsort(r.recv_ns, n, sizeof *r.recv_ns, cmp_u64);
+        res.p50_us = percentile_us(r.recv_ns, n, 50);
+        res.p99_us = percentile_us(r.recv_ns, n, 99);
+        res.max_us = (double)r.recv_ns[n - 1] / 1000.0;
+    }
+    free(r.send_ns);
+    free(r.recv_ns);
+    return res;
+}
+
+/* ---- sockets and glossd ------------------------------------------------ */
+
+static void *open_socket(void *ctx, int type, const char *endpoint)
+{
+    void *s = zmq_socket(ctx, type);
+    int linger = 0, timeout = SEND_TIMEOUT_MS, hwm = SUB_RCVHWM;
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    if (type == ZMQ_PUSH)
+        zmq_setsockopt(s, ZMQ_SNDTIMEO, &timeout, sizeof timeout);
+    if (type == ZMQ_SUB) {
+        zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+        zmq_setsockopt(s, ZMQ_SUBSCRIBE, "doc.", 4);
+    }
+    if (zmq_connect(s, endpoint) != 0)
+        die("cannot connect to %s", endpoint);
+    return s;
+}
+
+/* A subscription takes a moment to reach a PUB socket and everything
+ * published before it is lost, so warm-up documents are sent until one
+ * comes back; the rest are drained before measuring. */
+static void await_subscription(target *t)
+{
+    zmq_pollitem_t item = {t->sub, 0, ZMQ_POLLIN, 0};
+    int seen = 0;
+    for (int i = 0; i < START_TIMEOUT_MS / 100 && !seen; i++) {
+        char doc[64];
+        int n = snprintf(doc, sizeof doc, "{\"id\":\"w-%d\",\"text\":\"warm up\"}", i);
+        zmq_send(t->push, doc, (size_t)n, ZMQ_DONTWAIT);
+        seen = zmq_poll(&item, 1, 100) > 0;
+    }
+    if (!seen)
+        die("%s: no warm-up document came back", t->name);
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    while (zmq_poll(&item, 1, 300) > 0)
+        while (zmq_msg_recv(&m, t->sub, ZMQ_DONTWAIT) >= 0)
+            ;
+    zmq_msg_close(&m);
+}
+
+/* Sends a control command and returns the reply (to be freed), or NULL
+ * after timeout_ms. Stale replies from an earlier timed-out call are
+ * discarded first. */
+static char *control(void *ctl, const char *cmd, int timeout_ms)
+{
+    char stale[4096];
+    while (zmq_recv(ctl, stale, sizeof stale, ZMQ_DONTWAIT) >= 0)
+        ;
+    zmq_send(ctl, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(ctl, cmd, strlen(cmd), ZMQ_DONTWAIT);
+    zmq_pollitem_t item = {ctl, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&item, 1, timeout_ms) <= 0)
+        return NULL;
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    char *reply = NULL;
+    /* The reply is [empty][json]: the last frame is the one kept. */
+    while (zmq_msg_recv(&m, ctl, ZMQ_DONTWAIT) >= 0) {
+        free(reply);
+        reply = strndup(zmq_msg_data(&m), zmq_msg_size(&m));
+        if (!zmq_msg_more(&m))
+            break;
+    }
+    zmq_msg_close(&m);
+    return reply;
+}
+
+static void write_config(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        die("cannot write %s", path);
+    fprintf(f,
+            "return {\n"
+            "  pipeline = {},\n"
+            "  output = { text = true },\n"
+            "  daemon = {\n"
+            "    submit = \"\", feed = \"ipc://%s/feed\",\n"
+            "    publish = \"ipc://%s/publish\", control = \"ipc://%s/control\",\n"
+            "    run_dir = \"%s\",\n"
+            "    workers = %d, credit = %d,\n"
+            "    max_inflight_documents = %d, publish_hwm = %d,\n"
+            "  },\n"
+            "}\n",
+            g_dir, g_dir, g_dir, g_dir, WORKERS, CREDIT, MAX_INFLIGHT,
+            PUBLISH_HWM);
+    if (fclose(f) != 0)
+        die("cannot write %s", path);
+}
+
+static pid_t start_glossd(const char *glossd, const char *conf, const char *err)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    char *argv[] = {(char *)glossd, (char *)"-c", (char *)conf, NULL};
+    pid_t pid;
+    int rc = posix_spawn(&pid, glossd, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+        errno = rc;
+        die("cannot start %s", glossd);
+    }
+    return pid;
+}
+
+/* Prints the daemon's own counters: what it received, published, could not
+ * publish, and how often it paused its input at the in-flight limit. */
+static void print_stats(void *ctl)
+{
+    char *reply = control(ctl, "{\"cmd\":\"stats\"}", 2000);
+    json_t *j = reply ? json_loads(reply, 0, NULL) : NULL;
+    json_t *c = json_object_get(j, "counters");
+    if (c)
+        printf("# glossd stats: received %lld, accepted %lld, published %lld, "
+               "publish_errors %lld, input_paused %lld, worker_deaths %lld\n",
+               (long long)json_integer_value(json_object_get(c, "received")),
+               (long long)json_integer_value(json_object_get(c, "accepted")),
+               (long long)json_integer_value(json_object_get(c, "published")),
+               (long long)json_integer_value(json_object_get(c, "publish_errors")),
+               (long long)json_integer_value(json_object_get(c, "input_paused")),
+               (long long)json_integer_value(json_object_get(c, "worker_deaths")));
+    else
+        printf("# glossd stats: no answer\n");
+    json_decref(j);
+    free(reply);
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: bench_daemon GLOSSD\n");
+        return 2;
+    }
+    const char *glossd = argv[1];
+    strcpy(g_dir, "/tmp/gloss-bench-XXXXXX");
+    if (!mkdtemp(g_dir))
+        die("%s", "cannot make a private folder in /tmp");
+
+    char relay_in[128], relay_out[128], feed[128], publish[128], ctl_ep[128];
+    char conf[128], err[128];
+    snprintf(relay_in, sizeof relay_in, "ipc://%s/relay.in", g_dir);
+    snprintf(relay_out, sizeof relay_out, "ipc://%s/relay.out", g_dir);
+    snprintf(feed, sizeof feed, "ipc://%s/feed", g_dir);
+    snprintf(publish, sizeof publish, "ipc://%s/publish", g_dir);
+    snprintf(ctl_ep, sizeof ctl_ep, "ipc://%s/control", g_dir);
+    snprintf(conf, sizeof conf, "%s/glossd.conf.lua", g_dir);
+    snprintf(err, sizeof err, "%s/glossd.err", g_dir);
+
+    /* The relay is forked before this process makes a ZeroMQ context: a
+     * context does not survive fork, and the relay must own its own, with
+     * its own I/O thread, as glossd does. */
+    fflush(NULL);
+    pid_t parent = getpid();
+    g_relay = fork();
+    if (g_relay < 0)
+        die("%s", "cannot fork the relay");
+    if (g_relay == 0)
+        _exit(relay_main(relay_in, relay_out, parent));
+
+    write_config(conf);
+    g_glossd = start_glossd(glossd, conf, err);
+
+    void *ctx = zmq_ctx_new();
+    void *ctl = open_socket(ctx, ZMQ_DEALER, ctl_ep);
+    int up = 0;
+    for (int i = 0; i < START_TIMEOUT_MS / 200 && !up; i++) {
+        char *pong = control(ctl, "{\"cmd\":\"ping\"}", 200);
+        up = pong && strstr(pong, "\"pong\"");
+        free(pong);
+        if (!up && waitpid(g_glossd, NULL, WNOHANG) == g_glossd) {
+            g_glossd = -1;
+            die("glossd exited at start; see %s", err);
+        }
+    }
+    if (!up)
+        die("glossd did not answer ping; see %s", err);
+
+    target targets[2] = {
+        {"relay", open_socket(ctx, ZMQ_PUSH, relay_in),
+         open_socket(ctx, ZMQ_SUB, relay_out)},
+        {"glossd", open_socket(ctx, ZMQ_PUSH, feed),
+         open_socket(ctx, ZMQ_SUB, publish)},
+    };
+    for (int i = 0; i < 2; i++)
+        await_subscription(&targets[i]);
+
+    corpus c;
+    corpus_init(&c, SIZES[N_SIZES - 1].size);
+    uint64_t next_id = 1;
+    int failed = 0;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+    printf("# bench_daemon: glossd pass-through against a bare ZeroMQ relay, "
+           "measured in the same run\n");
+    printf("# command: %s %s\n", argv[0], glossd);
+    printf("# machine: %ld online cores; everything (this program, the relay, "
+           "glossd and its workers) shares them\n", cores);
+    printf("# transport: ipc:// in a private folder; JSON envelopes "
+           "{\"id\",\"text\"} of English text (UTF-8) pushed to PULL with "
+           "blocking sends, received by SUB \"doc.\" (RCVHWM %d)\n", SUB_RCVHWM);
+    printf("# relay: one process, PULL in, PUB out (SNDHWM %d), each message "
+           "forwarded as [\"%s\"][payload]\n", PUBLISH_HWM, TOPIC);
+    printf("# glossd: pipeline = {}, output.text = true, workers = %d, "
+           "credit = %d, max_inflight_documents = %d, publish_hwm = %d\n",
+           WORKERS, CREDIT, MAX_INFLIGHT, PUBLISH_HWM);
+    printf("# throughput: first send to last receive, best of %d rounds, relay "
+           "and glossd rounds alternating; MB = 10^6 bytes of text\n", ROUNDS);
+
+    result best[N_SIZES][2];
+    memset(best, 0, sizeof best);
+    for (size_t s = 0; s < N_SIZES; s++) {
+        double rounds[2][ROUNDS];
+        for (int r = 0; r < ROUNDS; r++)
+            for (int t = 0; t < 2; t++) {
+                result res = measure(&c, &targets[t], SIZES[s].size,
+                                     SIZES[s].docs, 0, &next_id);
+                rounds[t][r] = res.docs_per_s;
+                if (!res.ok)
+                    failed = 1;
+                else if (res.docs_per_s > best[s][t].docs_per_s)
+                    best[s][t] = res;
+            }
+        for (int t = 0; t < 2; t++) {
+            printf("# rounds, %s, %zu x %s:", targets[t].name, SIZES[s].docs,
+                   SIZES[s].label);
+            for (int r = 0; r < ROUNDS; r++)
+                printf(" %.0f", rounds[t][r]);
+            printf(" docs/s\n");
+        }
+    }
+
+    printf("%-8s %-8s %10s %8s %8s\n", "size", "target", "docs/s", "MB/s",
+           "ratio");
+    for (size_t s = 0; s < N_SIZES; s++)
+        for (int t = 0; t < 2; t++) {
+            result *b = &best[s][t];
+            if (!b->ok) {
+                printf("%-8s %-8s %10s %8s %8s\n", SIZES[s].label,
+                       targets[t].name, "FAILED", "-", "-");
+                continue;
+            }
+            printf("%-8s %-8s %10.0f %8.1f", SIZES[s].label, targets[t].name,
+                   b->docs_per_s, b->mb_per_s);
+            if (t == 1 && best[s][0].ok)
+                printf(" %8.2f  (glossd/relay; target: at least 0.80)",
+                       b->docs_per_s / best[s][0].docs_per_s);
+            printf("\n");
+        }
+
+    /* Latency at half of glossd's best 1 KiB rate: a load it can sustain,
+     * so the figures are the cost of one trip, not of a queue growing. */
+    if (best[0][1].ok) {
+        double rate = best[0][1].docs_per_s / 2;
+        printf("# latency: %d x %s documents at %.0f docs/s (half of glossd's "
+               "best), open loop, send to receive\n", LAT_DOCS, SIZES[0].label,
+               rate);
+        printf("%-8s %-8s %10s %10s %10s\n", "latency", "target", "p50 us",
+               "p99 us", "max us");
+        for (int t = 0; t < 2; t++) {
+            result res = measure(&c, &targets[t], SIZES[0].size, LAT_DOCS, rate,
+                                 &next_id);
+            if (!res.ok) {
+                failed = 1;
+                printf("%-8s %-8s %10s\n", SIZES[0].label, targets[t].name,
+                       "FAILED");
+                continue;
+            }
+            printf("%-8s %-8s %10.0f %10.0f %10.0f\n", SIZES[0].label,
+                   targets[t].name, res.p50_us, res.p99_us, res.max_us);
+        }
+    } else {
+        printf("# latency: not measured (glossd's 1 KiB throughput failed)\n");
+    }
+
+    print_stats(ctl);
+    char *reply = control(ctl, "{\"cmd\":\"drain\"}", 2000);
+    if (!reply || !strstr(reply, "\"draining\":true"))
+        kill(g_glossd, SIGTERM);
+    free(reply);
+    int status = reap(g_glossd, STOP_TIMEOUT_MS);
+    g_glossd = -1;
+    if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        printf("# glossd did not stop cleanly after drain (status %d)\n", status);
+        failed = 1;
+    }
+    kill(g_relay, SIGTERM);
+    reap(g_relay, STOP_TIMEOUT_MS);
+    g_relay = -1;
+
+    for (int t = 0; t < 2; t++) {
+        zmq_close(targets[t].push);
+        zmq_close(targets[t].sub);
+    }
+    zmq_close(ctl);
+    zmq_ctx_term(ctx);
+    corpus_free(&c);
+    remove_dir();
+    if (failed)
+        printf("# FAILED: at least one measurement lost documents or timed out\n");
+    return failed;
+}
