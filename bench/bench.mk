@@ -9,7 +9,15 @@ bench_bench_overhead_LDFLAGS = $(GLOSS_ENGINE_LINK)
 bench_bench_overhead_DEPENDENCIES = libgloss.a
 EXTRA_DIST += bench/noop.lua bench/touch.lua
 
-bench: bench/bench_overhead
+# The daemon end to end against a bare ZeroMQ relay; it starts the glossd
+# built here, so it links no engine (it uses only the clock header).
+noinst_PROGRAMS += bench/bench_daemon
+bench_bench_daemon_SOURCES = bench/bench_daemon.c
+bench_bench_daemon_LDADD = $(ZMQ_LIBS) $(JANSSON_LIBS) -lpthread
+
+bench: bench/bench_overhead bench/bench_daemon glossd$(EXEEXT)
 	@echo "== per-document overhead: ./bench/bench_overhead $(srcdir)/bench"
 	@./bench/bench_overhead $(srcdir)/bench
+	@echo "== daemon pass-through: ./bench/bench_daemon ./glossd$(EXEEXT)"
+	@./bench/bench_daemon ./glossd$(EXEEXT)
 .PHONY: bench

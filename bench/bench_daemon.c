@@ -41,10 +41,12 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -145,11 +147,16 @@ static int reap(pid_t pid, unsigned timeout_ms)
 
 /* A fatal error: the children must not outlive the benchmark, since the
  * relay would hold its sockets and glossd its workers. */
-static void die(const char *fmt, const char *arg)
+__attribute__((format(printf, 1, 2))) static void die(const char *fmt, ...);
+
+static void die(const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     fprintf(stderr, "bench_daemon: ");
-    fprintf(stderr, fmt, arg);
+    vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
+    va_end(ap);
     if (g_glossd > 0) {
         kill(g_glossd, SIGKILL);
         waitpid(g_glossd, NULL, 0);

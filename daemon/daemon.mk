@@ -59,3 +59,11 @@ tests_test_routes_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/daemon
 tests_test_routes_LDADD = $(TEST_LIBS)
 tests_test_routes_DEPENDENCIES = libgloss.a
 TESTS += tests/test_routes
+
+# The ids of documents in flight (duplicate submits).
+GLOSSD_SOURCES_IDSET = daemon/idset.c daemon/idset.h
+
+check_PROGRAMS += tests/test_idset
+tests_test_idset_SOURCES = tests/test_idset.c tests/tap.h $(GLOSSD_SOURCES_IDSET)
+tests_test_idset_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/daemon
+TESTS += tests/test_idset

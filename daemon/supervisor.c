@@ -84,19 +84,11 @@ gloss__config *gloss__sup_config(const gloss__sup *sup)
 
 /* A client that retries after a timeout sends the same id again. While the
  * first copy is still in flight, the retry is acknowledged without being
- * queued, so one submit makes one result. The ids in flight are found by a
- * linear walk: the walk is bounded by max_inflight_documents and happens
- * only for messages that carry their own id. */
+ * queued, so one submit makes one result. Only ids that clients chose are
+ * indexed: generated ids are unique by construction. */
 static gloss__job *find_inflight(gloss__sup *sup, const char *id)
 {
-    for (gloss__job *j = sup->queue.head; j; j = j->next)
-        if (strcmp(j->doc.id, id) == 0)
-            return j;
-    for (gloss__worker *w = sup->workers; w; w = w->next)
-        for (gloss__job *j = w->jobs.head; j; j = j->next)
-            if (strcmp(j->doc.id, id) == 0)
-                return j;
-    return NULL;
+    return gloss__idset_get(&sup->inflight_ids, id);
 }
 
 /* ---- input and backpressure ----------------------------------------------- */
@@ -155,6 +147,12 @@ static int enqueue(gloss__sup *sup, gloss__admitted *doc)
     }
     job->number = ++sup->next_job;
     job->doc = *doc;
+    if (job->doc.id_given &&
+        gloss__idset_put(&sup->inflight_ids, job->doc.id, job) < 0) {
+        gloss__admitted_free(&job->doc);
+        free(job);
+        return -1;
+    }
     gloss__jobs_push(&sup->queue, job);
     sup->inflight_docs++;
     sup->inflight_bytes += doc->text_len;
@@ -374,6 +372,8 @@ void gloss__sup_publish(gloss__sup *sup, const char *topic, const char *json,
 
 void gloss__sup_job_done(gloss__sup *sup, gloss__job *job)
 {
+    if (job->doc.id_given)
+        gloss__idset_del(&sup->inflight_ids, job->doc.id);
     sup->inflight_docs--;
     sup->inflight_bytes -= job->doc.text_len;
     gloss__admitted_free(&job->doc);
@@ -625,6 +625,7 @@ void gloss__sup_close(gloss__sup *sup)
         rmdir(sup->run_dir);
     }
     free_jobs(&sup->queue);
+    gloss__idset_free(&sup->inflight_ids);
     while (sup->workers) {
         gloss__worker *w = sup->workers;
         sup->workers = w->next;

@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "envelope.h"
+#include "idset.h"
 #include "zwatch.h"
 
 typedef struct gloss__sup gloss__sup;
@@ -120,6 +121,7 @@ struct gloss__sup {
     int handles_open;         /* the signals and tick are initialised */
 
     gloss__job_list queue;
+    gloss__idset inflight_ids; /* client-given ids of the jobs in flight */
     size_t inflight_docs;     /* queued plus in workers */
     size_t inflight_bytes;
     uint64_t next_job;
