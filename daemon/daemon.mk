@@ -42,7 +42,8 @@ EXTRA_DIST += tests/fixtures/worker/tag.lua
 # Admission: a message on submit or feed becomes a document or a rejection
 # with a stable code (see the comment at the top of daemon/envelope.c). It
 # uses the engine's UTF-8 functions, so its test links the engine.
-GLOSSD_SOURCES_ENVELOPE = daemon/envelope.c daemon/envelope.h
+GLOSSD_SOURCES_ENVELOPE = daemon/envelope.c daemon/envelope.h \
+	daemon/envelope_scan.c daemon/envelope_scan.h
 
 check_PROGRAMS += tests/test_envelope
 tests_test_envelope_SOURCES = tests/test_envelope.c tests/tap.h \

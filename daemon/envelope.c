@@ -19,6 +19,10 @@
  *   is reported as invalid_utf8 with its offset in the message, whichever
  *   form the message has (jansson would refuse it too, but without saying
  *   where in bytes).
+ * - The envelope is read by a scanner made for it (envelope_scan.h), not
+ *   by a general JSON library: it builds no tree, copies only the strings
+ *   admission keeps, and keeps meta as the text it came as. It accepts and
+ *   refuses what jansson does, with the same line, column and wording.
  * - A NUL byte in raw text is refused as invalid_utf8. U+0000 is valid
  *   UTF-8, but text with NUL bytes is nearly always UTF-16 or binary data
  *   sent by mistake, and stages written in C would see the text cut short.
@@ -38,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "envelope_scan.h"
 #include "utf8.h"
 
 /* The longest id and source accepted (bytes), and the room an envelope
@@ -74,7 +79,7 @@ void gloss__admitted_free(gloss__admitted *a)
     free(a->id);
     free(a->source);
     free(a->text);
-    json_decref(a->meta);
+    free(a->meta_json);
     memset(a, 0, sizeof *a);
 }
 
@@ -144,18 +149,17 @@ static int quote_len(const char *s, size_t n, size_t max)
     return (int)n;
 }
 
-/* Names a JSON value's type the way a JSON user would. */
-static const char *json_kind(const json_t *v)
+/* Names a JSON value's kind the way a JSON user would. */
+static const char *json_kind(gloss__scan_kind k)
 {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL:
+    switch (k) {
+    case GLOSS__SCAN_OBJECT: return "an object";
+    case GLOSS__SCAN_ARRAY: return "an array";
+    case GLOSS__SCAN_STRING: return "a string";
+    case GLOSS__SCAN_NUMBER: return "a number";
+    case GLOSS__SCAN_BOOLEAN: return "a boolean";
+    case GLOSS__SCAN_NULL:
+    case GLOSS__SCAN_ABSENT:
     default: return "null";
     }
 }
@@ -163,15 +167,15 @@ static const char *json_kind(const json_t *v)
 /* Checks an id: 1 to ID_MAX bytes, no control characters (C0, DEL or C1),
  * which would make it unreadable in logs and unsafe in frames that people
  * read. */
-static int check_id(const json_t *v, char *msg, size_t msglen)
+static int check_id(gloss__scan_kind kind, const char *str, size_t n,
+                    char *msg, size_t msglen)
 {
-    if (!json_is_string(v)) {
+    if (kind != GLOSS__SCAN_STRING) {
         snprintf(msg, msglen, "field 'id' must be a string of 1 to %d bytes, "
-                 "got %s", ID_MAX, json_kind(v));
+                 "got %s", ID_MAX, json_kind(kind));
         return -1;
     }
-    const unsigned char *s = (const unsigned char *)json_string_value(v);
-    size_t n = json_string_length(v);
+    const unsigned char *s = (const unsigned char *)str;
     if (n == 0 || n > ID_MAX) {
         snprintf(msg, msglen, "field 'id' must be 1 to %d bytes, got %zu",
                  ID_MAX, n);
@@ -190,18 +194,17 @@ static int check_id(const json_t *v, char *msg, size_t msglen)
 
 /* Checks a source: 1 to SOURCE_MAX bytes of [A-Za-z0-9._-], since it
  * becomes part of the topic doc.<source>. */
-static int check_source(const json_t *v, char *msg, size_t msglen)
+static int check_source(gloss__scan_kind kind, const char *s, size_t n,
+                        char *msg, size_t msglen)
 {
     static const char allowed[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                   "abcdefghijklmnopqrstuvwxyz0123456789._-";
-    if (!json_is_string(v)) {
+    if (kind != GLOSS__SCAN_STRING) {
         snprintf(msg, msglen, "field 'source' must be a string of 1 to %d "
                  "characters from A-Z, a-z, 0-9, '.', '_' and '-', got %s",
-                 SOURCE_MAX, json_kind(v));
+                 SOURCE_MAX, json_kind(kind));
         return -1;
     }
-    const char *s = json_string_value(v);
-    size_t n = json_string_length(v);
     if (n == 0 || n > SOURCE_MAX || strspn(s, allowed) != n) {
         snprintf(msg, msglen, "field 'source' must be 1 to %d characters from "
                  "A-Z, a-z, 0-9, '.', '_' and '-' (it becomes part of a "
@@ -212,97 +215,129 @@ static int check_source(const json_t *v, char *msg, size_t msglen)
     return 0;
 }
 
+/* Copies a string member's contents, decoded, into a new buffer; *n
+ * receives the decoded length. NULL when memory ran out. */
+static char *field_string(const char *payload, const gloss__scan_field *f,
+                          size_t *n)
+{
+    size_t raw = f->end - f->start;
+    char *out = malloc(raw + 1);
+    if (!out)
+        return NULL;
+    if (f->escaped) {
+        *n = gloss__scan_unescape(payload + f->start, raw, out);
+    } else {
+        memcpy(out, payload + f->start, raw);
+        out[raw] = '\0';
+        *n = raw;
+    }
+    return out;
+}
+
 /* Parses and checks an envelope; on success fills out (text, source, meta;
- * the id when given). */
+ * the id when given). The checks and their order are those of the days
+ * when the envelope was a jansson tree: syntax, then the id (so that every
+ * later rejection can carry it), unknown fields, text, source, meta, the
+ * text's size and emptiness. */
 static gloss__reject admit_envelope(const gloss__admission *adm,
                                     const char *payload, size_t len,
                                     gloss__admitted *out, char *msg,
                                     size_t msglen, char *id_out, size_t idlen)
 {
-    json_error_t jerr;
-    json_t *env = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!env) {
-        if (json_error_code(&jerr) == json_error_null_character)
+    gloss__scan_result sr;
+    int rc = gloss__scan_envelope(payload, len, &sr);
+    if (rc < 0) {
+        snprintf(msg, msglen, "out of memory");
+        return GLOSS__REJECT_INTERNAL;
+    }
+    if (rc > 0) {
+        if (sr.nul_value)
             snprintf(msg, msglen, "the envelope is not valid JSON: line %d, "
                      "column %d: \\u0000 (NUL) is not allowed in strings",
-                     jerr.line, jerr.column);
+                     sr.line, sr.column);
         else
             snprintf(msg, msglen, "the envelope is not valid JSON: line %d, "
-                     "column %d: %s", jerr.line, jerr.column, jerr.text);
+                     "column %d: %s", sr.line, sr.column, sr.text);
         return GLOSS__REJECT_BAD_JSON;
     }
 
-    gloss__reject r = GLOSS__ACCEPT;
-    const json_t *id = json_object_get(env, "id");
-    const json_t *text = json_object_get(env, "text");
-    const json_t *source = json_object_get(env, "source");
-    const json_t *meta = json_object_get(env, "meta");
-    const char *key;
-    json_t *value;
+    const gloss__scan_field *id = &sr.field[GLOSS__FIELD_ID];
+    const gloss__scan_field *text = &sr.field[GLOSS__FIELD_TEXT];
+    const gloss__scan_field *source = &sr.field[GLOSS__FIELD_SOURCE];
+    const gloss__scan_field *meta = &sr.field[GLOSS__FIELD_META];
 
     /* The id comes first, so that every later rejection can carry it and
      * the client can tell which of its documents was refused. */
-    if (id) {
-        if (check_id(id, msg, msglen) < 0) {
-            r = GLOSS__REJECT_BAD_FIELD;
-            goto done;
-        }
-        if (json_string_length(id) < idlen)
-            memcpy(id_out, json_string_value(id), json_string_length(id) + 1);
+    if (id->kind) {
+        size_t n = 0;
+        if (id->kind == GLOSS__SCAN_STRING &&
+            !(out->id = field_string(payload, id, &n)))
+            goto oom;
+        if (check_id(id->kind, out->id, n, msg, msglen) < 0)
+            return GLOSS__REJECT_BAD_FIELD;
+        if (n < idlen)
+            memcpy(id_out, out->id, n + 1);
+        out->id_given = 1;
     }
-    json_object_foreach(env, key, value) {
-        if (strcmp(key, "id") && strcmp(key, "text") && strcmp(key, "source") &&
-            strcmp(key, "meta")) {
-            size_t klen = strlen(key);
-            snprintf(msg, msglen, "unknown field '%.*s%s' (fields: " FIELDS ")",
-                     quote_len(key, klen, 64), key, klen > 64 ? "..." : "");
-            r = GLOSS__REJECT_UNKNOWN_FIELD;
-            goto done;
-        }
+    if (sr.unknown) {
+        size_t klen = sr.unknown_len;
+        const char *key = sr.unknown_name;
+        snprintf(msg, msglen, "unknown field '%.*s%s' (fields: " FIELDS ")",
+                 quote_len(key, klen, 64), key, klen > 64 ? "..." : "");
+        return GLOSS__REJECT_UNKNOWN_FIELD;
     }
-    if (!text || !json_is_string(text)) {
+    if (text->kind != GLOSS__SCAN_STRING) {
         snprintf(msg, msglen, "field 'text' must be a string (the document's "
-                 "text), %s%s", text ? "got " : "but it is missing",
-                 text ? json_kind(text) : "");
-        r = GLOSS__REJECT_BAD_FIELD;
-        goto done;
+                 "text), %s%s", text->kind ? "got " : "but it is missing",
+                 text->kind ? json_kind(text->kind) : "");
+        return GLOSS__REJECT_BAD_FIELD;
     }
-    if (source && check_source(source, msg, msglen) < 0) {
-        r = GLOSS__REJECT_BAD_FIELD;
-        goto done;
+    if (source->kind) {
+        size_t n = 0;
+        if (source->kind == GLOSS__SCAN_STRING &&
+            !(out->source = field_string(payload, source, &n)))
+            goto oom;
+        if (check_source(source->kind, out->source, n, msg, msglen) < 0)
+            return GLOSS__REJECT_BAD_FIELD;
     }
-    if (meta && !json_is_object(meta)) {
+    if (meta->kind && meta->kind != GLOSS__SCAN_OBJECT) {
         snprintf(msg, msglen, "field 'meta' must be an object, got %s",
-                 json_kind(meta));
-        r = GLOSS__REJECT_BAD_FIELD;
-        goto done;
+                 json_kind(meta->kind));
+        return GLOSS__REJECT_BAD_FIELD;
     }
 
-    size_t n = json_string_length(text);
+    /* Text without escapes is as long as it was sent, and is refused for
+     * its size before it is copied; text with escapes is decoded first. */
+    size_t n = text->end - text->start;
+    if (text->escaped || n <= adm->max_document_size) {
+        if (!(out->text = field_string(payload, text, &n)))
+            goto oom;
+        out->text_len = n;
+    }
     if (n > adm->max_document_size) {
         snprintf(msg, msglen, "the text is %zu bytes; the limit "
                  "(max_document_size) is %zu", n, adm->max_document_size);
-        r = GLOSS__REJECT_TOO_LARGE;
-        goto done;
+        return GLOSS__REJECT_TOO_LARGE;
     }
-    if (is_blank_text(json_string_value(text), n)) {
+    if (is_blank_text(out->text, n)) {
         snprintf(msg, msglen, n ? "the text is only white space"
                                 : "the text is empty");
-        r = GLOSS__REJECT_EMPTY;
-        goto done;
+        return GLOSS__REJECT_EMPTY;
     }
-
-    out->text = malloc(n + 1);
-    out->id = id ? strdup(json_string_value(id)) : NULL;
-    out->id_given = id != NULL;
-    out->source = source ? strdup(json_string_value(source)) : NULL;
-    out->meta = meta ? json_incref((json_t *)meta) : NULL;
-    out->text_len = n;
-    if (out->text)
-        memcpy(out->text, json_string_value(text), n + 1);
-done:
-    json_decref(env);
-    return r;
+    if (meta->kind) {
+        size_t mlen = meta->end - meta->start;
+        if (!(out->meta_json = malloc(mlen + 1)))
+            goto oom;
+        memcpy(out->meta_json, payload + meta->start, mlen);
+        out->meta_json[mlen] = '\0';
+        out->meta_len = mlen;
+    }
+    return GLOSS__ACCEPT;
+oom:
+    /* Out of memory is not the client's fault: "internal" tells it to try
+     * again later rather than to change the document. */
+    snprintf(msg, msglen, "out of memory");
+    return GLOSS__REJECT_INTERNAL;
 }
 
 /* ---- admission ------------------------------------------------------------------ */
@@ -386,9 +421,11 @@ static gloss__reject admit(const gloss__admission *adm, const void *payload,
     if (!out->source)
         out->source = strdup(adm->default_source ? adm->default_source
                                                  : "default");
-    if (!out->meta)
-        out->meta = json_object();
-    if (!out->text || !out->id || !out->source || !out->meta) {
+    if (!out->meta_json && (out->meta_json = malloc(3))) {
+        memcpy(out->meta_json, "{}", 3);
+        out->meta_len = 2;
+    }
+    if (!out->text || !out->id || !out->source || !out->meta_json) {
         /* Out of memory is not the client's fault: "internal" tells it to
          * try again later rather than to change the document. */
         gloss__admitted_free(out);

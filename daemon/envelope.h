@@ -13,7 +13,6 @@
 #ifndef GLOSS_ENVELOPE_H
 #define GLOSS_ENVELOPE_H
 
-#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,7 +42,12 @@ typedef struct gloss__admitted {
     char *source;      /* given, or the endpoint's default */
     char *text;        /* NUL-terminated UTF-8 */
     size_t text_len;
-    json_t *meta;      /* object; never NULL */
+    /* The meta object as JSON text, NUL-terminated: the envelope's own
+     * bytes, validated (whitespace included), or "{}". Kept as text
+     * because the supervisor only forwards it to a worker, which parses
+     * it; a tree here would be built and dumped for nothing. */
+    char *meta_json;
+    size_t meta_len;
     int id_given;      /* the client chose the id */
 } gloss__admitted;
 

@@ -302,17 +302,15 @@ static int send_job(gloss__sup *sup, gloss__worker *w, gloss__job *job)
 {
     char number[32];
     snprintf(number, sizeof number, "%llu", (unsigned long long)job->number);
-    char *meta = json_dumps(job->doc.meta, JSON_COMPACT);
-    if (!meta)
-        return -1;
+    /* Meta travels as the JSON text admission validated; the worker
+     * parses it, so the supervisor never builds or dumps a tree. */
     const void *frames[7] = {w->identity, "JOB", number, job->doc.id,
-                             job->doc.source, meta, job->doc.text};
+                             job->doc.source, job->doc.meta_json,
+                             job->doc.text};
     size_t lens[7] = {strlen(w->identity), 3, strlen(number),
                       strlen(job->doc.id), strlen(job->doc.source),
-                      strlen(meta), job->doc.text_len};
-    int rc = gloss__wire_send(sup->work, ZMQ_DONTWAIT, 7, frames, lens);
-    free(meta);
-    return rc;
+                      job->doc.meta_len, job->doc.text_len};
+    return gloss__wire_send(sup->work, ZMQ_DONTWAIT, 7, frames, lens);
 }
 
 void gloss__sup_dispatch(gloss__sup *sup)
@@ -390,11 +388,7 @@ void gloss__sup_job_report(gloss__sup *sup, gloss__job *job, const char *topic,
     gloss_doc *doc = gloss_doc_new(job->doc.id, job->doc.source, job->doc.text,
                                    job->doc.text_len);
     if (doc) {
-        char *meta = json_dumps(job->doc.meta, JSON_COMPACT);
-        if (meta) {
-            gloss_doc_meta_set_json(doc, NULL, meta);
-            free(meta);
-        }
+        gloss_doc_meta_set_json(doc, NULL, job->doc.meta_json);
         gloss_doc_add_error(doc, stage, "%s", message);
         gloss__json_opts opts = {.offsets = cfg->offsets,
                                  .text = cfg->output_text};
