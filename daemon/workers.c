@@ -27,9 +27,16 @@
  * turn the supervisor into a fork loop. */
 #define RESPAWN_DELAY_MS 1000
 
+/* A worker's process handle carries the worker: both go together. */
 static void on_closed(uv_handle_t *h)
 {
     free(h->data);
+}
+
+/* A respawn timer is its own allocation (its data is the supervisor). */
+static void on_timer_closed(uv_handle_t *h)
+{
+    free(h);
 }
 
 static void unlink_worker(gloss__sup *sup, gloss__worker *w)
@@ -64,7 +71,7 @@ static int spawn_one(gloss__sup *sup, unsigned generation, char *err,
 static void respawn_later(uv_timer_t *t)
 {
     gloss__sup *sup = t->data;
-    uv_close((uv_handle_t *)t, on_closed);
+    uv_close((uv_handle_t *)t, on_timer_closed);
     if (sup->draining)
         return;
     unsigned current = sup->generations->number;
