@@ -259,6 +259,27 @@ is "$rc" 0 "gloss drain is acknowledged"
 finish "$pid"
 is "$fin" 0 "and the daemon exits 0"
 
+# ---- workers that die before they are ready -----------------------------------
+${CC:-cc} $(pkg-config --cflags gloss) -shared -fPIC -o "$T/crash.so" \
+    "$top_srcdir/tests/plugins/crash_in_worker.c"
+config crash "{ plugin = \"$T/crash.so\" }" 'workers = 1,'
+start crash
+ok $? "a configuration whose workers crash at start is accepted (it starts in the supervisor)"
+for _ in $(seq 50); do
+    [ "$(stat crash worker_deaths)" -ge 2 ] && break
+    sleep 0.1
+done
+ok "$([ "$(stat crash worker_deaths)" -ge 2 ]; echo $?)" "the workers' deaths are counted"
+starts=$(stat crash worker_starts)
+sleep 1
+ok "$([ "$(stat crash worker_starts)" -le $((starts + 2)) ]; echo $?)" \
+    "replacements start with a delay, not in a tight loop"
+"$GLOSS" ping -c "$T/crash.lua" >/dev/null
+ok $? "the supervisor keeps answering"
+"$GLOSS" drain -c "$T/crash.lua" >/dev/null
+finish "$pid"
+is "$fin" 0 "and drains cleanly"
+
 # ---- backpressure: a slow stage, a fast sender ---------------------------------
 config bp '{ script = "slow.lua", options = { ms = 20 } }' \
     'workers = 1, credit = 1, max_inflight_documents = 2,'

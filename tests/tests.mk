@@ -36,7 +36,8 @@ tests_test_doc_DEPENDENCIES = libgloss.a
 TESTS += tests/test_doc
 
 EXTRA_DIST += tests/tap.sh tests/plugins/bad_abi.c tests/plugins/no_symbol.c \
-	tests/plugins/needs_missing.c examples/plugins/acronyms.c \
+	tests/plugins/needs_missing.c tests/plugins/crash_in_worker.c \
+	examples/plugins/acronyms.c \
 	tests/fixtures/docs/resolution.txt tests/fixtures/docs/article.txt \
 	tests/fixtures/docs/invalid-utf8.txt
 TESTS += tests/test_plugin.sh tests/test_run.sh tests/test_daemon.sh
