@@ -26,7 +26,35 @@ return {
         newlines = true,
         -- Controls, a leading byte order mark and soft hyphens are removed.
         strip_controls = true,
+        -- Text extracted from PDF and HTML: lines wrapped mid-paragraph are
+        -- joined, a hyphen that only broke a word is dropped (the built-in
+        -- word list decides: "with-drawal" but "long-standing"), running
+        -- headers, footers and page numbers are removed because they
+        -- repeat, footnote markers glued to words become spans of the
+        -- layer "footnote_refs", and tags such as <Depute> become spans of
+        -- the layer "markup". Set any of these to false to keep the text
+        -- as it came.
+        unwrap = true,
+        dehyphenate = true,
+        furniture = true,
+        footnotes = true,
+        markup = true,
       },
+    },
+    {
+      -- Splits the text into the layers "paragraphs", "sentences" and
+      -- "tokens" (UD English EWT words; "multiwords" holds the surface
+      -- words split into several, such as "don't"). Extra abbreviations
+      -- go in its options, e.g. options = { abbreviations = { "Rapp." } }.
+      stage = "segment",
+    },
+    {
+      -- Finds the parts of European Parliament resolutions (title,
+      -- procedure, authors by group, citations, recitals, paragraphs,
+      -- footnotes) and the headings, paragraphs and list items of other
+      -- documents, in the layer "sections"; labels each document
+      -- doctype/resolution, motion or article. See docs/structure.md.
+      script = "structure.lua",
     },
   },
 

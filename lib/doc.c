@@ -168,26 +168,222 @@ static size_t live_spans(const gloss_layer *layer)
     return layer->n - layer->removed;
 }
 
-int gloss_doc_set_text(gloss_doc *doc, const char *text, size_t len)
+/* ---- replacing the text and the offset map ------------------------------ */
+
+/*
+ * The map is kept as corresponding points with both ends written out (see
+ * gloss_offset_map_entry in doc.h). Translating an offset is a binary
+ * search for the stretch that holds it; composing a new replacement with
+ * the map walks both lists once, so every replacement costs time linear in
+ * the two maps, whatever the size of the text.
+ */
+
+/* The index of the last point whose new_start is <= x (there is one: the
+ * first point is {0, 0}). */
+static size_t last_at_or_before(const gloss_offset_map_entry *m, size_t n,
+                                size_t x)
+{
+    size_t lo = 0, hi = n;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m[mid].new_start <= x)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The index of the first point whose new_start is >= x, or n. */
+static size_t first_at_or_after(const gloss_offset_map_entry *m, size_t n,
+                                size_t x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m[mid].new_start < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* x translated through stretch i: exact in a stretch of equal sides,
+ * clamped into the old side of one that was replaced. */
+static size_t through(const gloss_offset_map_entry *m, size_t n, size_t i,
+                      size_t x)
+{
+    size_t d = x - m[i].new_start;
+    if (i + 1 < n && d > m[i + 1].old_start - m[i].old_start)
+        d = m[i + 1].old_start - m[i].old_start;
+    return m[i].old_start + d;
+}
+
+static size_t map_start(const gloss_offset_map_entry *m, size_t n, size_t x)
+{
+    return through(m, n, last_at_or_before(m, n, x), x);
+}
+
+static size_t map_end(const gloss_offset_map_entry *m, size_t n, size_t x)
+{
+    size_t k = first_at_or_after(m, n, x);
+    if (k < n && m[k].new_start == x)
+        return m[k].old_start;
+    return through(m, n, k - 1, x);
+}
+
+size_t gloss_doc_original_offset(const gloss_doc *doc, size_t offset)
+{
+    return doc->map ? map_start(doc->map, doc->nmap, offset) : offset;
+}
+
+size_t gloss_doc_original_end(const gloss_doc *doc, size_t offset)
+{
+    return doc->map ? map_end(doc->map, doc->nmap, offset) : offset;
+}
+
+size_t gloss_doc_offset_map(const gloss_doc *doc,
+                            const gloss_offset_map_entry **map)
+{
+    *map = doc->map;
+    return doc->map ? doc->nmap : 0;
+}
+
+/* Appends a point to r, skipping a repeat of the last one and merging a
+ * point that only continues a stretch of equal sides, so that the
+ * composed map stays as small as the changes it describes. */
+static void push_point(gloss_offset_map_entry *r, size_t *nr, size_t nw,
+                       size_t old)
+{
+    size_t k = *nr;
+    if (k && r[k - 1].new_start == nw && r[k - 1].old_start == old)
+        return;
+    if (k >= 2 && r[k - 1].new_start > r[k - 2].new_start &&
+        nw > r[k - 1].new_start &&
+        r[k - 1].new_start - r[k - 2].new_start ==
+            r[k - 1].old_start - r[k - 2].old_start &&
+        nw - r[k - 1].new_start == old - r[k - 1].old_start) {
+        r[k - 1].new_start = nw;
+        r[k - 1].old_start = old;
+        return;
+    }
+    r[k].new_start = nw;
+    r[k].old_start = old;
+    *nr = k + 1;
+}
+
+/*
+ * Composes q (new text to the current text, both end points written out)
+ * with p (the current text to the original) into a fresh array of the
+ * document. Each point of q goes through p on both sides of any deletion
+ * p records there; inside a stretch of q with equal sides, p's own points
+ * come through shifted, since that stretch is the current text unchanged.
+ */
+static gloss_offset_map_entry *compose(gloss_doc *doc,
+                                       const gloss_offset_map_entry *p,
+                                       size_t np,
+                                       const gloss_offset_map_entry *q,
+                                       size_t nq, size_t *nout)
+{
+    if (np > SIZE_MAX / sizeof(*p) - 2 * nq)
+        return NULL;
+    gloss_offset_map_entry *r = gloss_doc_alloc(doc, (np + 2 * nq) * sizeof(*r));
+    if (!r)
+        return NULL;
+    size_t nr = 0, j = 0;
+    for (size_t i = 0; i < nq; i++) {
+        size_t nw = q[i].new_start, t = q[i].old_start;
+        push_point(r, &nr, nw, map_end(p, np, t));
+        push_point(r, &nr, nw, map_start(p, np, t));
+        if (i + 1 == nq)
+            break;
+        size_t nw2 = q[i + 1].new_start, t2 = q[i + 1].old_start;
+        if (nw2 - nw != t2 - t || nw2 == nw)
+            continue;
+        while (j < np && p[j].new_start <= t)
+            j++;
+        for (; j < np && p[j].new_start < t2; j++)
+            push_point(r, &nr, nw + (p[j].new_start - t), p[j].old_start);
+    }
+    *nout = nr;
+    return r;
+}
+
+/* Checks that the text may be replaced and copies it into the document;
+ * returns the copy, or NULL with errno set. */
+static char *replaceable_copy(gloss_doc *doc, const char *text, size_t len)
 {
     for (size_t i = 0; i < doc->nlayers; i++) {
         if (live_spans(doc->layers[i]) > 0) {
             errno = EBUSY;
-            return -1;
+            return NULL;
         }
     }
     if (len > GLOSS_DOC_MAX_TEXT) {
         errno = EFBIG;
-        return -1;
+        return NULL;
     }
     char *copy = gloss_doc_strndup(doc, text, len);
-    if (!copy) {
+    if (!copy)
+        errno = ENOMEM;
+    return copy;
+}
+
+int gloss_doc_set_text_mapped(gloss_doc *doc, const char *text, size_t len,
+                              const gloss_offset_map_entry *map, size_t n)
+{
+    size_t prev_n = 0, prev_o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (map[i].new_start < prev_n || map[i].old_start < prev_o ||
+            map[i].new_start > len || map[i].old_start > doc->len) {
+            errno = EINVAL;
+            return -1;
+        }
+        prev_n = map[i].new_start;
+        prev_o = map[i].old_start;
+    }
+    if (n > (SIZE_MAX / sizeof(*map)) / 2 - 2) {
+        errno = ENOMEM;
+        return -1;
+    }
+    /* The given points with both ends written out. */
+    char *copy = replaceable_copy(doc, text, len);
+    if (!copy)
+        return -1;
+    gloss_offset_map_entry *q = malloc((n + 2) * sizeof(*q));
+    if (!q) {
+        errno = ENOMEM;
+        return -1;
+    }
+    size_t nq = 0;
+    if (n == 0 || map[0].new_start != 0 || map[0].old_start != 0)
+        q[nq++] = (gloss_offset_map_entry){0, 0};
+    if (n)
+        memcpy(q + nq, map, n * sizeof(*q));
+    nq += n;
+    if (q[nq - 1].new_start != len || q[nq - 1].old_start != doc->len)
+        q[nq++] = (gloss_offset_map_entry){len, doc->len};
+
+    gloss_offset_map_entry ident[2] = {{0, 0}, {doc->len, doc->len}};
+    const gloss_offset_map_entry *p = doc->map ? doc->map : ident;
+    size_t np = doc->map ? doc->nmap : 2, nr = 0;
+    gloss_offset_map_entry *r = compose(doc, p, np, q, nq, &nr);
+    free(q);
+    if (!r) {
         errno = ENOMEM;
         return -1;
     }
     doc->text = copy;
     doc->len = len;
+    doc->map = r;
+    doc->nmap = nr;
     return 0;
+}
+
+int gloss_doc_set_text(gloss_doc *doc, const char *text, size_t len)
+{
+    return gloss_doc_set_text_mapped(doc, text, len, NULL, 0);
 }
 
 /* ---- metadata ------------------------------------------------------------ */

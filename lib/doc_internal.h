@@ -60,6 +60,9 @@ struct gloss_doc {
     size_t len;
     char *original;          /* the text as created; == text until replaced */
     size_t original_len;
+    gloss_offset_map_entry *map; /* current text to original, with both
+                                  * end points; NULL until text replaced */
+    size_t nmap;
     json_t *meta;            /* object, created on first use; owned */
     gloss_layer **layers;    /* arena array, in creation order */
     size_t nlayers, caplayers;

@@ -11,9 +11,11 @@
 #include <string.h>
 
 extern const gloss_stage_desc gloss__stage_normalize;
+extern const gloss_stage_desc gloss__stage_segment;
 
 const gloss_stage_desc *const gloss__builtin_stages[] = {
     &gloss__stage_normalize,
+    &gloss__stage_segment,
     NULL,
 };
 

@@ -35,6 +35,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "clean.h"
 #include "utf8.h"
 
 /* Code points below this are classified by table: the Basic Multilingual
@@ -560,8 +561,57 @@ static const gloss_option normalize_options[] = {
      "and direction marks are kept, since they change how words break, "
      "join or read in some scripts.",
      NULL},
+    {"unwrap", GLOSS_OPT_BOOL, "true",
+     "Join lines that a PDF wrapped in the middle of a paragraph, so that "
+     "sentences run on one line. A line break stays where a paragraph "
+     "ends (a blank line, or a short line ending a sentence), before a "
+     "list item (a bullet, \"A.\", \"1.\", \"(a)\", \"[1]\") and around a "
+     "heading in capitals.",
+     NULL},
+    {"dehyphenate", GLOSS_OPT_BOOL, "true",
+     "When joined lines meet at a hyphen, drop it if it only broke a word "
+     "(\"with-\" and \"drawal\" become \"withdrawal\") and keep it in a "
+     "real compound (\"long-standing\"), deciding with the word list.",
+     NULL},
+    {"wordlist", GLOSS_OPT_STRING, "\"\"",
+     "A word list file (built by `make wordlist`, see models/README.md) "
+     "for `dehyphenate`; \"\" (the default) uses the built-in list, made "
+     "from UD English EWT and CoNLL-2003.",
+     NULL},
+    {"furniture", GLOSS_OPT_BOOL, "true",
+     "Remove page furniture: running headers and footers, page numbers "
+     "and file names, found because they repeat within the document "
+     "(with page numbers masked and the order of words ignored). A line "
+     "that occurs once stays, unless it stands next to such furniture and "
+     "repeats its frame (\"EN ... EN\").",
+     NULL},
+    {"furniture_min_repeats", GLOSS_OPT_INTEGER, "2",
+     "How many times a line must occur to be taken for furniture (a line "
+     "of nothing but numbers, one more).",
+     NULL},
+    {"footnotes", GLOSS_OPT_BOOL, "true",
+     "Take footnote markers out of the words and record them as empty "
+     "spans in the layer \"footnote_refs\" with the attribute \"note\": "
+     "\"[1]\" always, and digits glued to a word or a year "
+     "(\"Kazakhstan2\", \"20134\" for 2013 and note 4) when the document "
+     "lists that footnote. The list itself stays in the text.",
+     NULL},
+    {"markup", GLOSS_OPT_BOOL, "true",
+     "Take tags left by HTML extraction (\"<Depute>\", \"</Commission>\") "
+     "out of the text and record each element's content as a span of the "
+     "layer \"markup\" labelled with the element's name; a \"{CODE}\" "
+     "opening the content is removed too and kept as the attribute "
+     "\"code\".",
+     NULL},
     {NULL, 0, NULL, NULL, NULL},
 };
+
+/* What an instance of the stage holds: both halves of the work. */
+typedef struct normalize_ctx {
+    gloss__normalizer *nz;
+    gloss__cleaner *cl;
+    int cleaning; /* any cleaning option on */
+} normalize_ctx;
 
 static int normalize_init(void **ctx, const gloss_opts *opts, gloss_err *err)
 {
@@ -573,35 +623,117 @@ static int normalize_init(void **ctx, const gloss_opts *opts, gloss_err *err)
                                            : GLOSS__FORM_NFC;
     set.newlines = gloss_opts_bool(opts, "newlines");
     set.strip_controls = gloss_opts_bool(opts, "strip_controls");
-    gloss__normalizer *nz = gloss__normalizer_new(&set);
-    if (!nz) {
-        gloss_err_set(err, "out of memory building the normalization tables");
+    gloss__clean_settings cs;
+    cs.unwrap = gloss_opts_bool(opts, "unwrap");
+    cs.dehyphenate = gloss_opts_bool(opts, "dehyphenate");
+    cs.furniture = gloss_opts_bool(opts, "furniture");
+    long long reps = gloss_opts_integer(opts, "furniture_min_repeats");
+    cs.min_repeats = reps < 2 ? 2 : reps > 1000000 ? 1000000 : (int)reps;
+    cs.footnotes = gloss_opts_bool(opts, "footnotes");
+    cs.markup = gloss_opts_bool(opts, "markup");
+    char *path = NULL;
+    const char *wl = gloss_opts_string(opts, "wordlist");
+    if (wl && *wl && !(path = gloss_opts_path(opts, wl))) {
+        gloss_err_set(err, "out of memory");
         return GLOSS_ERROR;
     }
-    *ctx = nz;
+    cs.wordlist = path;
+    normalize_ctx *c = calloc(1, sizeof(*c));
+    char msg[256] = "out of memory";
+    if (c) {
+        c->nz = gloss__normalizer_new(&set);
+        c->cl = c->nz ? gloss__cleaner_new(&cs, msg, sizeof msg) : NULL;
+        c->cleaning = cs.unwrap || cs.furniture || cs.footnotes || cs.markup;
+    }
+    free(path);
+    if (!c || !c->nz || !c->cl) {
+        gloss_err_set(err, "normalize: %s", msg);
+        if (c) {
+            gloss__normalizer_destroy(&c->nz);
+            gloss__cleaner_destroy(&c->cl);
+            free(c);
+        }
+        return GLOSS_ERROR;
+    }
+    *ctx = c;
     return GLOSS_OK;
 }
 
 static void normalize_fini(void *ctx)
 {
-    gloss__normalizer *nz = ctx;
-    gloss__normalizer_destroy(&nz);
+    normalize_ctx *c = ctx;
+    gloss__normalizer_destroy(&c->nz);
+    gloss__cleaner_destroy(&c->cl);
+    free(c);
+}
+
+static int set_text_failed(gloss_err *err, int saved)
+{
+    if (saved == EFBIG)
+        gloss_err_set(err, "the normalized text is larger than a document "
+                           "can hold (%zu bytes)", (size_t)GLOSS_DOC_MAX_TEXT);
+    else
+        gloss_err_set(err, "out of memory replacing the text");
+    return GLOSS_ERROR;
+}
+
+/* Records the footnote references and markup elements the cleaner found,
+ * now that the text they point into is the document's. */
+static int add_spans(gloss_doc *doc, const gloss__clean_result *r)
+{
+    gloss_layer *refs = r->nrefs ? gloss_doc_layer(doc, "footnote_refs", 1) : NULL;
+    gloss_layer *marks = r->nmarks ? gloss_doc_layer(doc, "markup", 1) : NULL;
+    if ((r->nrefs && !refs) || (r->nmarks && !marks))
+        return -1;
+    for (size_t i = 0; i < r->nrefs; i++) {
+        gloss_span *sp = gloss_layer_add(refs, r->refs[i].pos, r->refs[i].pos, NULL);
+        if (!sp || gloss_span_set_number(doc, sp, "note", r->refs[i].note) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < r->nmarks; i++) {
+        const gloss__clean_mark *m = &r->marks[i];
+        const char *label = gloss_doc_intern(doc, m->name, m->name_len);
+        gloss_span *sp = label ? gloss_layer_add(marks, m->start, m->end, label) : NULL;
+        if (!sp)
+            return -1;
+        if (m->code) {
+            gloss_value v;
+            v.type = GLOSS_VALUE_STRING;
+            v.as.string.ptr = gloss_doc_strndup(doc, m->code, m->code_len);
+            v.as.string.len = m->code_len;
+            if (!v.as.string.ptr || gloss_span_set(doc, sp, "code", &v) < 0)
+                return -1;
+        }
+    }
+    return 0;
 }
 
 static int normalize_process(void *ctx, gloss_doc *doc, gloss_err *err)
 {
-    const gloss__normalizer *nz = ctx;
+    const normalize_ctx *c = ctx;
     size_t len;
     const char *text = gloss_doc_text(doc, &len);
     gloss__buf out = GLOSS__BUF_INIT;
     char msg[256];
-    int rc = gloss__normalize_text(nz, text, len, &out, msg, sizeof msg);
-    if (rc <= 0) {
+    int rc = gloss__normalize_text(c->nz, text, len, &out, msg, sizeof msg);
+    if (rc < 0) {
         gloss__buf_free(&out);
-        if (rc < 0)
-            gloss_err_set(err, "%s", msg);
-        return rc < 0 ? GLOSS_ERROR : GLOSS_OK;
+        gloss_err_set(err, "%s", msg);
+        return GLOSS_ERROR;
     }
+    gloss__clean_result cr;
+    memset(&cr, 0, sizeof cr);
+    int crc = 0;
+    if (c->cleaning) {
+        crc = gloss__clean_text(c->cl, rc ? out.data : text, rc ? out.len : len, &cr);
+        if (crc < 0) {
+            gloss__buf_free(&out);
+            gloss_err_set(err, "out of memory cleaning %zu bytes", len);
+            return GLOSS_ERROR;
+        }
+    }
+    if (rc == 0 && crc == 0)
+        return GLOSS_OK;
     for (size_t i = 0; i < gloss_doc_layer_count(doc); i++) {
         gloss_layer *layer = gloss_doc_layer_at(doc, i);
         size_t n = gloss_layer_size(layer);
@@ -613,19 +745,36 @@ static int normalize_process(void *ctx, gloss_doc *doc, gloss_err *err)
                           "stages that add spans",
                           gloss_layer_name(layer), n, n == 1 ? "" : "s");
             gloss__buf_free(&out);
+            gloss__clean_result_free(&cr);
             return GLOSS_ERROR;
         }
     }
-    rc = gloss_doc_set_text(doc, out.data ? out.data : "", out.len);
-    int saved = errno;
+    /* The Unicode pass changes characters, not their order: it is one
+     * replaced stretch as far as the map knows, and the cleaner's precise
+     * map composes onto it. */
+    if (rc && gloss_doc_set_text(doc, out.data ? out.data : "", out.len) < 0) {
+        int saved = errno;
+        gloss__buf_free(&out);
+        gloss__clean_result_free(&cr);
+        return set_text_failed(err, saved);
+    }
     gloss__buf_free(&out);
-    if (rc < 0) {
-        if (saved == EFBIG)
-            gloss_err_set(err, "the normalized text is larger than a document "
-                               "can hold (%zu bytes)", (size_t)GLOSS_DOC_MAX_TEXT);
-        else
-            gloss_err_set(err, "out of memory replacing the text");
-        return GLOSS_ERROR;
+    if (crc) {
+        if (gloss_doc_set_text_mapped(doc, cr.text.data ? cr.text.data : "",
+                                      cr.text.len, cr.map, cr.nmap) < 0) {
+            int saved = errno;
+            gloss__clean_result_free(&cr);
+            return set_text_failed(err, saved);
+        }
+        /* The names and codes of elements point into the text the cleaner
+         * read, which the document still owns (its arena keeps every text
+         * it held). */
+        int arc = add_spans(doc, &cr);
+        gloss__clean_result_free(&cr);
+        if (arc < 0) {
+            gloss_err_set(err, "out of memory recording spans");
+            return GLOSS_ERROR;
+        }
     }
     return GLOSS_OK;
 }
@@ -634,7 +783,9 @@ const gloss_stage_desc gloss__stage_normalize = {
     .abi = GLOSS_STAGE_ABI,
     .name = "normalize",
     .description = "Validates UTF-8 and normalizes the text: Unicode form "
-                   "(NFC by default), line breaks, control characters.",
+                   "(NFC by default), line breaks, control characters; then "
+                   "cleans text extracted from PDF and HTML (wrapped lines, "
+                   "hyphenation, page furniture, footnote markers, markup).",
     .options = normalize_options,
     .init = normalize_init,
     .process = normalize_process,

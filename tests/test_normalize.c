@@ -426,7 +426,11 @@ static void test_stage(void)
     stage_close(&st);
 
     ok(stage_open(&st, "{\"invalid\": \"replace\", \"form\": \"NFKC\", "
-                       "\"newlines\": false, \"strip_controls\": false}") == 0,
+                       "\"newlines\": false, \"strip_controls\": false, "
+                       "\"unwrap\": false, \"furniture\": false, "
+                       "\"footnotes\": false, \"markup\": false, "
+                       "\"dehyphenate\": false, \"wordlist\": \"\", "
+                       "\"furniture_min_repeats\": 3}") == 0,
        "every option is accepted");
     doc = gloss_doc_new("f", "", "\xEF\xAC\x81\r\n\x01\xFF", 7);
     is_int(stage_process(&st, doc), GLOSS_OK, "replace lets invalid UTF-8 through");

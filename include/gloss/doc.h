@@ -125,6 +125,66 @@ const char *gloss_doc_original(const gloss_doc *doc, size_t *len);
  */
 int gloss_doc_set_text(gloss_doc *doc, const char *text, size_t len);
 
+/*
+ * The offset map: where each stretch of the current text came from in the
+ * original text, so that a span can be pointed back into what the user
+ * sent. A stage that replaces the text describes its change as a list of
+ * corresponding points, each an entry {new_start, old_start}: the byte
+ * new_start of the new text corresponds to the byte old_start of the text
+ * it replaces. Both members are non-decreasing from one entry to the next.
+ * Between two consecutive points (and from the last one to the two ends,
+ * which are implicit, as is the point {0, 0}) lies a stretch: new bytes
+ * [new_i, new_i+1) stand for old bytes [old_i, old_i+1). A stretch whose
+ * two sides have the same length is copied byte for byte (or replaced by
+ * something just as long), so offsets inside it translate exactly; a
+ * stretch whose sides differ was replaced as a whole, and offsets inside it
+ * are clamped into the old stretch. Two points with the same new_start
+ * describe deleted text (an empty new stretch); two with the same
+ * old_start, inserted text. Only the places where lengths change need a
+ * point: a text that keeps its length needs none.
+ */
+typedef struct gloss_offset_map_entry {
+    size_t new_start;
+    size_t old_start;
+} gloss_offset_map_entry;
+
+/*
+ * Replaces the text like gloss_doc_set_text(), and records where it came
+ * from: map (n entries, as described above) relates the new text to the
+ * text being replaced. The document composes it with the maps of earlier
+ * replacements, so that its own map always leads back to the original
+ * text. Returns -1 with errno EINVAL when the entries are not in order or
+ * point past either text, and fails as gloss_doc_set_text() does otherwise.
+ * gloss_doc_set_text() itself records the whole text as one replaced
+ * stretch, since it knows nothing finer.
+ */
+int gloss_doc_set_text_mapped(gloss_doc *doc, const char *text, size_t len,
+                              const gloss_offset_map_entry *map, size_t n);
+
+/*
+ * Translates an offset of the current text into the original text. Where
+ * text was deleted, one offset of the new text stands for a whole stretch
+ * of the original: gloss_doc_original_offset() gives its far side, right
+ * for the start of a span (the span starts after what was deleted), and
+ * gloss_doc_original_end() its near side, right for the end of a span (the
+ * span ends before what was deleted). The original of span [start, end)
+ * is thus [gloss_doc_original_offset(start), gloss_doc_original_end(end)).
+ * Without any replacement both return offset.
+ */
+size_t gloss_doc_original_offset(const gloss_doc *doc, size_t offset);
+size_t gloss_doc_original_end(const gloss_doc *doc, size_t offset);
+
+/*
+ * The document's composed map (current text to original), with the
+ * implicit first and last points written out: at least two entries once
+ * the text was replaced, the first {0, 0} and the last {text length,
+ * original length}. Stores the entries in *map (owned by the document,
+ * valid until the text is next replaced) and returns their number; 0 when
+ * the text was never replaced.
+ */
+size_t gloss_doc_offset_map(const gloss_doc *doc,
+                            const gloss_offset_map_entry **map);
+
 /* ---- memory owned by the document --------------------------------------- */
 
 /* Allocates size bytes aligned for any type, freed with the document. */

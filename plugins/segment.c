@@ -1,0 +1,245 @@
+/*
+ * segment.c - the built-in `segment` stage: paragraphs, sentences and
+ * tokens.
+ *
+ * Paragraphs are found line by line: a blank line ends one, and a line
+ * that starts with a list marker (a bullet or dash, "A.", "1.", "(a)",
+ * "iv)") starts a new one, so that the items of a list and the recitals
+ * of a resolution are paragraphs of their own; a heading is a line between
+ * blank lines and so a paragraph too. Lines in between are one paragraph
+ * (text wrapped by a PDF). Each paragraph is then tokenized and split
+ * into sentences by segment_tok.c; no sentence crosses a paragraph.
+ *
+ * The stage writes the layers "paragraphs", "sentences" and "tokens"
+ * (EWT syntactic words), and "multiwords" for the surface words split
+ * into several tokens ("don't" = "do" + "n't"), as CoNLL-U's multiword
+ * lines do. All spans are added in text order, the layers' fast path.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gloss/stage.h"
+#include "segment_abbrev.h"
+#include "segment_tok.h"
+#include "utf8.h"
+
+typedef struct segment_ctx {
+    gloss__abbrevs *abbrevs;
+    gloss__segmenter sg;
+} segment_ctx;
+
+static const char *const language_choices[] = {"en", "none", NULL};
+static const char *const hyphen_choices[] = {"split", "keep", NULL};
+
+static const gloss_option segment_options[] = {
+    {"language", GLOSS_OPT_STRING, "\"en\"",
+     "The built-in list of abbreviations to use: \"en\" (English titles "
+     "such as Mr. and Dr., references such as No., Art. and p. before a "
+     "number, and ordinary abbreviations such as etc., Inc. and a.m.), or "
+     "\"none\" to rely only on the lists below.",
+     language_choices},
+    {"abbreviations", GLOSS_OPT_STRINGS, "[]",
+     "More abbreviations that keep their full stop and never end a "
+     "sentence, such as titles before a name (\"Rapp.\", \"Cllr.\"); the "
+     "final full stop may be written or left out. Case matters.",
+     NULL},
+    {"final_abbreviations", GLOSS_OPT_STRINGS, "[]",
+     "More abbreviations that keep their full stop but end the sentence "
+     "when the next word starts with a capital, as \"etc.\" does.",
+     NULL},
+    {"hyphens", GLOSS_OPT_STRING, "\"split\"",
+     "\"split\" (the default) cuts hyphenated words as UD English EWT does "
+     "(\"long - term\"), keeping numbers (\"2019-2024\"), identifiers "
+     "(\"B9-0149/2021\") and the prefixes EWT keeps (\"non-stop\", "
+     "\"e-mail\") whole, so that a tagger trained on EWT sees its own "
+     "tokens; \"keep\" keeps every hyphenated word as one token.",
+     hyphen_choices},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
+static int add_option_list(gloss__abbrevs *set, const gloss_opts *opts,
+                           const char *name, gloss__abbrev_kind kind,
+                           gloss_err *err)
+{
+    size_t n = gloss_opts_strings_count(opts, name);
+    for (size_t i = 0; i < n; i++) {
+        const char *w = gloss_opts_strings_at(opts, name, i);
+        if (gloss__abbrevs_add(set, w, strlen(w), kind) < 0) {
+            gloss_err_set(err, "%s[%zu]: '%s' is not an abbreviation of 1 to "
+                               "63 bytes", name, i + 1, w);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void segment_fini(void *ctx)
+{
+    segment_ctx *sc = ctx;
+    if (!sc)
+        return;
+    gloss__abbrevs_destroy(&sc->abbrevs);
+    free(sc);
+}
+
+static int segment_init(void **ctx, const gloss_opts *opts, gloss_err *err)
+{
+    segment_ctx *sc = calloc(1, sizeof *sc);
+    if (!sc || !(sc->abbrevs = gloss__abbrevs_new())) {
+        free(sc);
+        gloss_err_set(err, "out of memory building the abbreviation list");
+        return GLOSS_ERROR;
+    }
+    const char *lang = gloss_opts_string(opts, "language");
+    if (strcmp(lang, "none") != 0 &&
+        gloss__abbrevs_add_language(sc->abbrevs, lang) < 0) {
+        gloss_err_set(err, "out of memory building the abbreviation list");
+        segment_fini(sc);
+        return GLOSS_ERROR;
+    }
+    if (add_option_list(sc->abbrevs, opts, "abbreviations", GLOSS__AB_TITLE,
+                        err) < 0 ||
+        add_option_list(sc->abbrevs, opts, "final_abbreviations",
+                        GLOSS__AB_FINAL, err) < 0) {
+        segment_fini(sc);
+        return GLOSS_ERROR;
+    }
+    gloss__segmenter_init(&sc->sg, sc->abbrevs,
+                          strcmp(gloss_opts_string(opts, "hyphens"), "split") == 0);
+    *ctx = sc;
+    return GLOSS_OK;
+}
+
+/* ---- paragraphs --------------------------------------------------------- */
+
+static int is_hspace(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Whether the line at s[i..e) (i at its first visible character) starts
+ * with a list marker followed by white space. */
+static int item_start(const unsigned char *s, size_t i, size_t e)
+{
+    static const char *const bullets[] = {
+        "-", "*", "+", "\xE2\x80\xA2", "\xC2\xB7", "\xE2\x80\x93",
+        "\xE2\x80\x94", "\xE2\x96\xAA", "\xE2\x97\xA6", "\xE2\x97\x8F",
+        "\xEF\x82\xA7", NULL};
+    for (size_t b = 0; bullets[b]; b++) {
+        size_t len = strlen(bullets[b]);
+        if (i + len < e && memcmp(s + i, bullets[b], len) == 0 &&
+            is_hspace(s[i + len]))
+            return 1;
+    }
+    size_t j = i + (s[i] == '(');
+    size_t k = j;
+    while (k < e && k - j < 5 &&
+           ((s[k] >= '0' && s[k] <= '9') || strchr("ivxlcIVXLC", s[k]) != NULL))
+        k++;
+    int ok = k > j && (k - j <= 3 || strspn((const char *)s + j, "ivxlcIVXLC") >= k - j);
+    if (k == j && k < e && ((s[k] | 0x20) >= 'a' && (s[k] | 0x20) <= 'z'))
+        k++, ok = 1;
+    if (!ok || k + 1 >= e)
+        return 0;
+    if (s[i] == '(' ? s[k] != ')' : s[k] != '.' && s[k] != ')')
+        return 0;
+    return is_hspace(s[k + 1]);
+}
+
+typedef struct layers {
+    gloss_layer *paras, *sents, *toks, *mws;
+} layers;
+
+static int add_list(gloss_layer *layer, const gloss__seg_list *l)
+{
+    for (size_t k = 0; k < l->n; k++)
+        if (!gloss_layer_add(layer, l->v[k].start, l->v[k].end, NULL))
+            return -1;
+    return 0;
+}
+
+/* Segments the paragraph text[start..end) and adds its spans; returns -1
+ * when memory runs out. */
+static int add_paragraph(const segment_ctx *sc, const layers *ly,
+                         const char *text, size_t start, size_t end,
+                         gloss__seg_out *out)
+{
+    gloss__seg_out_clear(out);
+    gloss__seg_paragraph(&sc->sg, text, start, end, out);
+    if (out->oom || !gloss_layer_add(ly->paras, start, end, NULL))
+        return -1;
+    if (add_list(ly->sents, &out->sentences) < 0 ||
+        add_list(ly->toks, &out->tokens) < 0 ||
+        add_list(ly->mws, &out->multiwords) < 0)
+        return -1;
+    return 0;
+}
+
+static int segment_process(void *ctx, gloss_doc *doc, gloss_err *err)
+{
+    const segment_ctx *sc = ctx;
+    size_t n;
+    const char *text = gloss_doc_text(doc, &n);
+    if (gloss__utf8_valid_prefix(text, n) != n) {
+        gloss_err_set(err, "the text is not valid UTF-8: put normalize "
+                           "before segment");
+        return GLOSS_ERROR;
+    }
+    layers ly = {
+        gloss_doc_layer(doc, "paragraphs", 1),
+        gloss_doc_layer(doc, "sentences", 1),
+        gloss_doc_layer(doc, "tokens", 1),
+        gloss_doc_layer(doc, "multiwords", 1),
+    };
+    if (!ly.paras || !ly.sents || !ly.toks || !ly.mws) {
+        gloss_err_set(err, "out of memory creating the layers");
+        return GLOSS_ERROR;
+    }
+    const unsigned char *s = (const unsigned char *)text;
+    gloss__seg_out out = {0};
+    int rc = 0, open = 0;
+    size_t para = 0, para_end = 0, i = 0;
+    for (;;) {
+        const unsigned char *nl = memchr(s + i, '\n', n - i);
+        size_t e = nl ? (size_t)(nl - s) : n;
+        size_t v = i;
+        while (v < e && is_hspace(s[v]))
+            v++;
+        int blank = v == e;
+        if (open && (blank || item_start(s, v, e))) {
+            rc = add_paragraph(sc, &ly, text, para, para_end, &out);
+            open = 0;
+        }
+        if (!blank) {
+            if (!open)
+                para = v;
+            open = 1;
+            size_t t = e;
+            while (t > v && is_hspace(s[t - 1]))
+                t--;
+            para_end = t;
+        }
+        if (rc < 0 || e == n)
+            break;
+        i = e + 1;
+    }
+    if (rc == 0 && open)
+        rc = add_paragraph(sc, &ly, text, para, para_end, &out);
+    gloss__seg_out_free(&out);
+    if (rc < 0) {
+        gloss_err_set(err, "out of memory adding the segments");
+        return GLOSS_ERROR;
+    }
+    return GLOSS_OK;
+}
+
+const gloss_stage_desc gloss__stage_segment = {
+    .abi = GLOSS_STAGE_ABI,
+    .name = "segment",
+    .description = "Splits the text into paragraphs, sentences and tokens "
+                   "(UD English EWT conventions).",
+    .options = segment_options,
+    .init = segment_init,
+    .process = segment_process,
+    .fini = segment_fini,
+};

@@ -1,0 +1,712 @@
+/*
+ * segment_tok.c - tokens and sentences of one paragraph.
+ *
+ * Tokens follow the conventions of UD English EWT, so that a tagger
+ * trained on it sees the words it learnt from. The paragraph is cut at
+ * white space into chunks; a chunk of ASCII letters and digits (most of
+ * them) is one token. Any other chunk goes through four steps, each a
+ * single pass over it:
+ *
+ *  1. opening brackets, quotes and leading symbols ("$5") are split off;
+ *  2. a URL or e-mail address is kept whole, less trailing punctuation;
+ *  3. trailing punctuation is peeled off from the right: closing brackets
+ *     (only those without a partner inside, so "2021/2544(RSP)" keeps its
+ *     own), quotes, commas, runs of . ! ? (one token: "...", "?!"); a
+ *     single full stop stays on an abbreviation ("Mr.", "e.g."), an
+ *     initial ("M."), an acronym ("U.S.") and a list marker ("A.", "1.")
+ *     at the start of a paragraph;
+ *  4. the middle is split at punctuation, except where a character joins
+ *     two parts of one word: a full stop ("21.1.2021", "3.5"), a comma or
+ *     colon or slash between digits ("10,000", "5:30", "9/2/2021"), an
+ *     apostrophe between letters, "&" between capitals ("AT&T"), and a
+ *     hyphen between digits or after a prefix EWT keeps ("non-stop"; other
+ *     hyphenated words are split as EWT splits them, unless the stage is
+ *     told to keep them). A middle with digits and "/", "_" or "(" is an
+ *     identifier ("B9-0149/2021", "P9_TA(2021)0056") and stays whole.
+ *
+ * Words with clitics are split into EWT's syntactic words ("do" "n't",
+ * "it" "'s", "can" "not") and the surface word is recorded as a multiword
+ * token. Groups of three digits after a space ("10 000") join the number
+ * before them.
+ *
+ * Sentences are found on the tokens: a run of . ! ? ends one, with the
+ * closing quotes and brackets after it, unless the next word starts in
+ * lowercase; an ellipsis ends one only before a capital; an ordinary
+ * abbreviation ("etc.") ends one before a capital; titles, initials,
+ * references before numbers and list markers never do.
+ *
+ * Nothing here recurses or scans back further than the chunk it is in,
+ * and every scan moves forward, so the cost is linear in the text even for
+ * a line of ten million full stops or brackets.
+ */
+#include "segment_tok.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "segment_chars.h"
+
+
+/* Token flags, read by the sentence splitter. */
+#define T_UPPER 0x1u      /* starts with an uppercase letter */
+#define T_LOWER 0x2u      /* starts with a lowercase letter */
+#define T_DIGIT 0x4u      /* starts with a digit */
+#define T_STOP 0x8u       /* a run of . ! ? */
+#define T_ELLIPSIS 0x10u  /* a run of full stops, or U+2026 */
+#define T_ABBR 0x20u      /* an abbreviation that may end a sentence */
+#define T_CLOSE 0x40u     /* a closing bracket or quote */
+#define T_QUOTE 0x80u     /* a straight quote, opening or closing */
+#define T_GLUED 0x100u    /* no space before it */
+#define T_OPEN 0x200u     /* an opening bracket or quote */
+#define T_PUNCT 0x400u    /* other punctuation */
+#define T_RULE 0x800u     /* a separator line: "***", "=====" */
+
+/* ---- output lists ------------------------------------------------------- */
+
+static inline void push(gloss__seg_out *out, gloss__seg_list *l, size_t s,
+                        size_t e, uint32_t flags)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        gloss__seg_range *v = realloc(l->v, cap * sizeof *v);
+        if (!v) {
+            out->oom = 1;
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = (gloss__seg_range){(uint32_t)s, (uint32_t)e, flags};
+}
+
+void gloss__seg_out_clear(gloss__seg_out *out)
+{
+    out->tokens.n = out->multiwords.n = out->sentences.n = 0;
+    out->oom = 0;
+}
+
+void gloss__seg_out_free(gloss__seg_out *out)
+{
+    free(out->tokens.v);
+    free(out->multiwords.v);
+    free(out->sentences.v);
+    memset(out, 0, sizeof *out);
+}
+
+void gloss__segmenter_init(gloss__segmenter *sg, const gloss__abbrevs *abbrevs,
+                           int split_hyphens)
+{
+    gloss__seg_ascii_classes(sg->ascii);
+    sg->abbrevs = abbrevs;
+    sg->split_hyphens = split_hyphens;
+}
+
+/* ---- reading characters ------------------------------------------------- */
+
+typedef struct scan {
+    const gloss__segmenter *sg;
+    const unsigned char *s;
+    size_t n;             /* the whole text's length */
+    gloss__seg_out *out;
+    size_t para;          /* where the paragraph starts */
+} scan;
+
+/* The class of the character at i, its length in *len. */
+static inline int cls_at(const scan *sc, size_t i, size_t *len)
+{
+    if (sc->s[i] < 0x80) {
+        *len = 1;
+        return sc->sg->ascii[sc->s[i]];
+    }
+    int c;
+    uint32_t cp;
+    *len = gloss__seg_classify_utf8(sc->s, i, sc->n, &c, &cp);
+    return c;
+}
+
+/* The start of the character that ends at i (i > 0). */
+static inline size_t char_before(const scan *sc, size_t i)
+{
+    size_t j = i - 1;
+    while (j > 0 && (sc->s[j] & 0xC0) == 0x80)
+        j--;
+    return j;
+}
+
+static inline int cls_before(const scan *sc, size_t i)
+{
+    size_t len;
+    return cls_at(sc, char_before(sc, i), &len);
+}
+
+static inline uint32_t first_flags(const scan *sc, size_t s)
+{
+    size_t len;
+    int c = sc->s[s] < 0x80 ? sc->sg->ascii[sc->s[s]] : cls_at(sc, s, &len);
+    switch (c) {
+    case GLOSS__SC_UPPER: return T_UPPER;
+    case GLOSS__SC_LOWER: return T_LOWER;
+    case GLOSS__SC_DIGIT: return T_DIGIT;
+    default: return 0;
+    }
+}
+
+static inline void emit(scan *sc, size_t s, size_t e, uint32_t flags)
+{
+    gloss__seg_list *t = &sc->out->tokens;
+    if (t->n && t->v[t->n - 1].end == s && s != sc->para)
+        flags |= T_GLUED;
+    push(sc->out, t, s, e, flags);
+}
+
+static int lower_eq(const unsigned char *s, size_t len, const char *word)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c + 32);
+        if (c != (unsigned char)word[i] || !word[i])
+            return 0;
+    }
+    return word[len] == '\0';
+}
+
+/* ---- words and clitics -------------------------------------------------- */
+
+/* Emits the word s[a..e) as EWT words: clitics split off, the surface word
+ * recorded as a multiword token. extra is or'ed into the last token. */
+static void emit_word(scan *sc, size_t a, size_t e, uint32_t extra)
+{
+    const unsigned char *s = sc->s;
+    size_t cut = 0, len = e - a;
+    /* Only a short tail can be a clitic; look for its apostrophe there. */
+    size_t from = len > 6 ? e - 6 : a;
+    for (size_t k = e; k > from + 1;) {
+        size_t j = char_before(sc, k);
+        size_t al = k - j;
+        int c = s[j] == '\'' || (al == 3 && s[j] == 0xE2 && s[j + 1] == 0x80 &&
+                                 s[j + 2] == 0x99);
+        if (c && j > a) {
+            const unsigned char *t = s + k;
+            size_t tl = e - k;
+            if (lower_eq(t, tl, "s") || lower_eq(t, tl, "re") ||
+                lower_eq(t, tl, "ll") || lower_eq(t, tl, "ve") ||
+                lower_eq(t, tl, "m") || lower_eq(t, tl, "d"))
+                cut = j;
+            else if (lower_eq(t, tl, "t") && j - 1 > a &&
+                     (s[j - 1] == 'n' || s[j - 1] == 'N'))
+                cut = j - 1;
+            break;
+        }
+        k = j;
+    }
+    if (!cut && (len == 5 || len == 6) &&
+        (lower_eq(s + a, len, "cannot") || lower_eq(s + a, len, "gonna") ||
+         lower_eq(s + a, len, "wanna") || lower_eq(s + a, len, "gotta")))
+        cut = a + 3;
+    if (!cut) {
+        emit(sc, a, e, first_flags(sc, a) | extra);
+        return;
+    }
+    push(sc->out, &sc->out->multiwords, a, e, 0);
+    emit(sc, a, cut, first_flags(sc, a));
+    emit(sc, cut, e, first_flags(sc, cut) | extra);
+}
+
+/* ---- punctuation -------------------------------------------------------- */
+
+/* Emits the punctuation token at i (a run of . ! ?, of hyphens or of one
+ * repeated symbol counts as one) and returns where it ends. */
+static size_t emit_punct(scan *sc, size_t i, size_t end)
+{
+    size_t len;
+    int c = cls_at(sc, i, &len);
+    size_t j = i + len;
+    uint32_t flags;
+    if (c == GLOSS__SC_STOP) {
+        int dots = 1;
+        for (size_t k = i; k < j; k++)
+            dots &= sc->s[k] == '.';
+        size_t l2;
+        while (j < end && cls_at(sc, j, &l2) == GLOSS__SC_STOP) {
+            dots &= sc->s[j] == '.';
+            j += l2;
+        }
+        flags = T_STOP;
+        if ((dots && j - i > 1) || (j - i == 3 && sc->s[i] == 0xE2))
+            flags |= T_ELLIPSIS;
+    } else {
+        /* Runs of one ASCII symbol ("--", "**", "==") are one token. */
+        if (len == 1 && c == GLOSS__SC_PUNCT)
+            while (j < end && sc->s[j] == sc->s[i])
+                j++;
+        if (j - i >= 3 && strchr("*=-_~#", sc->s[i]))
+            flags = T_RULE;
+        else
+        flags = c == GLOSS__SC_OPEN || c == GLOSS__SC_OQUOTE ? T_OPEN
+                : c == GLOSS__SC_CLOSE || c == GLOSS__SC_CQUOTE ? T_CLOSE
+                : c == GLOSS__SC_QUOTE || c == GLOSS__SC_APOS ? T_QUOTE
+                                                              : T_PUNCT;
+    }
+    emit(sc, i, j, flags);
+    return j;
+}
+
+/* ---- decisions ---------------------------------------------------------- */
+
+/* Prefixes EWT keeps attached with their hyphen ("non-stop", "e-mail"). */
+static const char *const hyphen_prefixes[] = {
+    "non", "pre", "post", "anti", "pro", "co", "ex", "multi", "mid", "re",
+    "semi", "neo", "sub", "over", "e", "cross", "socio", "psycho", "counter",
+    "inter", "intra", "micro", "macro", "mega", "mini", "ultra", "pseudo",
+    "quasi", "bi", "tri", "un", "under", "out", NULL,
+};
+
+static int hyphen_prefix(const unsigned char *s, size_t len)
+{
+    if (len > 7)
+        return 0;
+    for (size_t i = 0; hyphen_prefixes[i]; i++)
+        if (lower_eq(s, len, hyphen_prefixes[i]))
+            return 1;
+    return 0;
+}
+
+/* Whether the character at i (of class c) joins the word piece that
+ * started at piece with what follows, inside [.., end). */
+static int joins(const scan *sc, size_t piece, size_t i, int c, size_t end)
+{
+    if (i == piece || i + 1 >= end)
+        return 0;
+    size_t len;
+    int before = cls_before(sc, i);
+    if (!gloss__sc_word(before))
+        return 0;
+    size_t cl;
+    cls_at(sc, i, &cl);
+    if (i + cl >= end)
+        return 0;
+    int after = cls_at(sc, i + cl, &len);
+    if (!gloss__sc_word(after))
+        return 0;
+    int digits = before == GLOSS__SC_DIGIT && after == GLOSS__SC_DIGIT;
+    switch (sc->s[i]) {
+    case '.':
+    case '@':
+        return 1;
+    case ',':
+    case ':':
+    case '/':
+        return digits;
+    case '&':
+        return before == GLOSS__SC_UPPER && after == GLOSS__SC_UPPER;
+    case '-':
+        return !sc->sg->split_hyphens || digits ||
+               hyphen_prefix(sc->s + piece, i - piece);
+    default:
+        break;
+    }
+    if (c == GLOSS__SC_APOS)
+        return before != GLOSS__SC_DIGIT && after != GLOSS__SC_DIGIT;
+    return 0;
+}
+
+/* Whether the letters-and-dots word s[a..e) is an acronym such as "U.S" or
+ * "e.g": parts of one or two letters joined by single full stops. */
+static int acronym(const unsigned char *s, size_t a, size_t e)
+{
+    size_t part = 0, parts = 1;
+    for (size_t i = a; i < e; i++) {
+        if (s[i] == '.') {
+            if (part == 0)
+                return 0;
+            part = 0;
+            parts++;
+        } else if (++part > 2) {
+            return 0;
+        }
+    }
+    return parts >= 2 && part > 0;
+}
+
+/* Whether s[a..e) can mark a list item: 1 to 3 digits, one letter, or a
+ * roman numeral of up to 5 letters. */
+static int list_marker(const unsigned char *s, size_t a, size_t e)
+{
+    size_t len = e - a, digits = 0, roman = 0;
+    for (size_t i = a; i < e; i++) {
+        digits += s[i] >= '0' && s[i] <= '9';
+        roman += strchr("ivxlcIVXLC", s[i]) != NULL && s[i];
+    }
+    if (len >= 1 && len <= 3 && digits == len)
+        return 1;
+    if (len == 1 && ((s[a] | 0x20) >= 'a' && (s[a] | 0x20) <= 'z'))
+        return 1;
+    return len <= 5 && roman == len;
+}
+
+/* The class of the first character after the white space at i. */
+static int next_class(const scan *sc, size_t i, size_t end)
+{
+    size_t len;
+    while (i < end) {
+        int c = cls_at(sc, i, &len);
+        if (c != GLOSS__SC_SPACE)
+            return c;
+        i += len;
+    }
+    return GLOSS__SC_SPACE;
+}
+
+/*
+ * Decides whether the full stop at dot stays on the word before it (which
+ * starts after p): returns 0 when it does not, else the flags of the token
+ * it ends (T_ABBR when that token may still end a sentence).
+ */
+static uint32_t keeps_stop(const scan *sc, size_t p, size_t dot, size_t chunk,
+                           size_t end, int *keep)
+{
+    const unsigned char *s = sc->s;
+    size_t w = dot;
+    while (w > p && s[w - 1] < 0x80 &&
+           (sc->sg->ascii[s[w - 1]] == GLOSS__SC_UPPER ||
+            sc->sg->ascii[s[w - 1]] == GLOSS__SC_LOWER ||
+            sc->sg->ascii[s[w - 1]] == GLOSS__SC_DIGIT || s[w - 1] == '.'))
+        w--;
+    *keep = 0;
+    if (w == dot || s[w] == '.')
+        return 0;
+    if (w > p && gloss__sc_word(cls_before(sc, w)))
+        return 0; /* a non-ASCII letter before: not a word we know */
+    size_t len = dot - w;
+    switch (gloss__abbrevs_find(sc->sg->abbrevs, (const char *)s + w, len)) {
+    case GLOSS__AB_TITLE:
+        *keep = 1;
+        return 0;
+    case GLOSS__AB_NUMBER:
+        *keep = next_class(sc, chunk, end) == GLOSS__SC_DIGIT;
+        return 0;
+    case GLOSS__AB_FINAL:
+        *keep = 1;
+        return T_ABBR;
+    case GLOSS__AB_NONE:
+        break;
+    }
+    /* A list marker opening the paragraph: "A.", "1.", "iv.". */
+    if (w == sc->para && list_marker(s, w, dot)) {
+        *keep = 1;
+        return 0;
+    }
+    /* An initial: one capital, other than the pronoun "I". */
+    if (len == 1 && s[w] >= 'A' && s[w] <= 'Z' && s[w] != 'I') {
+        *keep = 1;
+        return 0;
+    }
+    if (acronym(s, w, dot)) {
+        int letters = 1;
+        for (size_t i = w; i < dot; i++)
+            letters &= s[i] == '.' || (s[i] | 0x20) >= 'a';
+        /* Unlisted acronyms ("W.H.S.") are mostly followed by a name. */
+        *keep = letters;
+        return 0;
+    }
+    return 0;
+}
+
+/* ---- chunks ------------------------------------------------------------- */
+
+static int starts_with(const unsigned char *s, size_t n, const char *prefix)
+{
+    size_t len = strlen(prefix);
+    return n >= len && lower_eq(s, len, prefix);
+}
+
+/* Whether s[p..q) is a URL or an e-mail address. */
+static int is_link(const scan *sc, size_t p, size_t q)
+{
+    const unsigned char *s = sc->s + p;
+    size_t n = q - p;
+    if (starts_with(s, n, "http://") || starts_with(s, n, "https://") ||
+        starts_with(s, n, "ftp://") || starts_with(s, n, "www."))
+        return 1;
+    const unsigned char *at = memchr(s, '@', n);
+    if (!at || at == s)
+        return 0;
+    if (!gloss__sc_word(sc->sg->ascii[s[0] & 0x7F]))
+        return 0;
+    const unsigned char *dot = memchr(at, '.', n - (size_t)(at - s));
+    return dot && dot > at + 1 && (size_t)(dot - s) + 1 < n &&
+           gloss__sc_word(sc->sg->ascii[dot[1] & 0x7F]);
+}
+
+static int emoticon(const unsigned char *s, size_t n)
+{
+    static const char *const faces[] = {":)", ":(", ";)", ":-)", ":-(", ":D",
+                                        ":P", ":p", ";-)", ":/", "=)", "<3",
+                                        NULL};
+    for (size_t i = 0; faces[i]; i++)
+        if (strlen(faces[i]) == n && memcmp(faces[i], s, n) == 0)
+            return 1;
+    return 0;
+}
+
+static void chunk(scan *sc, size_t a, size_t b, size_t end)
+{
+    const unsigned char *s = sc->s;
+    size_t p = a, q = b, len;
+    if (b - a <= 3 && emoticon(s + a, b - a)) {
+        emit(sc, a, b, T_PUNCT);
+        return;
+    }
+    /* 1. Leading punctuation, except a sign or point before a digit. */
+    while (p < q) {
+        int c = cls_at(sc, p, &len);
+        if (gloss__sc_word(c))
+            break;
+        if ((s[p] == '-' || s[p] == '+' || s[p] == '.') && p + 1 < q &&
+            sc->sg->ascii[s[p + 1] & 0x7F] == GLOSS__SC_DIGIT && s[p + 1] < 0x80)
+            break;
+        p = emit_punct(sc, p, q);
+    }
+    if (p == q)
+        return;
+    /* 2. Links, less what closes the sentence or a bracket. */
+    if (is_link(sc, p, q)) {
+        size_t r = q;
+        while (r > p && strchr(".,;:!?\"'>]", s[r - 1]) && s[r - 1])
+            r--;
+        if (r > p && s[r - 1] == ')' && !memchr(s + p, '(', r - p))
+            r--;
+        emit(sc, p, r, 0);
+        while (r < q)
+            r = emit_punct(sc, r, q);
+        return;
+    }
+    /* 3. Trailing punctuation, from the right. */
+    size_t opens = 0, closes = 0;
+    int digit = 0, ident = 0;
+    for (size_t i = p; i < q; i++) {
+        unsigned char ch = s[i];
+        opens += ch == '(' || ch == '[';
+        closes += ch == ')' || ch == ']';
+        digit |= ch >= '0' && ch <= '9';
+        ident |= ch == '/' || ch == '_' || ch == '(' || ch == '\\';
+    }
+    size_t r = q;
+    uint32_t stop_flags = 0;
+    int keep = 0;
+    while (r > p) {
+        size_t j = char_before(sc, r);
+        int c = cls_at(sc, j, &len);
+        if (gloss__sc_word(c))
+            break;
+        if (c == GLOSS__SC_CLOSE) {
+            if ((s[j] == ')' || s[j] == ']') && closes <= opens)
+                break;
+            closes -= s[j] == ')' || s[j] == ']';
+            r = j;
+            continue;
+        }
+        if (c == GLOSS__SC_STOP) {
+            size_t k = j;
+            while (k > p && cls_before(sc, k) == GLOSS__SC_STOP)
+                k = char_before(sc, k);
+            if (k == j && s[j] == '.') {
+                stop_flags = keeps_stop(sc, p, j, b, end, &keep);
+                if (keep)
+                    break;
+                stop_flags = 0;
+            }
+            r = k;
+            continue;
+        }
+        r = j;
+    }
+    /* 4. The middle. */
+    size_t mq = keep ? r - 1 : r;
+    if (mq > p && digit && ident && gloss__sc_word(cls_at(sc, p, &len))) {
+        emit(sc, p, r, first_flags(sc, p) | stop_flags);
+    } else {
+        size_t piece = p, i = p;
+        while (i < mq) {
+            int c = cls_at(sc, i, &len);
+            if (gloss__sc_word(c) || joins(sc, piece, i, c, mq)) {
+                i += len;
+                continue;
+            }
+            if (i > piece)
+                emit_word(sc, piece, i, 0);
+            i = emit_punct(sc, i, mq);
+            piece = i;
+        }
+        if (piece < r)
+            emit_word(sc, piece, r, stop_flags);
+    }
+    while (r < q)
+        r = emit_punct(sc, r, q);
+}
+
+/* ---- sentences ---------------------------------------------------------- */
+
+/* Whether token i is the "AM" or "PM" of a clock time ("07:17 AM") that
+ * a capitalised word follows. */
+static int ends_header(const scan *sc, size_t i, size_t first)
+{
+    const gloss__seg_list *t = &sc->out->tokens;
+    const gloss__seg_range *r = &t->v[i];
+    if (i == first || i + 1 >= t->n || r->end - r->start != 2 ||
+        !(t->v[i + 1].flags & T_UPPER))
+        return 0;
+    const unsigned char *w = sc->s + r->start;
+    if ((w[0] != 'A' && w[0] != 'P') || w[1] != 'M')
+        return 0;
+    const gloss__seg_range *p = &t->v[i - 1];
+    return (p->flags & T_DIGIT) &&
+           memchr(sc->s + p->start, ':', p->end - p->start) != NULL;
+}
+
+static void sentences(scan *sc, size_t first)
+{
+    gloss__seg_list *t = &sc->out->tokens;
+    size_t n = t->n, from = first;
+    for (size_t i = first; i < n; i++) {
+        uint32_t f = t->v[i].flags;
+        if (f & T_RULE) {
+            /* A separator stands alone, as EWT has it. */
+            if (i > from)
+                push(sc->out, &sc->out->sentences, t->v[from].start,
+                     t->v[i - 1].end, 0);
+            push(sc->out, &sc->out->sentences, t->v[i].start, t->v[i].end, 0);
+            from = i + 1;
+            continue;
+        }
+        if (ends_header(sc, i, first)) {
+            /* "Kay Mann 04/26/2001 07:17 AM Will you ...": the time that
+             * closes the header line of a forwarded message ends it. */
+            push(sc->out, &sc->out->sentences, t->v[from].start, t->v[i].end,
+                 0);
+            from = i + 1;
+            continue;
+        }
+        if (!(f & (T_STOP | T_ABBR)))
+            continue;
+        size_t j = i + 1;
+        while (j < n && ((t->v[j].flags & (T_CLOSE | T_STOP)) ||
+                         ((t->v[j].flags & T_QUOTE) &&
+                          (t->v[j].flags & T_GLUED))))
+            j++;
+        if (j >= n)
+            break;
+        uint32_t next = t->v[j].flags;
+        int split;
+        if (f & T_ELLIPSIS)
+            split = (next & (T_UPPER | T_OPEN | T_QUOTE)) != 0;
+        else if (f & T_STOP)
+            /* After a quoted exclamation, lowercase goes on the sentence:
+             * 'a big "Welcome!" to Darin'. */
+            split = !(next & (T_PUNCT | T_CLOSE)) &&
+                    !(j > i + 1 && (next & T_LOWER));
+
+        else
+            split = (next & T_UPPER) != 0;
+        if (split) {
+            push(sc->out, &sc->out->sentences, t->v[from].start,
+                 t->v[j - 1].end, 0);
+            from = j;
+        }
+        i = j - 1;
+    }
+    if (from < n)
+        push(sc->out, &sc->out->sentences, t->v[from].start, t->v[n - 1].end,
+             0);
+}
+
+/* ---- the paragraph ------------------------------------------------------ */
+
+/* Whether s[i..i+len) is a space that may separate groups of digits. */
+static size_t group_space(const unsigned char *s, size_t i, size_t end)
+{
+    if (i < end && s[i] == ' ')
+        return 1;
+    if (i + 1 < end && s[i] == 0xC2 && s[i + 1] == 0xA0)
+        return 2; /* no-break space */
+    if (i + 2 < end && s[i] == 0xE2 && s[i + 1] == 0x80 &&
+        (s[i + 2] == 0xAF || s[i + 2] == 0x89))
+        return 3; /* narrow no-break space, thin space */
+    return 0;
+}
+
+static int is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
+                          size_t start, size_t end, gloss__seg_out *out)
+{
+    scan sc = {sg, (const unsigned char *)text, end, out, start};
+    const unsigned char *s = sc.s;
+    const unsigned char *cls = sg->ascii;
+    size_t first = out->tokens.n, i = start;
+    while (i < end) {
+        unsigned char ch = s[i];
+        if (ch < 0x80 && cls[ch] == GLOSS__SC_SPACE) {
+            i++;
+            continue;
+        }
+        size_t j = i, len = 1;
+        int plain = 1, digits = 1;
+        while (j < end) {
+            ch = s[j];
+            if (ch < 0x80) {
+                int c = cls[ch];
+                if (c == GLOSS__SC_SPACE)
+                    break;
+                plain &= c >= GLOSS__SC_UPPER && c <= GLOSS__SC_DIGIT &&
+                         c != GLOSS__SC_LETTER;
+                digits &= c == GLOSS__SC_DIGIT;
+                j++;
+            } else {
+                if (cls_at(&sc, j, &len) == GLOSS__SC_SPACE)
+                    break;
+                plain = digits = 0;
+                j += len;
+            }
+        }
+        if (i == j) {
+            i += len; /* a non-ASCII space */
+            continue;
+        }
+        /* "10 000": groups of three digits after a space join. */
+        if (digits && j - i <= 3) {
+            size_t g;
+            while ((g = group_space(s, j, end)) && j + g + 3 <= end &&
+                   is_digit(s[j + g]) && is_digit(s[j + g + 1]) &&
+                   is_digit(s[j + g + 2]) &&
+                   (j + g + 3 == end ||
+                    !gloss__sc_word(cls_at(&sc, j + g + 3, &len)))) {
+                size_t k = j + g + 3;
+                if (k < end && (s[k] == '.' || s[k] == ',') && k + 1 < end &&
+                    is_digit(s[k + 1]))
+                    break; /* "5 000.5" or "1 000,000": not grouping */
+                j = k;
+            }
+            size_t e = j;
+            while (j < end && !(s[j] < 0x80 && cls[s[j]] == GLOSS__SC_SPACE))
+                j++; /* what is glued to the last group: "000." */
+            emit(&sc, i, e, T_DIGIT);
+            if (e < j)
+                chunk(&sc, e, j, end);
+        } else if (plain && j - i != 5 && j - i != 6) {
+            /* Letters and digits only: no clitic, no multiword. */
+            emit(&sc, i, j, first_flags(&sc, i));
+        } else if (plain) {
+            emit_word(&sc, i, j, 0);
+        } else {
+            chunk(&sc, i, j, end);
+        }
+        i = j;
+    }
+    if (out->tokens.n > first)
+        sentences(&sc, first);
+}

@@ -1,0 +1,56 @@
+/*
+ * segment_tok.h - tokens and sentences of one paragraph, for the built-in
+ * `segment` stage, exposed so that tests and benchmarks can drive it
+ * without a pipeline.
+ *
+ * A segmenter holds what its options decided (the abbreviations, whether
+ * hyphenated words are split) and the ASCII class table; it is read-only
+ * after construction, so threads may share one. gloss__seg_paragraph()
+ * appends to a gloss__seg_out the tokens, the multiword tokens (a surface
+ * word such as "don't" that is split into the syntactic words "do" "n't")
+ * and the sentences of one paragraph, all as byte ranges of the text.
+ */
+#ifndef GLOSS_SEGMENT_TOK_H
+#define GLOSS_SEGMENT_TOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "segment_abbrev.h"
+
+typedef struct gloss__seg_range {
+    uint32_t start, end;
+    uint32_t flags; /* for tokens, what the sentence splitter needs */
+} gloss__seg_range;
+
+/* A growable list of ranges; oom is set once an allocation failed. */
+typedef struct gloss__seg_list {
+    gloss__seg_range *v;
+    size_t n, cap;
+} gloss__seg_list;
+
+typedef struct gloss__seg_out {
+    gloss__seg_list tokens, multiwords, sentences;
+    int oom;
+} gloss__seg_out;
+
+typedef struct gloss__segmenter {
+    unsigned char ascii[128];      /* enum gloss__seg_class of each byte */
+    const gloss__abbrevs *abbrevs; /* borrowed from the stage instance */
+    int split_hyphens;             /* EWT: "long - term", but "non-stop" */
+} gloss__segmenter;
+
+/* Fills the class table; abbrevs is borrowed and must outlive sg. */
+void gloss__segmenter_init(gloss__segmenter *sg, const gloss__abbrevs *abbrevs,
+                           int split_hyphens);
+
+/* Tokenizes text[start..end) (valid UTF-8, one paragraph) and splits it
+ * into sentences, appending to out. */
+void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
+                          size_t start, size_t end, gloss__seg_out *out);
+
+/* Empties out, keeping its memory; and frees it. */
+void gloss__seg_out_clear(gloss__seg_out *out);
+void gloss__seg_out_free(gloss__seg_out *out);
+
+#endif
