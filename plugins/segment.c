@@ -125,12 +125,15 @@ static int item_start(const unsigned char *s, size_t i, size_t e)
         "-", "*", "+", "\xE2\x80\xA2", "\xC2\xB7", "\xE2\x80\x93",
         "\xE2\x80\x94", "\xE2\x96\xAA", "\xE2\x97\xA6", "\xE2\x97\x8F",
         "\xEF\x82\xA7", NULL};
-    for (size_t b = 0; bullets[b]; b++) {
-        size_t len = strlen(bullets[b]);
-        if (i + len < e && memcmp(s + i, bullets[b], len) == 0 &&
-            is_hspace(s[i + len]))
-            return 1;
-    }
+    /* Every bullet starts with one of these bytes: most lines start with
+     * a letter and skip the comparisons. */
+    if (memchr("-*+\xE2\xC2\xEF", s[i], 6))
+        for (size_t b = 0; bullets[b]; b++) {
+            size_t len = strlen(bullets[b]);
+            if (i + len < e && memcmp(s + i, bullets[b], len) == 0 &&
+                is_hspace(s[i + len]))
+                return 1;
+        }
     size_t j = i + (s[i] == '(');
     size_t k = j;
     while (k < e && k - j < 5 &&

@@ -60,6 +60,8 @@
 #define T_OPEN 0x200u     /* an opening bracket or quote */
 #define T_PUNCT 0x400u    /* other punctuation */
 #define T_RULE 0x800u     /* a separator line: "***", "=====" */
+#define T_LINK 0x1000u    /* a URL or an e-mail address */
+#define T_EMO 0x2000u     /* an emoticon: ":)", ";-)" */
 
 /* ---- output lists ------------------------------------------------------- */
 
@@ -240,7 +242,11 @@ static size_t emit_punct(scan *sc, size_t i, size_t end)
         if (len == 1 && c == GLOSS__SC_PUNCT)
             while (j < end && sc->s[j] == sc->s[i])
                 j++;
-        if (j - i >= 3 && strchr("*=-_~#", sc->s[i]))
+        /* A separator stands between spaces; a run glued to a word is a
+         * dash ("comment---don't") and stays inside the sentence. */
+        if (j - i >= 3 && strchr("*=-_~#", sc->s[i]) &&
+            (i == sc->para || sc->s[i - 1] == ' ' || sc->s[i - 1] == '\n') &&
+            (j == sc->n || sc->s[j] == ' ' || sc->s[j] == '\n'))
             flags = T_RULE;
         else
         flags = c == GLOSS__SC_OPEN || c == GLOSS__SC_OQUOTE ? T_OPEN
@@ -455,7 +461,7 @@ static void chunk(scan *sc, size_t a, size_t b, size_t end)
     const unsigned char *s = sc->s;
     size_t p = a, q = b, len;
     if (b - a <= 3 && emoticon(s + a, b - a)) {
-        emit(sc, a, b, T_PUNCT);
+        emit(sc, a, b, T_PUNCT | T_EMO);
         return;
     }
     /* 1. Leading punctuation, except a sign or point before a digit. */
@@ -477,7 +483,7 @@ static void chunk(scan *sc, size_t a, size_t b, size_t end)
             r--;
         if (r > p && s[r - 1] == ')' && !memchr(s + p, '(', r - p))
             r--;
-        emit(sc, p, r, 0);
+        emit(sc, p, r, T_LINK);
         while (r < q)
             r = emit_punct(sc, r, q);
         return;
@@ -546,10 +552,108 @@ static void chunk(scan *sc, size_t a, size_t b, size_t end)
         r = emit_punct(sc, r, q);
 }
 
+static int is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
 /* ---- sentences ---------------------------------------------------------- */
 
+/* The bytes of token i and their length. */
+static inline const unsigned char *tok_text(const scan *sc, size_t i,
+                                            size_t *len)
+{
+    const gloss__seg_range *r = &sc->out->tokens.v[i];
+    *len = r->end - r->start;
+    return sc->s + r->start;
+}
+
+/* Whether s[0..len) is digits, then sep and digits, groups times in all,
+ * each group 1 to max digits long: "08/16/2000" or "12:05:14". */
+static int digit_groups(const unsigned char *s, size_t len, unsigned char sep,
+                        int min_groups, int max_groups)
+{
+    int groups = 0;
+    size_t run = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && is_digit(s[i])) {
+            if (++run > 4)
+                return 0;
+        } else if (i == len || s[i] == sep) {
+            if (run == 0 || ++groups > max_groups)
+                return 0;
+            run = 0;
+        } else {
+            return 0;
+        }
+    }
+    return groups >= min_groups;
+}
+
+/* Whether token i is a date written with slashes ("08/16/2000"). */
+static int tok_date(const scan *sc, size_t i)
+{
+    size_t len;
+    const unsigned char *w = tok_text(sc, i, &len);
+    return len >= 6 && len <= 10 && digit_groups(w, len, '/', 3, 3);
+}
+
+/* Whether token i is a clock time ("12:05", "03:14:14"). */
+static int tok_clock(const scan *sc, size_t i)
+{
+    size_t len;
+    const unsigned char *w = tok_text(sc, i, &len);
+    return len >= 4 && len <= 8 && digit_groups(w, len, ':', 2, 3);
+}
+
+/* Whether token i is "AM" or "PM" (any case, with or without points). */
+static int tok_meridiem(const scan *sc, size_t i)
+{
+    size_t len;
+    const unsigned char *w = tok_text(sc, i, &len);
+    return (len == 2 && lower_eq(w, 2, w[0] == 'a' || w[0] == 'A' ? "am"
+                                                                  : "pm")) ||
+           (len == 4 && (lower_eq(w, 4, "a.m.") || lower_eq(w, 4, "p.m.")));
+}
+
+/* Whether token i names a time zone: "EST", "GMT", "PDT", "UTC", as clock
+ * times are followed by; they belong to the time, not to what follows. */
+static int tok_zone(const scan *sc, size_t i)
+{
+    size_t len;
+    const unsigned char *w = tok_text(sc, i, &len);
+    if (len < 3 || len > 4)
+        return 0;
+    for (size_t k = 0; k < len; k++)
+        if (w[k] < 'A' || w[k] > 'Z')
+            return 0;
+    return w[len - 1] == 'T' || memcmp(w, "UTC", 3) == 0;
+}
+
+/*
+ * Where the header line of a forwarded or quoted e-mail ends when a date
+ * stamp starts at token i: "Robert Smith@ORG 08/16/2000 12:05 PM I just
+ * wanted": the date, the clock time and its AM or PM (and a time zone) are
+ * a sentence of their own, between the sender and the message. Returns
+ * the index one past the stamp, or 0 when token i does not start one.
+ */
+static size_t date_stamp(const scan *sc, size_t i)
+{
+    const gloss__seg_list *t = &sc->out->tokens;
+    if (!(t->v[i].flags & T_DIGIT) || i + 1 >= t->n ||
+        !(t->v[i + 1].flags & T_DIGIT) || !tok_date(sc, i) ||
+        !tok_clock(sc, i + 1))
+        return 0;
+    size_t k = i + 2;
+    if (k < t->n && tok_meridiem(sc, k))
+        k++;
+    if (k < t->n && tok_zone(sc, k))
+        k++;
+    return k;
+}
+
 /* Whether token i is the "AM" or "PM" of a clock time ("07:17 AM") that
- * a capitalised word follows. */
+ * a capitalised word other than a time zone follows. */
 static int ends_header(const scan *sc, size_t i, size_t first)
 {
     const gloss__seg_list *t = &sc->out->tokens;
@@ -558,11 +662,119 @@ static int ends_header(const scan *sc, size_t i, size_t first)
         !(t->v[i + 1].flags & T_UPPER))
         return 0;
     const unsigned char *w = sc->s + r->start;
-    if ((w[0] != 'A' && w[0] != 'P') || w[1] != 'M')
+    if ((w[0] != 'A' && w[0] != 'P') || w[1] != 'M' || tok_zone(sc, i + 1))
         return 0;
     const gloss__seg_range *p = &t->v[i - 1];
     return (p->flags & T_DIGIT) &&
            memchr(sc->s + p->start, ':', p->end - p->start) != NULL;
+}
+
+/* The closing formulas of a letter, which stand as a sentence of their
+ * own before the signature ("Regards, Kim"). Lowercase, words separated
+ * by one space. */
+static const char *const sign_offs[] = {
+    "thanks", "thank you", "many thanks", "thanks again", "regards",
+    "best regards", "kind regards", "warm regards", "best wishes", "best",
+    "cheers", "sincerely", "sincerely yours", "yours sincerely",
+    "yours truly", "cordially", "respectfully", "take care", NULL,
+};
+
+/*
+ * Whether the sentence that starts at token from opens with a closing
+ * formula that a capitalised name follows ("Thanks, Anne", "Best regards
+ * Kim Lee"): returns the index of the formula's last token (its comma,
+ * when it has one), or 0 when it does not. The pronoun "I" does not count
+ * as a name ("Thanks, I will").
+ */
+static size_t sign_off(const scan *sc, size_t from)
+{
+    const gloss__seg_list *t = &sc->out->tokens;
+    /* Every formula starts with one of these letters; most sentences are
+     * thus turned away without a comparison. */
+    if (!(t->v[from].flags & T_UPPER) ||
+        !memchr("BCKMRSTWY", sc->s[t->v[from].start], 9))
+        return 0;
+    /* The formula's words, at most three, joined by single spaces. */
+    size_t k = from, words = 0;
+    while (k < t->n && words < 3 && (t->v[k].flags & (T_UPPER | T_LOWER)) &&
+           (k == from || t->v[k].start == t->v[k - 1].end + 1))
+        k++, words++;
+    for (; words > 0; words--, k--) {
+        size_t a = t->v[from].start, e = t->v[k - 1].end;
+        int match = 0;
+        for (size_t f = 0; sign_offs[f] && !match; f++)
+            match = lower_eq(sc->s + a, e - a, sign_offs[f]);
+        if (!match)
+            continue;
+        size_t last = k - 1;
+        if (k < t->n && sc->s[t->v[k].start] == ',' &&
+            t->v[k].end - t->v[k].start == 1)
+            last = k++;
+        if (k >= t->n || !(t->v[k].flags & T_UPPER))
+            return 0;
+        size_t len;
+        const unsigned char *w = tok_text(sc, k, &len);
+        if (w[0] == 'I' &&
+            (len == 1 || !gloss__sc_word(sc->sg->ascii[w[1] & 0x7F])))
+            return 0;
+        return last;
+    }
+    return 0;
+}
+
+/* Whether token j, which follows a full stop, is a symbol that starts a
+ * sentence: a currency sign before an amount ("$80 for a dish"), or a
+ * double dash that opens a signature or an aside line ("-- Simone"). */
+static int starts_after_stop(const scan *sc, size_t j)
+{
+    size_t len;
+    const unsigned char *w = tok_text(sc, j, &len);
+    if (w[0] == '$' || w[0] == '#')
+        return 1;
+    if (len == 2 && w[0] == 0xC2 && w[1] == 0xA3)
+        return 1; /* pound sign */
+    if (len == 3 && w[0] == 0xE2 && w[1] == 0x82 && w[2] == 0xAC)
+        return 1; /* euro sign */
+    return len >= 2 && w[0] == '-' && w[1] == '-';
+}
+
+/*
+ * Whether the full stop at token i closes the number of a list item that
+ * follows a finished sentence ("... U.S.A. 4. Alan Greenspan ..."): the
+ * number (one or two digits, glued to the point) starts the next sentence,
+ * which the caller then cuts before it instead of after the point.
+ */
+static int item_number(const scan *sc, size_t i, size_t from)
+{
+    const gloss__seg_list *t = &sc->out->tokens;
+    if (i < from + 2 || t->v[i].end - t->v[i].start != 1 ||
+        sc->s[t->v[i].start] != '.' || !(t->v[i].flags & T_GLUED))
+        return 0;
+    const gloss__seg_range *num = &t->v[i - 1];
+    if (!(num->flags & T_DIGIT) || num->end - num->start > 2 ||
+        !is_digit(sc->s[num->end - 1]))
+        return 0;
+    /* What precedes the number ends a sentence, and is not a reference
+     * that the number completes ("p. 83."). */
+    size_t len;
+    const unsigned char *w = tok_text(sc, i - 2, &len);
+    unsigned char last = w[len - 1];
+    if ((num->flags & T_GLUED) || (last != '.' && last != '?' && last != '!'))
+        return 0;
+    gloss__abbrev_kind k = len > 1 ? gloss__abbrevs_find(sc->sg->abbrevs,
+                                                        (const char *)w,
+                                                        len - 1)
+                                   : GLOSS__AB_NONE;
+    return k != GLOSS__AB_NUMBER && k != GLOSS__AB_TITLE;
+}
+
+static void cut(scan *sc, size_t *from, size_t to_excl)
+{
+    gloss__seg_list *t = &sc->out->tokens;
+    if (to_excl > *from)
+        push(sc->out, &sc->out->sentences, t->v[*from].start,
+             t->v[to_excl - 1].end, 0);
+    *from = to_excl;
 }
 
 static void sentences(scan *sc, size_t first)
@@ -571,21 +783,50 @@ static void sentences(scan *sc, size_t first)
     size_t n = t->n, from = first;
     for (size_t i = first; i < n; i++) {
         uint32_t f = t->v[i].flags;
+        if (i == from && (f & T_UPPER)) {
+            size_t last = sign_off(sc, i);
+            if (last) {
+                cut(sc, &from, last + 1);
+                i = last;
+                continue;
+            }
+        }
         if (f & T_RULE) {
             /* A separator stands alone, as EWT has it. */
-            if (i > from)
-                push(sc->out, &sc->out->sentences, t->v[from].start,
-                     t->v[i - 1].end, 0);
-            push(sc->out, &sc->out->sentences, t->v[i].start, t->v[i].end, 0);
-            from = i + 1;
+            cut(sc, &from, i);
+            cut(sc, &from, i + 1);
             continue;
+        }
+        if (f & T_DIGIT) {
+            size_t k = date_stamp(sc, i);
+            if (k) {
+                cut(sc, &from, i);
+                if (k < n && (t->v[k].flags & (T_UPPER | T_LOWER | T_DIGIT |
+                                               T_OPEN | T_QUOTE)))
+                    cut(sc, &from, k);
+                i = k - 1;
+                continue;
+            }
         }
         if (ends_header(sc, i, first)) {
             /* "Kay Mann 04/26/2001 07:17 AM Will you ...": the time that
              * closes the header line of a forwarded message ends it. */
-            push(sc->out, &sc->out->sentences, t->v[from].start, t->v[i].end,
-                 0);
-            from = i + 1;
+            cut(sc, &from, i + 1);
+            continue;
+        }
+        if (f & (T_LINK | T_EMO)) {
+            /* A link or an emoticon followed by a capital, or a link by
+             * another link, ends the line it was on: lists of links,
+             * "... community :-) Posted by darin". A link closed by ">"
+             * is the sender of a quoted message. */
+            size_t j = i + 1;
+            if ((f & T_LINK) && j < n && (t->v[j].flags & T_GLUED) &&
+                sc->s[t->v[j].start] == '>')
+                j++;
+            if (j < n && !(t->v[j].flags & T_GLUED) &&
+                ((t->v[j].flags & T_UPPER) ||
+                 ((f & T_LINK) && (t->v[j].flags & T_LINK))))
+                cut(sc, &from, j);
             continue;
         }
         if (!(f & (T_STOP | T_ABBR)))
@@ -604,21 +845,25 @@ static void sentences(scan *sc, size_t first)
         else if (f & T_STOP)
             /* After a quoted exclamation, lowercase goes on the sentence:
              * 'a big "Welcome!" to Darin'. */
-            split = !(next & (T_PUNCT | T_CLOSE)) &&
+            split = (!(next & (T_PUNCT | T_CLOSE)) ||
+                     ((next & T_PUNCT) && starts_after_stop(sc, j))) &&
                     !(j > i + 1 && (next & T_LOWER));
-
         else
-            split = (next & T_UPPER) != 0;
-        if (split) {
-            push(sc->out, &sc->out->sentences, t->v[from].start,
-                 t->v[j - 1].end, 0);
-            from = j;
+            /* "etc. The" ends a sentence, "3:30 p.m. EST" does not. */
+            split = (next & T_UPPER) && !(tok_meridiem(sc, i) &&
+                                          tok_zone(sc, j));
+        if (split && j == i + 1 && item_number(sc, i, from)) {
+            /* "... U.S.A. 4. Alan Greenspan": the number goes with what
+             * follows it. */
+            cut(sc, &from, i - 1);
+            continue;
         }
+        if (split)
+            cut(sc, &from, j);
         i = j - 1;
     }
     if (from < n)
-        push(sc->out, &sc->out->sentences, t->v[from].start, t->v[n - 1].end,
-             0);
+        cut(sc, &from, n);
 }
 
 /* ---- the paragraph ------------------------------------------------------ */
@@ -634,11 +879,6 @@ static size_t group_space(const unsigned char *s, size_t i, size_t end)
         (s[i + 2] == 0xAF || s[i + 2] == 0x89))
         return 3; /* narrow no-break space, thin space */
     return 0;
-}
-
-static int is_digit(unsigned char c)
-{
-    return c >= '0' && c <= '9';
 }
 
 void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,

@@ -52,9 +52,9 @@ if [ -r "$dev" ]; then
     echo "# EWT dev: token F1 $tok, sentence F1 $sent"
     ok "$(awk -v f="$tok" 'BEGIN { exit !(f >= 99.3) }'; echo $?)" \
         "EWT dev token F1 $tok >= 99.3"
-    # The issue's target is 88; this floor guards what is reached so far.
-    ok "$(awk -v f="$sent" 'BEGIN { exit !(f >= 86.0) }'; echo $?)" \
-        "EWT dev sentence F1 $sent >= 86.0"
+    # The issue's target for sentences is 88.
+    ok "$(awk -v f="$sent" 'BEGIN { exit !(f >= 88.0) }'; echo $?)" \
+        "EWT dev sentence F1 $sent >= 88.0"
 else
     skip "../shared is absent: no EWT dev"
     skip "../shared is absent: no EWT dev"

@@ -158,6 +158,32 @@ static void test_sentences(void)
           "Rapp. Smith agreed.||Foo.||Bar.", "extra abbreviation option");
     check(ctx_extra, "Zq. Bar spoke.", "sentences", "Zq.||Bar spoke.",
           "extra final abbreviation ends before a capital");
+    SENTS("Jo Bloggs@ACME 03/14/2019 09:15 AM Please see the note below.",
+          "Jo Bloggs@ACME||03/14/2019 09:15 AM||Please see the note below.",
+          "an e-mail date stamp stands between sender and message");
+    SENTS("We met at 3:30 p.m. EST on Monday.",
+          "We met at 3:30 p.m. EST on Monday.",
+          "a time zone stays with its time");
+    SENTS("Thanks, Ann Lee Room 12",
+          "Thanks,||Ann Lee Room 12",
+          "a closing formula before a name is a sentence");
+    SENTS("Best regards Ann", "Best regards||Ann",
+          "a closing formula of two words, without comma");
+    SENTS("Thanks, I will check.", "Thanks, I will check.",
+          "\"I\" after thanks is not a signature");
+    SENTS("see http://a.example/x http://b.example/y More soon",
+          "see http://a.example/x||http://b.example/y||More soon",
+          "a link before another link or a capital ends its line");
+    SENTS("we are in the team :-) Posted by Bo",
+          "we are in the team :-)||Posted by Bo",
+          "an emoticon before a capital ends the sentence");
+    SENTS("It was cheap. $5 for a meal.", "It was cheap.||$5 for a meal.",
+          "a currency sign after a full stop starts a sentence");
+    SENTS("Leaders, Acme Ltd. 4. Ann Smith, Chair",
+          "Leaders, Acme Ltd.||4. Ann Smith, Chair",
+          "a list number after a finished sentence starts the next");
+    SENTS("It was the best---really.", "It was the best---really.",
+          "a dash glued to words is no separator line");
 }
 
 static double seconds(void)
