@@ -25,6 +25,10 @@
  *   decoding resynchronises at every such byte, so counting from any
  *   boundary to another gives the same answer as counting from the start.
  *
+ * - With the original text comes the document's offset map, its byte
+ *   offsets turned into the output's unit by one forward cursor over each
+ *   text (see "the offset map" below).
+ *
  * - A small pretty-printer state (indentation depth, and a "flat" mode in
  *   which objects stay on one line) lets one set of functions produce both
  *   the compact form and the indented one.
@@ -468,6 +472,174 @@ static size_t seek(const text_view *t, cursor *c, const cursor *anchor,
     return c->cp;
 }
 
+/* ---- the offset map -------------------------------------------------------- */
+
+/*
+ * The document's map relates byte offsets of the text to byte offsets of
+ * the original; the output relates offsets in the output's unit. Turning
+ * each point's two byte offsets into units is one forward cursor per text,
+ * so the whole map costs one pass over each text and no memory. Points are
+ * not enough on their own, though: a stretch whose two sides have the same
+ * length in bytes translates exactly, and a stage may have put something
+ * just as long but made of other characters there ("ss" for "ß", or
+ * repaired bytes on one side only), whose two sides then differ in code
+ * points. Such a stretch is walked character by character on both sides,
+ * and a point goes out wherever both sides are at a character boundary, so
+ * that the reader's rule (exact where the sides are equal, clamped where
+ * they differ) holds in units as it does in bytes. A stretch copied
+ * unchanged, which is nearly all of a text, is recognised with memcmp.
+ */
+
+/* The length in bytes of the character at a (the text ending at b, which
+ * is itself a boundary), counted the way count_units() counts it, with its
+ * length in the output's unit in *units. The sum over the characters of a
+ * range is therefore count_units() of that range. */
+static size_t char_at(const text_view *t, size_t a, size_t b, size_t *units)
+{
+    const unsigned char *s = (const unsigned char *)t->s;
+    if (t->valid) {
+        size_t k = a + 1;
+        while (k < b && (s[k] & 0xC0) == 0x80)
+            k++;
+        *units = t->bytes ? k - a : (size_t)((s[a] & 0xC0) != 0x80);
+        return k - a;
+    }
+    if (s[a] < 0x80) {
+        *units = 1;
+        return 1;
+    }
+    uint32_t cp;
+    size_t bad;
+    size_t len = gloss__utf8_decode(s + a, b - a, &cp, &bad);
+    if (t->bytes)
+        *units = len ? len : 3;
+    else
+        *units = 1;
+    return len ? len : bad;
+}
+
+typedef struct map_out {
+    writer *w;
+    int first;
+    gloss_offset_map_entry pending[2]; /* in units, not yet written */
+    size_t npending;
+} map_out;
+
+static void write_point(map_out *m, const gloss_offset_map_entry *p)
+{
+    char pair[48];
+    size_t k = 0;
+    separate(m->w, &m->first);
+    pair[k++] = '[';
+    k += put_uint(pair + k, p->new_start);
+    pair[k++] = ',';
+    if (m->w->pretty)
+        pair[k++] = ' ';
+    k += put_uint(pair + k, p->old_start);
+    pair[k++] = ']';
+    gloss__buf_add(m->w->out, pair, k);
+}
+
+/*
+ * Adds a point in units. Byte points that land on one unit offset, and a
+ * point that only continues a stretch of equal sides, are merged the way
+ * the document merges its own, so the written map is no longer than the
+ * changes need; that takes holding back the last two points.
+ */
+static void map_point(map_out *m, size_t nw, size_t old)
+{
+    gloss_offset_map_entry *p = m->pending;
+    size_t k = m->npending;
+    if (k && p[k - 1].new_start == nw && p[k - 1].old_start == old)
+        return;
+    if (k == 2 && p[1].new_start > p[0].new_start && nw > p[1].new_start &&
+        p[1].old_start >= p[0].old_start && old >= p[1].old_start &&
+        p[1].new_start - p[0].new_start == p[1].old_start - p[0].old_start &&
+        nw - p[1].new_start == old - p[1].old_start) {
+        p[1].new_start = nw;
+        p[1].old_start = old;
+        return;
+    }
+    if (k == 2) {
+        write_point(m, &p[0]);
+        p[0] = p[1];
+        k = 1;
+    }
+    p[k].new_start = nw;
+    p[k].old_start = old;
+    m->npending = k + 1;
+}
+
+/*
+ * Moves both cursors across a stretch of len bytes on each side whose
+ * characters do not line up, adding a point at every offset where both
+ * sides are at a character boundary. Between two such points lies either
+ * one character on each side (exact, and merged away by map_point) or a
+ * group whose sides differ, which the reader's rule clamps.
+ */
+static void walk_equal_stretch(map_out *m, const text_view *nt, cursor *cn,
+                               const text_view *ot, cursor *co, size_t len)
+{
+    size_t n0 = cn->byte, o0 = co->byte, i = 0, j = 0, units;
+    while (i < len || j < len) {
+        if (i == j && i > 0)
+            map_point(m, cn->cp, co->cp);
+        /* The side that is behind takes a character; at a common
+         * boundary both do, the new side first. */
+        if (i <= j) {
+            i += char_at(nt, n0 + i, n0 + len, &units);
+            cn->cp += units;
+        }
+        if (j < i) {
+            j += char_at(ot, o0 + j, o0 + len, &units);
+            co->cp += units;
+        }
+    }
+    cn->byte = n0 + len;
+    co->byte = o0 + len;
+}
+
+/* Writes the document's map (at least two points, since the text was
+ * replaced) as [new, original] pairs in the output's unit. */
+static void write_offset_map(writer *w, const gloss_doc *doc,
+                             const text_view *nt, const text_view *ot)
+{
+    const gloss_offset_map_entry *map;
+    size_t n = gloss_doc_offset_map(doc, &map);
+    map_out m = {w, 1, {{0, 0}, {0, 0}}, 0};
+    cursor cn = {0, 0}, co = {0, 0};
+    open_value(w, '[');
+    for (size_t i = 0; i < n; i++) {
+        size_t nw = map[i].new_start, old = map[i].old_start;
+        size_t len = nw - cn.byte;
+        if (nw > cn.byte && old >= co.byte && old - co.byte == len) {
+            /* A stretch that translates exactly: copied text needs no
+             * points inside; anything else is walked. */
+            cursor sn = cn, so = co;
+            if (memcmp(nt->s + cn.byte, ot->s + co.byte, len) == 0) {
+                seek(nt, &cn, NULL, nw);
+                seek(ot, &co, NULL, old);
+                if (cn.cp - sn.cp == co.cp - so.cp) {
+                    map_point(&m, cn.cp, co.cp);
+                    continue;
+                }
+                cn = sn;
+                co = so;
+            }
+            walk_equal_stretch(&m, nt, &cn, ot, &co, len);
+        } else {
+            /* The document keeps both columns in order; seek() would
+             * still give the right units if the original went back. */
+            seek(nt, &cn, NULL, nw);
+            seek(ot, &co, NULL, old);
+        }
+        map_point(&m, cn.cp, co.cp);
+    }
+    for (size_t k = 0; k < m.npending; k++)
+        write_point(&m, &m.pending[k]);
+    close_value(w, ']', m.first);
+}
+
 /* ---- the document ---------------------------------------------------------- */
 
 static void write_labels(writer *w, const gloss_labels *labels)
@@ -682,17 +854,26 @@ int gloss__doc_to_json(gloss_doc *doc, const gloss__json_opts *opts,
     } else {
         gloss__buf_add(out, "{}", 2);
     }
+    int original = opts->original && doc->original != doc->text;
     if (opts->text) {
         key_literal(&w, &first, "\"text\":");
         gloss__buf_addc(out, '"');
         text.valid = !write_string_body(out, doc->text, doc->len);
         gloss__buf_addc(out, '"');
-    } else if (doc->nlayers) {
+    } else if (doc->nlayers || original) {
         text.valid = gloss__utf8_valid_prefix(doc->text, doc->len) == doc->len;
     }
-    if (opts->original && doc->original != doc->text) {
+    text.bytes = opts->offsets == GLOSS__OFFSETS_BYTES;
+    if (original) {
+        /* The original is counted as it is written, like the text: its
+         * offsets slice the "original" member, repairs included. */
+        text_view orig = {doc->original, doc->original_len, 1, text.bytes};
         key_literal(&w, &first, "\"original\":");
-        gloss__json_string(out, doc->original, doc->original_len);
+        gloss__buf_addc(out, '"');
+        orig.valid = !write_string_body(out, doc->original, doc->original_len);
+        gloss__buf_addc(out, '"');
+        key_literal(&w, &first, "\"offset_map\":");
+        write_offset_map(&w, doc, &text, &orig);
     }
     key_literal(&w, &first, "\"offsets\":");
     if (opts->offsets == GLOSS__OFFSETS_BYTES)
@@ -702,7 +883,6 @@ int gloss__doc_to_json(gloss_doc *doc, const gloss__json_opts *opts,
 
     /* Byte offsets are the stored ones, except in a text that had to be
      * repaired, where they are moved to match the text as written. */
-    text.bytes = opts->offsets == GLOSS__OFFSETS_BYTES;
     offsets_state o = {&text, text.bytes && text.valid, {0, 0}, {0, 0}};
     key_literal(&w, &first, "\"layers\":");
     write_layers(&w, doc, &o);

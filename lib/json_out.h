@@ -24,7 +24,8 @@
 typedef struct gloss__json_opts {
     gloss__offsets offsets; /* code points (default) or bytes */
     int text;               /* include "text" */
-    int original;           /* include "original" when the text changed */
+    int original;           /* include "original" and "offset_map" when
+                             * the text changed */
     int timings;            /* include "timings" */
     int pretty;             /* indent for humans */
 } gloss__json_opts;

@@ -478,8 +478,9 @@ static void test_original(void)
     gloss__json_opts opts = DEFAULTS;
     opts.original = 1;
     char *json = to_json(doc, &opts);
-    ok(json && strstr(json, "\"original\"") == NULL,
-       "no original member while the text is the original");
+    ok(json && strstr(json, "\"original\"") == NULL &&
+           strstr(json, "\"offset_map\"") == NULL,
+       "no original member nor offset_map while the text is the original");
     free(json);
     gloss_doc_set_text(doc, "Café\n", strlen("Café\n"));
     json = to_json(doc, &opts);
@@ -491,6 +492,352 @@ static void test_original(void)
     ok(json && strstr(json, "\"original\"") == NULL,
        "and only when asked for");
     free(json);
+    gloss_doc_destroy(&doc);
+}
+
+/* ---- the offset map ---------------------------------------------------- */
+
+/* A piece of a test document: copied when new is NULL, else old replaced
+ * by new ("" on either side: deleted or inserted text). */
+typedef struct piece {
+    const char *old;
+    const char *new;
+} piece;
+
+/* A span to check: the first occurrence of needle in the text at or
+ * after the first occurrence of at, and what it must map back to. */
+typedef struct mapped_span {
+    const char *at;
+    const char *needle;
+    const char *want;
+} mapped_span;
+
+/* Builds the original and the replaced text from pieces, with the points a
+ * normalising stage would give: one on each side of every replacement. */
+static gloss_doc *mapped_doc(const piece *pieces, size_t n)
+{
+    gloss__buf orig = GLOSS__BUF_INIT, text = GLOSS__BUF_INIT;
+    gloss_offset_map_entry map[64];
+    size_t nmap = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (pieces[i].new) {
+            map[nmap++] = (gloss_offset_map_entry){text.len, orig.len};
+            gloss__buf_adds(&orig, pieces[i].old);
+            gloss__buf_adds(&text, pieces[i].new);
+            map[nmap++] = (gloss_offset_map_entry){text.len, orig.len};
+        } else {
+            gloss__buf_adds(&orig, pieces[i].old);
+            gloss__buf_adds(&text, pieces[i].old);
+        }
+    }
+    gloss_doc *doc = gloss_doc_new("m", "", orig.data, orig.len);
+    if (gloss_doc_set_text_mapped(doc, text.data, text.len, map, nmap) < 0)
+        gloss_doc_destroy(&doc);
+    gloss__buf_free(&orig);
+    gloss__buf_free(&text);
+    return doc;
+}
+
+/*
+ * The rule of docs/schema.md, applied to the JSON: offset x of "text" as
+ * an offset of "original", for the start of a span (the last point at or
+ * before x) or for its end (the first point at x, else the last before).
+ */
+static long long map_back(json_t *map, long long x, int is_end)
+{
+    size_t n = json_array_size(map), i = 0;
+    if (is_end) {
+        size_t k = 0;
+        while (k < n && json_integer_value(json_array_get(json_array_get(map, k), 0)) < x)
+            k++;
+        if (k < n && json_integer_value(json_array_get(json_array_get(map, k), 0)) == x)
+            return json_integer_value(json_array_get(json_array_get(map, k), 1));
+        i = k ? k - 1 : 0;
+    } else {
+        while (i + 1 < n &&
+               json_integer_value(json_array_get(json_array_get(map, i + 1), 0)) <= x)
+            i++;
+    }
+    long long t = json_integer_value(json_array_get(json_array_get(map, i), 0));
+    long long o = json_integer_value(json_array_get(json_array_get(map, i), 1));
+    long long d = x - t;
+    if (i + 1 < n) {
+        long long o2 = json_integer_value(json_array_get(json_array_get(map, i + 1), 1));
+        if (d > o2 - o)
+            d = o2 - o;
+    }
+    return o + d;
+}
+
+/* Checks the map's shape: pairs of integers, both columns in order, from
+ * [0, 0] to the lengths of the two strings in the output's unit. */
+static int map_well_formed(json_t *map, long long text_len, long long orig_len)
+{
+    size_t n = json_array_size(map);
+    long long pt = 0, po = 0;
+    if (n < 2)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *p = json_array_get(map, i);
+        json_t *t = json_array_get(p, 0), *o = json_array_get(p, 1);
+        if (json_array_size(p) != 2 || !json_is_integer(t) || !json_is_integer(o))
+            return 0;
+        if (json_integer_value(t) < pt || json_integer_value(o) < po)
+            return 0;
+        if (i == 0 && (json_integer_value(t) != 0 || json_integer_value(o) != 0))
+            return 0;
+        pt = json_integer_value(t);
+        po = json_integer_value(o);
+    }
+    return pt == text_len && po == orig_len;
+}
+
+/* s with line ends escaped, for a test's one-line description. */
+static const char *shown(const char *s, char *buf, size_t size)
+{
+    size_t k = 0;
+    for (; *s && k + 3 < size; s++) {
+        if (*s == '\n' || *s == '\r') {
+            buf[k++] = '\\';
+            buf[k++] = *s == '\n' ? 'n' : 'r';
+        } else {
+            buf[k++] = *s;
+        }
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
+/* Copies the bytes [start, end) of s (empty when the range is not one),
+ * the way Python slices the encoded text. */
+static char *byte_slice(const char *s, long long start, long long end)
+{
+    size_t n = start >= 0 && end > start ? (size_t)(end - start) : 0;
+    char *out = malloc(n + 1);
+    if (n)
+        memcpy(out, s + start, n);
+    out[n] = '\0';
+    return out;
+}
+
+static size_t cp_length(const char *s, size_t n)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return count;
+}
+
+/*
+ * Writes doc with its original in both units and checks that every span
+ * (labelled with its index into spans) maps back, by the documented rule
+ * applied to "offset_map", to exactly the expected piece of "original",
+ * which also agrees with the engine's own translation in bytes.
+ */
+static void check_map_back(gloss_doc *doc, const mapped_span *spans, size_t n,
+                           const char *what)
+{
+    const char *units[] = {"code points", "bytes"};
+    for (int u = 0; u < 2; u++) {
+        gloss__json_opts opts = DEFAULTS;
+        opts.original = 1;
+        opts.offsets = u ? GLOSS__OFFSETS_BYTES : GLOSS__OFFSETS_CODEPOINTS;
+        opts.pretty = u; /* the pretty form holds the same map */
+        char *json = to_json(doc, &opts);
+        json_t *v = parse(json);
+        json_t *map = json_object_get(v, "offset_map");
+        json_t *text_v = json_object_get(v, "text"), *orig_v = json_object_get(v, "original");
+        const char *text = json_string_value(text_v), *orig = json_string_value(orig_v);
+        size_t tn = json_string_length(text_v), on = json_string_length(orig_v);
+        long long tlen = u ? (long long)tn : (long long)cp_length(text, tn);
+        long long olen = u ? (long long)on : (long long)cp_length(orig, on);
+        ok(v && text && orig && map_well_formed(map, tlen, olen),
+           "%s (%s): offset_map runs in order from [0, 0] to the two lengths",
+           what, units[u]);
+        json_t *layer = json_object_get(json_object_get(v, "layers"), "spans");
+        for (size_t i = 0; i < json_array_size(layer); i++) {
+            json_t *span = json_array_get(layer, i);
+            size_t k = (size_t)atoi(json_string_value(json_object_get(span, "label")));
+            long long s = member_int(span, "start"), e = member_int(span, "end");
+            long long os = map_back(map, s, 0), oe = map_back(map, e, 1);
+            char *got;
+            got = u ? byte_slice(orig, os, oe) : cp_slice(orig, (size_t)os, (size_t)oe);
+            char a[64], b[64];
+            is_str(got, spans[k].want, "%s (%s): '%s' maps back to '%s'", what,
+                   units[u], shown(spans[k].needle, a, sizeof a),
+                   shown(spans[k].want, b, sizeof b));
+            free(got);
+        }
+        if (!layer || json_array_size(layer) != n)
+            ok(0, "%s (%s): every span is written", what, units[u]);
+        json_decref(v);
+        free(json);
+    }
+    /* The engine's byte translation, which the output's map carries. */
+    size_t olen;
+    const char *orig = gloss_doc_original(doc, &olen);
+    gloss_layer *layer = gloss_doc_layer(doc, "spans", 0);
+    for (size_t i = 0; i < gloss_layer_size(layer); i++) {
+        const gloss_span *span = gloss_layer_span(layer, i);
+        size_t k = (size_t)atoi(span->label);
+        size_t os = gloss_doc_original_offset(doc, span->start);
+        size_t oe = gloss_doc_original_end(doc, span->end);
+        char a[64];
+        ok(oe >= os && oe - os == strlen(spans[k].want) &&
+               memcmp(orig + os, spans[k].want, oe - os) == 0,
+           "%s: the engine maps '%s' to the same bytes", what,
+           shown(spans[k].needle, a, sizeof a));
+    }
+}
+
+/* Adds the spans, each labelled with its index. */
+static void add_mapped_spans(gloss_doc *doc, const mapped_span *spans, size_t n)
+{
+    gloss_layer *layer = gloss_doc_layer(doc, "spans", 1);
+    const char *text = gloss_doc_text(doc, NULL);
+    for (size_t i = 0; i < n; i++) {
+        char label[16];
+        const char *at = strstr(strstr(text, spans[i].at), spans[i].needle);
+        size_t start = (size_t)(at - text);
+        snprintf(label, sizeof label, "%zu", i);
+        gloss_layer_add(layer, start, start + strlen(spans[i].needle), label);
+    }
+}
+
+static void test_offset_map(void)
+{
+    /* Non-ASCII and an astral character before and after every change;
+     * "-" for "—" is shorter in bytes but as long in code points, and
+     * "ss" for "ß" is as long in bytes but not in code points, so the
+     * document merges it into the copied text around it and only the
+     * writer can tell that its characters do not line up. */
+    static const piece pieces[] = {
+        {"Łódź ", NULL},
+        {"—", "-"},
+        {" «Stra", NULL},
+        {"ß", "ss"},
+        {"e» 😀", NULL},
+        {"\r\n\r\n", "\n\n"},
+        {"", "\n"}, /* inserted */
+        {"Zoë", NULL},
+        {"   ", " "},
+        {"Brontë wrote", NULL},
+        {"\xC2\xAD", ""}, /* a soft hyphen, deleted */
+        {"it.", NULL},
+        {"", " "}, /* inserted */
+        {"😀 <b>", NULL},
+        {"<i>", ""}, /* deleted */
+        {"Ærø</i></b>", NULL},
+        {"\r\n", "\n"},
+    };
+    static const mapped_span spans[] = {
+        {"Ł", "Łódź", "Łódź"},
+        {"Ł", "-", "—"},
+        {"Ł", "Strasse", "Straße"},
+        {"Ł", "ss", "ß"},
+        {"Ł", "e» 😀", "e» 😀"},
+        {"😀", "\n\n\n", "\r\n\r\n"},
+        {"😀", "\nZoë", "Zoë"},
+        {"Z", "Zoë", "Zoë"},
+        {"Z", "Zoë Brontë", "Zoë   Brontë"},
+        {"B", "Brontë", "Brontë"},
+        {"w", "wrote", "wrote"},
+        {"w", "it.", "it."},
+        {"w", "wroteit.", "wrote\xC2\xADit."},
+        {"it.", " ", ""},
+        {"it.", "it. 😀", "it.😀"},
+        {"it.", "😀", "😀"},
+        {"it.", "<b>Ærø", "<b><i>Ærø"},
+        {"Æ", "Ærø", "Ærø"},
+        {"Æ", "\n", "\r\n"},
+    };
+    size_t n = sizeof spans / sizeof spans[0];
+    gloss_doc *doc = mapped_doc(pieces, sizeof pieces / sizeof pieces[0]);
+    ok(doc != NULL, "a text replaced with a map");
+    if (!doc)
+        return;
+    add_mapped_spans(doc, spans, n);
+    check_map_back(doc, spans, n, "deletions, insertions, non-ASCII");
+
+    /* A whole span of the text maps back to the whole original. */
+    size_t len, olen;
+    gloss_doc_text(doc, &len);
+    gloss_doc_original(doc, &olen);
+    gloss__json_opts opts = DEFAULTS;
+    opts.original = 1;
+    char *json = to_json(doc, &opts);
+    json_t *v = parse(json);
+    json_t *map = json_object_get(v, "offset_map");
+    json_t *last = json_array_get(map, json_array_size(map) - 1);
+    ok(map_back(map, 0, 0) == 0 &&
+           map_back(map, json_integer_value(json_array_get(last, 0)), 1) ==
+               json_integer_value(json_array_get(last, 1)),
+       "the whole text maps back to the whole original");
+    json_decref(v);
+    free(json);
+
+    opts.original = 0;
+    json = to_json(doc, &opts);
+    ok(json && strstr(json, "offset_map") == NULL, "no offset_map unless asked for");
+    free(json);
+    gloss_doc_destroy(&doc);
+}
+
+/* An original that is not UTF-8 is written with U+FFFD, and the map counts
+ * it as written: one code point, or three bytes, per ill-formed sequence. */
+static void test_offset_map_invalid_original(void)
+{
+    /* "\xE9t\xE9" is Latin-1 "été"; a stage put "?t?" in its place as one
+     * stretch of equal length in bytes, and U+FFFD for a lone byte. */
+    static const piece pieces[] = {
+        {"Caf", NULL},
+        {"\xE9", "\xEF\xBF\xBD"},
+        {" \xE9t\xE9 ok", NULL},
+    };
+    static const mapped_span spans[] = {
+        {"C", "Caf", "Caf"},
+        {"C", "\xEF\xBF\xBD", "\xEF\xBF\xBD"},
+        {"?", "t", "t"},
+        {"?", "ok", "ok"},
+    };
+    gloss_doc *doc = mapped_doc(pieces, sizeof pieces / sizeof pieces[0]);
+    size_t len;
+    const char *text = gloss_doc_text(doc, &len);
+    char *same = byte_slice(text, 0, (long long)len);
+    char *t = strstr(same, "\xE9t\xE9");
+    t[0] = t[2] = '?';
+    ok(gloss_doc_set_text_mapped(doc, same, len, NULL, 0) == 0,
+       "a second replacement of the same length composes");
+    free(same);
+    add_mapped_spans(doc, spans, sizeof spans / sizeof spans[0]);
+    /* The engine's bytes are those of the original as sent, not as
+     * written, so only the JSON's map is checked here. */
+    const char *units[] = {"code points", "bytes"};
+    for (int u = 0; u < 2; u++) {
+        gloss__json_opts opts = DEFAULTS;
+        opts.original = 1;
+        opts.offsets = u ? GLOSS__OFFSETS_BYTES : GLOSS__OFFSETS_CODEPOINTS;
+        char *json = to_json(doc, &opts);
+        json_t *v = parse(json);
+        json_t *map = json_object_get(v, "offset_map");
+        const char *orig = json_string_value(json_object_get(v, "original"));
+        json_t *layer = json_object_get(json_object_get(v, "layers"), "spans");
+        ok(v && orig && json_array_size(layer) == 4,
+           "an original with invalid bytes is written (%s)", units[u]);
+        for (size_t i = 0; orig && i < json_array_size(layer); i++) {
+            json_t *span = json_array_get(layer, i);
+            size_t k = (size_t)atoi(json_string_value(json_object_get(span, "label")));
+            long long os = map_back(map, member_int(span, "start"), 0);
+            long long oe = map_back(map, member_int(span, "end"), 1);
+            char *got = u ? byte_slice(orig, os, oe)
+                          : cp_slice(orig, (size_t)os, (size_t)oe);
+            is_str(got, spans[k].want, "'%s' maps back into the repaired original (%s)",
+                   spans[k].needle, units[u]);
+            free(got);
+        }
+        json_decref(v);
+        free(json);
+    }
     gloss_doc_destroy(&doc);
 }
 
@@ -520,6 +867,8 @@ int main(void)
     test_escaping();
     test_everything_else();
     test_original();
+    test_offset_map();
+    test_offset_map_invalid_original();
     test_appends();
     return done_testing();
 }

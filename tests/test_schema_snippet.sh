@@ -56,4 +56,51 @@ for unit in codepoints bytes; do
     fi
 done
 
+# The second snippet maps spans back into the original text. normalize
+# (with its defaults) removes the markup around a name and the hyphen of
+# a word broken across a line, so that a span of the markup layer starts
+# and ends next to deleted text and a name of the entities layer spans
+# it, after non-ASCII letters and an emoji on both sides.
+sed -n '/^<!-- snippet:map-back -->$/,/^<!-- \/snippet -->$/p' \
+    "$top_srcdir/docs/schema.md" | grep -v '^<!--' | grep -v '^```' >"$T/back.py"
+grep -q 'to_original' "$T/back.py"
+ok $? "docs/schema.md holds the map-back snippet"
+
+cat >"$T/conf.lua" <<CONF
+return { pipeline = {
+  { stage = "normalize" },
+  { script = "$stage" },
+} }
+CONF
+printf '%s\n' '😀 Le 18 avril, <Depute>Łucja Wiśniewska</Depute> et Zoë.' '' \
+    'Ali With-' 'drawal of Øster 😀 and Émile.' >"$T/mapped.txt"
+
+cat >"$T/want-back" <<'PAIRS'
+'Łucja Wiśniewska' <- 'Łucja Wiśniewska'
+'Le' <- 'Le'
+'Łucja' <- 'Łucja'
+'Wiśniewska' <- 'Wiśniewska'
+'Zoë' <- 'Zoë'
+'Ali' <- 'Ali'
+'Withdrawal' <- 'With-\ndrawal'
+'Øster' <- 'Øster'
+'Émile' <- 'Émile'
+PAIRS
+
+for unit in codepoints bytes; do
+    run "$GLOSS" run -c "$T/conf.lua" --original --offsets "$unit" "$T/mapped.txt"
+    is "$rc" 0 "gloss runs normalize and the entities fixture ($unit offsets)"
+    like "$T/out" '"offset_map":[[0,0],' "and writes an offset map ($unit offsets)"
+    { python3 "$T/back.py" markup <"$T/out" &&
+      python3 "$T/back.py" <"$T/out"; } >"$T/got" 2>"$T/pyerr"
+    is "$?" 0 "the map-back snippet runs on that output ($unit offsets)"
+    if cmp -s "$T/want-back" "$T/got"; then
+        ok 0 "every span maps back to its original text ($unit offsets)"
+    else
+        ok 1 "every span maps back to its original text ($unit offsets)"
+        diff "$T/want-back" "$T/got" | sed 's/^/# /'
+        sed 's/^/# /' "$T/pyerr"
+    fi
+done
+
 done_testing
