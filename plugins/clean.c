@@ -264,6 +264,11 @@ int gloss__clean_text(const gloss__cleaner *cl, const char *in, size_t len,
     memset(res, 0, sizeof(*res));
     if (len > UINT32_MAX - 1)
         return 0; /* documents are smaller: gloss_doc_new refuses this */
+    /* Nothing to clean; the text may even be a NULL pointer here (a text
+     * made only of controls is empty after the Unicode pass), and the
+     * scans below must not pass NULL to memchr, even for zero bytes. */
+    if (len == 0)
+        return 0;
 
     /* Lines and their flags. */
     size_t nlines = 1;

@@ -758,24 +758,27 @@ static int normalize_process(void *ctx, gloss_doc *doc, gloss_err *err)
         gloss__clean_result_free(&cr);
         return set_text_failed(err, saved);
     }
-    gloss__buf_free(&out);
     if (crc) {
         if (gloss_doc_set_text_mapped(doc, cr.text.data ? cr.text.data : "",
                                       cr.text.len, cr.map, cr.nmap) < 0) {
             int saved = errno;
+            gloss__buf_free(&out);
             gloss__clean_result_free(&cr);
             return set_text_failed(err, saved);
         }
         /* The names and codes of elements point into the text the cleaner
-         * read, which the document still owns (its arena keeps every text
-         * it held). */
+         * read: the Unicode pass's output when that pass changed anything
+         * (so it is freed only after the spans are added), else the
+         * document's own text. */
         int arc = add_spans(doc, &cr);
         gloss__clean_result_free(&cr);
         if (arc < 0) {
+            gloss__buf_free(&out);
             gloss_err_set(err, "out of memory recording spans");
             return GLOSS_ERROR;
         }
     }
+    gloss__buf_free(&out);
     return GLOSS_OK;
 }
 

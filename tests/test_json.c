@@ -696,7 +696,7 @@ static void add_mapped_spans(gloss_doc *doc, const mapped_span *spans, size_t n)
     gloss_layer *layer = gloss_doc_layer(doc, "spans", 1);
     const char *text = gloss_doc_text(doc, NULL);
     for (size_t i = 0; i < n; i++) {
-        char label[16];
+        char label[24]; /* room for any size_t */
         const char *at = strstr(strstr(text, spans[i].at), spans[i].needle);
         size_t start = (size_t)(at - text);
         snprintf(label, sizeof label, "%zu", i);
