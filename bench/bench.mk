@@ -15,9 +15,20 @@ noinst_PROGRAMS += bench/bench_daemon
 bench_bench_daemon_SOURCES = bench/bench_daemon.c
 bench_bench_daemon_LDADD = $(ZMQ_LIBS) $(JANSSON_LIBS) -lpthread
 
-bench: bench/bench_overhead bench/bench_daemon glossd$(EXEEXT)
+# normalize and segment: throughput against memcpy, cost per MB from 1 KiB
+# to 10 MiB, and adversarial documents, on the samples in ../shared/seeds
+# (it says so and does nothing when they are absent).
+noinst_PROGRAMS += bench/bench_segment
+bench_bench_segment_SOURCES = bench/bench_segment.c
+bench_bench_segment_LDADD = $(GLOSS_ENGINE_LIBS)
+bench_bench_segment_LDFLAGS = $(GLOSS_ENGINE_LINK)
+bench_bench_segment_DEPENDENCIES = libgloss.a
+
+bench: bench/bench_overhead bench/bench_daemon bench/bench_segment glossd$(EXEEXT)
 	@echo "== per-document overhead: ./bench/bench_overhead $(srcdir)/bench"
 	@./bench/bench_overhead $(srcdir)/bench
 	@echo "== daemon pass-through: ./bench/bench_daemon ./glossd$(EXEEXT)"
 	@./bench/bench_daemon ./glossd$(EXEEXT)
+	@echo "== normalize + segment: ./bench/bench_segment $(srcdir)/../shared/seeds"
+	@./bench/bench_segment $(srcdir)/../shared/seeds
 .PHONY: bench

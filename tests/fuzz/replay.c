@@ -141,7 +141,8 @@ int main(int argc, char **argv)
          * the target leaves it in the log. */
         fprintf(stderr, "# %s (%zu bytes)\n", files.v[i], len);
         LLVMFuzzerTestOneInput(data, len);
-        printf("ok %zu - %s\n", i + 1, files.v[i]);
+        const char *base = strrchr(files.v[i], '/');
+        printf("ok %zu - %s\n", i + 1, base ? base + 1 : files.v[i]);
         fflush(stdout);
         free(data);
         free(files.v[i]);
