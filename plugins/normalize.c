@@ -9,6 +9,13 @@
  * steps: cleaning (ill-formed UTF-8 replaced or rejected, line breaks
  * unified, controls dropped) and then normalization.
  *
+ * Both steps record where their output came from, so that spans over the
+ * new text can be led back to the bytes the user sent: a point on each
+ * side of every change, none for copied text, so that a text with a few
+ * changes costs a few points. Normalization carries cleaning's points
+ * through as it copies, which gives the document one map from the stage's
+ * output to its input.
+ *
  * Normalization never runs over the whole text. A character is "stable"
  * when normalization leaves it alone whatever surrounds it: it is a starter
  * (canonical combining class 0), the chosen form maps it to itself, and it
@@ -332,18 +339,140 @@ void gloss__normalizer_destroy(gloss__normalizer **nz)
     *nz = NULL;
 }
 
+/* ---- the map of a pass ---------------------------------------------------- */
+
+void gloss__norm_map_free(gloss__norm_map *map)
+{
+    free(map->pts);
+    map->pts = NULL;
+    map->n = map->cap = 0;
+    map->oom = 0;
+}
+
+static void map_append(gloss__norm_map *m, size_t nw, size_t old)
+{
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 16;
+        gloss_offset_map_entry *grown =
+            cap > SIZE_MAX / sizeof(*grown) ? NULL
+                                            : realloc(m->pts, cap * sizeof(*grown));
+        if (!grown) {
+            m->oom = 1;
+            return;
+        }
+        m->pts = grown;
+        m->cap = cap;
+    }
+    m->pts[m->n].new_start = nw;
+    m->pts[m->n].old_start = old;
+    m->n++;
+}
+
+/* Empties the map and gives it its first point, {0, 0}, written out so
+ * that map_point() always has a point to compare with. */
+static void map_begin(gloss__norm_map *m)
+{
+    m->n = 0;
+    m->oom = 0;
+    map_append(m, 0, 0);
+}
+
+/*
+ * Appends the point {nw, old}. A repeat of the last point is skipped, and
+ * a point that only continues a stretch of equal sides replaces the last
+ * one: two such stretches in a row translate as one, so a change that
+ * keeps the length (a lone CR become LF) leaves no point behind.
+ */
+static void map_point(gloss__norm_map *m, size_t nw, size_t old)
+{
+    if (m->oom)
+        return;
+    size_t k = m->n;
+    gloss_offset_map_entry *r = m->pts;
+    if (r[k - 1].new_start == nw && r[k - 1].old_start == old)
+        return;
+    if (k >= 2 && r[k - 1].new_start > r[k - 2].new_start &&
+        nw > r[k - 1].new_start &&
+        r[k - 1].new_start - r[k - 2].new_start ==
+            r[k - 1].old_start - r[k - 2].old_start &&
+        nw - r[k - 1].new_start == old - r[k - 1].old_start) {
+        r[k - 1].new_start = nw;
+        r[k - 1].old_start = old;
+        return;
+    }
+    map_append(m, nw, old);
+}
+
+/*
+ * Carries cleaning's map (cleaned text to input, ending with the point
+ * {cleaned length, input length}) through normalization of the cleaned
+ * text into out (normal text to input). Both walk forward, so one cursor
+ * over cleaning's points does it.
+ */
+typedef struct composer {
+    const gloss_offset_map_entry *p; /* cleaning's points */
+    size_t np;
+    size_t j;                        /* the first point not yet passed over */
+    gloss_offset_map_entry last;     /* the last point passed over */
+    gloss__norm_map *out;
+} composer;
+
+/* Passes on cleaning's points up to cleaned offset x (those at x
+ * included), shifted to the normal text, where x lies at nx: the text
+ * between the last change and x was copied. */
+static void compose_copy(composer *c, size_t x, size_t nx)
+{
+    for (; c->j < c->np && c->p[c->j].new_start <= x; c->j++) {
+        c->last = c->p[c->j];
+        map_point(c->out, nx - (x - c->last.new_start), c->last.old_start);
+    }
+}
+
+/* Cleaned offset x (not before the last point passed over) in the input,
+ * clamped as in a replaced stretch (see gloss_offset_map_entry). */
+static size_t compose_through(const composer *c, size_t x)
+{
+    size_t d = x - c->last.new_start;
+    if (c->j < c->np && d > c->p[c->j].old_start - c->last.old_start)
+        d = c->p[c->j].old_start - c->last.old_start;
+    return c->last.old_start + d;
+}
+
+/*
+ * Records that normalization replaced the cleaned bytes [cs, ce) by the
+ * normal bytes [ns, ne). They become one stretch, from cs past whatever
+ * cleaning removed there to ce before whatever it removed there (that
+ * belongs to the text around, and gets its own points); cleaning's points
+ * inside the stretch are dropped, since the stretch is replaced as a
+ * whole.
+ */
+static void compose_replace(composer *c, size_t cs, size_t ce, size_t ns,
+                            size_t ne)
+{
+    compose_copy(c, cs, ns);
+    map_point(c->out, ns, compose_through(c, cs));
+    for (; c->j < c->np && c->p[c->j].new_start < ce; c->j++)
+        c->last = c->p[c->j];
+    size_t oe = c->j < c->np && c->p[c->j].new_start == ce
+                    ? c->p[c->j].old_start
+                    : compose_through(c, ce);
+    map_point(c->out, ne, oe);
+}
+
 /* ---- the passes ---------------------------------------------------------- */
 
 /*
  * Walks s[0..n) run by run. Without out, it checks: it returns 1 at the
  * first thing cleaning or normalization would change, with *from set to
  * the byte where rewriting must begin, or 0 when the text is normal. With
- * out, s is cleaned text, and it appends the normalized text to out and
- * returns 0. Returns -1 when memory runs out.
+ * out, s is cleaned text, and it appends the normalized text to out,
+ * records each run it replaced through cz (whose map counts from the
+ * length out had on entry), and returns 0. Returns -1 when memory runs out.
  */
 static int scan(const gloss__normalizer *nz, const unsigned char *s, size_t n,
-                scratch *sc, gloss__buf *out, size_t *from)
+                scratch *sc, gloss__buf *out, size_t *from, composer *cz)
 {
+    const size_t base = out ? out->len : 0;
     const int checking = out == NULL;
     const int forms = nz->set.form != GLOSS__FORM_NONE;
     size_t i = 0, prev = 0, copied = 0;
@@ -403,14 +532,18 @@ static int scan(const gloss__normalizer *nz, const unsigned char *s, size_t n,
                 return 1;
             }
             gloss__buf_add(out, s + copied, start - copied);
+            size_t ns = out->len - base;
             gloss__buf_add(out, norm, m);
+            compose_replace(cz, start, j, ns, ns + m);
             copied = j;
         }
         prev = last;
         i = j;
     }
-    if (!checking)
+    if (!checking) {
         gloss__buf_add(out, s + copied, n - copied);
+        compose_copy(cz, n, out->len - base);
+    }
     return 0;
 }
 
@@ -431,10 +564,14 @@ static void describe_invalid(const unsigned char *s, size_t n, size_t at,
 
 /* Appends to out the cleaned text: s[0..from) as it is, then the rest with
  * ill-formed UTF-8 replaced (or rejected), line breaks and controls dealt
- * with. Returns 0, or -1 with a message in err. */
+ * with. Each change goes into map (begun by the caller) as the stretch it
+ * is, with offsets of the cleaned text counted from where it begins in
+ * out. Returns 0, or -1 with a message in err. */
 static int clean(const gloss__normalizer *nz, const unsigned char *s, size_t n,
-                 size_t from, gloss__buf *out, char *err, size_t errlen)
+                 size_t from, gloss__buf *out, gloss__norm_map *map, char *err,
+                 size_t errlen)
 {
+    const size_t base = out->len;
     gloss__buf_reserve(out, n);
     gloss__buf_add(out, s, from);
     size_t i = from, copied = from;
@@ -462,8 +599,10 @@ static int clean(const gloss__normalizer *nz, const unsigned char *s, size_t n,
                     return -1;
                 }
                 gloss__buf_add(out, s + copied, i - copied);
+                map_point(map, out->len - base, i);
                 gloss__buf_add(out, "\xEF\xBF\xBD", 3);
                 i += bad;
+                map_point(map, out->len - base, i);
                 copied = i;
                 continue;
             }
@@ -474,14 +613,21 @@ static int clean(const gloss__normalizer *nz, const unsigned char *s, size_t n,
             continue;
         }
         gloss__buf_add(out, s + copied, i - copied);
-        /* The CR of a CRLF goes; the LF after it stays. */
-        if (a == TO_LF && !(c == '\r' && i + 1 < n && s[i + 1] == '\n'))
+        map_point(map, out->len - base, i);
+        /* A CRLF is one line break, and one stretch of the map: the LF
+         * that replaces it stands for both bytes. */
+        if (a == TO_LF) {
+            if (c == '\r' && i + 1 < n && s[i + 1] == '\n')
+                len = 2;
             gloss__buf_addc(out, '\n');
+        }
         i += len;
+        map_point(map, out->len - base, i);
         copied = i;
     }
     gloss__buf_add(out, s + copied, n - copied);
-    if (out->oom) {
+    map_point(map, out->len - base, n);
+    if (out->oom || map->oom) {
         snprintf(err, errlen, "out of memory normalizing %zu bytes", n);
         return -1;
     }
@@ -489,33 +635,50 @@ static int clean(const gloss__normalizer *nz, const unsigned char *s, size_t n,
 }
 
 int gloss__normalize_text(const gloss__normalizer *nz, const char *in,
-                          size_t len, gloss__buf *out, char *err,
-                          size_t errlen)
+                          size_t len, gloss__buf *out, gloss__norm_map *map,
+                          char *err, size_t errlen)
 {
     const unsigned char *s = (const unsigned char *)in;
+    gloss__norm_map own = GLOSS__NORM_MAP_INIT;
+    if (!map)
+        map = &own;
     scratch sc;
     scratch_init(&sc);
     size_t from = 0;
-    int rc = scan(nz, s, len, &sc, NULL, &from);
+    /* The check records nothing: a normal text costs no map work. */
+    int rc = scan(nz, s, len, &sc, NULL, &from, NULL);
     if (rc == 1 && nz->set.form == GLOSS__FORM_NONE) {
-        if (clean(nz, s, len, from, out, err, errlen) < 0) {
+        map_begin(map);
+        if (clean(nz, s, len, from, out, map, err, errlen) < 0) {
             scratch_free(&sc);
+            gloss__norm_map_free(&own);
             return -1; /* clean() wrote the message */
         }
     } else if (rc == 1) {
         gloss__buf cleaned = GLOSS__BUF_INIT;
-        if (clean(nz, s, len, from, &cleaned, err, errlen) < 0) {
+        gloss__norm_map cmap = GLOSS__NORM_MAP_INIT;
+        map_begin(&cmap);
+        if (clean(nz, s, len, from, &cleaned, &cmap, err, errlen) < 0) {
             gloss__buf_free(&cleaned);
+            gloss__norm_map_free(&cmap);
             scratch_free(&sc);
+            gloss__norm_map_free(&own);
             return -1;
         }
+        map_begin(map);
+        composer cz = {cmap.pts, cmap.n, 0, {0, 0}, map};
         if (cleaned.len && scan(nz, (const unsigned char *)cleaned.data,
-                                cleaned.len, &sc, out, NULL) < 0)
+                                cleaned.len, &sc, out, NULL, &cz) < 0)
             rc = -1;
+        else if (!cleaned.len)
+            compose_copy(&cz, 0, 0); /* cleaning removed everything */
         gloss__buf_free(&cleaned);
+        gloss__norm_map_free(&cmap);
     }
     scratch_free(&sc);
-    if (rc < 0 || out->oom) {
+    int oom = map->oom;
+    gloss__norm_map_free(&own);
+    if (rc < 0 || out->oom || oom) {
         snprintf(err, errlen, "out of memory normalizing %zu bytes", len);
         return -1;
     }
@@ -714,10 +877,12 @@ static int normalize_process(void *ctx, gloss_doc *doc, gloss_err *err)
     size_t len;
     const char *text = gloss_doc_text(doc, &len);
     gloss__buf out = GLOSS__BUF_INIT;
+    gloss__norm_map map = GLOSS__NORM_MAP_INIT;
     char msg[256];
-    int rc = gloss__normalize_text(c->nz, text, len, &out, msg, sizeof msg);
+    int rc = gloss__normalize_text(c->nz, text, len, &out, &map, msg, sizeof msg);
     if (rc < 0) {
         gloss__buf_free(&out);
+        gloss__norm_map_free(&map);
         gloss_err_set(err, "%s", msg);
         return GLOSS_ERROR;
     }
@@ -728,6 +893,7 @@ static int normalize_process(void *ctx, gloss_doc *doc, gloss_err *err)
         crc = gloss__clean_text(c->cl, rc ? out.data : text, rc ? out.len : len, &cr);
         if (crc < 0) {
             gloss__buf_free(&out);
+            gloss__norm_map_free(&map);
             gloss_err_set(err, "out of memory cleaning %zu bytes", len);
             return GLOSS_ERROR;
         }
@@ -745,14 +911,19 @@ static int normalize_process(void *ctx, gloss_doc *doc, gloss_err *err)
                           "stages that add spans",
                           gloss_layer_name(layer), n, n == 1 ? "" : "s");
             gloss__buf_free(&out);
+            gloss__norm_map_free(&map);
             gloss__clean_result_free(&cr);
             return GLOSS_ERROR;
         }
     }
-    /* The Unicode pass changes characters, not their order: it is one
-     * replaced stretch as far as the map knows, and the cleaner's precise
-     * map composes onto it. */
-    if (rc && gloss_doc_set_text(doc, out.data ? out.data : "", out.len) < 0) {
+    /* Both passes hand over exact maps, which the document composes, so
+     * that a span of the final text leads back to the very bytes of the
+     * original it came from. */
+    int src = rc ? gloss_doc_set_text_mapped(doc, out.data ? out.data : "",
+                                             out.len, map.pts, map.n)
+                 : 0;
+    gloss__norm_map_free(&map);
+    if (src < 0) {
         int saved = errno;
         gloss__buf_free(&out);
         gloss__clean_result_free(&cr);
