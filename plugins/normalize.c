@@ -467,7 +467,8 @@ static void compose_replace(composer *c, size_t cs, size_t ce, size_t ns,
  * the byte where rewriting must begin, or 0 when the text is normal. With
  * out, s is cleaned text, and it appends the normalized text to out,
  * records each run it replaced through cz (whose map counts from the
- * length out had on entry), and returns 0. Returns -1 when memory runs out.
+ * length out had on entry; the caller passes on cleaning's points after
+ * the last run), and returns 0. Returns -1 when memory runs out.
  */
 static int scan(const gloss__normalizer *nz, const unsigned char *s, size_t n,
                 scratch *sc, gloss__buf *out, size_t *from, composer *cz)
@@ -534,16 +535,22 @@ static int scan(const gloss__normalizer *nz, const unsigned char *s, size_t n,
             gloss__buf_add(out, s + copied, start - copied);
             size_t ns = out->len - base;
             gloss__buf_add(out, norm, m);
-            compose_replace(cz, start, j, ns, ns + m);
+            /* The stable character the run was given with usually comes
+             * out unchanged (o before the ligature fi); leaving it out of
+             * the replaced stretch keeps the stretch to what changed. */
+            size_t k = 0;
+            while (k < m && k < j - start && (unsigned char)norm[k] == s[start + k])
+                k++;
+            while (k > 0 && k < j - start && (s[start + k] & 0xC0) == 0x80)
+                k--;
+            compose_replace(cz, start + k, j, ns + k, ns + m);
             copied = j;
         }
         prev = last;
         i = j;
     }
-    if (!checking) {
+    if (!checking)
         gloss__buf_add(out, s + copied, n - copied);
-        compose_copy(cz, n, out->len - base);
-    }
     return 0;
 }
 
@@ -667,11 +674,21 @@ int gloss__normalize_text(const gloss__normalizer *nz, const char *in,
         }
         map_begin(map);
         composer cz = {cmap.pts, cmap.n, 0, {0, 0}, map};
+        const size_t base = out->len;
         if (cleaned.len && scan(nz, (const unsigned char *)cleaned.data,
-                                cleaned.len, &sc, out, NULL, &cz) < 0)
+                                cleaned.len, &sc, out, NULL, &cz) < 0) {
             rc = -1;
-        else if (!cleaned.len)
-            compose_copy(&cz, 0, 0); /* cleaning removed everything */
+        } else if (cz.j == 0 && !map->oom) {
+            /* Normalization replaced nothing (every replacement passes
+             * over cleaning's first point), so cleaning's map is the
+             * whole map: take it over rather than copy it point by point,
+             * which matters for a text with a CRLF on every line. */
+            gloss__norm_map t = *map;
+            *map = cmap;
+            cmap = t;
+        } else {
+            compose_copy(&cz, cleaned.len, out->len - base);
+        }
         gloss__buf_free(&cleaned);
         gloss__norm_map_free(&cmap);
     }

@@ -443,6 +443,163 @@ static void test_stage(void)
     like(st.msg, "form", "naming the option");
 }
 
+/* ---- the offset map --------------------------------------------------------- */
+
+/*
+ * Runs the stage (started with options_json) on in[0..len), then marks
+ * every word of the final text (a run of bytes other than space, tab,
+ * line feed and form feed) as a span of a layer "words", as a later stage
+ * would, and maps each span back with gloss_doc_original_offset() and
+ * gloss_doc_original_end(). want lists, for each word in order, the word
+ * and the exact original bytes it must map to, joined by " <- " and ended
+ * by "|".
+ */
+static void check_map_back(const char *options_json, const char *in,
+                           size_t len, const char *want, const char *what)
+{
+    stage st;
+    if (stage_open(&st, options_json) < 0) {
+        ok(0, "%s: the stage starts (%s)", what, st.msg);
+        return;
+    }
+    gloss_doc *doc = gloss_doc_new("m", "", in, len);
+    int rc = stage_process(&st, doc);
+    size_t tlen, olen;
+    const char *text = gloss_doc_text(doc, &tlen);
+    const char *orig = gloss_doc_original(doc, &olen);
+    gloss_layer *words = gloss_doc_layer(doc, "words", 1);
+    for (size_t i = 0; i < tlen;) {
+        size_t j = i;
+        while (j < tlen && !strchr(" \t\n\f", text[j]))
+            j++;
+        if (j > i)
+            gloss_layer_add(words, i, j, NULL);
+        i = j + 1;
+    }
+    gloss__buf got = GLOSS__BUF_INIT;
+    for (size_t i = 0; i < gloss_layer_size(words); i++) {
+        const gloss_span *sp = gloss_layer_span(words, i);
+        size_t os = gloss_doc_original_offset(doc, sp->start);
+        size_t oe = gloss_doc_original_end(doc, sp->end);
+        gloss__buf_add(&got, text + sp->start, sp->end - sp->start);
+        gloss__buf_adds(&got, " <- ");
+        if (os <= oe && oe <= olen)
+            gloss__buf_add(&got, orig + os, oe - os);
+        else
+            gloss__buf_printf(&got, "[bad range %zu..%zu]", os, oe);
+        gloss__buf_addc(&got, '|');
+    }
+    is_int(rc, GLOSS_OK, "%s: the stage passes", what);
+    ok(got.data && strcmp(got.data, want) == 0,
+       "%s: every word maps back to exactly its original bytes", what);
+    if (!got.data || strcmp(got.data, want) != 0) {
+        diag("got:  %s", got.data ? got.data : "(nothing)");
+        diag("want: %s", want);
+    }
+    gloss__buf_free(&got);
+    gloss_doc_destroy(&doc);
+    stage_close(&st);
+}
+
+/* The points gloss__normalize_text() gives for in (NUL-terminated), as
+ * "t,o " pairs. */
+static char *map_points(const gloss__normalize_settings *set, const char *in)
+{
+    gloss__normalizer *nz = gloss__normalizer_new(set);
+    gloss__buf out = GLOSS__BUF_INIT, pts = GLOSS__BUF_INIT;
+    gloss__norm_map map = GLOSS__NORM_MAP_INIT;
+    char err[256];
+    int rc = gloss__normalize_text(nz, in, strlen(in), &out, &map, err, sizeof err);
+    gloss__buf_printf(&pts, "rc %d:", rc);
+    for (size_t i = 0; i < map.n; i++)
+        gloss__buf_printf(&pts, " %zu,%zu", map.pts[i].new_start,
+                          map.pts[i].old_start);
+    gloss__norm_map_free(&map);
+    gloss__buf_free(&out);
+    gloss__normalizer_destroy(&nz);
+    return gloss__buf_steal(&pts, NULL);
+}
+
+static void test_map(void)
+{
+    /* The points themselves: each change is one stretch between two
+     * points, copied text needs none, and a normal text gets no map. */
+    struct {
+        const char *in, *want, *what;
+    } cases[] = {
+        {"plain text", "rc 0:", "a normal text has no map"},
+        {"a\r\nb", "rc 1: 0,0 1,1 2,3 3,4", "a CRLF is one stretch"},
+        {"a\rb\rc", "rc 1: 0,0 5,5", "a lone CR keeps the length: no change point"},
+        {"xe\xCC\x81y", "rc 1: 0,0 1,1 3,4 4,5",
+         "an NFC segment is one stretch, from the letter to its mark"},
+        {"\xEF\xBB\xBFok", "rc 1: 0,0 0,3 2,5", "a BOM is deleted text"},
+        {"a\xC2\xAD\xC2\xAD" "b", "rc 1: 0,0 1,1 1,3 1,5 2,6",
+         "two soft hyphens in a row"},
+        {"e\xC2\xAD\xCC\x81!", "rc 1: 0,0 2,5 3,6",
+         "a soft hyphen inside an NFC segment goes with it"},
+        {"\x01\x02", "rc 1: 0,0 0,1 0,2", "a text of nothing but controls"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = map_points(&DEFAULTS, cases[i].in);
+        is_str(got, cases[i].want, "map: %s", cases[i].what);
+        free(got);
+    }
+    gloss__normalize_settings replace = DEFAULTS;
+    replace.reject_invalid = 0;
+    char *got = map_points(&replace, "a\xFF\xC3(b");
+    is_str(got, "rc 1: 0,0 1,1 4,2 7,3 9,5",
+           "map: each ill-formed sequence is one stretch to its U+FFFD");
+    free(got);
+    gloss__normalize_settings nfkc = DEFAULTS;
+    nfkc.form = GLOSS__FORM_NFKC;
+    got = map_points(&nfkc, "o\xEF\xAC\x81ne\r\n");
+    is_str(got, "rc 1: 0,0 1,1 3,4 5,6 6,8",
+           "map: an NFKC expansion is one stretch, and composes with a CRLF");
+    free(got);
+
+    /* A long text with a few changes: the map grows with the changes. */
+    size_t n = 1u << 20;
+    char *big = malloc(n + 1);
+    memset(big, 'x', n);
+    big[n] = '\0';
+    for (size_t k = 1; k <= 10; k++)
+        memcpy(big + k * (n / 11), "\r\n", 2);
+    gloss__normalizer *nz = gloss__normalizer_new(&DEFAULTS);
+    gloss__buf out = GLOSS__BUF_INIT;
+    gloss__norm_map map = GLOSS__NORM_MAP_INIT;
+    char err[256];
+    int rc = gloss__normalize_text(nz, big, n, &out, &map, err, sizeof err);
+    ok(rc == 1 && map.n <= 2 * 10 + 2,
+       "map: 10 changes in 1 MiB give at most 22 points (%zu)", map.n);
+    gloss__norm_map_free(&map);
+    gloss__buf_free(&out);
+    gloss__normalizer_destroy(&nz);
+    free(big);
+
+    /* Through the stage and its cleaning pass, word by word. */
+    const char nfc_in[] =
+        "\xEF\xBB\xBFRene\xCC\x81 met Kazakh\xC2\xADstan\r\n"
+        "and\rthe\x01re \xFF bad soft\xC2\xAD "
+        "<Depute>Zoe\xCC\x88 Bront\xC3\xAB</Depute> with-\r\n"
+        "drawal of caf\x65\xCC\x81s.\r\n";
+    check_map_back(
+        "{\"invalid\": \"replace\"}", nfc_in, sizeof nfc_in - 1,
+        "Ren\xC3\xA9 <- Rene\xCC\x81|met <- met|"
+        "Kazakhstan <- Kazakh\xC2\xADstan|and <- and|there <- the\x01re|"
+        FFFD " <- \xFF|bad <- bad|soft <- soft|"
+        "Zo\xC3\xAB <- Zoe\xCC\x88|Bront\xC3\xAB <- Bront\xC3\xAB|"
+        "withdrawal <- with-\r\ndrawal|of <- of|caf\xC3\xA9s. <- caf\x65\xCC\x81s.|",
+        "NFC, CRLF, CR, BOM, controls, soft hyphens, U+FFFD, markup, hyphen");
+
+    const char nfkc_in[] = "the \xEF\xAC\x81ne o\xEF\xAC\x83" "ce\r\n"
+                           "\xC2\xAD\xC2\xAD" "bene\xEF\xAC\x81t\x7F" "s.\r\n";
+    check_map_back(
+        "{\"form\": \"NFKC\"}", nfkc_in, sizeof nfkc_in - 1,
+        "the <- the|fine <- \xEF\xAC\x81ne|office <- o\xEF\xAC\x83" "ce|"
+        "benefits. <- bene\xEF\xAC\x81t\x7F" "s.|",
+        "NFKC ligatures, CRLF, soft hyphens and DEL");
+}
+
 int main(void)
 {
     test_invalid();
@@ -451,5 +608,6 @@ int main(void)
     test_lines_and_controls();
     test_large();
     test_stage();
+    test_map();
     return done_testing();
 }
