@@ -259,11 +259,7 @@ static void push_point(gloss_offset_map_entry *r, size_t *nr, size_t nw,
     size_t k = *nr;
     if (k && r[k - 1].new_start == nw && r[k - 1].old_start == old)
         return;
-    if (k >= 2 && r[k - 1].new_start > r[k - 2].new_start &&
-        nw > r[k - 1].new_start &&
-        r[k - 1].new_start - r[k - 2].new_start ==
-            r[k - 1].old_start - r[k - 2].old_start &&
-        nw - r[k - 1].new_start == old - r[k - 1].old_start) {
+    if (gloss__map_extends(r, k, nw, old)) {
         r[k - 1].new_start = nw;
         r[k - 1].old_start = old;
         return;

@@ -84,6 +84,23 @@ struct gloss_doc {
 gloss_span **gloss__layer_raw(gloss_layer *layer, size_t *n);
 
 /*
+ * The merging rule of offset maps, shared by the document (which composes
+ * maps) and normalize (which builds one): a new point (nw, old) that only
+ * continues the copied stretch ending at the last of the k points r[] can
+ * move that last point instead of adding one, so that a map stays as small
+ * as the changes it describes.
+ */
+static inline int gloss__map_extends(const gloss_offset_map_entry *r, size_t k,
+                                     size_t nw, size_t old)
+{
+    return k >= 2 && r[k - 1].new_start > r[k - 2].new_start &&
+           nw > r[k - 1].new_start &&
+           r[k - 1].new_start - r[k - 2].new_start ==
+               r[k - 1].old_start - r[k - 2].old_start &&
+           nw - r[k - 1].new_start == old - r[k - 1].old_start;
+}
+
+/*
  * Moves span (of layer) to [start, end), checked as gloss_layer_add checks
  * a new span. The layer is sorted again by its next reader. Returns 0, or
  * -1 with errno EINVAL.

@@ -43,6 +43,7 @@
 #include <utf8proc.h>
 
 #include "clean.h"
+#include "doc_internal.h"
 #include "utf8.h"
 
 /* Code points below this are classified by table: the Basic Multilingual
@@ -391,11 +392,7 @@ static void map_point(gloss__norm_map *m, size_t nw, size_t old)
     gloss_offset_map_entry *r = m->pts;
     if (r[k - 1].new_start == nw && r[k - 1].old_start == old)
         return;
-    if (k >= 2 && r[k - 1].new_start > r[k - 2].new_start &&
-        nw > r[k - 1].new_start &&
-        r[k - 1].new_start - r[k - 2].new_start ==
-            r[k - 1].old_start - r[k - 2].old_start &&
-        nw - r[k - 1].new_start == old - r[k - 1].old_start) {
+    if (gloss__map_extends(r, k, nw, old)) {
         r[k - 1].new_start = nw;
         r[k - 1].old_start = old;
         return;
