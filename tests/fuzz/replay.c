@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+void gloss__fuzz_teardown(void);
 
 typedef struct names {
     char **v;
@@ -148,5 +149,6 @@ int main(int argc, char **argv)
         free(files.v[i]);
     }
     free(files.v);
+    gloss__fuzz_teardown();
     return failed;
 }
