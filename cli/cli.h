@@ -51,6 +51,14 @@ int gloss__cli_pipeline(const char *cmd, const char *config_path,
                         const char *stage, json_t *options,
                         gloss__config **cfg, gloss__pipeline **pipeline);
 
+/*
+ * Lists the regular, non-hidden files of folder dir, as paths joined to
+ * dir, in name order: the documents `gloss run DIR` and `gloss send DIR`
+ * take. Returns 0 with *names (n malloc'd strings in a malloc'd array; the
+ * caller frees both), or -1 with errno set and nothing to free.
+ */
+int gloss__cli_list_folder(const char *dir, char ***names, size_t *n);
+
 /* Parses "key=value" into options: the value is read as JSON when it is
  * valid JSON (numbers, true, lists), else taken as a string. */
 int gloss__cli_add_option(json_t *options, const char *arg);

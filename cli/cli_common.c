@@ -1,11 +1,17 @@
 /*
- * cli_common.c - loading a pipeline for a command, and parsing KEY=VALUE
- * options, in the one way every subcommand shares.
+ * cli_common.c - what several subcommands do the same way: loading a
+ * pipeline, parsing KEY=VALUE options, finding a daemon's endpoint, and
+ * listing the documents of a folder.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
+#include "config_path.h"
 
 int gloss__cli_pipeline(const char *cmd, const char *config_path,
                         const char *stage, json_t *options,
@@ -72,4 +78,64 @@ char *gloss__cli_endpoint(const char *cmd, const char *given,
         out = strdup(ep);
     gloss__config_destroy(&cfg);
     return out;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+int gloss__cli_list_folder(const char *dir, char ***names_out, size_t *n_out)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *path = gloss__path_join(dir, e->d_name);
+        struct stat st;
+        if (path && (stat(path, &st) != 0 || !S_ISREG(st.st_mode))) {
+            free(path);
+            continue;
+        }
+        if (path && n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            char **grown = realloc(names, ncap * sizeof(*grown));
+            if (grown) {
+                names = grown;
+                cap = ncap;
+            } else {
+                free(path);
+                path = NULL;
+            }
+        }
+        if (!path) {
+            rc = -1;
+            break;
+        }
+        names[n++] = path;
+    }
+    closedir(d);
+    if (rc < 0) {
+        free_names(names, n);
+        errno = ENOMEM;
+        return -1;
+    }
+    if (n)
+        qsort(names, n, sizeof(*names), by_name);
+    *names_out = names;
+    *n_out = n;
+    return 0;
 }

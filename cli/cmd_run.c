@@ -9,7 +9,6 @@
  * --errors) written with its errors to a file, so that nothing vanishes;
  * the exit status is then 1.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -160,56 +159,18 @@ static int add_document(run_state *rs, const char *path)
     return 0;
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Adds every regular, non-hidden file of dir, in name order. */
 static int add_directory(run_state *rs, const char *dir)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
+    char **names;
+    size_t n;
+    if (gloss__cli_list_folder(dir, &names, &n) < 0) {
         fprintf(stderr, "gloss run: cannot open folder %s: %s\n", dir,
                 strerror(errno));
         rs->unreadable++;
         return 0;
     }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
     int rc = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        size_t len = strlen(dir) + strlen(e->d_name) + 2;
-        char *path = malloc(len);
-        if (!path) {
-            rc = -1;
-            break;
-        }
-        snprintf(path, len, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-            free(path);
-            continue;
-        }
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            char **grown = realloc(names, ncap * sizeof(*grown));
-            if (!grown) {
-                free(path);
-                rc = -1;
-                break;
-            }
-            names = grown;
-            cap = ncap;
-        }
-        names[n++] = path;
-    }
-    closedir(d);
-    if (n)
-        qsort(names, n, sizeof(*names), by_name);
     for (size_t i = 0; i < n; i++) {
         if (rc == 0)
             rc = add_document(rs, names[i]);

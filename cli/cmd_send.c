@@ -10,7 +10,6 @@
  * copy is in flight; after --retries tries it counts as failed. A file that
  * is not UTF-8 is reported here, with the byte offset, without a round trip.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -260,11 +259,6 @@ static int wait_answers(sender *s, size_t until)
     return 0;
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int send_path(sender *s, const char *path)
 {
     struct stat st;
@@ -275,41 +269,13 @@ static int send_path(sender *s, const char *path)
         draw(s, 0);
         return 0;
     }
-    DIR *d = opendir(path);
-    if (!d) {
+    char **names;
+    size_t n;
+    if (gloss__cli_list_folder(path, &names, &n) < 0) {
         say(s, "gloss send: %s: cannot open folder: %s\n", path, strerror(errno));
         s->rejected++;
         return 0;
     }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        size_t len = strlen(path) + strlen(e->d_name) + 2;
-        char *full = malloc(len);
-        if (!full)
-            break;
-        snprintf(full, len, "%s/%s", path, e->d_name);
-        if (stat(full, &st) != 0 || !S_ISREG(st.st_mode)) {
-            free(full);
-            continue;
-        }
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            char **grown = realloc(names, cap * sizeof(*grown));
-            if (!grown) {
-                free(full);
-                break;
-            }
-            names = grown;
-        }
-        names[n++] = full;
-    }
-    closedir(d);
-    if (n)
-        qsort(names, n, sizeof(*names), by_name);
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         if (rc == 0 && (rc = wait_answers(s, s->window - 1)) == 0) {

@@ -210,14 +210,7 @@ void gloss__control_on_message(gloss__zwatch *w, int revents, void *arg)
                               "command frame");
         else
             out = handle(sup, m.frame[2], m.len[2], &drain_after);
-        char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
-        json_decref(out);
-        if (text) {
-            const void *frames[3] = {m.frame[0], "", text};
-            size_t lens[3] = {m.len[0], 0, strlen(text)};
-            gloss__wire_send(sup->control, ZMQ_DONTWAIT, 3, frames, lens);
-            free(text);
-        }
+        gloss__sup_reply(sup->control, m.frame[0], m.len[0], out);
         gloss__wire_msg_close(&m);
         /* The reply goes out before the drain can close the socket. */
         if (drain_after) {

@@ -110,9 +110,10 @@ void gloss__sup_update_input(gloss__sup *sup)
                                  (full || sup->draining) ? 0 : ZMQ_POLLIN);
 }
 
-static void reply(void *sock, const char *identity, size_t idlen, json_t *body)
+void gloss__sup_reply(void *sock, const char *identity, size_t idlen,
+                      json_t *body)
 {
-    char *text = json_dumps(body, JSON_COMPACT);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     if (!text)
         return;
@@ -215,7 +216,8 @@ static void on_submit(gloss__zwatch *w, int revents, void *arg)
         }
         if (r != GLOSS__ACCEPT) {
             sup->stats.rejected[r]++;
-            reply(sup->submit, m.frame[0], m.len[0], rejection(r, id, msg));
+            gloss__sup_reply(sup->submit, m.frame[0], m.len[0],
+                             rejection(r, id, msg));
             gloss__wire_msg_close(&m);
             continue;
         }
@@ -230,7 +232,7 @@ static void on_submit(gloss__zwatch *w, int revents, void *arg)
         else
             body = json_pack("{s:b, s:s}", "ok", 1, "id", doc_id);
         free(doc_id);
-        reply(sup->submit, m.frame[0], m.len[0], body);
+        gloss__sup_reply(sup->submit, m.frame[0], m.len[0], body);
         gloss__wire_msg_close(&m);
         gloss__sup_update_input(sup);
     }

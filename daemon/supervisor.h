@@ -19,6 +19,7 @@
 #define GLOSS_SUPERVISOR_H
 
 #include <stddef.h>
+#include <jansson.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -148,6 +149,10 @@ void gloss__sup_close(gloss__sup *sup);
 gloss__config *gloss__sup_config(const gloss__sup *sup);
 void gloss__sup_dispatch(gloss__sup *sup);
 void gloss__sup_update_input(gloss__sup *sup);
+/* Answers a ROUTER peer with [identity][empty][body as compact JSON];
+ * takes the reference to body (NULL sends nothing). */
+void gloss__sup_reply(void *sock, const char *identity, size_t idlen,
+                      json_t *body);
 void gloss__sup_publish(gloss__sup *sup, const char *topic, const char *json,
                         size_t len);
 void gloss__sup_job_done(gloss__sup *sup, gloss__job *job);

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "config_path.h"
 #include "err.h"
 #include "lua_stage.h"
 #include "opts.h"
@@ -63,20 +64,21 @@ static void stage_fini(stage *st)
 /* Finds "<name>.so" in the configured plugin folders. */
 static char *find_plugin(const gloss__config *cfg, const char *name)
 {
-    for (size_t i = 0; i < cfg->n_plugin_paths; i++) {
-        size_t len = strlen(cfg->plugin_paths[i]) + strlen(name) + 5;
-        char *path = malloc(len);
-        if (!path)
-            return NULL;
-        snprintf(path, len, "%s/%s.so", cfg->plugin_paths[i], name);
-        FILE *f = fopen(path, "rb");
-        if (f) {
-            fclose(f);
-            return path;
-        }
-        free(path);
+    size_t len = strlen(name) + 4;
+    char *file = malloc(len);
+    if (!file)
+        return NULL;
+    snprintf(file, len, "%s.so", name);
+    char *found = NULL;
+    for (size_t i = 0; i < cfg->n_plugin_paths && !found; i++) {
+        char *path = gloss__path_join(cfg->plugin_paths[i], file);
+        if (path && gloss__path_is_file(path))
+            found = path;
+        else
+            free(path);
     }
-    return NULL;
+    free(file);
+    return found;
 }
 
 static int stage_init_c(stage *st, const gloss__stage_conf *sc,

@@ -184,6 +184,28 @@ local function is_furniture(line)
 end
 
 -- Whitespace runs (the no-break space included) become one space.
+-- Reads the line that starts at pos. Returns the position of the next line
+-- and the first and last byte of this line's text; or, when the line counts
+-- as blank (empty, page furniture, or nothing but markup tags), only the
+-- position of the next line that is not empty, since consecutive blank
+-- lines count as one. Both passes over a document read lines this way.
+local function read_line(text, n, pos)
+    local nl = find(text, "\n", pos, true)
+    local le = (nl or n + 1) - 1
+    local after = le + 2
+    local c = skip_space(text, pos, le)
+    if c <= le then
+        local e = trim_end(text, c, le)
+        if e - c >= 120 then return after, c, e end
+        local line = sub(text, c, e)
+        if not is_furniture(line)
+            and not (byte(line, 1) == 60 and not find(line:gsub("<[^<>]*>", ""), "%S")) then
+            return after, c, e
+        end
+    end
+    return nl and (find(text, "[^\n]", after) or n + 1) or after
+end
+
 local function squeeze(s)
     s = s:gsub("\194\160", " "):gsub("%s+", " ")
     return (s:gsub("^ ", ""):gsub(" $", ""))
@@ -553,27 +575,9 @@ local function parse_resolution(text, no_pdf_authors, o)
         -- A resolution's preamble comes within its first pages: a text
         -- that shows none by then is something else.
         if zone == HEADER and pos > 131072 then return nil end
-        local nl = find(text, "\n", pos, true)
-        local ls = pos
-        local le = (nl or n + 1) - 1
-        pos = le + 2
-        local c = skip_space(text, ls, le)
-        local blank = c > le
-        local e
-        if not blank then
-            e = trim_end(text, c, le)
-            if e - c < 120 then
-                local line = sub(text, c, e)
-                if is_furniture(line) then
-                    blank = true
-                elseif byte(line, 1) == 60 and not find(line:gsub("<[^<>]*>", ""), "%S") then
-                    blank = true      -- a line of markup tags only
-                end
-            end
-        end
-        if blank then
-            -- Consecutive blank lines count as one.
-            pos = nl and (find(text, "[^\n]", pos) or n + 1) or pos
+        local c, e
+        pos, c, e = read_line(text, n, pos)
+        if not c then
             block_start = true
             title_open = false
             names_first, names_last = nil, nil
@@ -599,7 +603,6 @@ local function parse_resolution(text, no_pdf_authors, o)
             if zone >= CITATIONS and not preamble then split_line(c, e) end
             block_start = preamble
         end
-        if not nl then break end
     end
     close()
 
@@ -647,26 +650,9 @@ local function parse_article(text, o)
 
     local pos = 1
     while pos <= n do
-        local nl = find(text, "\n", pos, true)
-        local ls = pos
-        local le = (nl or n + 1) - 1
-        pos = le + 2
-        local c = skip_space(text, ls, le)
-        local blank = c > le
-        local e
-        if not blank then
-            e = trim_end(text, c, le)
-            if e - c < 120 then
-                local line = sub(text, c, e)
-                if is_furniture(line) then
-                    blank = true
-                elseif byte(line, 1) == 60 and not find(line:gsub("<[^<>]*>", ""), "%S") then
-                    blank = true
-                end
-            end
-        end
-        if blank then
-            pos = nl and (find(text, "[^\n]", pos) or n + 1) or pos
+        local c, e
+        pos, c, e = read_line(text, n, pos)
+        if not c then
             close()
             block_start = true
         else
@@ -691,7 +677,6 @@ local function parse_article(text, o)
             end
             block_start = false
         end
-        if not nl then break end
     end
     close()
 end
