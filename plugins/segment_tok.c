@@ -99,6 +99,18 @@ void gloss__segmenter_init(gloss__segmenter *sg, const gloss__abbrevs *abbrevs,
                            int split_hyphens)
 {
     gloss__seg_ascii_classes(sg->ascii);
+    for (unsigned b = 0; b < 256; b++) {
+        unsigned bits = GLOSS__SEG_CHUNK_MULTI;
+        if (b < 0x80) {
+            int c = sg->ascii[b];
+            bits = c == GLOSS__SC_SPACE ? GLOSS__SEG_CHUNK_SPACE : 0;
+            if (c == GLOSS__SC_UPPER || c == GLOSS__SC_LOWER || c == GLOSS__SC_DIGIT)
+                bits |= GLOSS__SEG_CHUNK_PLAIN;
+            if (c == GLOSS__SC_DIGIT)
+                bits |= GLOSS__SEG_CHUNK_DIGIT;
+        }
+        sg->chunk[b] = (unsigned char)bits;
+    }
     sg->abbrevs = abbrevs;
     sg->split_hyphens = split_hyphens;
 }
@@ -895,24 +907,23 @@ void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
             continue;
         }
         size_t j = i, len = 1;
-        int plain = 1, digits = 1;
+        unsigned all = GLOSS__SEG_CHUNK_PLAIN | GLOSS__SEG_CHUNK_DIGIT;
         while (j < end) {
-            ch = s[j];
-            if (ch < 0x80) {
-                int c = cls[ch];
-                if (c == GLOSS__SC_SPACE)
+            unsigned bits = sg->chunk[s[j]];
+            if (bits & (GLOSS__SEG_CHUNK_SPACE | GLOSS__SEG_CHUNK_MULTI)) {
+                if (bits & GLOSS__SEG_CHUNK_SPACE)
                     break;
-                plain &= c >= GLOSS__SC_UPPER && c <= GLOSS__SC_DIGIT &&
-                         c != GLOSS__SC_LETTER;
-                digits &= c == GLOSS__SC_DIGIT;
-                j++;
-            } else {
                 if (cls_at(&sc, j, &len) == GLOSS__SC_SPACE)
                     break;
-                plain = digits = 0;
+                all = 0;
                 j += len;
+                continue;
             }
+            all &= bits;
+            j++;
         }
+        int plain = (all & GLOSS__SEG_CHUNK_PLAIN) != 0;
+        int digits = (all & GLOSS__SEG_CHUNK_DIGIT) != 0;
         if (i == j) {
             i += len; /* a non-ASCII space */
             continue;
