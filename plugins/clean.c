@@ -20,6 +20,10 @@
  */
 #include "clean.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +211,39 @@ static void tag(writer *w, size_t pos, size_t len, const char *name,
         w->open[w->nopen++] = t;
 }
 
+/* The first position in s[i..to) that may start a tag ('<', when lt), a
+ * bracketed footnote marker ('[', when bracket) or a glued one (a digit,
+ * when digits); to if none. Most bytes are none of these, and SSE2 rules
+ * them out sixteen at a time. */
+static size_t next_special(const char *s, size_t i, size_t to, int lt,
+                           int bracket, int digits)
+{
+#if defined(__SSE2__)
+    const unsigned want_lt = lt ? 0xFFFFu : 0, want_br = bracket ? 0xFFFFu : 0,
+                   want_d = digits ? 0xFFFFu : 0;
+    const __m128i vlt = _mm_set1_epi8('<'), vbr = _mm_set1_epi8('[');
+    const __m128i d_1 = _mm_set1_epi8('0' - 1), d1 = _mm_set1_epi8('9' + 1);
+    while (i + 16 <= to) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        unsigned m =
+            ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vlt)) & want_lt) |
+            ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vbr)) & want_br) |
+            ((unsigned)_mm_movemask_epi8(_mm_and_si128(
+                 _mm_cmpgt_epi8(v, d_1), _mm_cmplt_epi8(v, d1))) & want_d);
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+        i += 16;
+    }
+#endif
+    for (; i < to; i++) {
+        char c = s[i];
+        if ((lt && c == '<') || (bracket && c == '[') ||
+            (digits && c >= '0' && c <= '9'))
+            return i;
+    }
+    return to;
+}
+
 /* Writes the input [from, to) of one line (that starts at line_start),
  * taking out tags and footnote markers. */
 static void inline_copy(writer *w, const gloss__cleaner *cl, size_t from,
@@ -216,6 +253,9 @@ static void inline_copy(writer *w, const gloss__cleaner *cl, size_t from,
     const int markup = cl->set.markup, foot = cl->set.footnotes;
     size_t i = from;
     while (i < to) {
+        i = next_special(s, i, to, markup, foot, foot && notes);
+        if (i >= to)
+            break;
         char c = s[i];
         if (c == '<' && markup) {
             const char *name;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "doc_internal.h"
 #include "gloss/stage.h"
 #include "segment_abbrev.h"
 #include "segment_tok.h"
@@ -155,10 +156,7 @@ typedef struct layers {
 
 static int add_list(gloss_layer *layer, const gloss__seg_list *l)
 {
-    for (size_t k = 0; k < l->n; k++)
-        if (!gloss_layer_add(layer, l->v[k].start, l->v[k].end, NULL))
-            return -1;
-    return 0;
+    return gloss__layer_add_ranges(layer, l->v, l->n, sizeof *l->v);
 }
 
 /* Segments the paragraph text[start..end) and adds its spans; returns -1
