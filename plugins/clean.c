@@ -34,6 +34,8 @@
 #define SHORT_NUM 2 /* a line shorter than 2/3 of the widest is short */
 #define SHORT_DEN 3
 #define MAX_WIDTH 400
+#define LIST_LINE 30 /* a line of a list has at most this many bytes */
+#define LIST_LINES 3 /* and comes with at least two more */
 
 struct gloss__cleaner {
     gloss__clean_settings set;
@@ -297,6 +299,53 @@ static int ends_sentence(char c)
 
 static int is_lower(unsigned char c) { return c >= 'a' && c <= 'z'; }
 
+/* Whether the line [a, e) ends with a word that something must follow:
+ * an article, a preposition or a conjunction ("... Ann and"). */
+static int continues(const char *in, size_t a, size_t e)
+{
+    static const char *const words[] = {"the", "a", "an", "of", "and", "or",
+                                        "to", "in", "on", "for", "with", "by",
+                                        "at", "from", "that", NULL};
+    size_t w = e;
+    while (w > a && in[w - 1] != ' ' && in[w - 1] != '\t')
+        w--;
+    for (size_t k = 0; words[k]; k++)
+        if (strlen(words[k]) == e - w && memcmp(in + w, words[k], e - w) == 0)
+            return 1;
+    return 0;
+}
+
+/* Marks the lines of lists: runs of at least LIST_LINES lines, each short
+ * and none ending a sentence ("features\ncontact manager\nevents"). A
+ * paragraph that a PDF wrapped has lines as wide as its column and ends
+ * with its sentence's punctuation; a column of short lines without any is
+ * a menu, a list of tags or of names, whose lines stay apart. */
+static void mark_lists(const char *in, const gloss__line *lines, size_t n,
+                       uint8_t *flags)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (flags[i] & (GLOSS__LINE_BLANK | GLOSS__LINE_FURNITURE)) {
+            i++;
+            continue;
+        }
+        size_t k = i;
+        int list = 1;
+        while (k < n && !(flags[k] & (GLOSS__LINE_BLANK | GLOSS__LINE_FURNITURE))) {
+            size_t a = gloss__line_lead(in, lines[k].start, lines[k].end);
+            size_t e = gloss__line_trail(in, lines[k].start, lines[k].end);
+            if (e - a > LIST_LINE || ends_sentence(in[e - 1]) ||
+                in[e - 1] == '-' || in[e - 1] == ',' || continues(in, a, e))
+                list = 0;
+            k++;
+        }
+        if (list && k - i >= LIST_LINES)
+            for (size_t j = i; j < k; j++)
+                flags[j] |= GLOSS__LINE_LIST;
+        i = k;
+    }
+}
+
 int gloss__clean_text(const gloss__cleaner *cl, const char *in, size_t len,
                       gloss__clean_result *res)
 {
@@ -343,6 +392,8 @@ int gloss__clean_text(const gloss__cleaner *cl, const char *in, size_t len,
     if (set->furniture && gloss__clean_furniture(in, lines, nlines, flags,
                                                  set->min_repeats) < 0)
         rc = -1;
+    if (set->unwrap)
+        mark_lists(in, lines, nlines, flags);
     uint8_t notes[GLOSS__MAX_NOTE / 8];
     int have_notes = rc == 0 && set->footnotes &&
                      gloss__clean_notes(in, lines, nlines, flags, notes);
@@ -378,6 +429,7 @@ int gloss__clean_text(const gloss__cleaner *cl, const char *in, size_t len,
             int single = i == prev + 1;
             int join = 0;
             if (set->unwrap && (single || furniture_gap) &&
+                !(flags[i] & GLOSS__LINE_LIST) &&
                 !gloss__line_is_item(in, a, e) &&
                 !(set->markup && in[lead] == '<')) {
                 char last = in[ptrail - 1];
@@ -417,7 +469,10 @@ int gloss__clean_text(const gloss__cleaner *cl, const char *in, size_t len,
                     replace(&w, lead, " ", 1);
                 }
                 from = lead;
-            } else if (furniture_gap) {
+            } else if (furniture_gap ||
+                       (single && (flags[i] & GLOSS__LINE_LIST))) {
+                /* Each line of a list is a paragraph of its own, so that
+                 * segment does not run the lines into one sentence. */
                 copy_to(&w, pe);
                 replace(&w, a, "\n\n", 2);
             }

@@ -45,8 +45,11 @@ static const gloss_option segment_options[] = {
      "final full stop may be written or left out. Case matters.",
      NULL},
     {"final_abbreviations", GLOSS_OPT_STRINGS, "[]",
-     "More abbreviations that keep their full stop but end the sentence "
-     "when the next word starts with a capital, as \"etc.\" does.",
+     "More abbreviations that keep their full stop but may end the "
+     "sentence, as \"etc.\" does: they end it when the next word is one "
+     "that starts sentences (a pronoun, article, conjunction, question "
+     "word, auxiliary or title: \"etc. The\", \"U.S. How\"), not before "
+     "another capitalised word (\"the U.S. Government\").",
      NULL},
     {"hyphens", GLOSS_OPT_STRING, "\"split\"",
      "\"split\" (the default) cuts hyphenated words as UD English EWT does "
