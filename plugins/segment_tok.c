@@ -904,6 +904,12 @@ static size_t stop_dots(const scan *sc, size_t i, size_t j)
  * "–" or "—" on its own. */
 static int tok_bullet(const scan *sc, size_t k)
 {
+    size_t len;
+    const unsigned char *w = tok_text(sc, k, &len);
+    if (len == 1)
+        return w[0] == '-' || w[0] == '*';
+    if (len > 3 || (w[0] != 0xE2 && w[0] != 0xC2))
+        return 0; /* most tokens are turned away here */
     static const char *const bullets[] = {
         "\xE2\x80\xA2", "\xC2\xB7", "-", "*", "\xE2\x81\x83", "\xE2\x96\xAA",
         "\xE2\x97\xA6", "\xE2\x97\x8F", "\xE2\x80\x93", "\xE2\x80\x94", NULL};
@@ -925,12 +931,17 @@ static size_t list_item(const scan *sc, size_t k, int *kind, long *value)
 {
     const gloss__seg_list *t = &sc->out->tokens;
     size_t at = k;
-    if (at < t->n && tok_bullet(sc, at))
+    size_t len;
+    const unsigned char *w = tok_text(sc, at, &len);
+    /* A marker is short and starts with a digit, a letter or a bullet:
+     * this is asked of every word of a list's items. */
+    if (len > 4 || !(is_digit(w[0]) || len <= 2 || w[0] >= 0xC2))
+        return 0;
+    if (tok_bullet(sc, at))
         at++;
     if (at >= t->n)
         return 0;
-    size_t len;
-    const unsigned char *w = tok_text(sc, at, &len);
+    w = tok_text(sc, at, &len);
     int stop = len > 1 && w[len - 1] == '.';
     size_t core = len - (size_t)stop;
     if (core >= 1 && core <= 3 && (t->v[at].flags & T_DIGIT)) {
@@ -982,6 +993,13 @@ static void sentences(scan *sc, size_t first)
         int kind;
         long value;
         size_t m;
+        /* Most tokens are words in the middle of a sentence, which none
+         * of the rules below is about: they are passed over at once. */
+        if (i != from &&
+            !(f & (T_STOP | T_ABBR | T_RULE | T_LINK | T_EMO | T_DIGIT | T_UPPER)) &&
+            !(list_kind && (t->v[i].end - t->v[i].start <= 2 ||
+                            sc->s[t->v[i].start] >= 0xC2)))
+            continue;
         if (i == from) {
             /* A sentence that opens with a list marker: the marker's
              * point ends nothing, and the next marker of the same list
@@ -997,6 +1015,9 @@ static void sentences(scan *sc, size_t first)
                 continue;
             }
         } else if (list_kind && !(f & T_GLUED) &&
+                   t->v[i].end - t->v[i].start <= 4 &&
+                   ((f & T_DIGIT) || t->v[i].end - t->v[i].start <= 2 ||
+                    sc->s[t->v[i].start] >= 0xC2) &&
                    (m = list_item(sc, i, &kind, &value)) != 0 &&
                    kind == list_kind && value == list_next && i + m < n &&
                    (t->v[i + m].flags & list_case)) {
@@ -1148,6 +1169,16 @@ static inline size_t ascii_run(const gloss__segmenter *sg, const unsigned char *
     return j;
 }
 
+/* Whether s[a..e) holds only ASCII letters and digits. */
+static inline int plain_bytes(const gloss__segmenter *sg, const unsigned char *s,
+                              size_t a, size_t e)
+{
+    unsigned all = GLOSS__SEG_CHUNK_PLAIN;
+    for (size_t k = a; k < e; k++)
+        all &= sg->chunk[s[k]];
+    return all != 0;
+}
+
 /* Whether s[i..i+len) is a space that may separate groups of digits. */
 static size_t group_space(const unsigned char *s, size_t i, size_t end)
 {
@@ -1216,6 +1247,16 @@ void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
             emit(&sc, i, j, first_flags(&sc, i));
         } else if (plain) {
             emit_word(&sc, i, j, 0);
+        } else if (j - i >= 2 && (s[j - 1] == ',' || s[j - 1] == ';' ||
+                                  s[j - 1] == ':') &&
+                   plain_bytes(sg, s, i, j - 1)) {
+            /* "word,": a plain word and the comma after it, the commonest
+             * chunk after a plain word, as chunk() would cut it. */
+            if (j - 1 - i != 5 && j - 1 - i != 6)
+                emit(&sc, i, j - 1, first_flags(&sc, i));
+            else
+                emit_word(&sc, i, j - 1, 0);
+            emit_punct(&sc, j - 1, j);
         } else {
             chunk(&sc, i, j, end);
         }
