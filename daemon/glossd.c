@@ -3,8 +3,9 @@
  *
  * Run by a user, glossd is the supervisor: it loads and checks the
  * configuration, listens on its endpoints and starts its workers. Run as
- * `glossd --worker ENDPOINT IDENTITY GENERATION CREDIT`, it is one of those
- * workers (the supervisor starts them that way; users never need to).
+ * `glossd --worker ENDPOINT IDENTITY GENERATION CREDIT [PROGRESS_FD]`, it
+ * is one of those workers (the supervisor starts them that way; users never
+ * need to).
  */
 #include <getopt.h>
 #include <limits.h>
@@ -49,9 +50,10 @@ static void usage(FILE *out)
 
 static int worker_mode(int argc, char **argv)
 {
-    if (argc != 6) {
+    if (argc != 6 && argc != 7) {
         fprintf(stderr, "glossd --worker: expected ENDPOINT IDENTITY "
-                        "GENERATION CREDIT (glossd starts its workers itself)\n");
+                        "GENERATION CREDIT [PROGRESS_FD] (glossd starts its "
+                        "workers itself)\n");
         return 2;
     }
     /* Ctrl-C in a terminal reaches the whole process group: the
@@ -63,8 +65,18 @@ static int worker_mode(int argc, char **argv)
     char *end;
     unsigned long generation = strtoul(argv[4], &end, 10);
     unsigned long credit = strtoul(argv[5], &end, 10);
+    int progress_fd = -1;
+    if (argc == 7) {
+        long fd = strtol(argv[6], &end, 10);
+        if (*end || fd < 3 || fd > 1024) {
+            fprintf(stderr, "glossd --worker: PROGRESS_FD must be a "
+                            "descriptor number, got '%s'\n", argv[6]);
+            return 2;
+        }
+        progress_fd = (int)fd;
+    }
     return gloss__worker_main(argv[2], argv[3], (unsigned)generation,
-                              (unsigned)credit);
+                              (unsigned)credit, progress_fd);
 }
 
 int main(int argc, char **argv)

@@ -300,19 +300,69 @@ static gloss__worker *pick_worker(gloss__sup *sup)
     return best;
 }
 
-static int send_job(gloss__sup *sup, gloss__worker *w, gloss__job *job)
+/* A batch for one worker holds at most half its credit, so that the next
+ * batch can wait in the worker's socket while it runs this one, and stops
+ * growing at about BATCH_BYTES, so that a batch of large documents is not
+ * held up to be sent whole. */
+#define BATCH_BYTES (1u << 20)
+
+static gloss__wire_rec job_record(const gloss__job *job)
 {
-    char number[32];
-    snprintf(number, sizeof number, "%llu", (unsigned long long)job->number);
     /* Meta travels as the JSON text admission validated; the worker
      * parses it, so the supervisor never builds or dumps a tree. */
-    const void *frames[7] = {w->identity, "JOB", number, job->doc.id,
-                             job->doc.source, job->doc.meta_json,
-                             job->doc.text};
-    size_t lens[7] = {strlen(w->identity), 3, strlen(number),
-                      strlen(job->doc.id), strlen(job->doc.source),
-                      job->doc.meta_len, job->doc.text_len};
-    return gloss__wire_send(sup->work, ZMQ_DONTWAIT, 7, frames, lens);
+    gloss__wire_rec r = {.job = job->number, .nfields = 4};
+    r.field[0] = job->doc.id;
+    r.len[0] = strlen(job->doc.id);
+    r.field[1] = job->doc.source;
+    r.len[1] = strlen(job->doc.source);
+    r.field[2] = job->doc.meta_json;
+    r.len[2] = job->doc.meta_len;
+    r.field[3] = job->doc.text;
+    r.len[3] = job->doc.text_len;
+    return r;
+}
+
+/* Sends the first n jobs of the queue to w as one JOB message. Returns 0,
+ * or -1 (nothing was sent). */
+static int send_jobs(gloss__sup *sup, gloss__worker *w, size_t n)
+{
+    size_t size = 0;
+    gloss__job *job = sup->queue.head;
+    for (size_t i = 0; i < n; i++, job = job->next) {
+        gloss__wire_rec r = job_record(job);
+        size += gloss__wire_rec_size(&r);
+    }
+    /* The records are written straight into the message ZeroMQ sends, so
+     * each document is copied once on its way to the worker. */
+    zmq_msg_t msg;
+    if (zmq_msg_init_size(&msg, size) != 0)
+        return -1;
+    char *p = zmq_msg_data(&msg);
+    job = sup->queue.head;
+    for (size_t i = 0; i < n; i++, job = job->next) {
+        gloss__wire_rec r = job_record(job);
+        p += gloss__wire_rec_put(p, &r);
+    }
+    const void *frames[2] = {w->identity, "JOB"};
+    size_t lens[2] = {strlen(w->identity), 3};
+    return gloss__wire_send_msg(sup->work, ZMQ_DONTWAIT, 2, frames, lens, &msg);
+}
+
+/* How many of the queue's first jobs go to w in one message. */
+static size_t batch_size(gloss__sup *sup, const gloss__worker *w)
+{
+    unsigned half = gloss__sup_config(sup)->daemon.credit / 2;
+    size_t max = w->credit < half ? w->credit : half;
+    if (max == 0)
+        max = 1;
+    size_t n = 0, bytes = 0;
+    for (gloss__job *j = sup->queue.head; j && n < max; j = j->next) {
+        if (n > 0 && bytes + j->doc.text_len > BATCH_BYTES)
+            break;
+        bytes += j->doc.text_len;
+        n++;
+    }
+    return n;
 }
 
 void gloss__sup_dispatch(gloss__sup *sup)
@@ -321,19 +371,23 @@ void gloss__sup_dispatch(gloss__sup *sup)
         gloss__worker *w = pick_worker(sup);
         if (!w)
             return;
-        gloss__job *job = sup->queue.head;
-        if (send_job(sup, w, job) < 0) {
+        size_t n = batch_size(sup, w);
+        if (send_jobs(sup, w, n) < 0) {
             /* The worker's pipe is gone or full: it takes nothing more
              * until it says READY again or its exit is seen. */
             w->credit = 0;
             continue;
         }
-        gloss__jobs_remove(&sup->queue, job);
-        if (w->jobs.n == 0)
-            job->started_ns = gloss__now_ns();
-        job->worker = w;
-        gloss__jobs_push(&w->jobs, job);
-        w->credit--;
+        uint64_t now = gloss__now_ns();
+        for (size_t i = 0; i < n; i++) {
+            gloss__job *job = sup->queue.head;
+            gloss__jobs_remove(&sup->queue, job);
+            if (w->jobs.n == 0)
+                job->started_ns = now;
+            job->worker = w;
+            gloss__jobs_push(&w->jobs, job);
+        }
+        w->credit -= (unsigned)n;
     }
 }
 
@@ -343,7 +397,8 @@ void gloss__sup_publish(gloss__sup *sup, const char *topic, const char *json,
                         size_t len)
 {
     /* The document's JSON is an object: the sequence number goes in as its
-     * first member, so the supervisor never parses what it publishes. */
+     * first member, so the supervisor never parses what it publishes. The
+     * message is written straight into the buffer ZeroMQ sends. */
     if (len < 2 || json[0] != '{') {
         sup->stats.publish_errors++;
         return;
@@ -351,23 +406,23 @@ void gloss__sup_publish(gloss__sup *sup, const char *topic, const char *json,
     char head[48];
     int n = snprintf(head, sizeof head, "{\"seq\":%llu%s",
                      (unsigned long long)(sup->seq + 1), len > 2 ? "," : "");
-    gloss__buf out = GLOSS__BUF_INIT;
-    gloss__buf_add(&out, head, (size_t)n);
-    gloss__buf_add(&out, json + 1, len - 1);
-    if (out.oom) {
+    zmq_msg_t msg;
+    if (zmq_msg_init_size(&msg, (size_t)n + len - 1) != 0) {
         sup->stats.publish_errors++;
-        gloss__buf_free(&out);
         return;
     }
-    const void *frames[2] = {topic, out.data};
-    size_t lens[2] = {strlen(topic), out.len};
-    if (gloss__wire_send(sup->publish, ZMQ_DONTWAIT, 2, frames, lens) == 0) {
+    char *p = zmq_msg_data(&msg);
+    memcpy(p, head, (size_t)n);
+    memcpy(p + n, json + 1, len - 1);
+    const void *frames[1] = {topic};
+    size_t lens[1] = {strlen(topic)};
+    if (gloss__wire_send_msg(sup->publish, ZMQ_DONTWAIT, 1, frames, lens,
+                             &msg) == 0) {
         sup->seq++;
         sup->stats.published++;
     } else {
         sup->stats.publish_errors++;
     }
-    gloss__buf_free(&out);
 }
 
 void gloss__sup_job_done(gloss__sup *sup, gloss__job *job)

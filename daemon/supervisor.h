@@ -26,6 +26,7 @@
 #include "config.h"
 #include "envelope.h"
 #include "idset.h"
+#include "wire.h"
 #include "zwatch.h"
 
 typedef struct gloss__sup gloss__sup;
@@ -62,6 +63,7 @@ struct gloss__worker {
     unsigned credit;          /* jobs it may still be sent */
     gloss__job_list jobs;     /* jobs it holds */
     uint64_t deadline_job;    /* the job it was killed for, or 0 */
+    gloss__wire_progress *progress; /* shared with it (wire.h), or NULL */
     int exited;
     gloss__worker *next;      /* in sup->workers */
 };

@@ -9,26 +9,56 @@
  *   worker -> supervisor
  *     HELLO  generation                     connected; send the configuration
  *     READY  credit                         can take `credit` more jobs
- *     DONE   job  status  json  topics  stages
- *                                           a job finished: status is "ok",
- *                                           "dropped" or "failed"; json is the
- *                                           document (schema.md) with errors;
- *                                           topics are the topics to publish it
- *                                           on, one per line; stages what each
- *                                           stage cost it (routes.h)
+ *     DONE   records                        one or more jobs finished: one
+ *                                           record per job (below), with its
+ *                                           status (0 ok, 1 dropped, 2 failed)
+ *                                           and three fields: json (the
+ *                                           document of schema.md, with its
+ *                                           errors), topics (one per line, to
+ *                                           publish it on) and stages (what
+ *                                           each stage cost it, routes.h)
  *     FATAL  message                        the configuration failed to start;
  *                                           the worker exits after sending it
  *   supervisor -> worker
  *     CONFIG name  dir  source              the configuration, as Lua source,
  *                                           its name for messages and the folder
  *                                           relative paths resolve against
- *     JOB    job  id  source  meta  text    one document (meta is JSON)
+ *     JOB    records                        one or more documents: one record
+ *                                           per job, status 0, with four
+ *                                           fields: id, source, meta (JSON)
+ *                                           and text
  *     STOP                                  finish what you hold, then exit
+ *
+ * Records: JOB and DONE carry their jobs in one frame, so that a batch of
+ * documents costs one message instead of one message of six or seven frames
+ * each. A record is, in the host's byte order (both ends are the same
+ * program on the same machine):
+ *
+ *     u64 job | u32 status | u32 nfields | nfields x (u64 len | len bytes | NUL)
+ *
+ * The NUL after each field lets the worker use id, source and meta as C
+ * strings where they lie, without copying them.
  *
  * Credit: a worker sends READY once, after its configuration is built, with
  * the number of jobs it may hold at once; it does not send READY again.
- * Each DONE gives one credit back, so the supervisor keeps, per worker,
- * credit - (jobs sent - DONEs received) and never sends a JOB past it.
+ * Each record of a DONE gives one credit back, so the supervisor keeps, per
+ * worker, credit - (jobs sent - jobs done) and never sends a job past it. It
+ * sends the jobs for one worker in batches of at most half the credit (and
+ * about 1 MiB), so that the next batch waits in the worker's socket while
+ * the worker runs the current one.
+ *
+ * Results and deadlines: a worker that holds a progress page (below)
+ * answers a JOB message with one DONE holding the records of all its jobs.
+ * Before it runs each job it writes the job's number and start time in the
+ * page, and 0 once the job is done, so the supervisor knows which document
+ * is running even while the results of the ones before it wait to be sent:
+ * a deadline kill blames exactly that document. A worker without a page
+ * (one started by a test) answers each job with its own DONE as soon as it
+ * is done, and the supervisor blames the oldest job it holds, as before.
+ *
+ * The progress page is a small shared file that the supervisor makes in its
+ * private run folder, unlinks at once, and hands to the worker as an open
+ * descriptor (the sixth argument of glossd --worker names it).
  *
  * Sending the configuration's source (not its path) means every worker of
  * one generation runs exactly what the supervisor checked, even if the file
@@ -41,6 +71,45 @@
 #include <stdint.h>
 
 #define GLOSS__WIRE_MAX_FRAMES 8
+#define GLOSS__WIRE_MAX_FIELDS 4
+
+/* The statuses of a DONE record. */
+enum { GLOSS__WIRE_OK = 0, GLOSS__WIRE_DROPPED = 1, GLOSS__WIRE_FAILED = 2 };
+
+/* One job's record in a JOB or DONE frame. Fields received point into the
+ * frame and are each followed by a NUL. */
+typedef struct gloss__wire_rec {
+    uint64_t job;
+    uint32_t status;
+    size_t nfields;
+    const char *field[GLOSS__WIRE_MAX_FIELDS];
+    size_t len[GLOSS__WIRE_MAX_FIELDS];
+} gloss__wire_rec;
+
+/* The bytes r takes in a frame. */
+size_t gloss__wire_rec_size(const gloss__wire_rec *r);
+
+/* Writes r at dst, which has gloss__wire_rec_size(r) bytes; returns that
+ * size. */
+size_t gloss__wire_rec_put(char *dst, const gloss__wire_rec *r);
+
+/*
+ * Reads the record at *p (before end), which must have nfields fields.
+ * Returns 1 with *r filled and *p moved past it, 0 when *p == end, or -1
+ * when the bytes are not a whole record of that shape.
+ */
+int gloss__wire_rec_next(const char **p, const char *end, size_t nfields,
+                         gloss__wire_rec *r);
+
+/* The progress page a worker shares with the supervisor: the job it is
+ * running (0 for none) and since when (gloss__now_ns, CLOCK_MONOTONIC,
+ * which both processes read alike). The worker stores started_ns, then job
+ * with release order; the supervisor loads job with acquire order, then
+ * started_ns, so it never pairs a job with an earlier job's start. */
+typedef struct gloss__wire_progress {
+    _Atomic uint64_t job;
+    _Atomic uint64_t started_ns;
+} gloss__wire_progress;
 
 /* A received multipart message: frames point into zmq messages held
  * by the struct. */
@@ -79,6 +148,15 @@ int gloss__wire_u64(const gloss__wire_msg *m, size_t i, uint64_t *out);
  */
 int gloss__wire_send(void *sock, int flags, size_t n, const void *const *data,
                      const size_t *len);
+
+/*
+ * Sends n frames like gloss__wire_send, then the zmq_msg_t *last as the
+ * final frame, without copying it. last is always consumed: sent, or closed
+ * on failure.
+ */
+int gloss__wire_send_msg(void *sock, int flags, size_t n,
+                         const void *const *data, const size_t *len,
+                         void *last);
 
 /* Convenience: sends n NUL-terminated strings as frames (1 to
  * GLOSS__WIRE_MAX_FRAMES of them; otherwise -1 with EINVAL). */

@@ -3,11 +3,14 @@
  * protocol in daemon/wire.h).
  *
  * A worker does one thing at a time, so it needs no event loop: it blocks
- * in zmq_poll() on its DEALER socket, runs each JOB through the pipeline as
- * soon as it arrives, and answers with a DONE before it reads the next
- * message. The supervisor's credit keeps at most `credit` jobs queued in the
- * socket, which lets the next document wait in ZeroMQ's buffers while the
- * current one runs instead of costing a round trip.
+ * in zmq_poll() on its DEALER socket, runs the jobs of each JOB message
+ * through the pipeline as soon as it arrives, and answers with a DONE
+ * before it reads the next message. With a progress page, that is one DONE
+ * for the whole batch (the page tells the supervisor which job is running);
+ * without one, one DONE per job, sent as soon as the job is done. The
+ * supervisor's credit keeps at most `credit` jobs queued in the socket,
+ * which lets the next batch wait in ZeroMQ's buffers while the current one
+ * runs instead of costing a round trip.
  *
  * Noticing that the supervisor is gone
  * ------------------------------------
@@ -35,13 +38,17 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
 #include "gloss/doc.h"
 #include "json_out.h"
@@ -68,6 +75,8 @@ typedef struct worker {
     gloss__buf out;          /* the JSON of the current job, reused */
     gloss__buf topics;       /* its topics, one per line, reused */
     gloss__buf stages;       /* what each stage cost it, reused */
+    gloss__buf done;         /* the DONE records not yet sent, reused */
+    gloss__wire_progress *progress; /* shared with the supervisor, or NULL */
 } worker;
 
 __attribute__((format(printf, 2, 3)))
@@ -278,19 +287,15 @@ static int configure(worker *w, const gloss__wire_msg *m)
     return -1;
 }
 
-/* Makes the document of a JOB. On a problem with the job itself (its meta,
- * its size) it returns a document that carries the error instead, with
- * *failed set; NULL only when memory ran out. */
-static gloss_doc *make_doc(const gloss__wire_msg *m, int *failed)
+/* Makes the document of a job record. On a problem with the job itself
+ * (its meta, its size) it returns a document that carries the error
+ * instead, with *failed set; NULL only when memory ran out. The record's
+ * fields are NUL-terminated where they lie (wire.h). */
+static gloss_doc *make_doc(const gloss__wire_rec *r, int *failed)
 {
     *failed = 0;
-    char *id = gloss__wire_dup(m, 2);
-    char *source = gloss__wire_dup(m, 3);
-    char *meta = gloss__wire_dup(m, 4);
-    gloss_doc *doc = NULL;
-    if (!id || !source || !meta)
-        goto out;
-    doc = gloss_doc_new(id, source, m->frame[5], m->len[5]);
+    const char *id = r->field[0], *source = r->field[1], *meta = r->field[2];
+    gloss_doc *doc = gloss_doc_new(id, source, r->field[3], r->len[3]);
     if (!doc) {
         const char *why = errno == EFBIG ? "document larger than 4 GiB"
                                          : "out of memory";
@@ -298,30 +303,44 @@ static gloss_doc *make_doc(const gloss__wire_msg *m, int *failed)
             gloss_doc_add_error(doc, "worker", "%s", why);
             *failed = 1;
         }
-    } else if (m->len[4] && gloss_doc_meta_set_json(doc, NULL, meta) < 0) {
+    } else if (r->len[2] && gloss_doc_meta_set_json(doc, NULL, meta) < 0) {
         gloss_doc_add_error(doc, "worker", "meta is not a JSON object");
         *failed = 1;
     }
-out:
-    free(id);
-    free(source);
-    free(meta);
     return doc;
 }
 
-/* Runs one JOB and answers DONE. Returns 0, or -1 when the worker cannot
- * go on (out of memory, or the supervisor is gone). */
-static int run_job(worker *w, const gloss__wire_msg *m)
+/* Sends the DONE records gathered so far, if any. Returns 0, or -1. */
+static int flush_done(worker *w)
 {
-    uint64_t job;
-    if (gloss__wire_u64(m, 1, &job) < 0) {
-        ignore_message(w, m, "the job number is not a number");
+    if (w->done.len == 0)
         return 0;
-    }
+    const void *data[2] = {"DONE", w->done.data};
+    size_t len[2] = {4, w->done.len};
+    int rc = send_msg(w, 2, data, len);
+    gloss__buf_clear(&w->done);
+    return rc;
+}
+
+static void set_progress(worker *w, uint64_t job)
+{
+    if (!w->progress)
+        return;
+    if (job)
+        atomic_store_explicit(&w->progress->started_ns, gloss__now_ns(),
+                              memory_order_relaxed);
+    atomic_store_explicit(&w->progress->job, job, memory_order_release);
+}
+
+/* Runs one job and adds its DONE record. Returns 0, or -1 when the worker
+ * cannot go on (out of memory). */
+static int run_job(worker *w, const gloss__wire_rec *job)
+{
+    set_progress(w, job->job);
     int failed;
-    gloss_doc *doc = make_doc(m, &failed);
+    gloss_doc *doc = make_doc(job, &failed);
     if (!doc) {
-        say(w, "out of memory reading job %llu", (unsigned long long)job);
+        say(w, "out of memory reading job %llu", (unsigned long long)job->job);
         return -1;
     }
     gloss__doc_status st = GLOSS__DOC_FAILED;
@@ -332,19 +351,43 @@ static int run_job(worker *w, const gloss__wire_msg *m)
     gloss__routes_topics(w->cfg, doc, st, &w->topics);
     gloss__routes_stage_report(doc, &w->stages);
     gloss_doc_destroy(&doc);
-    if (rc < 0 || w->out.oom || w->topics.oom || w->stages.oom) {
-        say(w, "out of memory writing job %llu", (unsigned long long)job);
+    set_progress(w, 0);
+    gloss__wire_rec r = {
+        .job = job->job,
+        .status = st == GLOSS__DOC_OK        ? GLOSS__WIRE_OK
+                  : st == GLOSS__DOC_DROPPED ? GLOSS__WIRE_DROPPED
+                                             : GLOSS__WIRE_FAILED,
+        .nfields = 3,
+        .field = {w->out.data, w->topics.data, w->stages.data},
+        .len = {w->out.len, w->topics.len, w->stages.len},
+    };
+    size_t size = gloss__wire_rec_size(&r);
+    if (rc < 0 || w->out.oom || w->topics.oom || w->stages.oom ||
+        gloss__buf_reserve(&w->done, size) < 0) {
+        say(w, "out of memory writing job %llu", (unsigned long long)job->job);
         return -1;
     }
-    const char *status = st == GLOSS__DOC_OK        ? "ok"
-                         : st == GLOSS__DOC_DROPPED ? "dropped"
-                                                    : "failed";
-    const void *data[6] = {"DONE", m->frame[1], status, w->out.data,
-                           w->topics.data ? w->topics.data : "",
-                           w->stages.data ? w->stages.data : ""};
-    size_t len[6] = {4, m->len[1], strlen(status), w->out.len, w->topics.len,
-                     w->stages.len};
-    return send_msg(w, 6, data, len);
+    w->done.len += gloss__wire_rec_put(w->done.data + w->done.len, &r);
+    w->done.data[w->done.len] = '\0';
+    return 0;
+}
+
+/* Runs the jobs of a JOB message and answers them. Returns 0, or -1 when
+ * the worker cannot go on (out of memory, or the supervisor is gone). */
+static int run_jobs(worker *w, const gloss__wire_msg *m)
+{
+    const char *p = m->frame[1], *end = p + m->len[1];
+    gloss__wire_rec job;
+    int rc;
+    while ((rc = gloss__wire_rec_next(&p, end, 4, &job)) == 1) {
+        if (run_job(w, &job) < 0)
+            return -1;
+        if (!w->progress && flush_done(w) < 0)
+            return -1;
+    }
+    if (rc < 0)
+        ignore_message(w, m, "its jobs are not well-formed records");
+    return flush_done(w);
 }
 
 enum { STOPPED = 1 };
@@ -378,8 +421,8 @@ static int serve(worker *w)
         if (next_message(w, &m) < 0)
             return -1;
         int rc = 1;
-        if (gloss__wire_is(&m, 0, "JOB") && m.nframes == 6)
-            rc = run_job(w, &m) < 0 ? -1 : 1;
+        if (gloss__wire_is(&m, 0, "JOB") && m.nframes == 2)
+            rc = run_jobs(w, &m) < 0 ? -1 : 1;
         else if (gloss__wire_is(&m, 0, "STOP") && m.nframes == 1)
             rc = 0;
         else
@@ -390,14 +433,33 @@ static int serve(worker *w)
     }
 }
 
+/* Maps the progress page the supervisor handed over as descriptor fd;
+ * returns NULL (no page) when fd is -1 or is not such a page. */
+static gloss__wire_progress *map_progress(const worker *w, int fd)
+{
+    struct stat st;
+    if (fd < 0)
+        return NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (size_t)st.st_size < sizeof(gloss__wire_progress)) {
+        say(w, "descriptor %d is not a progress page; answering job by job", fd);
+        return NULL;
+    }
+    void *p = mmap(NULL, sizeof(gloss__wire_progress), PROT_READ | PROT_WRITE,
+                   MAP_SHARED, fd, 0);
+    close(fd);
+    return p == MAP_FAILED ? NULL : p;
+}
+
 int gloss__worker_main(const char *endpoint, const char *identity,
-                       unsigned generation, unsigned credit)
+                       unsigned generation, unsigned credit, int progress_fd)
 {
     worker w = {.identity = identity, .parent = getppid(),
                 .out = GLOSS__BUF_INIT, .topics = GLOSS__BUF_INIT,
-                .stages = GLOSS__BUF_INIT};
+                .stages = GLOSS__BUF_INIT, .done = GLOSS__BUF_INIT};
     int status = 1;
     char num[24];
+    w.progress = map_progress(&w, progress_fd);
     if (open_socket(&w, endpoint) < 0)
         goto out;
     snprintf(num, sizeof num, "%u", generation);
@@ -418,6 +480,9 @@ out:
     gloss__buf_free(&w.out);
     gloss__buf_free(&w.topics);
     gloss__buf_free(&w.stages);
+    gloss__buf_free(&w.done);
+    if (w.progress)
+        munmap(w.progress, sizeof(*w.progress));
     gloss__pipeline_destroy(&w.pipeline);
     gloss__config_destroy(&w.cfg);
     return status;

@@ -10,12 +10,21 @@
  * The document that overran its deadline is published on error.deadline
  * (its worker was killed for it), and the other jobs of that worker go back
  * to the queue without counting against them.
+ *
+ * Each worker shares a progress page with the supervisor (daemon/wire.h):
+ * a worker answers a batch of jobs with one DONE, and the page says which
+ * of them it is running, so that a deadline kill blames that document and
+ * not one whose result was merely waiting to be sent with it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "clock.h"
@@ -30,7 +39,34 @@
 /* A worker's process handle carries the worker: both go together. */
 static void on_closed(uv_handle_t *h)
 {
-    free(h->data);
+    gloss__worker *w = h->data;
+    if (w->progress)
+        munmap(w->progress, sizeof(*w->progress));
+    free(w);
+}
+
+/* Makes the progress page: a file in the private run folder, unlinked at
+ * once, so that only the supervisor and the worker it is handed to can
+ * reach it. Returns its descriptor (the supervisor's mapping is in
+ * w->progress), or -1, in which case the worker runs without one. */
+static int make_progress(gloss__sup *sup, gloss__worker *w)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/progress.XXXXXX", sup->run_dir);
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    unlink(path);
+    void *p = MAP_FAILED;
+    if (ftruncate(fd, sizeof(*w->progress)) == 0)
+        p = mmap(NULL, sizeof(*w->progress), PROT_READ | PROT_WRITE,
+                 MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+        close(fd);
+        return -1;
+    }
+    w->progress = p;
+    return fd;
 }
 
 /* A respawn timer is its own allocation (its data is the supervisor). */
@@ -175,22 +211,28 @@ static int spawn_one(gloss__sup *sup, unsigned generation, char *err,
     char gen[16], credit[16];
     snprintf(gen, sizeof gen, "%u", generation);
     snprintf(credit, sizeof credit, "%u", gloss__sup_config(sup)->daemon.credit);
+    /* The progress page becomes the worker's descriptor 3. */
+    int progress_fd = make_progress(sup, w);
     char *args[] = {(char *)sup->exe, "--worker", sup->work_endpoint,
-                    w->identity, gen, credit, NULL};
-    uv_stdio_container_t stdio[3] = {
+                    w->identity, gen, credit,
+                    progress_fd >= 0 ? "3" : NULL, NULL};
+    uv_stdio_container_t stdio[4] = {
         {.flags = UV_IGNORE},
         {.flags = UV_IGNORE},
         {.flags = UV_INHERIT_FD, .data.fd = 2},
+        {.flags = UV_INHERIT_FD, .data.fd = progress_fd},
     };
     uv_process_options_t opts = {
         .exit_cb = on_worker_exit,
         .file = sup->exe,
         .args = args,
-        .stdio_count = 3,
+        .stdio_count = progress_fd >= 0 ? 4 : 3,
         .stdio = stdio,
     };
     w->proc.data = w;
     int rc = uv_spawn(sup->loop, &w->proc, &opts);
+    if (progress_fd >= 0)
+        close(progress_fd);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start a worker (%s): %s", sup->exe,
                  uv_strerror(rc));
@@ -252,15 +294,12 @@ static void on_hello(gloss__sup *sup, gloss__worker *w)
 }
 
 /* Publishes a result on each topic the worker listed, one per line. */
-static void publish_topics(gloss__sup *sup, const gloss__wire_msg *m,
-                           size_t topics_frame)
+static void publish_topics(gloss__sup *sup, const gloss__wire_rec *r)
 {
-    if (m->nframes <= topics_frame)
-        return;
-    const char *json = m->frame[4];
-    size_t json_len = m->len[4];
-    const char *p = m->frame[topics_frame];
-    const char *end = p + m->len[topics_frame];
+    const char *json = r->field[0];
+    size_t json_len = r->len[0];
+    const char *p = r->field[1];
+    const char *end = p + r->len[1];
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -322,20 +361,19 @@ static void add_stage_report(gloss__sup *sup, const char *p, size_t len)
     }
 }
 
-static void on_done(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg *m)
+/* Takes one finished job of a DONE. Returns 0, or -1 when the record is
+ * not one of w's jobs. */
+static int done_one(gloss__sup *sup, gloss__worker *w, const gloss__wire_rec *r)
 {
-    uint64_t number;
-    if (m->nframes < 5 || gloss__wire_u64(m, 2, &number) < 0) {
-        fprintf(stderr, "glossd: worker %s sent a malformed DONE\n", w->identity);
-        return;
-    }
+    /* Jobs finish in the order they were sent, so the job is the head of
+     * the list but for a worker that skipped one. */
     gloss__job *job = w->jobs.head;
-    while (job && job->number != number)
+    while (job && job->number != r->job)
         job = job->next;
     if (!job) {
         fprintf(stderr, "glossd: worker %s finished job %llu it does not hold\n",
-                w->identity, (unsigned long long)number);
-        return;
+                w->identity, (unsigned long long)r->job);
+        return -1;
     }
     int was_head = job == w->jobs.head;
     gloss__jobs_remove(&w->jobs, job);
@@ -343,16 +381,31 @@ static void on_done(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg *m)
         w->jobs.head->started_ns = gloss__now_ns();
     if (w->state == GLOSS__WORKER_READY)
         w->credit++;
-    if (gloss__wire_is(m, 3, "ok"))
+    if (r->status == GLOSS__WIRE_OK)
         sup->stats.processed++;
-    else if (gloss__wire_is(m, 3, "dropped"))
+    else if (r->status == GLOSS__WIRE_DROPPED)
         sup->stats.dropped++;
     else
         sup->stats.failed++;
-    publish_topics(sup, m, 5);
-    if (m->nframes > 6)
-        add_stage_report(sup, m->frame[6], m->len[6]);
+    publish_topics(sup, r);
+    add_stage_report(sup, r->field[2], r->len[2]);
     gloss__sup_job_done(sup, job);
+    return 0;
+}
+
+static void on_done(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg *m)
+{
+    if (m->nframes != 3) {
+        fprintf(stderr, "glossd: worker %s sent a malformed DONE\n", w->identity);
+        return;
+    }
+    const char *p = m->frame[2], *end = p + m->len[2];
+    gloss__wire_rec r;
+    int rc;
+    while ((rc = gloss__wire_rec_next(&p, end, 3, &r)) == 1)
+        done_one(sup, w, &r);
+    if (rc < 0)
+        fprintf(stderr, "glossd: worker %s sent a malformed DONE\n", w->identity);
 }
 
 void gloss__workers_on_message(gloss__zwatch *watch, int revents, void *arg)
@@ -398,17 +451,44 @@ void gloss__workers_on_message(gloss__zwatch *watch, int revents, void *arg)
     gloss__sup_maybe_finish(sup);
 }
 
+static int holds(const gloss__worker *w, uint64_t number)
+{
+    for (const gloss__job *j = w->jobs.head; j; j = j->next)
+        if (j->number == number)
+            return 1;
+    return 0;
+}
+
+/* The job w is running and since when: from its progress page when it has
+ * one, else its oldest job, timed from when the job before it came back.
+ * Returns 0 when w is running none of the jobs it holds. */
+static uint64_t running(const gloss__worker *w, uint64_t *started_ns)
+{
+    if (w->progress) {
+        uint64_t job = atomic_load_explicit(&w->progress->job,
+                                            memory_order_acquire);
+        *started_ns = atomic_load_explicit(&w->progress->started_ns,
+                                           memory_order_relaxed);
+        return job && holds(w, job) ? job : 0;
+    }
+    if (!w->jobs.head)
+        return 0;
+    *started_ns = w->jobs.head->started_ns;
+    return w->jobs.head->number;
+}
+
 void gloss__workers_check_deadlines(gloss__sup *sup)
 {
     double deadline = gloss__sup_config(sup)->daemon.deadline;
     uint64_t limit = (uint64_t)(deadline * 1e9);
     uint64_t now = gloss__now_ns();
     for (gloss__worker *w = sup->workers; w; w = w->next) {
-        gloss__job *head = w->jobs.head;
-        if (w->exited || w->deadline_job || !head)
+        if (w->exited || w->deadline_job || !w->jobs.head)
             continue;
-        if (now - head->started_ns > limit) {
-            w->deadline_job = head->number;
+        uint64_t started = 0;
+        uint64_t job = running(w, &started);
+        if (job && now > started && now - started > limit) {
+            w->deadline_job = job;
             sup->stats.deadline_kills++;
             uv_process_kill(&w->proc, SIGKILL);
         }

@@ -236,6 +236,67 @@ static void test_u64(void)
     }
 }
 
+/* Records: what is put is read back, and anything cut short or of the
+ * wrong shape is refused rather than read past its end. */
+static void test_records(void)
+{
+    static const char text[] = "a text\0with a NUL";
+    gloss__wire_rec in[2] = {
+        {.job = 7, .status = 0, .nfields = 4,
+         .field = {"doc-1", "feed", "{}", text},
+         .len = {5, 4, 2, sizeof text - 1}},
+        {.job = UINT64_MAX, .status = 2, .nfields = 4,
+         .field = {"doc-2", "feed", "", ""}, .len = {5, 4, 0, 0}},
+    };
+    size_t size = gloss__wire_rec_size(&in[0]) + gloss__wire_rec_size(&in[1]);
+    char *frame = malloc(size);
+    if (!frame) {
+        ok(0, "memory for the records");
+        return;
+    }
+    size_t n = gloss__wire_rec_put(frame, &in[0]);
+    n += gloss__wire_rec_put(frame + n, &in[1]);
+    is_int(n, size, "put writes the size it announced");
+
+    const char *p = frame, *end = frame + size;
+    gloss__wire_rec r;
+    ok(gloss__wire_rec_next(&p, end, 4, &r) == 1 && r.job == 7 &&
+           r.status == 0 && r.len[3] == sizeof text - 1 &&
+           memcmp(r.field[3], text, sizeof text - 1) == 0,
+       "the first record reads back, NUL inside its text included");
+    ok(strcmp(r.field[0], "doc-1") == 0 && strcmp(r.field[2], "{}") == 0,
+       "its fields are NUL-terminated where they lie");
+    ok(gloss__wire_rec_next(&p, end, 4, &r) == 1 && r.job == UINT64_MAX &&
+           r.status == 2 && r.len[2] == 0 && r.field[2][0] == '\0',
+       "the second record reads back, empty fields included");
+    is_int(gloss__wire_rec_next(&p, end, 4, &r), 0, "then the frame ends");
+
+    p = frame;
+    is_int(gloss__wire_rec_next(&p, end, 3, &r), -1,
+           "a record with another number of fields is refused");
+    int cut_ok = 1;
+    for (size_t cut = 1; cut < gloss__wire_rec_size(&in[0]); cut++) {
+        p = frame;
+        if (gloss__wire_rec_next(&p, frame + cut, 4, &r) != -1)
+            cut_ok = 0;
+    }
+    ok(cut_ok, "a record cut short anywhere is refused");
+    /* A length that points past the end of the frame. */
+    uint64_t huge = UINT64_MAX - 3;
+    memcpy(frame + 16, &huge, 8);
+    p = frame;
+    is_int(gloss__wire_rec_next(&p, end, 4, &r), -1,
+           "a field longer than the frame is refused");
+    /* A field whose NUL is missing. */
+    uint64_t len = 5;
+    memcpy(frame + 16, &len, 8);
+    frame[16 + 8 + 5] = 'x';
+    p = frame;
+    is_int(gloss__wire_rec_next(&p, end, 4, &r), -1,
+           "a field without its NUL is refused");
+    free(frame);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/gloss-wire-XXXXXX";
@@ -265,6 +326,7 @@ int main(void)
     test_nothing_waiting();
     test_sendv_and_helpers();
     test_u64();
+    test_records();
 
     zmq_close(a);
     zmq_close(b);

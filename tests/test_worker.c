@@ -22,10 +22,12 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -165,13 +167,43 @@ static int sup_config(sup *s, const char *identity, const char *name,
     return sup_send(s, identity, 4, f, NULL);
 }
 
-static int sup_job(sup *s, const char *identity, const char *job,
-                   const char *id, const char *meta, const char *text,
-                   size_t textlen)
+/* Sends n jobs (numbers, ids, metas, texts) as one JOB message. */
+static int sup_jobs(sup *s, const char *identity, size_t n,
+                    const uint64_t *jobs, const char *const *ids,
+                    const char *const *metas, const char *const *texts,
+                    const size_t *textlens)
 {
-    const char *f[6] = {"JOB", job, id, "test", meta, text};
-    size_t l[6] = {3, strlen(job), strlen(id), 4, strlen(meta), textlen};
-    return sup_send(s, identity, 6, f, l);
+    gloss__wire_rec r[8];
+    size_t size = 0;
+    for (size_t i = 0; i < n && i < 8; i++) {
+        r[i] = (gloss__wire_rec){.job = jobs[i], .nfields = 4};
+        r[i].field[0] = ids[i];
+        r[i].len[0] = strlen(ids[i]);
+        r[i].field[1] = "test";
+        r[i].len[1] = 4;
+        r[i].field[2] = metas[i];
+        r[i].len[2] = strlen(metas[i]);
+        r[i].field[3] = texts[i];
+        r[i].len[3] = textlens[i];
+        size += gloss__wire_rec_size(&r[i]);
+    }
+    char *batch = malloc(size + 1);
+    if (!batch)
+        return -1;
+    char *p = batch;
+    for (size_t i = 0; i < n && i < 8; i++)
+        p += gloss__wire_rec_put(p, &r[i]);
+    const char *f[2] = {"JOB", batch};
+    size_t l[2] = {3, size};
+    int rc = sup_send(s, identity, 2, f, l);
+    free(batch);
+    return rc;
+}
+
+static int sup_job(sup *s, const char *identity, uint64_t job, const char *id,
+                   const char *meta, const char *text, size_t textlen)
+{
+    return sup_jobs(s, identity, 1, &job, &id, &meta, &text, &textlen);
 }
 
 /* Waits for a message with this verb and frame count; returns 0 with *m
@@ -199,13 +231,14 @@ typedef struct run {
     unsigned generation, credit;
     int status;
     pthread_t thread;
+    int progress_fd;          /* -1: none */
 } run;
 
 static void *run_worker(void *arg)
 {
     run *r = arg;
     r->status = gloss__worker_main(r->endpoint, r->identity, r->generation,
-                                   r->credit);
+                                   r->credit, r->progress_fd);
     return NULL;
 }
 
@@ -247,26 +280,58 @@ static char *release_stderr(const char *path)
 
 /* ---- checking DONE ----------------------------------------------------- */
 
-/* Receives a DONE and checks its job number and status; returns its JSON
- * parsed (json_decref it) or NULL. */
-static json_t *expect_done(sup *s, const char *identity, const char *job,
+/* The DONE message being read, record by record: a worker with a progress
+ * page answers a batch of jobs with one DONE. */
+static gloss__wire_msg done_msg;
+static const char *done_p, *done_end;
+
+/* How many DONE messages the last expect_done calls received. */
+static int done_messages;
+
+/* Receives the next DONE record (from the DONE message being read, or from
+ * a new one) and checks its job number and status; returns its JSON parsed
+ * (json_decref it) or NULL. */
+static json_t *expect_done(sup *s, const char *identity, uint64_t job,
                            const char *status)
 {
-    gloss__wire_msg m;
-    if (expect(s, identity, "DONE", 6, &m) < 0) {
-        ok(0, "DONE for job %s", job);
+    if (!done_p || done_p == done_end) {
+        if (done_p)
+            sup_msg_close(&done_msg);
+        done_p = NULL;
+        if (expect(s, identity, "DONE", 2, &done_msg) < 0) {
+            ok(0, "DONE for job %llu", (unsigned long long)job);
+            return NULL;
+        }
+        done_messages++;
+        done_p = done_msg.frame[1];
+        done_end = done_p + done_msg.len[1];
+    }
+    gloss__wire_rec r;
+    if (!ok(gloss__wire_rec_next(&done_p, done_end, 3, &r) == 1,
+            "DONE holds a record for job %llu", (unsigned long long)job)) {
+        done_p = done_end;
         return NULL;
     }
-    ok(gloss__wire_is(&m, 1, job), "DONE carries job number %s", job);
-    char *st = gloss__wire_dup(&m, 2);
-    is_str(st, status, "job %s is %s", job, status);
-    free(st);
+    ok(r.job == job, "DONE carries job number %llu", (unsigned long long)job);
+    static const char *const names[3] = {"ok", "dropped", "failed"};
+    is_str(r.status < 3 ? names[r.status] : "?", status, "job %llu is %s",
+           (unsigned long long)job, status);
     json_error_t e;
-    json_t *doc = json_loadb(m.frame[3], m.len[3], 0, &e);
-    if (!ok(json_is_object(doc), "job %s's JSON parses", job))
+    json_t *doc = json_loadb(r.field[0], r.len[0], 0, &e);
+    if (!ok(json_is_object(doc), "job %llu's JSON parses",
+            (unsigned long long)job))
         diag("%s", e.text);
-    sup_msg_close(&m);
     return doc;
+}
+
+/* Closes the DONE message being read, once all its records were taken. */
+static void done_close(void)
+{
+    if (done_p) {
+        ok(done_p == done_end, "no DONE record is left unread");
+        sup_msg_close(&done_msg);
+    }
+    done_p = done_end = NULL;
 }
 
 static const char *str_at(json_t *doc, const char *path)
@@ -287,7 +352,18 @@ static void test_serving(void)
     char log_path[128];
     snprintf(log_path, sizeof log_path, "%s/serve.log", tmpdir);
     const char *wid = "w7.0.1";
-    run r = {s.endpoint, wid, 7, 3, -1, 0};
+    /* This worker has a progress page, as glossd's workers do. */
+    char page_path[128];
+    snprintf(page_path, sizeof page_path, "%s/progress", tmpdir);
+    int page_fd = open(page_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    gloss__wire_progress *page = NULL;
+    if (page_fd >= 0 && ftruncate(page_fd, sizeof *page) == 0)
+        page = mmap(NULL, sizeof *page, PROT_READ | PROT_WRITE, MAP_SHARED,
+                    page_fd, 0);
+    unlink(page_path);
+    if (!ok(page && page != MAP_FAILED, "a progress page for the worker"))
+        page = NULL;
+    run r = {s.endpoint, wid, 7, 3, -1, 0, page_fd};
     capture_stderr(log_path);
     if (pthread_create(&r.thread, NULL, run_worker, &r) != 0) {
         release_stderr(log_path);
@@ -318,7 +394,8 @@ static void test_serving(void)
     sup_send(&s, wid, 2, bogus, NULL);
     const char *short_job[2] = {"JOB", "1"};
     sup_send(&s, wid, 2, short_job, NULL);
-    sup_job(&s, wid, "one", "doc-x", "{}", "text", 4);
+    const char *three_frames[3] = {"JOB", "1", "doc-x"};
+    sup_send(&s, wid, 3, three_frames, NULL);
     const char *binary[1] = {"\x01\xff"};
     size_t binary_len[1] = {2};
     sup_send(&s, wid, 1, binary, binary_len);
@@ -329,16 +406,20 @@ static void test_serving(void)
     const char *again[4] = {"CONFIG", "x", "", "return {}"};
     sup_send(&s, wid, 4, again, NULL);
 
-    /* Three jobs at once, the worker's credit. */
+    /* Three jobs at once, the worker's credit, in one JOB message. */
     static const char nonascii[] = "\xc3\x87" "a marche: gloss \xc3\xbc" "ber alles";
     static const char invalid[] = "bad \xff\xfe text";
     static const char drop[] = "please DROP ME now";
-    sup_job(&s, wid, "1001", "doc-1", "{\"lang\":\"fr\",\"n\":2}", nonascii,
-            sizeof nonascii - 1);
-    sup_job(&s, wid, "1002", "doc-2", "{}", invalid, sizeof invalid - 1);
-    sup_job(&s, wid, "1003", "doc-3", "", drop, sizeof drop - 1);
+    const uint64_t jobs[3] = {1001, 1002, 1003};
+    const char *ids[3] = {"doc-1", "doc-2", "doc-3"};
+    const char *metas[3] = {"{\"lang\":\"fr\",\"n\":2}", "{}", ""};
+    const char *texts[3] = {nonascii, invalid, drop};
+    const size_t lens[3] = {sizeof nonascii - 1, sizeof invalid - 1,
+                            sizeof drop - 1};
+    sup_jobs(&s, wid, 3, jobs, ids, metas, texts, lens);
 
-    json_t *d = expect_done(&s, wid, "1001", "ok");
+    done_messages = 0;
+    json_t *d = expect_done(&s, wid, 1001, "ok");
     if (d) {
         is_str(str_at(d, "id"), "doc-1", "the id travels");
         is_str(str_at(d, "source"), "test", "the source travels");
@@ -370,7 +451,7 @@ static void test_serving(void)
         json_decref(d);
     }
 
-    d = expect_done(&s, wid, "1002", "failed");
+    d = expect_done(&s, wid, 1002, "failed");
     if (d) {
         json_t *err = json_array_get(json_object_get(d, "errors"), 0);
         is_str(json_string_value(json_object_get(err, "stage")), "normalize",
@@ -381,7 +462,7 @@ static void test_serving(void)
         json_decref(d);
     }
 
-    d = expect_done(&s, wid, "1003", "dropped");
+    d = expect_done(&s, wid, 1003, "dropped");
     if (d) {
         is_str(str_at(d, "dropped"), "the text asked to be dropped",
                "the dropped document's JSON says why");
@@ -389,10 +470,19 @@ static void test_serving(void)
                "an empty meta frame gives an empty meta");
         json_decref(d);
     }
+    done_close();
+    is_int(done_messages, 1,
+           "with a progress page, the batch is answered with one DONE");
+    if (page) {
+        is_int((long long)atomic_load(&page->job), 0,
+               "the progress page says no job is running");
+        ok(atomic_load(&page->started_ns) > 0,
+           "and holds when the last job started");
+    }
 
     /* A meta that is not an object fails the document, not the worker. */
-    sup_job(&s, wid, "18446744073709551615", "doc-4", "[1,2]", "fine", 4);
-    d = expect_done(&s, wid, "18446744073709551615", "failed");
+    sup_job(&s, wid, UINT64_MAX, "doc-4", "[1,2]", "fine", 4);
+    d = expect_done(&s, wid, UINT64_MAX, "failed");
     if (d) {
         json_t *err = json_array_get(json_object_get(d, "errors"), 0);
         is_str(json_string_value(json_object_get(err, "stage")), "worker",
@@ -401,11 +491,13 @@ static void test_serving(void)
              "meta is not a JSON object", "and says so");
         json_decref(d);
     }
+    done_close();
 
     /* The worker still serves after all of that. */
-    sup_job(&s, wid, "1005", "doc-5", "{}", "gloss", 5);
-    d = expect_done(&s, wid, "1005", "ok");
+    sup_job(&s, wid, 1005, "doc-5", "{}", "gloss", 5);
+    d = expect_done(&s, wid, 1005, "ok");
     json_decref(d);
+    done_close();
 
     const char *stop[1] = {"STOP"};
     sup_send(&s, wid, 1, stop, NULL);
@@ -416,9 +508,9 @@ static void test_serving(void)
     like(log, "JOB with 1 frame (expected CONFIG)",
          "a JOB before CONFIG is logged with its verb");
     like(log, "BOGUS with 2 frames", "an unknown verb is logged");
-    like(log, "JOB with 2 frames", "a JOB with too few frames is logged");
-    like(log, "job number is not a number",
-         "a JOB whose job number is not a number is logged");
+    like(log, "JOB with 2 frames (its jobs are not well-formed records)",
+         "a JOB whose records are cut short is logged");
+    like(log, "JOB with 3 frames", "a JOB with too many frames is logged");
     like(log, "?? with 1 frame", "a binary verb is logged printably");
     like(log, "more than 8 frames", "a message with too many frames is logged");
     like(log, "STOP with 2 frames", "a STOP with extra frames is logged");
@@ -427,6 +519,53 @@ static void test_serving(void)
     if (log && tap_failed_)
         diag("worker stderr:\n%s", log);
     free(log);
+    if (page)
+        munmap(page, sizeof *page);
+    sup_close(&s);
+}
+
+/* A worker without a progress page answers each job as soon as it is done,
+ * so that the supervisor can time each one. */
+static void test_job_by_job(void)
+{
+    sup s = {0};
+    if (sup_open(&s, "single") < 0) {
+        ok(0, "the supervisor's ROUTER binds");
+        return;
+    }
+    const char *wid = "w8.0.1";
+    run r = {s.endpoint, wid, 8, 2, -1, 0, -1};
+    if (pthread_create(&r.thread, NULL, run_worker, &r) != 0) {
+        ok(0, "the worker thread starts");
+        sup_close(&s);
+        return;
+    }
+    gloss__wire_msg m;
+    if (expect(&s, wid, "HELLO", 2, &m) == 0)
+        sup_msg_close(&m);
+    sup_config(&s, wid, "worker.conf.lua", good_config);
+    if (expect(&s, wid, "READY", 2, &m) == 0)
+        sup_msg_close(&m);
+    const uint64_t jobs[2] = {1, 2};
+    const char *ids[2] = {"a", "b"};
+    const char *metas[2] = {"{}", "{}"};
+    const char *texts[2] = {"first", "second"};
+    const size_t lens[2] = {5, 6};
+    sup_jobs(&s, wid, 2, jobs, ids, metas, texts, lens);
+    done_messages = 0;
+    json_t *d = expect_done(&s, wid, 1, "ok");
+    is_str(d ? str_at(d, "id") : NULL, "a", "the first job's document");
+    json_decref(d);
+    done_close();
+    d = expect_done(&s, wid, 2, "ok");
+    is_str(d ? str_at(d, "id") : NULL, "b", "the second job's document");
+    json_decref(d);
+    done_close();
+    is_int(done_messages, 2, "without a progress page, one DONE per job");
+    const char *stop[1] = {"STOP"};
+    sup_send(&s, wid, 1, stop, NULL);
+    pthread_join(r.thread, NULL);
+    is_int(r.status, 0, "STOP: the worker returns 0");
     sup_close(&s);
 }
 
@@ -440,7 +579,7 @@ static void test_bad_config(void)
     char log_path[128];
     snprintf(log_path, sizeof log_path, "%s/bad.log", tmpdir);
     const char *wid = "w2.1.9";
-    run r = {s.endpoint, wid, 2, 1, -1, 0};
+    run r = {s.endpoint, wid, 2, 1, -1, 0, -1};
     capture_stderr(log_path);
     if (pthread_create(&r.thread, NULL, run_worker, &r) != 0) {
         free(release_stderr(log_path));
@@ -474,7 +613,7 @@ static void test_stop_before_config(void)
         return;
     }
     const char *wid = "w1.0.2";
-    run r = {s.endpoint, wid, 1, 0, -1, 0};
+    run r = {s.endpoint, wid, 1, 0, -1, 0, -1};
     if (pthread_create(&r.thread, NULL, run_worker, &r) != 0) {
         ok(0, "the worker thread starts");
         sup_close(&s);
@@ -500,7 +639,7 @@ static void test_credit_zero_and_closed_connection(void)
     char log_path[128];
     snprintf(log_path, sizeof log_path, "%s/closed.log", tmpdir);
     const char *wid = "w3.0.4";
-    run r = {s.endpoint, wid, 3, 0, -1, 0};
+    run r = {s.endpoint, wid, 3, 0, -1, 0, -1};
     capture_stderr(log_path);
     if (pthread_create(&r.thread, NULL, run_worker, &r) != 0) {
         free(release_stderr(log_path));
@@ -533,7 +672,7 @@ static void middle(const char *endpoint, int report_fd)
     pid_t w = fork();
     if (w == 0) {
         unsigned char status = (unsigned char)gloss__worker_main(
-            endpoint, "w5.0.7", 5, 2);
+            endpoint, "w5.0.7", 5, 2, -1);
         ssize_t n = write(report_fd, &status, 1);
         _exit(n == 1 ? 0 : 1);
     }
@@ -619,6 +758,7 @@ int main(void)
     alarm(ALARM_S);
 
     test_serving();
+    test_job_by_job();
     test_bad_config();
     test_stop_before_config();
     test_credit_zero_and_closed_connection();
