@@ -3,7 +3,7 @@
  *
  * Run by a user, glossd is the supervisor: it loads and checks the
  * configuration, listens on its endpoints and starts its workers. Run as
- * `glossd --worker ENDPOINT IDENTITY GENERATION CREDIT [PROGRESS_FD]`, it
+ * `glossd --worker FD IDENTITY GENERATION CREDIT [PROGRESS_FD]`, it
  * is one of those workers (the supervisor starts them that way; users never
  * need to).
  */
@@ -48,10 +48,23 @@ static void usage(FILE *out)
 "Use `gloss send`, `gloss sub` and `gloss stats|reload|drain|ping` to talk to it.\n");
 }
 
+/* A descriptor number the supervisor passed (3 and up), or -1 (said). */
+static int parse_fd(const char *what, const char *arg)
+{
+    char *end;
+    long fd = strtol(arg, &end, 10);
+    if (end == arg || *end || fd < 3 || fd > 1024) {
+        fprintf(stderr, "glossd --worker: %s must be a descriptor number, "
+                        "got '%s'\n", what, arg);
+        return -1;
+    }
+    return (int)fd;
+}
+
 static int worker_mode(int argc, char **argv)
 {
     if (argc != 6 && argc != 7) {
-        fprintf(stderr, "glossd --worker: expected ENDPOINT IDENTITY "
+        fprintf(stderr, "glossd --worker: expected FD IDENTITY "
                         "GENERATION CREDIT [PROGRESS_FD] (glossd starts its "
                         "workers itself)\n");
         return 2;
@@ -65,17 +78,11 @@ static int worker_mode(int argc, char **argv)
     char *end;
     unsigned long generation = strtoul(argv[4], &end, 10);
     unsigned long credit = strtoul(argv[5], &end, 10);
-    int progress_fd = -1;
-    if (argc == 7) {
-        long fd = strtol(argv[6], &end, 10);
-        if (*end || fd < 3 || fd > 1024) {
-            fprintf(stderr, "glossd --worker: PROGRESS_FD must be a "
-                            "descriptor number, got '%s'\n", argv[6]);
-            return 2;
-        }
-        progress_fd = (int)fd;
-    }
-    return gloss__worker_main(argv[2], argv[3], (unsigned)generation,
+    int fd = parse_fd("FD", argv[2]);
+    int progress_fd = argc == 7 ? parse_fd("PROGRESS_FD", argv[6]) : -1;
+    if (fd < 0 || (argc == 7 && progress_fd < 0))
+        return 2;
+    return gloss__worker_main(fd, argv[3], (unsigned)generation,
                               (unsigned)credit, progress_fd);
 }
 

@@ -332,20 +332,20 @@ static int send_jobs(gloss__sup *sup, gloss__worker *w, size_t n)
         gloss__wire_rec r = job_record(job);
         size += gloss__wire_rec_size(&r);
     }
-    /* The records are written straight into the message ZeroMQ sends, so
-     * each document is copied once on its way to the worker. */
-    zmq_msg_t msg;
-    if (zmq_msg_init_size(&msg, size) != 0)
+    /* The records are written straight into the message, so each document
+     * is copied once on its way to the worker. */
+    const void *frames[2] = {"JOB", NULL};
+    size_t lens[2] = {3, size};
+    char *p;
+    gloss__outmsg *msg = gloss__outmsg_new(2, frames, lens, &p);
+    if (!msg)
         return -1;
-    char *p = zmq_msg_data(&msg);
     job = sup->queue.head;
     for (size_t i = 0; i < n; i++, job = job->next) {
         gloss__wire_rec r = job_record(job);
         p += gloss__wire_rec_put(p, &r);
     }
-    const void *frames[2] = {w->identity, "JOB"};
-    size_t lens[2] = {strlen(w->identity), 3};
-    return gloss__wire_send_msg(sup->work, ZMQ_DONTWAIT, 2, frames, lens, &msg);
+    return gloss__worker_write(w, msg);
 }
 
 /* How many of the queue's first jobs go to w in one message. */
@@ -502,10 +502,6 @@ static void *bind_socket(gloss__sup *sup, int type, const char *what,
         int hwm = gloss__sup_config(sup)->daemon.publish_hwm;
         zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
     }
-    if (type == ZMQ_ROUTER && strcmp(what, "work") == 0) {
-        int mandatory = 1;
-        zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
-    }
     if (zmq_bind(s, endpoint) != 0) {
         snprintf(err, errlen, "cannot listen on the %s endpoint %s: %s", what,
                  endpoint, zmq_strerror(zmq_errno()));
@@ -567,17 +563,13 @@ int gloss__sup_start(gloss__sup *sup, char *err, size_t errlen)
         sup->run_dir[0] = '\0';
         return -1;
     }
-    snprintf(sup->work_endpoint, sizeof sup->work_endpoint, "ipc://%s/work",
-             sup->run_dir);
 
     sup->zctx = zmq_ctx_new();
     if (!sup->zctx) {
         snprintf(err, errlen, "cannot start ZeroMQ: %s", zmq_strerror(zmq_errno()));
         return -1;
     }
-    if (!(sup->work = bind_socket(sup, ZMQ_ROUTER, "work", sup->work_endpoint,
-                                  err, errlen)) ||
-        !(sup->publish = bind_socket(sup, ZMQ_PUB, "publish", d->publish, err,
+    if (!(sup->publish = bind_socket(sup, ZMQ_PUB, "publish", d->publish, err,
                                      errlen)) ||
         !(sup->control = bind_socket(sup, ZMQ_ROUTER, "control", d->control,
                                      err, errlen)))
@@ -590,8 +582,6 @@ int gloss__sup_start(gloss__sup *sup, char *err, size_t errlen)
         !(sup->feed = bind_socket(sup, ZMQ_PULL, "feed", d->feed, err, errlen)))
         return -1;
 
-    sup->w_work = gloss__zwatch_new(sup->loop, sup->work, ZMQ_POLLIN,
-                                    gloss__workers_on_message, sup);
     sup->w_control = gloss__zwatch_new(sup->loop, sup->control, ZMQ_POLLIN,
                                        gloss__control_on_message, sup);
     if (sup->submit)
@@ -600,7 +590,7 @@ int gloss__sup_start(gloss__sup *sup, char *err, size_t errlen)
     if (sup->feed)
         sup->w_feed = gloss__zwatch_new(sup->loop, sup->feed, ZMQ_POLLIN,
                                         on_feed, sup);
-    if (!sup->w_work || !sup->w_control || (sup->submit && !sup->w_submit) ||
+    if (!sup->w_control || (sup->submit && !sup->w_submit) ||
         (sup->feed && !sup->w_feed)) {
         snprintf(err, errlen, "cannot watch the sockets: %s", strerror(errno));
         return -1;
@@ -636,7 +626,6 @@ void gloss__sup_maybe_finish(gloss__sup *sup)
         gloss__zwatch_destroy(&sup->w_submit);
         gloss__zwatch_destroy(&sup->w_feed);
         gloss__zwatch_destroy(&sup->w_control);
-        gloss__zwatch_destroy(&sup->w_work);
         if (sup->handles_open) {
             sup->handles_open = 0;
             uv_close((uv_handle_t *)&sup->tick, NULL);
@@ -659,8 +648,7 @@ static void free_jobs(gloss__job_list *l)
 
 void gloss__sup_close(gloss__sup *sup)
 {
-    void **socks[] = {&sup->submit, &sup->feed, &sup->publish, &sup->control,
-                      &sup->work};
+    void **socks[] = {&sup->submit, &sup->feed, &sup->publish, &sup->control};
     for (size_t i = 0; i < sizeof socks / sizeof *socks; i++) {
         if (*socks[i])
             zmq_close(*socks[i]);
@@ -669,12 +657,8 @@ void gloss__sup_close(gloss__sup *sup)
     if (sup->zctx)
         zmq_ctx_term(sup->zctx);
     sup->zctx = NULL;
-    if (sup->run_dir[0]) {
-        char path[700];
-        snprintf(path, sizeof path, "%s/work", sup->run_dir);
-        unlink(path);
+    if (sup->run_dir[0])
         rmdir(sup->run_dir);
-    }
     free_jobs(&sup->queue);
     gloss__idset_free(&sup->inflight_ids);
     while (sup->workers) {

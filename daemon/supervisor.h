@@ -56,6 +56,10 @@ typedef enum gloss__worker_state {
 struct gloss__worker {
     gloss__sup *sup;
     uv_process_t proc;
+    uv_pipe_t pipe;           /* the stream to the worker (a socketpair) */
+    char *in;                 /* bytes read from it, not yet a whole message */
+    size_t in_len, in_cap;
+    int handles;              /* of proc and pipe, not yet closed */
     char identity[64];
     unsigned generation;
     unsigned slot;
@@ -114,10 +118,9 @@ struct gloss__sup {
     unsigned workers_wanted;
 
     void *zctx;
-    void *submit, *feed, *publish, *control, *work;
-    gloss__zwatch *w_submit, *w_feed, *w_control, *w_work;
-    char run_dir[512];        /* private folder for the work socket */
-    char work_endpoint[600];
+    void *submit, *feed, *publish, *control;
+    gloss__zwatch *w_submit, *w_feed, *w_control;
+    char run_dir[512];        /* private folder for the progress pages */
 
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t tick;          /* deadlines, respawns, the end of a drain */
@@ -170,7 +173,20 @@ void gloss__jobs_remove(gloss__job_list *l, gloss__job *j);
 /* workers.c */
 int gloss__workers_spawn(gloss__sup *sup, unsigned generation, char *err,
                          size_t errlen);
-void gloss__workers_on_message(gloss__zwatch *w, int revents, void *arg);
+/* A message for a worker, packed (wire.h stream framing) behind its write
+ * request. */
+typedef struct gloss__outmsg {
+    uv_write_t req;
+    size_t size;
+    char data[];
+} gloss__outmsg;
+/* Packs n frames into a new message; a frame whose data is NULL is left to
+ * be filled, and *last (when not NULL) points to the last frame's bytes.
+ * NULL on ENOMEM. */
+gloss__outmsg *gloss__outmsg_new(size_t n, const void *const *data,
+                                 const size_t *len, char **last);
+/* Sends (and takes) msg. Returns 0, or -1 when the worker's stream is gone. */
+int gloss__worker_write(gloss__worker *w, gloss__outmsg *msg);
 void gloss__workers_check_deadlines(gloss__sup *sup);
 void gloss__workers_stop_generation(gloss__sup *sup, unsigned generation);
 void gloss__workers_stop_all(gloss__sup *sup);

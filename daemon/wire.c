@@ -117,6 +117,7 @@ void gloss__wire_msg_close(gloss__wire_msg *m)
         close_frames(m->zmsgs_, m->nframes);
         free(m->zmsgs_);
     }
+    free(m->mem_);
     memset(m, 0, sizeof(*m));
 }
 
@@ -211,6 +212,89 @@ int gloss__wire_send_msg(void *sock, int flags, size_t n,
             return -1;
         }
     }
+}
+
+/* ---- stream framing ----------------------------------------------------- */
+
+size_t gloss__wire_packed_size(size_t n, const size_t *len)
+{
+    size_t size = GLOSS__WIRE_HEAD;
+    for (size_t i = 0; i < n; i++)
+        size += 8 + len[i];
+    return size;
+}
+
+size_t gloss__wire_pack(char *dst, size_t n, const void *const *data,
+                        const size_t *len)
+{
+    uint64_t body = gloss__wire_packed_size(n, len) - GLOSS__WIRE_HEAD;
+    uint32_t nframes = (uint32_t)n, zero = 0;
+    memcpy(dst, &body, 8);
+    memcpy(dst + 8, &nframes, 4);
+    memcpy(dst + 12, &zero, 4);
+    char *p = dst + GLOSS__WIRE_HEAD;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t l = len[i];
+        memcpy(p, &l, 8);
+        p += 8;
+        if (l && data[i])
+            memcpy(p, data[i], l);
+        p += l;
+    }
+    return (size_t)(p - dst);
+}
+
+int gloss__wire_body(const char *buf, uint64_t *body)
+{
+    memcpy(body, buf, 8);
+    if (*body > GLOSS__WIRE_MAX_BODY) {
+        errno = EPROTO;
+        return -1;
+    }
+    return 0;
+}
+
+int gloss__wire_unpack(const char *buf, size_t avail, gloss__wire_msg *m,
+                       size_t *used)
+{
+    memset(m, 0, sizeof(*m));
+    *used = 0;
+    if (avail < GLOSS__WIRE_HEAD)
+        return 0;
+    uint64_t body;
+    if (gloss__wire_body(buf, &body) < 0)
+        return -1;
+    if (avail - GLOSS__WIRE_HEAD < body)
+        return 0;
+    *used = GLOSS__WIRE_HEAD + (size_t)body;
+    uint32_t nframes;
+    memcpy(&nframes, buf + 8, 4);
+    if (nframes > GLOSS__WIRE_MAX_FRAMES) {
+        m->more_ = 1;
+        errno = EPROTO;
+        return -1;
+    }
+    const char *p = buf + GLOSS__WIRE_HEAD, *end = p + body;
+    for (uint32_t i = 0; i < nframes; i++) {
+        uint64_t len;
+        if ((size_t)(end - p) < 8)
+            goto bad;
+        memcpy(&len, p, 8);
+        p += 8;
+        if (len > (uint64_t)(end - p))
+            goto bad;
+        m->frame[i] = len ? p : empty_frame;
+        m->len[i] = (size_t)len;
+        p += len;
+    }
+    if (p != end || nframes == 0)
+        goto bad;
+    m->nframes = nframes;
+    return 1;
+bad:
+    memset(m, 0, sizeof(*m));
+    errno = EBADMSG;
+    return -1;
 }
 
 /* ---- records ------------------------------------------------------------ */

@@ -1,10 +1,13 @@
 /*
- * wire.h - the messages between the supervisor and its workers.
+ * wire.h - the messages between the supervisor and its workers, and the
+ * multipart ZeroMQ messages of the external sockets.
  *
- * Workers are processes (glossd --worker) connected to the supervisor over
- * one ipc ROUTER socket that the supervisor binds; each worker's DEALER
- * uses the routing id "w<generation>.<slot>.<pid>". Every message is
- * multipart and begins with a verb frame. Numbers travel as decimal text.
+ * Workers are processes (glossd --worker) that each share a socketpair with
+ * the supervisor: the supervisor makes it when it starts the worker and the
+ * worker finds its end as descriptor 3. Over that byte stream the messages
+ * are framed as below (stream framing). Every message is multipart and
+ * begins with a verb frame. Numbers in HELLO and READY travel as decimal
+ * text; jobs and results travel as records.
  *
  *   worker -> supervisor
  *     HELLO  generation                     connected; send the configuration
@@ -58,7 +61,8 @@
  *
  * The progress page is a small shared file that the supervisor makes in its
  * private run folder, unlinks at once, and hands to the worker as an open
- * descriptor (the sixth argument of glossd --worker names it).
+ * descriptor (descriptor 4, named by the sixth argument of glossd
+ * --worker).
  *
  * Sending the configuration's source (not its path) means every worker of
  * one generation runs exactly what the supervisor checked, even if the file
@@ -119,6 +123,7 @@ typedef struct gloss__wire_msg {
     size_t len[GLOSS__WIRE_MAX_FRAMES];
     void *zmsgs_;      /* private: the zmq_msg_t array */
     int more_;         /* private: frames were dropped past the maximum */
+    void *mem_;        /* private: malloc'd bytes the frames point into */
 } gloss__wire_msg;
 
 /*
@@ -157,6 +162,44 @@ int gloss__wire_send(void *sock, int flags, size_t n, const void *const *data,
 int gloss__wire_send_msg(void *sock, int flags, size_t n,
                          const void *const *data, const size_t *len,
                          void *last);
+
+/*
+ * Stream framing: how the same multipart messages travel over the byte
+ * stream between the supervisor and a worker (a socketpair). A message is
+ *
+ *     u64 body | u32 nframes | u32 0 | nframes x (u64 len | len bytes)
+ *
+ * in the host's byte order, body counting the bytes after the 16-byte
+ * head.
+ */
+#define GLOSS__WIRE_HEAD 16
+/* The largest body a reader accepts: a longer one is a protocol error. */
+#define GLOSS__WIRE_MAX_BODY ((uint64_t)1 << 34)
+
+/* The bytes a message of n frames of these lengths takes. */
+size_t gloss__wire_packed_size(size_t n, const size_t *len);
+
+/* Writes the message at dst (gloss__wire_packed_size bytes); returns that
+ * size. A frame whose data is NULL is left for the caller to fill: the last
+ * one then lies in the final len[n - 1] bytes. */
+size_t gloss__wire_pack(char *dst, size_t n, const void *const *data,
+                        const size_t *len);
+
+/* The body length of the message whose head is at buf (GLOSS__WIRE_HEAD
+ * bytes), or -1 with errno EPROTO when it is over GLOSS__WIRE_MAX_BODY. */
+int gloss__wire_body(const char *buf, uint64_t *body);
+
+/*
+ * Reads the message at buf, of which avail bytes are there. Returns 1 with
+ * *m (its frames point into buf; m owns nothing unless the caller sets
+ * mem_) and *used, the message's size; 0 when more bytes are needed; -1
+ * with errno when the message is whole but unusable, with *used set so
+ * that the caller can skip it: EPROTO for more than GLOSS__WIRE_MAX_FRAMES
+ * frames or a body over the maximum (then *used is 0: the stream cannot be
+ * trusted past it), EBADMSG when its frames do not fill its body exactly.
+ */
+int gloss__wire_unpack(const char *buf, size_t avail, gloss__wire_msg *m,
+                       size_t *used);
 
 /* Convenience: sends n NUL-terminated strings as frames (1 to
  * GLOSS__WIRE_MAX_FRAMES of them; otherwise -1 with EINVAL). */

@@ -3,14 +3,20 @@
  * protocol in daemon/wire.h).
  *
  * A worker does one thing at a time, so it needs no event loop: it blocks
- * in zmq_poll() on its DEALER socket, runs the jobs of each JOB message
- * through the pipeline as soon as it arrives, and answers with a DONE
- * before it reads the next message. With a progress page, that is one DONE
- * for the whole batch (the page tells the supervisor which job is running);
- * without one, one DONE per job, sent as soon as the job is done. The
- * supervisor's credit keeps at most `credit` jobs queued in the socket,
- * which lets the next batch wait in ZeroMQ's buffers while the current one
- * runs instead of costing a round trip.
+ * in poll() on the stream socket it shares with the supervisor (a
+ * socketpair the supervisor made when it started the worker), runs the jobs
+ * of each JOB message through the pipeline as soon as it arrives, and
+ * answers with a DONE before it reads the next message. With a progress
+ * page, that is one DONE for the whole batch (the page tells the
+ * supervisor which job is running); without one, one DONE per job, sent as
+ * soon as the job is done. The supervisor's credit keeps at most `credit`
+ * jobs queued in the socket, which lets the next batch wait in the kernel's
+ * buffer while the current one runs instead of costing a round trip.
+ *
+ * A plain socket, not ZeroMQ: a worker talks to one peer only, and a
+ * stream needs no I/O thread in either process, so a batch costs one
+ * write and one wake-up each way instead of a hand-over between four
+ * threads.
  *
  * Noticing that the supervisor is gone
  * ------------------------------------
@@ -19,33 +25,26 @@
  *   - The parent process: the supervisor starts its workers itself, so
  *     when it dies the worker is re-parented and getppid() changes. This
  *     covers every way the supervisor can die, kill -9 included.
- *   - The connection: a socket monitor reports ZMQ_EVENT_DISCONNECTED when
- *     the supervisor's end of the ipc connection closes (its ROUTER was
- *     closed, or it refused this worker's routing id). A DEALER would
- *     otherwise wait forever for a reconnection that never comes.
- * ZeroMQ heartbeats (ZMQ_HEARTBEAT_IVL) are not used: they detect a peer
- * that stops answering on a connection that stays open, which happens on
- * networks, but an ipc connection is a Unix socket whose end closes as soon
- * as the process holding it dies, and the supervisor's ZeroMQ I/O thread
- * would answer heartbeats even while its loop is stuck, so they would add
- * traffic and no information beyond the two signals above.
- *
- * Sends use a send timeout for the same reason: a DONE for a supervisor
- * that has gone must not block forever, so an EAGAIN leads back to the two
- * checks before the send is tried again.
+ *   - The connection: the socket reads as ended as soon as the supervisor's
+ *     end is closed (it closed it, or its process died).
+ * Sends wait in the same one-second slices, so a DONE for a supervisor
+ * that has gone never blocks forever, and they never raise SIGPIPE.
  */
 #include "worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "buf.h"
 #include "clock.h"
@@ -58,16 +57,11 @@
 
 /* How often, at the least, the worker looks for its supervisor. */
 #define POLL_MS 1000
-/* How long closing waits to deliver the last DONE or FATAL. */
-#define LINGER_MS 5000
-#define MONITOR_ENDPOINT "inproc://gloss-worker-monitor"
 
 typedef struct worker {
     const char *identity;
     pid_t parent;            /* the supervisor, as seen at the start */
-    void *ctx;
-    void *sock;              /* the DEALER connected to the supervisor */
-    void *mon;               /* PAIR receiving the DEALER's monitor events */
+    int fd;                  /* the stream socket to the supervisor */
     int gone;                /* the supervisor went away */
     gloss__config *cfg;
     gloss__pipeline *pipeline;
@@ -119,23 +113,6 @@ static void ignore_message(const worker *w, const gloss__wire_msg *m,
         verb, m->nframes, m->nframes == 1 ? "" : "s", why);
 }
 
-/* Reads the monitor's pending events; returns 1 when the connection to the
- * supervisor closed. */
-static int disconnected(worker *w)
-{
-    for (;;) {
-        gloss__wire_msg ev;
-        if (gloss__wire_recv(w->mon, &ev, ZMQ_DONTWAIT) < 0)
-            return 0;
-        uint16_t event = 0;
-        if (ev.nframes >= 1 && ev.len[0] >= sizeof(event))
-            memcpy(&event, ev.frame[0], sizeof(event));
-        gloss__wire_msg_close(&ev);
-        if (event == ZMQ_EVENT_DISCONNECTED)
-            return 1;
-    }
-}
-
 /* Returns 1 (and says why, once) when the supervisor is gone. */
 static int supervisor_gone(worker *w)
 {
@@ -144,11 +121,58 @@ static int supervisor_gone(worker *w)
     if (getppid() != w->parent) {
         say(w, "the supervisor (pid %ld) is gone; exiting", (long)w->parent);
         w->gone = 1;
-    } else if (disconnected(w)) {
-        say(w, "the supervisor closed the connection; exiting");
-        w->gone = 1;
     }
     return w->gone;
+}
+
+static void connection_closed(worker *w)
+{
+    if (!w->gone)
+        say(w, "the supervisor closed the connection; exiting");
+    w->gone = 1;
+}
+
+/* Waits up to POLL_MS for the socket to be ready for events. Returns 0,
+ * or -1 (the reason was said). */
+static int wait_socket(worker *w, short events)
+{
+    struct pollfd p = {w->fd, events, 0};
+    if (poll(&p, 1, POLL_MS) < 0 && errno != EINTR) {
+        say(w, "cannot wait for the supervisor: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads exactly len bytes. Returns 1, 0 when the supervisor closed the
+ * connection, or -1 (the reason was said). */
+static int read_full(worker *w, char *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(w->fd, buf + got, len - got);
+        if (n > 0) {
+            got += (size_t)n;
+            continue;
+        }
+        if (n == 0) {
+            connection_closed(w);
+            return 0;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            if (errno == ECONNRESET) {
+                connection_closed(w);
+                return 0;
+            }
+            say(w, "cannot receive: %s", strerror(errno));
+            return -1;
+        }
+        if (supervisor_gone(w) || wait_socket(w, POLLIN) < 0)
+            return -1;
+    }
+    return 1;
 }
 
 /* Waits for the next message from the supervisor. Returns 0 with *m to
@@ -156,48 +180,103 @@ static int supervisor_gone(worker *w)
 static int next_message(worker *w, gloss__wire_msg *m)
 {
     for (;;) {
-        /* Reading before polling means a message already queued (a STOP
-         * sent just before the supervisor closed) is never lost to the
-         * disconnection that followed it. */
-        if (gloss__wire_recv(w->sock, m, ZMQ_DONTWAIT) == 0)
+        char head[GLOSS__WIRE_HEAD];
+        uint64_t body;
+        if (read_full(w, head, sizeof head) <= 0)
+            return -1;
+        if (gloss__wire_body(head, &body) < 0) {
+            say(w, "the supervisor sent a message too large to be one of "
+                   "the protocol");
+            return -1;
+        }
+        char *buf = malloc(GLOSS__WIRE_HEAD + (size_t)body + 1);
+        if (!buf) {
+            say(w, "out of memory reading a message of %llu bytes",
+                (unsigned long long)body);
+            return -1;
+        }
+        memcpy(buf, head, sizeof head);
+        if (read_full(w, buf + GLOSS__WIRE_HEAD, (size_t)body) <= 0) {
+            free(buf);
+            return -1;
+        }
+        size_t used;
+        if (gloss__wire_unpack(buf, GLOSS__WIRE_HEAD + (size_t)body, m,
+                               &used) == 1) {
+            m->mem_ = buf;
             return 0;
-        if (errno == EPROTO) {
+        }
+        free(buf);
+        if (errno == EPROTO)
             say(w, "ignored a message from the supervisor with more than %d "
                    "frames", GLOSS__WIRE_MAX_FRAMES);
-            continue;
-        }
-        if (errno != EAGAIN && errno != EINTR) {
-            say(w, "cannot receive: %s", zmq_strerror(errno));
-            return -1;
-        }
-        if (supervisor_gone(w))
-            return -1;
-        zmq_pollitem_t items[2] = {
-            {w->sock, 0, ZMQ_POLLIN, 0},
-            {w->mon, 0, ZMQ_POLLIN, 0},
-        };
-        if (zmq_poll(items, 2, POLL_MS) < 0 && errno != EINTR) {
-            say(w, "cannot wait for the supervisor: %s", zmq_strerror(errno));
-            return -1;
-        }
+        else
+            say(w, "ignored a message from the supervisor whose frames do "
+                   "not fill it");
     }
 }
 
 /* Sends one message, waiting as long as the supervisor is there to take
- * it. Returns 0, or -1 (the reason was said). */
+ * it. Returns 0, or -1 (the reason was said). The frames are written from
+ * where they lie, behind the head and their lengths. */
 static int send_msg(worker *w, size_t n, const void *const *data,
                     const size_t *len)
 {
-    for (;;) {
-        if (gloss__wire_send(w->sock, 0, n, data, len) == 0)
-            return 0;
-        if (errno != EAGAIN && errno != EINTR) {
-            say(w, "cannot send: %s", zmq_strerror(errno));
-            return -1;
-        }
-        if (supervisor_gone(w))
-            return -1;
+    if (n > GLOSS__WIRE_MAX_FRAMES) {
+        say(w, "cannot send a message of %zu frames", n);
+        return -1;
     }
+    char head[GLOSS__WIRE_HEAD];
+    uint64_t lens[GLOSS__WIRE_MAX_FRAMES];
+    struct iovec iov[1 + 2 * GLOSS__WIRE_MAX_FRAMES];
+    /* The head and the lengths are written here (the layout of
+     * gloss__wire_pack); the frames' bytes go out from their own
+     * buffers, so a large DONE is never copied into a message. */
+    uint64_t body = gloss__wire_packed_size(n, len) - GLOSS__WIRE_HEAD;
+    uint32_t nframes = (uint32_t)n, pad = 0;
+    memcpy(head, &body, 8);
+    memcpy(head + 8, &nframes, 4);
+    memcpy(head + 12, &pad, 4);
+    int cnt = 0;
+    iov[cnt++] = (struct iovec){head, sizeof head};
+    for (size_t i = 0; i < n; i++) {
+        lens[i] = len[i];
+        iov[cnt++] = (struct iovec){&lens[i], 8};
+        if (len[i])
+            iov[cnt++] = (struct iovec){(void *)data[i], len[i]};
+    }
+    struct iovec *v = iov;
+    while (cnt > 0) {
+        struct msghdr mh = {.msg_iov = v, .msg_iovlen = (size_t)cnt};
+        ssize_t sent = sendmsg(w->fd, &mh, MSG_NOSIGNAL);
+        if (sent < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EPIPE || errno == ECONNRESET) {
+                connection_closed(w);
+                return -1;
+            }
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                say(w, "cannot send: %s", strerror(errno));
+                return -1;
+            }
+            if (supervisor_gone(w) || wait_socket(w, POLLOUT) < 0)
+                return -1;
+            continue;
+        }
+        /* Skips what went out, part of an iovec included. */
+        size_t left = (size_t)sent;
+        while (cnt > 0 && left >= v->iov_len) {
+            left -= v->iov_len;
+            v++;
+            cnt--;
+        }
+        if (cnt > 0) {
+            v->iov_base = (char *)v->iov_base + left;
+            v->iov_len -= left;
+        }
+    }
+    return 0;
 }
 
 static int send_words(worker *w, const char *verb, const char *arg)
@@ -207,54 +286,15 @@ static int send_words(worker *w, const char *verb, const char *arg)
     return send_msg(w, 2, data, len);
 }
 
-static int open_socket(worker *w, const char *endpoint)
+static int open_socket(worker *w)
 {
-    int linger = LINGER_MS, sndtimeo = POLL_MS;
-    w->ctx = zmq_ctx_new();
-    if (!w->ctx) {
-        say(w, "cannot create a ZeroMQ context: %s", zmq_strerror(errno));
-        return -1;
-    }
-    w->sock = zmq_socket(w->ctx, ZMQ_DEALER);
-    w->mon = zmq_socket(w->ctx, ZMQ_PAIR);
-    if (!w->sock || !w->mon ||
-        zmq_setsockopt(w->sock, ZMQ_ROUTING_ID, w->identity,
-                       strlen(w->identity)) < 0 ||
-        zmq_setsockopt(w->sock, ZMQ_LINGER, &linger, sizeof linger) < 0 ||
-        zmq_setsockopt(w->sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo) < 0 ||
-        zmq_socket_monitor(w->sock, MONITOR_ENDPOINT,
-                           ZMQ_EVENT_DISCONNECTED) < 0 ||
-        zmq_connect(w->mon, MONITOR_ENDPOINT) < 0) {
-        say(w, "cannot set up the socket: %s", zmq_strerror(errno));
-        return -1;
-    }
-    /* The monitor is attached before the connection starts, so that no
-     * disconnection can happen unseen. */
-    if (zmq_connect(w->sock, endpoint) < 0) {
-        say(w, "cannot connect to %s: %s", endpoint, zmq_strerror(errno));
+    int flags = fcntl(w->fd, F_GETFL);
+    if (flags < 0 || fcntl(w->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        say(w, "descriptor %d is not the supervisor's socket: %s", w->fd,
+            strerror(errno));
         return -1;
     }
     return 0;
-}
-
-static void close_socket(worker *w)
-{
-    if (w->mon)
-        zmq_close(w->mon);
-    if (w->sock && w->mon)
-        zmq_socket_monitor(w->sock, NULL, 0);
-    if (w->sock) {
-        /* Nobody will read what is still queued for a supervisor that is
-         * gone: closing must not wait for it. */
-        if (w->gone) {
-            int linger = 0;
-            zmq_setsockopt(w->sock, ZMQ_LINGER, &linger, sizeof linger);
-        }
-        zmq_close(w->sock);
-    }
-    if (w->ctx)
-        while (zmq_ctx_term(w->ctx) < 0 && errno == EINTR)
-            ;
 }
 
 /* Builds the configuration and the pipeline from a CONFIG message. Returns
@@ -451,16 +491,16 @@ static gloss__wire_progress *map_progress(const worker *w, int fd)
     return p == MAP_FAILED ? NULL : p;
 }
 
-int gloss__worker_main(const char *endpoint, const char *identity,
-                       unsigned generation, unsigned credit, int progress_fd)
+int gloss__worker_main(int fd, const char *identity, unsigned generation,
+                       unsigned credit, int progress_fd)
 {
-    worker w = {.identity = identity, .parent = getppid(),
+    worker w = {.identity = identity, .parent = getppid(), .fd = fd,
                 .out = GLOSS__BUF_INIT, .topics = GLOSS__BUF_INIT,
                 .stages = GLOSS__BUF_INIT, .done = GLOSS__BUF_INIT};
     int status = 1;
     char num[24];
     w.progress = map_progress(&w, progress_fd);
-    if (open_socket(&w, endpoint) < 0)
+    if (open_socket(&w) < 0)
         goto out;
     snprintf(num, sizeof num, "%u", generation);
     if (send_words(&w, "HELLO", num) < 0)
@@ -476,7 +516,7 @@ int gloss__worker_main(const char *endpoint, const char *identity,
     if (serve(&w) == 0)
         status = 0;
 out:
-    close_socket(&w);
+    close(w.fd);
     gloss__buf_free(&w.out);
     gloss__buf_free(&w.topics);
     gloss__buf_free(&w.stages);

@@ -2,14 +2,20 @@
  * workers.c - the supervisor's worker processes: starting them, what they
  * say on the work socket, and what happens when one dies or overruns.
  *
- * A worker is this same program started as `glossd --worker ...`. It says
- * HELLO, is sent its generation's configuration, says READY with its credit,
- * and then answers each JOB with DONE. Its death is seen by libuv's exit
+ * A worker is this same program started as `glossd --worker ...`, with one
+ * end of a socketpair as its descriptor 3 (libuv makes the pair; the
+ * supervisor reads its end with a uv_pipe_t and writes with uv_write). It
+ * says HELLO, is sent its generation's configuration, says READY with its
+ * credit, and then answers each JOB with DONE. Its death is seen by libuv's exit
  * callback: every job it held goes back to the front of the queue, once;
  * a job whose worker dies a second time is published on error.worker.
  * The document that overran its deadline is published on error.deadline
  * (its worker was killed for it), and the other jobs of that worker go back
  * to the queue without counting against them.
+ *
+ * When a worker's exit is seen, what it wrote before it ended is read
+ * first, so that a DONE it sent just before stopping counts as done and its
+ * job is not run again.
  *
  * Each worker shares a progress page with the supervisor (daemon/wire.h):
  * a worker answers a batch of jobs with one DONE, and the page says which
@@ -25,7 +31,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "clock.h"
 #include "supervisor.h"
@@ -36,13 +41,71 @@
  * turn the supervisor into a fork loop. */
 #define RESPAWN_DELAY_MS 1000
 
-/* A worker's process handle carries the worker: both go together. */
+/* A worker's process and pipe handles carry the worker: it is freed when
+ * both are closed. */
 static void on_closed(uv_handle_t *h)
 {
     gloss__worker *w = h->data;
+    if (--w->handles > 0)
+        return;
     if (w->progress)
         munmap(w->progress, sizeof(*w->progress));
+    free(w->in);
     free(w);
+}
+
+static void close_worker(gloss__worker *w)
+{
+    uv_close((uv_handle_t *)&w->proc, on_closed);
+    uv_close((uv_handle_t *)&w->pipe, on_closed);
+}
+
+/* ---- writing to a worker ------------------------------------------------ */
+
+gloss__outmsg *gloss__outmsg_new(size_t n, const void *const *data,
+                                 const size_t *len, char **last)
+{
+    size_t size = gloss__wire_packed_size(n, len);
+    gloss__outmsg *m = malloc(sizeof(*m) + size);
+    if (!m)
+        return NULL;
+    m->size = gloss__wire_pack(m->data, n, data, len);
+    if (last)
+        *last = m->data + m->size - len[n - 1];
+    return m;
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+    /* A failed write means the worker is gone; its exit, seen by libuv,
+     * takes care of its jobs. */
+    (void)status;
+    free(req->data);
+}
+
+int gloss__worker_write(gloss__worker *w, gloss__outmsg *msg)
+{
+    msg->req.data = msg;
+    uv_buf_t b = uv_buf_init(msg->data, (unsigned)msg->size);
+    if (w->exited || uv_is_closing((uv_handle_t *)&w->pipe) ||
+        uv_write(&msg->req, (uv_stream_t *)&w->pipe, &b, 1, on_written) != 0) {
+        free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Sends the NUL-terminated words as frames. */
+static int write_words(gloss__worker *w, size_t n, const char *const *words)
+{
+    const void *data[GLOSS__WIRE_MAX_FRAMES];
+    size_t len[GLOSS__WIRE_MAX_FRAMES];
+    for (size_t i = 0; i < n; i++) {
+        data[i] = words[i];
+        len[i] = strlen(words[i]);
+    }
+    gloss__outmsg *m = gloss__outmsg_new(n, data, len, NULL);
+    return m ? gloss__worker_write(w, m) : -1;
 }
 
 /* Makes the progress page: a file in the private run folder, unlinked at
@@ -103,6 +166,8 @@ static size_t alive_in(const gloss__sup *sup, unsigned generation)
 
 static int spawn_one(gloss__sup *sup, unsigned generation, char *err,
                      size_t errlen);
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
 static void respawn_later(uv_timer_t *t)
 {
@@ -125,11 +190,14 @@ static void requeue(gloss__sup *sup, gloss__job *job)
     gloss__jobs_push_front(&sup->queue, job);
 }
 
+static void read_rest(gloss__worker *w);
+
 static void on_worker_exit(uv_process_t *proc, int64_t status, int signum)
 {
     gloss__worker *w = proc->data;
     gloss__sup *sup = w->sup;
     w->exited = 1;
+    read_rest(w);
     int asked = w->state == GLOSS__WORKER_STOPPING && w->jobs.n == 0;
     if (!asked && !w->deadline_job) {
         sup->stats.worker_deaths++;
@@ -175,7 +243,7 @@ static void on_worker_exit(uv_process_t *proc, int64_t status, int signum)
     int early = w->state < GLOSS__WORKER_READY;
     unsigned generation = w->generation;
     unlink_worker(sup, w);
-    uv_close((uv_handle_t *)proc, on_closed);
+    close_worker(w);
 
     if (!sup->draining && generation == sup->generations->number &&
         alive_in(sup, generation) < sup->workers_wanted) {
@@ -211,32 +279,41 @@ static int spawn_one(gloss__sup *sup, unsigned generation, char *err,
     char gen[16], credit[16];
     snprintf(gen, sizeof gen, "%u", generation);
     snprintf(credit, sizeof credit, "%u", gloss__sup_config(sup)->daemon.credit);
-    /* The progress page becomes the worker's descriptor 3. */
+    /* The socketpair becomes the worker's descriptor 3, the progress
+     * page its descriptor 4. */
     int progress_fd = make_progress(sup, w);
-    char *args[] = {(char *)sup->exe, "--worker", sup->work_endpoint,
-                    w->identity, gen, credit,
-                    progress_fd >= 0 ? "3" : NULL, NULL};
-    uv_stdio_container_t stdio[4] = {
+    char *args[] = {(char *)sup->exe, "--worker", "3", w->identity, gen,
+                    credit, progress_fd >= 0 ? "4" : NULL, NULL};
+    uv_pipe_init(sup->loop, &w->pipe, 0);
+    w->pipe.data = w;
+    uv_stdio_container_t stdio[5] = {
         {.flags = UV_IGNORE},
         {.flags = UV_IGNORE},
         {.flags = UV_INHERIT_FD, .data.fd = 2},
+        {.flags = UV_CREATE_PIPE | UV_READABLE_PIPE | UV_WRITABLE_PIPE,
+         .data.stream = (uv_stream_t *)&w->pipe},
         {.flags = UV_INHERIT_FD, .data.fd = progress_fd},
     };
     uv_process_options_t opts = {
         .exit_cb = on_worker_exit,
         .file = sup->exe,
         .args = args,
-        .stdio_count = progress_fd >= 0 ? 4 : 3,
+        .stdio_count = progress_fd >= 0 ? 5 : 4,
         .stdio = stdio,
     };
     w->proc.data = w;
+    w->handles = 2;
     int rc = uv_spawn(sup->loop, &w->proc, &opts);
     if (progress_fd >= 0)
         close(progress_fd);
+    if (rc == 0)
+        rc = uv_read_start((uv_stream_t *)&w->pipe, on_alloc, on_read);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start a worker (%s): %s", sup->exe,
                  uv_strerror(rc));
-        uv_close((uv_handle_t *)&w->proc, on_closed);
+        if (uv_is_active((uv_handle_t *)&w->proc))
+            uv_process_kill(&w->proc, SIGKILL);
+        close_worker(w);
         return -1;
     }
     w->next = sup->workers;
@@ -254,15 +331,6 @@ int gloss__workers_spawn(gloss__sup *sup, unsigned generation, char *err,
     return 0;
 }
 
-static gloss__worker *find(gloss__sup *sup, const char *id, size_t len)
-{
-    for (gloss__worker *w = sup->workers; w; w = w->next)
-        if (!w->exited && strlen(w->identity) == len &&
-            memcmp(w->identity, id, len) == 0)
-            return w;
-    return NULL;
-}
-
 static gloss__config *config_of(gloss__sup *sup, unsigned generation)
 {
     for (gloss__generation *g = sup->generations; g; g = g->next)
@@ -271,25 +339,25 @@ static gloss__config *config_of(gloss__sup *sup, unsigned generation)
     return NULL;
 }
 
-static void send_stop(gloss__sup *sup, gloss__worker *w)
+static void send_stop(gloss__worker *w)
 {
+    static const char *const stop[1] = {"STOP"};
     w->state = GLOSS__WORKER_STOPPING;
     w->credit = 0;
-    gloss__wire_sendv(sup->work, ZMQ_DONTWAIT, 2, w->identity, "STOP");
+    write_words(w, 1, stop);
 }
 
 static void on_hello(gloss__sup *sup, gloss__worker *w)
 {
     gloss__config *cfg = config_of(sup, w->generation);
     if (!cfg || sup->stopping) {
-        send_stop(sup, w);
+        send_stop(w);
         return;
     }
-    const void *frames[5] = {w->identity, "CONFIG", cfg->path, cfg->dir,
-                             cfg->source};
-    size_t lens[5] = {strlen(w->identity), 6, strlen(cfg->path),
-                      strlen(cfg->dir), cfg->source_len};
-    if (gloss__wire_send(sup->work, ZMQ_DONTWAIT, 5, frames, lens) == 0)
+    const void *frames[4] = {"CONFIG", cfg->path, cfg->dir, cfg->source};
+    size_t lens[4] = {6, strlen(cfg->path), strlen(cfg->dir), cfg->source_len};
+    gloss__outmsg *m = gloss__outmsg_new(4, frames, lens, NULL);
+    if (m && gloss__worker_write(w, m) == 0)
         w->state = GLOSS__WORKER_CONFIGURING;
 }
 
@@ -395,11 +463,11 @@ static int done_one(gloss__sup *sup, gloss__worker *w, const gloss__wire_rec *r)
 
 static void on_done(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg *m)
 {
-    if (m->nframes != 3) {
+    if (m->nframes != 2) {
         fprintf(stderr, "glossd: worker %s sent a malformed DONE\n", w->identity);
         return;
     }
-    const char *p = m->frame[2], *end = p + m->len[2];
+    const char *p = m->frame[1], *end = p + m->len[1];
     gloss__wire_rec r;
     int rc;
     while ((rc = gloss__wire_rec_next(&p, end, 3, &r)) == 1)
@@ -408,47 +476,132 @@ static void on_done(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg *m)
         fprintf(stderr, "glossd: worker %s sent a malformed DONE\n", w->identity);
 }
 
-void gloss__workers_on_message(gloss__zwatch *watch, int revents, void *arg)
+/* One message from a worker (verb first). */
+static void on_message(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg *m)
 {
-    gloss__sup *sup = arg;
-    (void)watch;
-    if (revents & ZMQ_POLLERR)
-        return;
-    for (int i = 0; i < 64; i++) {
+    if (gloss__wire_is(m, 0, "HELLO")) {
+        if (!w->exited)
+            on_hello(sup, w);
+    } else if (gloss__wire_is(m, 0, "READY")) {
+        uint64_t credit;
+        if (gloss__wire_u64(m, 1, &credit) == 0 &&
+            w->state == GLOSS__WORKER_CONFIGURING && !w->exited) {
+            w->state = GLOSS__WORKER_READY;
+            w->credit = credit > 64 ? 64 : (unsigned)credit;
+        }
+    } else if (gloss__wire_is(m, 0, "DONE")) {
+        on_done(sup, w, m);
+    } else if (gloss__wire_is(m, 0, "FATAL")) {
+        fprintf(stderr, "glossd: worker %s cannot start: %.*s\n", w->identity,
+                m->nframes > 1 ? (int)m->len[1] : 0,
+                m->nframes > 1 ? m->frame[1] : "");
+    } else {
+        fprintf(stderr, "glossd: worker %s sent an unknown message\n",
+                w->identity);
+    }
+}
+
+/* Takes every whole message in w->in. Returns 0, or -1 when the stream
+ * cannot be trusted any more (the worker is then killed). */
+static int take_messages(gloss__sup *sup, gloss__worker *w)
+{
+    size_t off = 0;
+    int rc = 0;
+    while (off < w->in_len) {
         gloss__wire_msg m;
-        if (gloss__wire_recv(sup->work, &m, ZMQ_DONTWAIT) < 0) {
-            if (errno == EPROTO)
-                continue;
+        size_t used;
+        int r = gloss__wire_unpack(w->in + off, w->in_len - off, &m, &used);
+        if (r == 0)
+            break;
+        if (r < 0 && used == 0) {
+            fprintf(stderr, "glossd: worker %s sent a message too large to be "
+                            "one of the protocol; stopping it\n", w->identity);
+            rc = -1;
+            off = w->in_len;
             break;
         }
-        gloss__worker *w = m.nframes >= 2 ? find(sup, m.frame[0], m.len[0]) : NULL;
-        if (!w) {
-            gloss__wire_msg_close(&m);
-            continue;
-        }
-        if (gloss__wire_is(&m, 1, "HELLO")) {
-            on_hello(sup, w);
-        } else if (gloss__wire_is(&m, 1, "READY")) {
-            uint64_t credit;
-            if (gloss__wire_u64(&m, 2, &credit) == 0 &&
-                w->state == GLOSS__WORKER_CONFIGURING) {
-                w->state = GLOSS__WORKER_READY;
-                w->credit = credit > 64 ? 64 : (unsigned)credit;
-            }
-        } else if (gloss__wire_is(&m, 1, "DONE")) {
-            on_done(sup, w, &m);
-        } else if (gloss__wire_is(&m, 1, "FATAL")) {
-            fprintf(stderr, "glossd: worker %s cannot start: %.*s\n",
-                    w->identity, m.nframes > 2 ? (int)m.len[2] : 0,
-                    m.nframes > 2 ? m.frame[2] : "");
-        } else {
-            fprintf(stderr, "glossd: worker %s sent an unknown message\n",
+        if (r < 0)
+            fprintf(stderr, "glossd: worker %s sent a malformed message\n",
                     w->identity);
+        else
+            on_message(sup, w, &m);
+        off += used;
+    }
+    memmove(w->in, w->in + off, w->in_len - off);
+    w->in_len -= off;
+    return rc;
+}
+
+/* Room for the next read: at least 64 KiB, or the rest of a message whose
+ * head says it is larger. */
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    gloss__worker *w = h->data;
+    size_t want = suggested > 65536 ? suggested : 65536;
+    uint64_t body;
+    if (w->in_len >= GLOSS__WIRE_HEAD && gloss__wire_body(w->in, &body) == 0 &&
+        GLOSS__WIRE_HEAD + body > w->in_len + want)
+        want = GLOSS__WIRE_HEAD + (size_t)body - w->in_len;
+    if (w->in_cap - w->in_len < want) {
+        char *grown = realloc(w->in, w->in_len + want);
+        if (!grown) {
+            *buf = uv_buf_init(NULL, 0); /* libuv reports UV_ENOBUFS */
+            return;
         }
-        gloss__wire_msg_close(&m);
+        w->in = grown;
+        w->in_cap = w->in_len + want;
+    }
+    *buf = uv_buf_init(w->in + w->in_len, (unsigned)(w->in_cap - w->in_len));
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    gloss__worker *w = s->data;
+    gloss__sup *sup = w->sup;
+    (void)buf;
+    if (nread < 0) {
+        /* The end of the stream: the worker closed it or died; its exit is
+         * seen by libuv and handled there. */
+        uv_read_stop(s);
+        if (nread != UV_EOF && nread != UV_ECONNRESET && !w->exited) {
+            fprintf(stderr, "glossd: cannot read from worker %s: %s\n",
+                    w->identity, uv_strerror((int)nread));
+            uv_process_kill(&w->proc, SIGKILL);
+        }
+        return;
+    }
+    w->in_len += (size_t)nread;
+    if (take_messages(sup, w) < 0) {
+        uv_read_stop(s);
+        uv_process_kill(&w->proc, SIGKILL);
     }
     gloss__sup_dispatch(sup);
     gloss__sup_maybe_finish(sup);
+}
+
+/* Reads what an exited worker left in its stream, so that its last DONEs
+ * are not mistaken for jobs it died with. */
+static void read_rest(gloss__worker *w)
+{
+    uv_os_fd_t fd;
+    if (uv_is_closing((uv_handle_t *)&w->pipe) ||
+        uv_fileno((uv_handle_t *)&w->pipe, &fd) != 0)
+        return;
+    for (;;) {
+        uv_buf_t b;
+        on_alloc((uv_handle_t *)&w->pipe, 65536, &b);
+        if (!b.base)
+            return;
+        ssize_t n = read(fd, b.base, b.len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        w->in_len += (size_t)n;
+        if (take_messages(w->sup, w) < 0)
+            break;
+    }
+    uv_read_stop((uv_stream_t *)&w->pipe);
 }
 
 static int holds(const gloss__worker *w, uint64_t number)
@@ -500,12 +653,12 @@ void gloss__workers_stop_generation(gloss__sup *sup, unsigned generation)
     for (gloss__worker *w = sup->workers; w; w = w->next)
         if (!w->exited && w->generation == generation &&
             w->state != GLOSS__WORKER_STOPPING)
-            send_stop(sup, w);
+            send_stop(w);
 }
 
 void gloss__workers_stop_all(gloss__sup *sup)
 {
     for (gloss__worker *w = sup->workers; w; w = w->next)
         if (!w->exited && w->state != GLOSS__WORKER_STOPPING)
-            send_stop(sup, w);
+            send_stop(w);
 }

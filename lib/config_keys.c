@@ -126,8 +126,9 @@ static const gloss__key daemon_keys[] = {
      "to it can stop the daemon, so keep it on loopback or an `ipc://` path "
      "only its users can reach.", NULL, NULL},
     {"run_dir", GLOSS__KEY_STRING, NULL, 0,
-     "The folder in which glossd makes its private folder for the `ipc://` "
-     "sockets between the supervisor and its workers. When left out, "
+     "The folder in which glossd makes its private folder for the small "
+     "shared files through which its workers say which document they are "
+     "running. When left out, "
      "`$XDG_RUNTIME_DIR` if it is set, else `/tmp`. A relative folder is "
      "taken from the configuration's folder.", NULL, NULL},
     {"workers", GLOSS__KEY_INTEGER, "0", GLOSS__KEY_UNSIGNED,
@@ -138,13 +139,15 @@ static const gloss__key daemon_keys[] = {
     {"credit", GLOSS__KEY_INTEGER, "2", GLOSS__KEY_UNSIGNED,
      "How many documents a worker holds at once, from 1 to 64: one it is "
      "working on and the rest waiting, so that it never waits for the "
-     "supervisor between documents. More credit evens out bursts of small "
-     "documents; less keeps fewer documents at risk when a worker dies.",
+     "supervisor between documents. Documents go to a worker in batches of "
+     "up to half its credit, answered together. More credit evens out "
+     "bursts of small documents and makes batches larger; less keeps fewer "
+     "documents at risk when a worker dies.",
      NULL, NULL},
     {"deadline", GLOSS__KEY_NUMBER, "30", GLOSS__KEY_UNSIGNED,
-     "How many seconds a document may spend in a worker, more than 0 and at "
-     "most 86400. A document still there after it is abandoned: its worker "
-     "is killed and replaced, and the document is published on "
+     "How many seconds a worker may spend on one document, more than 0 and "
+     "at most 86400. A document still running after it is abandoned: its "
+     "worker is killed and replaced, and the document is published on "
      "`error.deadline`.", NULL, NULL},
     {"max_document_size", GLOSS__KEY_SIZE, "\"16M\"", 0,
      "The largest text accepted, in bytes of UTF-8. A larger document is "

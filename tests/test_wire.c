@@ -297,6 +297,59 @@ static void test_records(void)
     free(frame);
 }
 
+/* Stream framing: a packed message reads back whole, a partial one asks
+ * for more, and one whose frames do not fill it exactly is refused but can
+ * be skipped. */
+static void test_stream_framing(void)
+{
+    const void *data[3] = {"DONE", "", "payload"};
+    size_t len[3] = {4, 0, 7};
+    size_t size = gloss__wire_packed_size(3, len);
+    char *buf = malloc(2 * size);
+    if (!buf) {
+        ok(0, "memory for the frames");
+        return;
+    }
+    is_int(gloss__wire_pack(buf, 3, data, len), size, "pack writes its size");
+    memcpy(buf + size, buf, size);
+    gloss__wire_msg m;
+    size_t used;
+    ok(gloss__wire_unpack(buf, 2 * size, &m, &used) == 1 && used == size &&
+           m.nframes == 3 && gloss__wire_is(&m, 0, "DONE") &&
+           m.len[1] == 0 && m.frame[1] != NULL &&
+           gloss__wire_is(&m, 2, "payload"),
+       "a packed message reads back frame by frame");
+    int partial_ok = 1;
+    for (size_t cut = 0; cut < size; cut++)
+        if (gloss__wire_unpack(buf, cut, &m, &used) != 0)
+            partial_ok = 0;
+    ok(partial_ok, "a message not all there asks for more");
+    /* One byte less in the body than its frames say. */
+    uint64_t body = size - GLOSS__WIRE_HEAD - 1;
+    memcpy(buf, &body, 8);
+    int rc = gloss__wire_unpack(buf, 2 * size, &m, &used);
+    ok(rc == -1 && errno == EBADMSG && used == size - 1,
+       "frames that overrun their message are refused, and it can be skipped");
+    body = (uint64_t)1 << 40;
+    memcpy(buf, &body, 8);
+    rc = gloss__wire_unpack(buf, 2 * size, &m, &used);
+    ok(rc == -1 && errno == EPROTO && used == 0,
+       "a body over the maximum is refused and cannot be skipped");
+    /* Nine frames: more than any message of the protocol. */
+    const void *many[9] = {"a", "b", "c", "d", "e", "f", "g", "h", "i"};
+    size_t ones[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+    size_t msize = gloss__wire_packed_size(9, ones);
+    char *mbuf = malloc(msize);
+    if (mbuf) {
+        gloss__wire_pack(mbuf, 9, many, ones);
+        rc = gloss__wire_unpack(mbuf, msize, &m, &used);
+        ok(rc == -1 && errno == EPROTO && used == msize,
+           "nine frames are refused, and the message can be skipped");
+        free(mbuf);
+    }
+    free(buf);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/gloss-wire-XXXXXX";
@@ -327,6 +380,7 @@ int main(void)
     test_sendv_and_helpers();
     test_u64();
     test_records();
+    test_stream_framing();
 
     zmq_close(a);
     zmq_close(b);

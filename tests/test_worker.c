@@ -1,7 +1,7 @@
 /*
  * test_worker.c - tests of the worker loop (daemon/worker.c): the test
- * plays the supervisor with a real ROUTER socket over ipc, in a private
- * temporary folder, and talks to gloss__worker_main() the way glossd will.
+ * plays the supervisor on one end of a socketpair, hands the other end to
+ * gloss__worker_main(), and talks to it the way glossd will.
  *
  * Most workers run in a thread of this process, which lets the test read
  * the function's return value with pthread_join(). The test of a vanished
@@ -28,9 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "tap.h"
 #include "wire.h"
@@ -65,83 +65,85 @@ static const char bad_config[] =
 /* ---- the supervisor's side --------------------------------------------- */
 
 typedef struct sup {
-    void *ctx;
-    void *router;
-    char endpoint[128];
-    char path[96];
+    int fd;          /* the supervisor's end of the socketpair */
+    int wfd;         /* the worker's end, handed to gloss__worker_main */
 } sup;
 
 static int sup_open(sup *s, const char *name)
 {
-    int timeo = SAFETY_MS, linger = 0, mandatory = 1;
-    snprintf(s->path, sizeof s->path, "%s/%s", tmpdir, name);
-    snprintf(s->endpoint, sizeof s->endpoint, "ipc://%s", s->path);
-    s->ctx = zmq_ctx_new();
-    s->router = s->ctx ? zmq_socket(s->ctx, ZMQ_ROUTER) : NULL;
-    if (!s->router ||
-        zmq_setsockopt(s->router, ZMQ_RCVTIMEO, &timeo, sizeof timeo) < 0 ||
-        zmq_setsockopt(s->router, ZMQ_SNDTIMEO, &timeo, sizeof timeo) < 0 ||
-        zmq_setsockopt(s->router, ZMQ_LINGER, &linger, sizeof linger) < 0 ||
-        zmq_setsockopt(s->router, ZMQ_ROUTER_MANDATORY, &mandatory,
-                       sizeof mandatory) < 0 ||
-        zmq_bind(s->router, s->endpoint) < 0) {
-        diag("cannot bind %s: %s", s->endpoint, zmq_strerror(errno));
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) {
+        diag("%s: socketpair: %s", name, strerror(errno));
+        s->fd = s->wfd = -1;
         return -1;
     }
+    s->fd = fds[0];
+    s->wfd = fds[1];
     return 0;
 }
 
 static void sup_close_socket(sup *s)
 {
-    if (s->router)
-        zmq_close(s->router);
-    s->router = NULL;
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
 }
 
 static void sup_close(sup *s)
 {
     sup_close_socket(s);
-    if (s->ctx)
-        zmq_ctx_term(s->ctx);
-    s->ctx = NULL;
-    unlink(s->path);
 }
 
-/* Receives the next message of the worker called identity, without the
- * routing frame: m->frame[0] is the verb. Returns 0, or -1. */
-static int sup_recv(sup *s, const char *identity, gloss__wire_msg *m)
+/* Reads len bytes, waiting at most SAFETY_MS for each part. */
+static int read_full(int fd, char *buf, size_t len)
 {
-    gloss__wire_msg raw;
-    if (gloss__wire_recv(s->router, &raw, 0) < 0) {
-        diag("no message from the worker: %s", zmq_strerror(errno));
-        memset(m, 0, sizeof(*m));
-        return -1;
+    size_t got = 0;
+    while (got < len) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, SAFETY_MS) != 1) {
+            diag("no message from the worker");
+            return -1;
+        }
+        ssize_t n = read(fd, buf + got, len - got);
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            diag("the worker's end closed");
+            return -1;
+        }
+        got += (size_t)n;
     }
-    if (!gloss__wire_is(&raw, 0, identity)) {
-        diag("a message from an unexpected peer");
-        gloss__wire_msg_close(&raw);
-        memset(m, 0, sizeof(*m));
-        return -1;
-    }
-    /* The frames are shifted by one; the zmq messages stay in raw, which
-     * m now owns (gloss__wire_msg_close closes them all through zmsgs_). */
-    *m = raw;
-    for (size_t i = 1; i < raw.nframes; i++) {
-        m->frame[i - 1] = raw.frame[i];
-        m->len[i - 1] = raw.len[i];
-    }
-    m->frame[raw.nframes - 1] = NULL;
-    m->len[raw.nframes - 1] = 0;
-    m->nframes = raw.nframes - 1;
     return 0;
 }
 
-/* Closes a message returned by sup_recv, whose zmq messages number one
- * more than its frames. */
+/* Receives the next message of the worker: m->frame[0] is the verb.
+ * Returns 0, or -1. */
+static int sup_recv(sup *s, const char *identity, gloss__wire_msg *m)
+{
+    (void)identity;
+    memset(m, 0, sizeof(*m));
+    char head[GLOSS__WIRE_HEAD];
+    uint64_t body;
+    if (read_full(s->fd, head, sizeof head) < 0 ||
+        gloss__wire_body(head, &body) < 0)
+        return -1;
+    char *buf = malloc(GLOSS__WIRE_HEAD + (size_t)body);
+    if (!buf)
+        return -1;
+    memcpy(buf, head, sizeof head);
+    size_t used;
+    if (read_full(s->fd, buf + GLOSS__WIRE_HEAD, (size_t)body) < 0 ||
+        gloss__wire_unpack(buf, GLOSS__WIRE_HEAD + (size_t)body, m, &used) != 1) {
+        diag("a malformed message from the worker");
+        free(buf);
+        return -1;
+    }
+    m->mem_ = buf;
+    return 0;
+}
+
 static void sup_msg_close(gloss__wire_msg *m)
 {
-    if (m->zmsgs_)
-        m->nframes++;
     gloss__wire_msg_close(m);
 }
 
@@ -149,15 +151,29 @@ static void sup_msg_close(gloss__wire_msg *m)
 static int sup_send(sup *s, const char *identity, size_t n,
                     const char *const *frames, const size_t *lens)
 {
+    (void)identity;
     const void *data[16];
     size_t len[16];
-    data[0] = identity;
-    len[0] = strlen(identity);
-    for (size_t i = 0; i < n && i < 15; i++) {
-        data[i + 1] = frames[i];
-        len[i + 1] = lens ? lens[i] : strlen(frames[i]);
+    for (size_t i = 0; i < n && i < 16; i++) {
+        data[i] = frames[i];
+        len[i] = lens ? lens[i] : strlen(frames[i]);
     }
-    return gloss__wire_send(s->router, 0, n + 1, data, len);
+    size_t size = gloss__wire_packed_size(n, len);
+    char *buf = malloc(size);
+    if (!buf)
+        return -1;
+    gloss__wire_pack(buf, n, data, len);
+    size_t off = 0;
+    while (off < size) {
+        ssize_t w = write(s->fd, buf + off, size - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            break;
+        off += (size_t)w;
+    }
+    free(buf);
+    return off == size ? 0 : -1;
 }
 
 static int sup_config(sup *s, const char *identity, const char *name,
@@ -226,7 +242,7 @@ static int expect(sup *s, const char *identity, const char *verb,
 /* ---- running a worker in a thread -------------------------------------- */
 
 typedef struct run {
-    const char *endpoint;
+    int fd;
     const char *identity;
     unsigned generation, credit;
     int status;
@@ -237,7 +253,7 @@ typedef struct run {
 static void *run_worker(void *arg)
 {
     run *r = arg;
-    r->status = gloss__worker_main(r->endpoint, r->identity, r->generation,
+    r->status = gloss__worker_main(r->fd, r->identity, r->generation,
                                    r->credit, r->progress_fd);
     return NULL;
 }
@@ -346,7 +362,7 @@ static void test_serving(void)
 {
     sup s = {0};
     if (sup_open(&s, "serve") < 0) {
-        ok(0, "the supervisor's ROUTER binds");
+        ok(0, "a socketpair for the worker");
         return;
     }
     char log_path[128];
@@ -363,7 +379,7 @@ static void test_serving(void)
     unlink(page_path);
     if (!ok(page && page != MAP_FAILED, "a progress page for the worker"))
         page = NULL;
-    run r = {s.endpoint, wid, 7, 3, -1, 0, page_fd};
+    run r = {s.wfd, wid, 7, 3, -1, 0, page_fd};
     capture_stderr(log_path);
     if (pthread_create(&r.thread, NULL, run_worker, &r) != 0) {
         release_stderr(log_path);
@@ -530,11 +546,11 @@ static void test_job_by_job(void)
 {
     sup s = {0};
     if (sup_open(&s, "single") < 0) {
-        ok(0, "the supervisor's ROUTER binds");
+        ok(0, "a socketpair for the worker");
         return;
     }
     const char *wid = "w8.0.1";
-    run r = {s.endpoint, wid, 8, 2, -1, 0, -1};
+    run r = {s.wfd, wid, 8, 2, -1, 0, -1};
     if (pthread_create(&r.thread, NULL, run_worker, &r) != 0) {
         ok(0, "the worker thread starts");
         sup_close(&s);
@@ -573,13 +589,13 @@ static void test_bad_config(void)
 {
     sup s = {0};
     if (sup_open(&s, "bad") < 0) {
-        ok(0, "the supervisor's ROUTER binds");
+        ok(0, "a socketpair for the worker");
         return;
     }
     char log_path[128];
     snprintf(log_path, sizeof log_path, "%s/bad.log", tmpdir);
     const char *wid = "w2.1.9";
-    run r = {s.endpoint, wid, 2, 1, -1, 0, -1};
+    run r = {s.wfd, wid, 2, 1, -1, 0, -1};
     capture_stderr(log_path);
     if (pthread_create(&r.thread, NULL, run_worker, &r) != 0) {
         free(release_stderr(log_path));
@@ -609,11 +625,11 @@ static void test_stop_before_config(void)
 {
     sup s = {0};
     if (sup_open(&s, "early") < 0) {
-        ok(0, "the supervisor's ROUTER binds");
+        ok(0, "a socketpair for the worker");
         return;
     }
     const char *wid = "w1.0.2";
-    run r = {s.endpoint, wid, 1, 0, -1, 0, -1};
+    run r = {s.wfd, wid, 1, 0, -1, 0, -1};
     if (pthread_create(&r.thread, NULL, run_worker, &r) != 0) {
         ok(0, "the worker thread starts");
         sup_close(&s);
@@ -633,13 +649,13 @@ static void test_credit_zero_and_closed_connection(void)
 {
     sup s = {0};
     if (sup_open(&s, "closed") < 0) {
-        ok(0, "the supervisor's ROUTER binds");
+        ok(0, "a socketpair for the worker");
         return;
     }
     char log_path[128];
     snprintf(log_path, sizeof log_path, "%s/closed.log", tmpdir);
     const char *wid = "w3.0.4";
-    run r = {s.endpoint, wid, 3, 0, -1, 0, -1};
+    run r = {s.wfd, wid, 3, 0, -1, 0, -1};
     capture_stderr(log_path);
     if (pthread_create(&r.thread, NULL, run_worker, &r) != 0) {
         free(release_stderr(log_path));
@@ -667,12 +683,12 @@ static void test_credit_zero_and_closed_connection(void)
 }
 
 /* The middle process forks the worker, then waits to be killed. */
-static void middle(const char *endpoint, int report_fd)
+static void middle(int fd, int report_fd)
 {
     pid_t w = fork();
     if (w == 0) {
         unsigned char status = (unsigned char)gloss__worker_main(
-            endpoint, "w5.0.7", 5, 2, -1);
+            fd, "w5.0.7", 5, 2, -1);
         ssize_t n = write(report_fd, &status, 1);
         _exit(n == 1 ? 0 : 1);
     }
@@ -688,35 +704,31 @@ static void test_parent_gone(void)
         ok(0, "a pipe for the worker's report");
         return;
     }
-    char endpoint[128], path[96];
-    snprintf(path, sizeof path, "%s/orphan", tmpdir);
-    snprintf(endpoint, sizeof endpoint, "ipc://%s", path);
+    sup s = {0};
+    if (sup_open(&s, "orphan") < 0) {
+        ok(0, "a socketpair for the worker");
+        close(fds[0]);
+        close(fds[1]);
+        return;
+    }
     fflush(stdout);
     fflush(stderr);
-    /* The processes are forked before this test's ZeroMQ context exists,
-     * so they inherit no ZeroMQ state. */
     pid_t mid = fork();
     if (mid < 0) {
         ok(0, "fork");
         close(fds[0]);
         close(fds[1]);
+        sup_close(&s);
         return;
     }
     if (mid == 0) {
         close(fds[0]);
-        middle(endpoint, fds[1]);
+        close(s.fd);
+        middle(s.wfd, fds[1]);
         _exit(1);
     }
     close(fds[1]);
-
-    sup s = {0};
-    if (sup_open(&s, "orphan") < 0) {
-        ok(0, "the supervisor's ROUTER binds");
-        kill(mid, SIGKILL);
-        waitpid(mid, NULL, 0);
-        close(fds[0]);
-        return;
-    }
+    close(s.wfd);
     const char *wid = "w5.0.7";
     gloss__wire_msg m;
     if (expect(&s, wid, "HELLO", 2, &m) == 0)
