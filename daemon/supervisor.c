@@ -393,12 +393,29 @@ void gloss__sup_dispatch(gloss__sup *sup)
 
 /* ---- results ------------------------------------------------------------ */
 
+/* Sends [topic][head + json without its '{'] on the publish socket, the
+ * message written straight into the buffer ZeroMQ sends. Returns 0, or -1
+ * with errno. */
+static int send_published(gloss__sup *sup, const char *topic, const char *head,
+                          size_t head_len, const char *json, size_t len)
+{
+    zmq_msg_t msg;
+    if (zmq_msg_init_size(&msg, head_len + len - 1) != 0)
+        return -1;
+    char *p = zmq_msg_data(&msg);
+    memcpy(p, head, head_len);
+    memcpy(p + head_len, json + 1, len - 1);
+    const void *frames[1] = {topic};
+    size_t lens[1] = {strlen(topic)};
+    return gloss__wire_send_msg(sup->publish, ZMQ_DONTWAIT, 1, frames, lens,
+                                &msg);
+}
+
 void gloss__sup_publish(gloss__sup *sup, const char *topic, const char *json,
                         size_t len)
 {
     /* The document's JSON is an object: the sequence number goes in as its
-     * first member, so the supervisor never parses what it publishes. The
-     * message is written straight into the buffer ZeroMQ sends. */
+     * first member, so the supervisor never parses what it publishes. */
     if (len < 2 || json[0] != '{') {
         sup->stats.publish_errors++;
         return;
@@ -406,23 +423,38 @@ void gloss__sup_publish(gloss__sup *sup, const char *topic, const char *json,
     char head[48];
     int n = snprintf(head, sizeof head, "{\"seq\":%llu%s",
                      (unsigned long long)(sup->seq + 1), len > 2 ? "," : "");
-    zmq_msg_t msg;
-    if (zmq_msg_init_size(&msg, (size_t)n + len - 1) != 0) {
-        sup->stats.publish_errors++;
-        return;
+    int rc = send_published(sup, topic, head, (size_t)n, json, len);
+    if (rc < 0 && errno == EAGAIN) {
+        /* A subscriber's queue is full (publish_hwm): with XPUB_NODROP the
+         * socket refuses the message instead of dropping it unseen. It is
+         * counted, then sent again without the option, which gives it to
+         * every subscriber with room and drops it for the full one: what
+         * PUB does, now counted. The loop never waits. */
+        sup->stats.publish_overflows++;
+        int nodrop = 0;
+        zmq_setsockopt(sup->publish, ZMQ_XPUB_NODROP, &nodrop, sizeof nodrop);
+        rc = send_published(sup, topic, head, (size_t)n, json, len);
+        nodrop = 1;
+        zmq_setsockopt(sup->publish, ZMQ_XPUB_NODROP, &nodrop, sizeof nodrop);
     }
-    char *p = zmq_msg_data(&msg);
-    memcpy(p, head, (size_t)n);
-    memcpy(p + n, json + 1, len - 1);
-    const void *frames[1] = {topic};
-    size_t lens[1] = {strlen(topic)};
-    if (gloss__wire_send_msg(sup->publish, ZMQ_DONTWAIT, 1, frames, lens,
-                             &msg) == 0) {
+    if (rc == 0) {
         sup->seq++;
         sup->stats.published++;
     } else {
         sup->stats.publish_errors++;
     }
+}
+
+/* XPUB hands subscriptions to the program; nothing needs them, but unread
+ * they would pile up, so the tick reads and drops them. */
+static void drop_subscriptions(gloss__sup *sup)
+{
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    for (int i = 0; i < 1024 && zmq_msg_recv(&m, sup->publish, ZMQ_DONTWAIT) >= 0;
+         i++)
+        ;
+    zmq_msg_close(&m);
 }
 
 void gloss__sup_job_done(gloss__sup *sup, gloss__job *job)
@@ -479,6 +511,8 @@ static void on_tick(uv_timer_t *t)
 {
     gloss__sup *sup = t->data;
     gloss__workers_check_deadlines(sup);
+    if (sup->publish)
+        drop_subscriptions(sup);
     if (sup->stopping && gloss__now_ns() - sup->stop_started_ns > 10000000000ull) {
         /* Workers asked to stop ten seconds ago are not coming back. */
         for (gloss__worker *w = sup->workers; w; w = w->next)
@@ -496,11 +530,14 @@ static void *bind_socket(gloss__sup *sup, int type, const char *what,
                  zmq_strerror(zmq_errno()));
         return NULL;
     }
-    int linger = type == ZMQ_PUB ? 2000 : 0;
+    int linger = type == ZMQ_XPUB ? 2000 : 0;
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    if (type == ZMQ_PUB) {
-        int hwm = gloss__sup_config(sup)->daemon.publish_hwm;
+    if (type == ZMQ_XPUB) {
+        /* An XPUB with XPUB_NODROP says when a subscriber's queue is full
+         * (gloss__sup_publish), where a PUB drops without a word. */
+        int hwm = gloss__sup_config(sup)->daemon.publish_hwm, nodrop = 1;
         zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
+        zmq_setsockopt(s, ZMQ_XPUB_NODROP, &nodrop, sizeof nodrop);
     }
     if (zmq_bind(s, endpoint) != 0) {
         snprintf(err, errlen, "cannot listen on the %s endpoint %s: %s", what,
@@ -569,7 +606,7 @@ int gloss__sup_start(gloss__sup *sup, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start ZeroMQ: %s", zmq_strerror(zmq_errno()));
         return -1;
     }
-    if (!(sup->publish = bind_socket(sup, ZMQ_PUB, "publish", d->publish, err,
+    if (!(sup->publish = bind_socket(sup, ZMQ_XPUB, "publish", d->publish, err,
                                      errlen)) ||
         !(sup->control = bind_socket(sup, ZMQ_ROUTER, "control", d->control,
                                      err, errlen)))

@@ -91,6 +91,7 @@ typedef struct gloss__sup_stats {
     uint64_t failed;          /* DONE failed, and worker/deadline reports */
     uint64_t published;       /* messages sent on publish */
     uint64_t publish_errors;  /* messages the publish socket refused */
+    uint64_t publish_overflows; /* times a subscriber's queue was full */
     uint64_t worker_starts;
     uint64_t worker_deaths;   /* exits the supervisor did not ask for */
     uint64_t deadline_kills;

@@ -119,7 +119,8 @@ static const gloss__key daemon_keys[] = {
      "disabled.", NULL, NULL},
     {"publish", GLOSS__KEY_STRING, "\"tcp://127.0.0.1:5703\"", 0,
      "Where processed documents, routed topics and errors are published (a "
-     "ZeroMQ PUB socket). It cannot be disabled.", NULL, NULL},
+     "ZeroMQ XPUB socket, which subscribers see as a PUB). It cannot be "
+     "disabled.", NULL, NULL},
     {"control", GLOSS__KEY_STRING, "\"tcp://127.0.0.1:5704\"", 0,
      "Where `gloss stats`, `gloss reload`, `gloss drain` and `gloss ping` "
      "talk to the daemon (a ZeroMQ ROUTER socket). Anyone who can connect "
@@ -168,10 +169,11 @@ static const gloss__key daemon_keys[] = {
      "The high-water mark of the publish socket: how many messages may queue "
      "for each subscriber; 0 means no limit (memory grows for as long as a "
      "subscriber is slow). Past it, ZeroMQ drops messages for that "
-     "subscriber only. glossd cannot see which subscriber lost what, but "
-     "every message carries a sequence number, so a subscriber sees the "
-     "gap; messages glossd could not send at all are counted in "
-     "`gloss stats`.", NULL, NULL},
+     "subscriber only. glossd cannot see which subscriber lost what, but it "
+     "counts each time a subscriber's queue was found full "
+     "(`publish_overflows` in `gloss stats`), and every message carries a "
+     "sequence number, so a subscriber sees the gap; messages glossd could "
+     "not send at all are counted in `gloss stats` too.", NULL, NULL},
     {"routes", GLOSS__KEY_TABLES, "[]", 0,
      "Extra topics a processed document is published on, derived from its "
      "annotations, so that a downstream service subscribes only to what it "

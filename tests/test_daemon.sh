@@ -326,4 +326,45 @@ is "$(stat bp duplicates)" 0 "no document was accepted twice"
 finish "$pid"
 is "$fin" 0 "drained"
 
+# ---- a subscriber that stops reading ------------------------------------------
+# One subscriber reads nothing; a queue of 200 messages for it fills (after
+# its own buffers), and then it loses messages. With XPUB_NODROP the daemon
+# sees each time its queue is found full and counts it; the message still
+# goes to every subscriber with room, so the one that keeps up gets all of
+# them, with no gap in seq.
+config slowsub '' 'workers = 1, publish_hwm = 200,'
+start slowsub
+"$ZPROBE" stall "ipc://$T/slowsub.pub" 60 &
+stall_pid=$!
+subs="$subs $stall_pid"
+sleep 0.5
+subscribe slowsub doc.file
+mkdir -p "$T/slowsub"
+python3 - "$T/slowsub" <<'PY'
+import os, sys
+for i in range(500):
+    with open(os.path.join(sys.argv[1], "s%03d.txt" % i), "w") as f:
+        f.write(("Document %d of a subscriber that keeps up. " % i) * 180)
+PY
+run "$GLOSS" send -c "$T/slowsub.lua" -w 64 -t 30 "$T/slowsub"
+is "$rc" 0 "500 documents of 8 KiB are accepted while a subscriber reads nothing"
+await "$T/slowsub.sub" doc.file 500
+ok $? "the subscriber that keeps up receives all 500"
+python3 - "$T/slowsub.sub" <<'PY'
+import json, sys
+seqs = [json.loads(l.split("\t", 1)[1])["seq"] for l in open(sys.argv[1]) if l.startswith("doc.file")]
+assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), seqs
+PY
+ok $? "with no gap in seq"
+overflows=$(stat slowsub publish_overflows)
+echo "# publish_overflows: $overflows"
+ok "$([ "$overflows" -gt 0 ]; echo $?)" \
+    "the full queue of the one that reads nothing is counted (publish_overflows)"
+is "$(stat slowsub publish_errors)" 0 "and no message was refused outright"
+is "$(stat slowsub processed)" "$(stat slowsub accepted)" "the daemon kept going: everything accepted was processed"
+kill "$stall_pid" 2>/dev/null
+"$GLOSS" drain -c "$T/slowsub.lua" >/dev/null
+finish "$pid"
+is "$fin" 0 "drained"
+
 done_testing
