@@ -305,6 +305,8 @@ static gloss__worker *pick_worker(gloss__sup *sup)
  * growing at about BATCH_BYTES, so that a batch of large documents is not
  * held up to be sent whole. */
 #define BATCH_BYTES (1u << 20)
+/* Half the largest credit (64). */
+#define BATCH_MAX 32
 
 static gloss__wire_rec job_record(const gloss__job *job)
 {
@@ -326,26 +328,11 @@ static gloss__wire_rec job_record(const gloss__job *job)
  * or -1 (nothing was sent). */
 static int send_jobs(gloss__sup *sup, gloss__worker *w, size_t n)
 {
-    size_t size = 0;
+    gloss__wire_rec recs[BATCH_MAX];
     gloss__job *job = sup->queue.head;
-    for (size_t i = 0; i < n; i++, job = job->next) {
-        gloss__wire_rec r = job_record(job);
-        size += gloss__wire_rec_size(&r);
-    }
-    /* The records are written straight into the message, so each document
-     * is copied once on its way to the worker. */
-    const void *frames[2] = {"JOB", NULL};
-    size_t lens[2] = {3, size};
-    char *p;
-    gloss__outmsg *msg = gloss__outmsg_new(2, frames, lens, &p);
-    if (!msg)
-        return -1;
-    job = sup->queue.head;
-    for (size_t i = 0; i < n; i++, job = job->next) {
-        gloss__wire_rec r = job_record(job);
-        p += gloss__wire_rec_put(p, &r);
-    }
-    return gloss__worker_write(w, msg);
+    for (size_t i = 0; i < n; i++, job = job->next)
+        recs[i] = job_record(job);
+    return gloss__worker_write_jobs(w, recs, n);
 }
 
 /* How many of the queue's first jobs go to w in one message. */
@@ -355,6 +342,8 @@ static size_t batch_size(gloss__sup *sup, const gloss__worker *w)
     size_t max = w->credit < half ? w->credit : half;
     if (max == 0)
         max = 1;
+    if (max > BATCH_MAX)
+        max = BATCH_MAX;
     size_t n = 0, bytes = 0;
     for (gloss__job *j = sup->queue.head; j && n < max; j = j->next) {
         if (n > 0 && bytes + j->doc.text_len > BATCH_BYTES)

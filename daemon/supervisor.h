@@ -188,6 +188,12 @@ gloss__outmsg *gloss__outmsg_new(size_t n, const void *const *data,
                                  const size_t *len, char **last);
 /* Sends (and takes) msg. Returns 0, or -1 when the worker's stream is gone. */
 int gloss__worker_write(gloss__worker *w, gloss__outmsg *msg);
+/* Sends the n job records as one JOB message. Fields of 4 KiB or more are
+ * written from where they lie, not copied: each must be followed by a NUL
+ * and stay where it is until the worker answers the job or its exit has
+ * been handled (a job's admitted document does). Returns 0, or -1. */
+int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
+                             size_t n);
 void gloss__workers_check_deadlines(gloss__sup *sup);
 void gloss__workers_stop_generation(gloss__sup *sup, unsigned generation);
 void gloss__workers_stop_all(gloss__sup *sup);

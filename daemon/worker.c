@@ -70,6 +70,7 @@ typedef struct worker {
     gloss__buf topics;       /* its topics, one per line, reused */
     gloss__buf stages;       /* what each stage cost it, reused */
     gloss__buf done;         /* the DONE records not yet sent, reused */
+    gloss__buf in;           /* the message being read, reused */
     gloss__wire_progress *progress; /* shared with the supervisor, or NULL */
 } worker;
 
@@ -175,8 +176,10 @@ static int read_full(worker *w, char *buf, size_t len)
     return 1;
 }
 
-/* Waits for the next message from the supervisor. Returns 0 with *m to
- * close, or -1 when the worker must end (the reason was said). */
+/* Waits for the next message from the supervisor. Returns 0 with *m, whose
+ * frames stay valid until the next call (they lie in w->in, which is
+ * reused so that a large batch does not cost fresh pages every time), or
+ * -1 when the worker must end (the reason was said). */
 static int next_message(worker *w, gloss__wire_msg *m)
 {
     for (;;) {
@@ -189,24 +192,20 @@ static int next_message(worker *w, gloss__wire_msg *m)
                    "the protocol");
             return -1;
         }
-        char *buf = malloc(GLOSS__WIRE_HEAD + (size_t)body + 1);
-        if (!buf) {
+        gloss__buf_clear(&w->in);
+        if (gloss__buf_reserve(&w->in, GLOSS__WIRE_HEAD + (size_t)body) < 0) {
             say(w, "out of memory reading a message of %llu bytes",
                 (unsigned long long)body);
             return -1;
         }
+        char *buf = w->in.data;
         memcpy(buf, head, sizeof head);
-        if (read_full(w, buf + GLOSS__WIRE_HEAD, (size_t)body) <= 0) {
-            free(buf);
+        if (read_full(w, buf + GLOSS__WIRE_HEAD, (size_t)body) <= 0)
             return -1;
-        }
         size_t used;
         if (gloss__wire_unpack(buf, GLOSS__WIRE_HEAD + (size_t)body, m,
-                               &used) == 1) {
-            m->mem_ = buf;
+                               &used) == 1)
             return 0;
-        }
-        free(buf);
         if (errno == EPROTO)
             say(w, "ignored a message from the supervisor with more than %d "
                    "frames", GLOSS__WIRE_MAX_FRAMES);
@@ -496,7 +495,8 @@ int gloss__worker_main(int fd, const char *identity, unsigned generation,
 {
     worker w = {.identity = identity, .parent = getppid(), .fd = fd,
                 .out = GLOSS__BUF_INIT, .topics = GLOSS__BUF_INIT,
-                .stages = GLOSS__BUF_INIT, .done = GLOSS__BUF_INIT};
+                .stages = GLOSS__BUF_INIT, .done = GLOSS__BUF_INIT,
+                .in = GLOSS__BUF_INIT};
     int status = 1;
     char num[24];
     w.progress = map_progress(&w, progress_fd);
@@ -521,6 +521,7 @@ out:
     gloss__buf_free(&w.topics);
     gloss__buf_free(&w.stages);
     gloss__buf_free(&w.done);
+    gloss__buf_free(&w.in);
     if (w.progress)
         munmap(w.progress, sizeof(*w.progress));
     gloss__pipeline_destroy(&w.pipeline);

@@ -95,6 +95,91 @@ int gloss__worker_write(gloss__worker *w, gloss__outmsg *msg)
     return 0;
 }
 
+/* A JOB message whose large fields are written from where they lie. */
+typedef struct jobs_msg {
+    uv_write_t req;
+    unsigned nbufs;
+    uv_buf_t bufs[]; /* then the bytes the message itself holds */
+} jobs_msg;
+
+/* Fields this long or longer are not copied into the message. */
+#define REF_MIN 4096
+
+static int by_ref(const gloss__wire_rec *r, size_t i)
+{
+    return r->len[i] >= REF_MIN && r->field[i][r->len[i]] == '\0';
+}
+
+/* Appends n bytes to the message's own bytes at *p, extending the last
+ * buffer when it ends there. */
+static void add_own(jobs_msg *m, char **p, const void *data, size_t n)
+{
+    uv_buf_t *last = m->nbufs ? &m->bufs[m->nbufs - 1] : NULL;
+    if (!last || last->base + last->len != *p)
+        m->bufs[m->nbufs++] = uv_buf_init(*p, 0);
+    memcpy(*p, data, n);
+    *p += n;
+    m->bufs[m->nbufs - 1].len += n;
+}
+
+int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
+                             size_t n)
+{
+    size_t frame = 0, own = GLOSS__WIRE_HEAD + 8 + 3 + 8, refs = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t size = gloss__wire_rec_size(&recs[i]);
+        frame += size;
+        own += size;
+        for (size_t f = 0; f < recs[i].nfields; f++)
+            if (by_ref(&recs[i], f)) {
+                own -= recs[i].len[f] + 1;
+                refs++;
+            }
+    }
+    size_t max_bufs = 1 + 2 * refs;
+    jobs_msg *m = malloc(sizeof(*m) + max_bufs * sizeof(uv_buf_t) + own);
+    if (!m)
+        return -1;
+    m->nbufs = 0;
+    char *p = (char *)(m->bufs + max_bufs);
+    /* The stream head and the frames' lengths, as gloss__wire_pack lays
+     * them out, then the records of wire.h. */
+    uint64_t body = 8 + 3 + 8 + frame, three = 3, len64 = frame;
+    uint32_t nframes = 2, zero = 0;
+    add_own(m, &p, &body, 8);
+    add_own(m, &p, &nframes, 4);
+    add_own(m, &p, &zero, 4);
+    add_own(m, &p, &three, 8);
+    add_own(m, &p, "JOB", 3);
+    add_own(m, &p, &len64, 8);
+    for (size_t i = 0; i < n; i++) {
+        const gloss__wire_rec *r = &recs[i];
+        uint32_t nf = (uint32_t)r->nfields;
+        add_own(m, &p, &r->job, 8);
+        add_own(m, &p, &r->status, 4);
+        add_own(m, &p, &nf, 4);
+        for (size_t f = 0; f < r->nfields; f++) {
+            uint64_t l = r->len[f];
+            add_own(m, &p, &l, 8);
+            if (by_ref(r, f)) {
+                m->bufs[m->nbufs++] =
+                    uv_buf_init((char *)r->field[f], (unsigned)(l + 1));
+            } else {
+                add_own(m, &p, r->field[f], r->len[f]);
+                add_own(m, &p, "", 1);
+            }
+        }
+    }
+    m->req.data = m;
+    if (w->exited || uv_is_closing((uv_handle_t *)&w->pipe) ||
+        uv_write(&m->req, (uv_stream_t *)&w->pipe, m->bufs, m->nbufs,
+                 on_written) != 0) {
+        free(m);
+        return -1;
+    }
+    return 0;
+}
+
 /* Sends the NUL-terminated words as frames. */
 static int write_words(gloss__worker *w, size_t n, const char *const *words)
 {
