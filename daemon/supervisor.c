@@ -13,7 +13,9 @@
  *
  * The in-flight bound is applied by stopping the submit and feed watchers:
  * ZeroMQ then queues up to its high-water marks and holds senders back,
- * which is the only backpressure that cannot lose a document.
+ * which is the only backpressure that cannot lose a document. The watchers
+ * also stop while QUEUE_AHEAD documents wait for a worker, so that the
+ * supervisor does not read (and admit, and copy) far ahead of the workers.
  */
 #include "supervisor.h"
 
@@ -34,6 +36,8 @@
 
 #define BATCH 64
 #define TICK_MS 100
+/* How many documents may wait for a worker before input is held. */
+#define QUEUE_AHEAD 256
 
 /* ---- job lists ------------------------------------------------------------- */
 
@@ -101,13 +105,19 @@ void gloss__sup_update_input(gloss__sup *sup)
     if (full && !sup->input_paused)
         sup->stats.paused++;
     sup->input_paused = full;
+    /* Reading further ahead than QUEUE_AHEAD documents waiting for a
+     * worker gains nothing: they would only wait longer, and their memory
+     * falls out of the caches before a worker gets them. Input is held
+     * there too (not counted as a pause: the bound is not reached). */
+    int hold = full || sup->queue.n >= QUEUE_AHEAD;
+    sup->input_held = hold;
     /* While draining, submit stays open to tell clients "draining"; feed
      * stops, and what waits in it stays with ZeroMQ. */
     if (sup->w_submit)
-        gloss__zwatch_set_events(sup->w_submit, full ? 0 : ZMQ_POLLIN);
+        gloss__zwatch_set_events(sup->w_submit, hold ? 0 : ZMQ_POLLIN);
     if (sup->w_feed)
         gloss__zwatch_set_events(sup->w_feed,
-                                 (full || sup->draining) ? 0 : ZMQ_POLLIN);
+                                 (hold || sup->draining) ? 0 : ZMQ_POLLIN);
 }
 
 void gloss__sup_reply(void *sock, const char *identity, size_t idlen,
@@ -184,7 +194,7 @@ static void on_submit(gloss__zwatch *w, int revents, void *arg)
     (void)w;
     if (revents & ZMQ_POLLERR)
         return;
-    for (int i = 0; i < BATCH && !sup->input_paused; i++) {
+    for (int i = 0; i < BATCH && !sup->input_held; i++) {
         gloss__wire_msg m;
         if (gloss__wire_recv(sup->submit, &m, ZMQ_DONTWAIT) < 0) {
             if (errno == EPROTO) {
@@ -245,7 +255,7 @@ static void on_feed(gloss__zwatch *w, int revents, void *arg)
     (void)w;
     if (revents & ZMQ_POLLERR)
         return;
-    for (int i = 0; i < BATCH && !sup->input_paused && !sup->draining; i++) {
+    for (int i = 0; i < BATCH && !sup->input_held && !sup->draining; i++) {
         gloss__wire_msg m;
         if (gloss__wire_recv(sup->feed, &m, ZMQ_DONTWAIT) < 0) {
             if (errno == EPROTO) {
@@ -354,7 +364,7 @@ static size_t batch_size(gloss__sup *sup, const gloss__worker *w)
     return n;
 }
 
-void gloss__sup_dispatch(gloss__sup *sup)
+static void dispatch_jobs(gloss__sup *sup)
 {
     while (sup->queue.head) {
         gloss__worker *w = pick_worker(sup);
@@ -378,6 +388,14 @@ void gloss__sup_dispatch(gloss__sup *sup)
         }
         w->credit -= (unsigned)n;
     }
+}
+
+void gloss__sup_dispatch(gloss__sup *sup)
+{
+    dispatch_jobs(sup);
+    /* Jobs left the queue: input held for a long queue may resume. */
+    if (sup->input_held)
+        gloss__sup_update_input(sup);
 }
 
 /* ---- results ------------------------------------------------------------ */

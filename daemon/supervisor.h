@@ -134,7 +134,8 @@ struct gloss__sup {
     uint64_t next_job;
     gloss__id_gen ids;
     gloss__admission adm_submit, adm_feed;
-    int input_paused;
+    int input_paused;         /* at the in-flight bound */
+    int input_held;           /* not reading submit and feed */
 
     gloss__worker *workers;
     unsigned next_slot;
