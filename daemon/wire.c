@@ -224,14 +224,19 @@ size_t gloss__wire_packed_size(size_t n, const size_t *len)
     return size;
 }
 
-size_t gloss__wire_pack(char *dst, size_t n, const void *const *data,
-                        const size_t *len)
+void gloss__wire_put_head(char *dst, uint64_t body, uint32_t nframes)
 {
-    uint64_t body = gloss__wire_packed_size(n, len) - GLOSS__WIRE_HEAD;
-    uint32_t nframes = (uint32_t)n, zero = 0;
+    uint32_t zero = 0;
     memcpy(dst, &body, 8);
     memcpy(dst + 8, &nframes, 4);
     memcpy(dst + 12, &zero, 4);
+}
+
+size_t gloss__wire_pack(char *dst, size_t n, const void *const *data,
+                        const size_t *len)
+{
+    gloss__wire_put_head(dst, gloss__wire_packed_size(n, len) - GLOSS__WIRE_HEAD,
+                         (uint32_t)n);
     char *p = dst + GLOSS__WIRE_HEAD;
     for (size_t i = 0; i < n; i++) {
         uint64_t l = len[i];

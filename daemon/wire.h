@@ -176,6 +176,11 @@ int gloss__wire_send_msg(void *sock, int flags, size_t n,
 /* The largest body a reader accepts: a longer one is a protocol error. */
 #define GLOSS__WIRE_MAX_BODY ((uint64_t)1 << 34)
 
+/* Writes the head of a message of nframes frames whose body (what follows
+ * the head) is body bytes: for writers that send the frames from where they
+ * lie. */
+void gloss__wire_put_head(char *dst, uint64_t body, uint32_t nframes);
+
 /* The bytes a message of n frames of these lengths takes. */
 size_t gloss__wire_packed_size(size_t n, const size_t *len);
 

@@ -231,11 +231,8 @@ static int send_msg(worker *w, size_t n, const void *const *data,
     /* The head and the lengths are written here (the layout of
      * gloss__wire_pack); the frames' bytes go out from their own
      * buffers, so a large DONE is never copied into a message. */
-    uint64_t body = gloss__wire_packed_size(n, len) - GLOSS__WIRE_HEAD;
-    uint32_t nframes = (uint32_t)n, pad = 0;
-    memcpy(head, &body, 8);
-    memcpy(head + 8, &nframes, 4);
-    memcpy(head + 12, &pad, 4);
+    gloss__wire_put_head(head, gloss__wire_packed_size(n, len) - GLOSS__WIRE_HEAD,
+                         (uint32_t)n);
     int cnt = 0;
     iov[cnt++] = (struct iovec){head, sizeof head};
     for (size_t i = 0; i < n; i++) {

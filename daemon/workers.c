@@ -1,6 +1,6 @@
 /*
  * workers.c - the supervisor's worker processes: starting them, what they
- * say on the work socket, and what happens when one dies or overruns.
+ * say on their streams, and what happens when one dies or overruns.
  *
  * A worker is this same program started as `glossd --worker ...`, with one
  * end of a socketpair as its descriptor 3 (libuv makes the pair; the
@@ -144,11 +144,10 @@ int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
     char *p = (char *)(m->bufs + max_bufs);
     /* The stream head and the frames' lengths, as gloss__wire_pack lays
      * them out, then the records of wire.h. */
-    uint64_t body = 8 + 3 + 8 + frame, three = 3, len64 = frame;
-    uint32_t nframes = 2, zero = 0;
-    add_own(m, &p, &body, 8);
-    add_own(m, &p, &nframes, 4);
-    add_own(m, &p, &zero, 4);
+    char head[GLOSS__WIRE_HEAD];
+    uint64_t three = 3, len64 = frame;
+    gloss__wire_put_head(head, 8 + 3 + 8 + frame, 2);
+    add_own(m, &p, head, sizeof head);
     add_own(m, &p, &three, 8);
     add_own(m, &p, "JOB", 3);
     add_own(m, &p, &len64, 8);

@@ -261,13 +261,14 @@ is "$fin" 0 "and the daemon exits 0"
 
 # ---- the deadline blames the right document of a batch -------------------------
 # With credit 4 a worker is sent up to 2 jobs in one message and answers
-# them with one DONE. Four documents of 300 ms take the credit; the normal
+# them with one DONE. Four documents of 200 ms take the credit; the normal
 # document and the hanging one then wait in the queue and go out together
 # when credit comes back. The normal one finishes first, but its result
 # waits to be sent with the hanging one's: the deadline must still blame
-# the hanging document, not the one ahead of it.
-config batch '{ script = "slow.lua", max_instructions = 0, options = { ms = 300 } }' \
-    'workers = 1, credit = 4, deadline = 2,'
+# the hanging document, not the one ahead of it. (The deadline is far
+# above 200 ms, so that a loaded machine does not make a filler overrun.)
+config batch '{ script = "slow.lua", max_instructions = 0, options = { ms = 200 } }' \
+    'workers = 1, credit = 4, deadline = 5,'
 start batch
 subscribe batch doc.file error.
 mkdir -p "$T/batch"
@@ -275,12 +276,12 @@ for i in 1 2 3 4; do printf 'Filler document %s.' "$i" >"$T/batch/a$i.txt"; done
 printf 'a normal document in the batch' >"$T/batch/b-normal.txt"
 printf 'HANG forever' >"$T/batch/c-hang.txt"
 "$GLOSS" send -q -w 6 -c "$T/batch.lua" "$T/batch"
-await "$T/batch.sub" error.deadline 1
+await "$T/batch.sub" 'error\.deadline.*c-hang' 1
 ok $? "the hanging document of a batch is reported on error.deadline"
 await "$T/batch.sub" doc.file 5
 ok $? "the other five documents are published"
-is "$(grep '^error\.deadline' "$T/batch.sub" | grep -c 'c-hang')" 1 \
-    "error.deadline names the hanging document"
+is "$(grep '^error\.' "$T/batch.sub" | grep -c 'batch/[ab]')" 0 \
+    "no other document of the batch is reported as failed"
 is "$(grep '^doc\.file' "$T/batch.sub" | grep -c 'b-normal')" 1 \
     "the normal document of its batch is published as processed"
 is "$(stat batch deadline_kills)" 1 "one kill"
