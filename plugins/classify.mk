@@ -1,0 +1,14 @@
+# plugins/classify.mk - the text classifier: the built-in `classify` stage,
+# its features, model, trainer and scorer, the `gloss train classify` and
+# `gloss eval classify` commands, and their tests.
+
+libgloss_a_SOURCES += \
+	plugins/classify.c \
+	plugins/classify_feat.c plugins/classify_feat.h \
+	plugins/classify_model.c plugins/classify_model.h \
+	plugins/classify_data.c plugins/classify_data.h \
+	plugins/classify_train.c plugins/classify_train.h \
+	plugins/classify_eval.c plugins/classify_eval.h
+
+gloss_SOURCES += cli/cmd_train.c cli/train_classify.c cli/eval_classify.c
+gloss_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/plugins

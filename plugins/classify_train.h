@@ -1,0 +1,68 @@
+/*
+ * classify_train.h - training a classifier model from labelled texts.
+ *
+ * The texts are turned into vectors once (by several threads: each takes
+ * a fixed share of the texts, so the result does not depend on how many
+ * there are), the idf of each bucket is counted, and the weights are then
+ * fitted by stochastic gradient descent on the logistic loss (softmax
+ * cross-entropy in single mode, one binary logistic loss per label in
+ * multi mode) with L2 regularisation, visiting the texts in a fresh order
+ * every epoch, shuffled from the seed. With a dev set, each epoch is
+ * scored on it and the best epoch's weights are kept; training stops when
+ * the score has not improved for `patience` epochs. Everything is
+ * deterministic for a given seed, data and options.
+ */
+#ifndef GLOSS_CLASSIFY_TRAIN_H
+#define GLOSS_CLASSIFY_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "classify_data.h"
+#include "classify_model.h"
+
+/* What the trainer reports as it goes. */
+typedef struct gloss__cls_progress {
+    const char *phase;  /* "features" or "epoch" */
+    unsigned epoch;     /* 1-based, during "epoch" */
+    unsigned epochs;    /* the most that will run */
+    double loss;        /* mean training loss of the epoch */
+    double dev_score;   /* accuracy (single) or micro-F1 (multi); <0 without dev */
+    int best;           /* this epoch is the best so far */
+    double seconds;     /* since training started */
+} gloss__cls_progress;
+
+typedef struct gloss__cls_train_opts {
+    gloss__cls_feat feat;
+    int multi;           /* sigmoids instead of a softmax */
+    unsigned epochs;     /* at most this many passes */
+    unsigned patience;   /* stop after this many epochs without a better dev score */
+    double lr;           /* initial learning rate */
+    double l2;           /* L2 regularisation strength */
+    uint64_t seed;       /* the order of the texts */
+    unsigned threads;    /* for computing the vectors */
+    void (*progress)(void *arg, const gloss__cls_progress *p);
+    void *progress_arg;
+} gloss__cls_train_opts;
+
+/* Fills o with the defaults (the settings docs/classify.md justifies). */
+void gloss__cls_train_defaults(gloss__cls_train_opts *o);
+
+/*
+ * Trains a model on train; dev (may be NULL) picks the best epoch. Labels
+ * of dev that train lacks count as errors. Returns an in-memory model, or
+ * NULL with a message in err.
+ */
+gloss__cls_model *gloss__cls_train(const gloss__cls_data *train,
+                                   const gloss__cls_data *dev,
+                                   const gloss__cls_train_opts *o, char *err,
+                                   size_t errlen);
+
+/* Computes the vectors of texts[0..n) with the model's features and idf,
+ * using up to threads threads. vecs[i] are filled (free each with
+ * gloss__cls_vec_free). Returns 0, or -1 on ENOMEM. */
+int gloss__cls_vectorize_all(const gloss__cls_feat *feat, const float *idf,
+                             char *const *texts, const size_t *lens, size_t n,
+                             unsigned threads, gloss__cls_vec *vecs);
+
+#endif
