@@ -210,7 +210,7 @@ static int label_text(classify_ctx *c, gloss_doc *doc, gloss_span *span,
                       gloss_err *err)
 {
     const gloss__cls_model *m = c->model;
-    if (gloss__cls_vectorize(&m->feat, m->idf, text + start, end - start,
+    if (gloss__cls_model_vectorize(m, text + start, end - start,
                              &c->vec) < 0) {
         gloss_err_set(err, "out of memory computing features");
         return -1;

@@ -12,3 +12,7 @@ libgloss_a_SOURCES += \
 
 gloss_SOURCES += cli/cmd_train.c cli/train_classify.c cli/eval_classify.c
 gloss_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/plugins
+
+TESTS += tests/test_classify.sh
+EXTRA_DIST += tests/test_classify.sh tests/fixtures/classify/topics.jsonl \
+	tests/fixtures/classify/multi.jsonl tests/fixtures/classify/resolution.txt

@@ -5,8 +5,8 @@
  * bytes, so each byte of the text is touched once; a word's final hash is
  * mixed (the murmur3 finaliser) before it picks a bucket, and a pair's
  * bucket comes from the two words' mixed hashes. The buckets of a text are
- * then sorted with a radix sort (linear in the number of words, which
- * matters for megabyte documents) and counted in one pass.
+ * then counted in a small hash table (linear in the number of words, which
+ * matters for megabyte documents).
  */
 #include "classify_feat.h"
 
@@ -66,7 +66,8 @@ static int reserve(gloss__cls_vec *v, size_t need)
     uint32_t *raw = realloc(v->raw, cap * sizeof *raw);
     if (raw)
         v->raw = raw;
-    uint32_t *tmp = realloc(v->tmp, cap * sizeof *tmp);
+    /* tmp holds the counting table: two arrays of up to 4 x cap slots. */
+    uint32_t *tmp = realloc(v->tmp, (8 * cap + 128) * sizeof *tmp);
     if (tmp)
         v->tmp = tmp;
     if (!idx || !val || !raw || !tmp)
@@ -108,66 +109,68 @@ int gloss__cls_hash_text(const gloss__cls_feat *f, const char *text,
     return 0;
 }
 
-/* Sorts a[0..n) (values below 2^bits), using tmp as scratch. */
-static void sort_buckets(uint32_t *a, uint32_t *tmp, size_t n, uint32_t bits)
+/* 1 + ln c, from a table for the small counts most buckets have. */
+static float sublinear(size_t c)
 {
-    if (n <= 48) {
-        for (size_t i = 1; i < n; i++) {
-            uint32_t x = a[i];
-            size_t j = i;
-            while (j > 0 && a[j - 1] > x) {
-                a[j] = a[j - 1];
-                j--;
-            }
-            a[j] = x;
-        }
-        return;
+    static float table[64];
+    static int ready;
+    if (!ready) {
+        for (int i = 1; i < 64; i++)
+            table[i] = 1.0f + logf((float)i);
+        ready = 1;
     }
-    uint32_t *src = a, *dst = tmp;
-    for (uint32_t shift = 0; shift < bits; shift += 11) {
-        size_t count[2048] = {0};
-        for (size_t i = 0; i < n; i++)
-            count[(src[i] >> shift) & 2047]++;
-        size_t sum = 0;
-        for (size_t d = 0; d < 2048; d++) {
-            size_t c = count[d];
-            count[d] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < n; i++)
-            dst[count[(src[i] >> shift) & 2047]++] = src[i];
-        uint32_t *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != a)
-        memcpy(a, src, n * sizeof *a);
+    return c < 64 ? table[c] : 1.0f + logf((float)c);
 }
 
 void gloss__cls_weigh(gloss__cls_vec *v, const float *idf)
 {
-    /* The widest bucket number decides the radix passes; 26 bits at most. */
-    uint32_t top = 0;
-    for (size_t i = 0; i < v->nraw; i++)
-        top |= v->raw[i];
-    uint32_t bits = 0;
-    while (bits < 32 && (top >> bits))
-        bits++;
-    sort_buckets(v->raw, v->tmp, v->nraw, bits);
+    /* Count the buckets in an open-addressing table of at least twice as
+     * many slots as there are items, keyed by bucket + 1 (0 is empty).
+     * The table is read back in slot order, which depends only on the
+     * items, so the same text always gives the same vector. */
+    if (v->nraw == 0) {
+        v->n = 0;
+        return;
+    }
+    size_t cap = 64, lg = 6;
+    while (cap < 2 * v->nraw)
+        cap *= 2, lg++;
+    uint32_t *key = v->tmp, *cnt = v->tmp + cap;
+    memset(key, 0, cap * sizeof *key);
+    const size_t mask = cap - 1;
+    for (size_t i = 0; i < v->nraw; i++) {
+        uint32_t k = v->raw[i] + 1;
+        size_t h = (size_t)((k * 0x9e3779b1u) >> (32 - lg));
+        while (key[h] && key[h] != k)
+            h = (h + 1) & mask;
+        if (!key[h]) {
+            key[h] = k;
+            cnt[h] = 1;
+            if (idf)
+                __builtin_prefetch(idf + k - 1);
+            if (v->hint) {
+                const char *row = (const char *)(v->hint +
+                                                 (size_t)(k - 1) * v->hint_stride);
+                __builtin_prefetch(row);
+                __builtin_prefetch(row + v->hint_stride * sizeof(float) - 1);
+            }
+        } else {
+            cnt[h]++;
+        }
+    }
     size_t m = 0;
     double norm = 0;
-    for (size_t i = 0; i < v->nraw;) {
-        size_t j = i + 1;
-        while (j < v->nraw && v->raw[j] == v->raw[i])
-            j++;
-        float w = 1.0f + logf((float)(j - i));
+    for (size_t h = 0; h < cap; h++) {
+        if (!key[h])
+            continue;
+        uint32_t b = key[h] - 1;
+        float w = sublinear(cnt[h]);
         if (idf)
-            w *= idf[v->raw[i]];
-        v->idx[m] = v->raw[i];
+            w *= idf[b];
+        v->idx[m] = b;
         v->val[m] = w;
         norm += (double)w * w;
         m++;
-        i = j;
     }
     if (norm > 0) {
         float inv = (float)(1.0 / sqrt(norm));

@@ -10,8 +10,8 @@
  * no vocabulary to store or look up, and a word never seen in training
  * simply lands in a bucket whose weights carry little.
  *
- * A text's vector holds one entry per distinct bucket, sorted by bucket:
- * (1 + ln count) * idf[bucket], then divided by the vector's Euclidean
+ * A text's vector holds one entry per distinct bucket, in an order that
+ * depends only on the text: (1 + ln count) * idf[bucket], then divided by the vector's Euclidean
  * length, so that long and short texts score on the same scale.
  */
 #ifndef GLOSS_CLASSIFY_FEAT_H
@@ -32,13 +32,18 @@ typedef struct gloss__cls_feat {
 /* A sparse vector, and the scratch space that builds it; reused from text
  * to text so that a stage allocates only while texts grow. */
 typedef struct gloss__cls_vec {
-    uint32_t *idx;  /* buckets, increasing */
+    uint32_t *idx;  /* buckets */
     float *val;     /* weights */
     size_t n;       /* entries */
-    size_t cap;     /* room in idx, val, raw and tmp */
+    size_t cap;     /* room in idx, val and raw (tmp has 8 x cap + 128) */
     uint32_t *raw;  /* scratch: one bucket per word and pair, unsorted */
     uint32_t *tmp;  /* scratch for the sort */
     size_t nraw;
+    /* Optional: the model's rows (hint_stride floats each), which the
+     * scorer will read for each bucket; they are requested from memory as
+     * soon as a bucket is first seen, so that the waits overlap. */
+    const float *hint;
+    uint32_t hint_stride;
 } gloss__cls_vec;
 
 void gloss__cls_vec_free(gloss__cls_vec *v);

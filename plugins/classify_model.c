@@ -244,13 +244,31 @@ int gloss__cls_model_label(const gloss__cls_model *m, const char *name)
     return -1;
 }
 
+int gloss__cls_model_vectorize(const gloss__cls_model *m, const char *text,
+                               size_t len, gloss__cls_vec *v)
+{
+    v->hint = m->weights;
+    v->hint_stride = m->nlabels;
+    return gloss__cls_vectorize(&m->feat, m->idf, text, len, v);
+}
+
 void gloss__cls_scores(const gloss__cls_model *m, const float *weights,
                        const gloss__cls_vec *v, float scale, float *out)
 {
     const size_t k = m->nlabels;
     for (size_t j = 0; j < k; j++)
         out[j] = 0;
+    /* The rows are scattered over megabytes: fetching them is what costs,
+     * so the rows a few features ahead are requested while this one is
+     * added up. */
+    enum { AHEAD = 8 };
     for (size_t i = 0; i < v->n; i++) {
+        if (i + AHEAD < v->n) {
+            const char *next = (const char *)(weights +
+                                              (size_t)v->idx[i + AHEAD] * k);
+            __builtin_prefetch(next);
+            __builtin_prefetch(next + k * sizeof(float) - 1);
+        }
         const float *row = weights + (size_t)v->idx[i] * k;
         const float x = v->val[i];
         for (size_t j = 0; j < k; j++)

@@ -79,6 +79,11 @@ int gloss__cls_model_label(const gloss__cls_model *m, const char *name);
 void gloss__cls_predict(const gloss__cls_model *m, const gloss__cls_vec *v,
                         float *prob);
 
+/* Computes the vector of text[0..len) for this model (its features and
+ * idf). Returns 0, or -1 on ENOMEM. */
+int gloss__cls_model_vectorize(const gloss__cls_model *m, const char *text,
+                               size_t len, gloss__cls_vec *v);
+
 /* The raw scores (before softmax or sigmoid), for the trainer. */
 void gloss__cls_scores(const gloss__cls_model *m, const float *weights,
                        const gloss__cls_vec *v, float scale, float *out);

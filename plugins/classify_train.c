@@ -25,12 +25,12 @@
 void gloss__cls_train_defaults(gloss__cls_train_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->feat.bits = 20;
+    o->feat.bits = 18;
     o->feat.flags = GLOSS__CLS_BIGRAMS;
     o->feat.seed = 0x676c6f73u; /* "glos" */
-    o->epochs = 20;
-    o->patience = 3;
-    o->lr = 0.5;
+    o->epochs = 30;
+    o->patience = 4;
+    o->lr = 2.0;
     o->l2 = 1e-6;
     o->seed = 1;
     o->threads = 1;
