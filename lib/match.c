@@ -2,21 +2,22 @@
  * match.c - building a matcher: groups, entries, dictionary and pattern
  * files, and the one Vectorscan database (see match.h).
  *
- * Phrases become byte-level regular expressions when the database is
- * compiled, once it is known whether the text will be folded: letters and
- * digits stand for themselves, every run of white space matches any run
- * of white space (a name broken across lines is still found), other bytes
- * are escaped, and in case-insensitive groups a non-ASCII letter matches
- * its capital and small forms (Vectorscan's own caseless flag covers
- * ASCII). Every expression is compiled with HS_FLAG_SOM_LEFTMOST so that
- * a match reports where it starts.
+ * Phrases become literals when the database is compiled, once it is known
+ * whether the text will be folded: bytes other than letters and digits
+ * are escaped, and a run of white space becomes one space (the scanned
+ * text has its line breaks and tabs turned into spaces). Literals keep
+ * compiling fast by the hundred thousand, where character classes or
+ * Vectorscan's start-of-match tracking would take minutes; a phrase has
+ * one length, so its start is its end minus that length.
  *
  * Patterns are checked with PCRE2 when they are added, so that a bad one
- * is reported with its file, line and text. A pattern with named groups,
- * or one Vectorscan cannot match exactly (look-around, back-references,
- * too large to track its start), is compiled in Vectorscan's prefilter
- * mode: Vectorscan then only says that the pattern may match somewhere,
- * and PCRE2 (JIT) finds the matches and captures (match_scan.c).
+ * is reported with its file, line and text. Vectorscan reports where a
+ * pattern's match ends; an end-anchored PCRE2 (JIT) form of the pattern,
+ * run over a window before that end, finds where it starts and what its
+ * named groups hold (match_scan.c). A pattern Vectorscan cannot match
+ * exactly (look-around, back-references) is compiled in its prefilter
+ * mode: Vectorscan then only says that the pattern may match, and PCRE2
+ * runs it over the whole text.
  *
  * A database can be kept on disk: its file name is a hash of the
  * Vectorscan version and of every expression with its flags, so that a
@@ -49,8 +50,10 @@ void gloss__matcher_destroy(gloss__matcher **mp)
     if (!mp || !*mp)
         return;
     gloss__matcher *m = *mp;
-    for (size_t i = 0; i < m->n; i++)
+    for (size_t i = 0; i < m->n; i++) {
         pcre2_code_free(m->entries[i].re);
+        pcre2_code_free(m->entries[i].re_end);
+    }
     free(m->entries);
     free(m->groups);
     hs_free_scratch(m->scratch);
@@ -211,6 +214,7 @@ int gloss__matcher_add_phrase(gloss__matcher *m, int group, const char *phrase,
     if (!e)
         return -1;
     e->kind = KIND_PHRASE;
+    m->phrases = 1;
     if (!e->pub.id)
         e->pub.id = e->text;
     return 0;
@@ -253,9 +257,6 @@ int gloss__matcher_add_pattern(gloss__matcher *m, int group, const char *regex,
     }
     e->kind = KIND_PATTERN;
     e->re = re;
-    uint32_t names = 0;
-    pcre2_pattern_info(re, PCRE2_INFO_NAMECOUNT, &names);
-    e->prefilter = names > 0;
     return 0;
 }
 
@@ -514,16 +515,23 @@ static void add_char_bytes(gloss__buf *b, uint32_t cp)
         add_hex(b, (unsigned char)enc[i]);
 }
 
-/* The Vectorscan expression of a phrase (already folded if need be). */
-static void phrase_regex(gloss__buf *b, const char *p, size_t n, int ci)
+/* The Vectorscan expression of a phrase (already folded if need be): a
+ * pure literal, which Vectorscan compiles fast even by the hundred
+ * thousand. Runs of white space become one space (the scanned text has
+ * plain spaces only). In case-insensitive groups a non-ASCII letter
+ * matches its other case when both are as long in UTF-8, so that every
+ * match of a phrase has the same length; *plen receives it. */
+static void phrase_regex(gloss__buf *b, const char *p, size_t n, int ci,
+                         uint32_t *plen)
 {
-    size_t i = 0;
+    size_t i = 0, len = 0;
     while (i < n) {
         unsigned char c = (unsigned char)p[i];
         if (is_space(c)) {
             while (i < n && is_space((unsigned char)p[i]))
                 i++;
-            gloss__buf_adds(b, "\\s+");
+            gloss__buf_adds(b, "\\x20");
+            len++;
             continue;
         }
         if (c < 0x80) {
@@ -533,6 +541,7 @@ static void phrase_regex(gloss__buf *b, const char *p, size_t n, int ci)
             else
                 add_hex(b, c);
             i++;
+            len++;
             continue;
         }
         uint32_t cp;
@@ -541,31 +550,34 @@ static void phrase_regex(gloss__buf *b, const char *p, size_t n, int ci)
         if (k == 0) {
             add_hex(b, c);
             i++;
+            len++;
             continue;
         }
+        char e1[4], e2[4];
         uint32_t lo = (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
         uint32_t up = (uint32_t)utf8proc_toupper((utf8proc_int32_t)cp);
-        if (ci && (lo != cp || up != cp)) {
+        uint32_t other = lo != cp ? lo : up;
+        if (ci && other != cp &&
+            gloss__utf8_encode(other, e1) == gloss__utf8_encode(cp, e2)) {
             gloss__buf_adds(b, "(?:");
-            add_char_bytes(b, lo);
+            add_char_bytes(b, cp);
             gloss__buf_addc(b, '|');
-            add_char_bytes(b, up);
-            if (lo != cp && up != cp) {
-                gloss__buf_addc(b, '|');
-                add_char_bytes(b, cp);
-            }
+            add_char_bytes(b, other);
             gloss__buf_addc(b, ')');
         } else {
             add_char_bytes(b, cp);
         }
         i += k;
+        len += k;
     }
+    *plen = (uint32_t)len;
 }
 
 static unsigned pattern_flags(const gloss__matcher *m, const match_entry *e)
 {
     unsigned f = HS_FLAG_UTF8 | HS_FLAG_MULTILINE;
-    f |= e->prefilter ? HS_FLAG_PREFILTER : HS_FLAG_SOM_LEFTMOST;
+    if (e->prefilter)
+        f |= HS_FLAG_PREFILTER;
     if (m->groups[e->group].o.case_insensitive)
         f |= HS_FLAG_CASELESS;
     return f;
@@ -624,18 +636,26 @@ static void cache_write(const char *dir, const char *path, hs_database_t *db)
     free(bytes);
 }
 
+/* The longest match a pattern can start before its end is reported; a
+ * pattern without a bound is looked for this far back. */
+#define MAX_WINDOW 4096u
+
 /* Checks one pattern alone, moving it to prefilter mode when Vectorscan
- * cannot track where its matches start. Returns 0, or -1 with err. */
+ * cannot match it exactly (look-around, back-references), and prepares
+ * the end-anchored PCRE2 form that finds where a match starts. Returns 0,
+ * or -1 with err. */
 static int check_pattern(gloss__matcher *m, match_entry *e, char *err,
                          size_t errlen)
 {
     for (;;) {
-        hs_database_t *db = NULL;
+        hs_expr_info_t *info = NULL;
         hs_compile_error_t *ce = NULL;
-        if (hs_compile(e->text, pattern_flags(m, e), HS_MODE_BLOCK, NULL, &db,
-                       &ce) == HS_SUCCESS) {
-            hs_free_database(db);
-            return 0;
+        if (hs_expression_info(e->text, pattern_flags(m, e), &info, &ce) ==
+            HS_SUCCESS) {
+            e->window = info->max_width < MAX_WINDOW ? info->max_width
+                                                     : MAX_WINDOW;
+            free(info);
+            break;
         }
         if (!e->prefilter) {
             hs_free_compile_error(ce);
@@ -647,6 +667,23 @@ static int check_pattern(gloss__matcher *m, match_entry *e, char *err,
         hs_free_compile_error(ce);
         return -1;
     }
+    pcre2_jit_compile(e->re, PCRE2_JIT_COMPLETE);
+    if (e->prefilter)
+        return 0;
+    uint32_t options = PCRE2_UTF | PCRE2_MULTILINE | PCRE2_ENDANCHORED;
+    if (m->groups[e->group].o.case_insensitive)
+        options |= PCRE2_CASELESS;
+    int code;
+    PCRE2_SIZE off;
+    e->re_end = pcre2_compile((PCRE2_SPTR)e->text, PCRE2_ZERO_TERMINATED,
+                              options, &code, &off, NULL);
+    if (!e->re_end) {
+        snprintf(err, errlen, "%s: pattern '%.300s' does not compile",
+                 e->where, e->text);
+        return -1;
+    }
+    pcre2_jit_compile(e->re_end, PCRE2_JIT_COMPLETE);
+    return 0;
 }
 
 int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
@@ -659,8 +696,6 @@ int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
             continue;
         if (check_pattern(m, e, err, errlen) < 0)
             return -1;
-        if (e->prefilter)
-            pcre2_jit_compile(e->re, PCRE2_JIT_COMPLETE);
         uint32_t caps = 0;
         pcre2_pattern_info(e->re, PCRE2_INFO_CAPTURECOUNT, &caps);
         if (caps > max_caps)
@@ -709,9 +744,8 @@ int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
                 p = fold.data ? fold.data : "";
                 n = fold.len;
             }
-            phrase_regex(&all, p, n, g->o.case_insensitive);
-            flags[i] = HS_FLAG_SOM_LEFTMOST |
-                       (g->o.case_insensitive ? HS_FLAG_CASELESS : 0);
+            phrase_regex(&all, p, n, g->o.case_insensitive, &e->plen);
+            flags[i] = g->o.case_insensitive ? HS_FLAG_CASELESS : 0;
         }
         gloss__buf_addc(&all, '\0');
         key = fnv(key, all.data + offs[i], all.len - offs[i]);

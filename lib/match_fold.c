@@ -95,6 +95,22 @@ static void fold_char(gloss__buf *out, uint32_t cp)
     }
 }
 
+/* ASCII white space becomes a space; every other byte stays. */
+static const unsigned char space_of[256] = {
+    ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
+};
+
+void gloss__fold_spaces(gloss__buf *out, const char *s, size_t n)
+{
+    if (gloss__buf_reserve(out, n) < 0)
+        return;
+    char *d = out->data + out->len;
+    for (size_t i = 0; i < n; i++)
+        d[i] = space_of[(unsigned char)s[i]] ? ' ' : s[i];
+    out->len += n;
+    out->data[out->len] = '\0';
+}
+
 int gloss__fold(gloss__buf *out, const char *s, size_t n, uint32_t **map,
                 size_t *mapcap)
 {
@@ -108,7 +124,7 @@ int gloss__fold(gloss__buf *out, const char *s, size_t n, uint32_t **map,
             step = 1;
             while (i + step < n && !((unsigned char)s[i + step] & 0x80))
                 step++;
-            gloss__buf_add(out, s + i, step);
+            gloss__fold_spaces(out, s + i, step);
             if (map) {
                 if (map_reserve(map, mapcap, out->len))
                     return -1;

@@ -6,7 +6,10 @@
  * a no-break space -> a space), and spells out the Latin letters that
  * Unicode does not decompose (ø -> o, ł -> l, đ -> d, ß -> ss, æ -> ae,
  * œ -> oe, þ -> th, ı -> i, ħ -> h). Case is kept: case-insensitivity is
- * the matcher's business. ASCII is left as it is, which is the fast path.
+ * the matcher's business. ASCII is left as it is, which is the fast path,
+ * except for white space: tabs, line breaks and the like become spaces
+ * (byte for byte), so that a phrase written with a space matches a name
+ * broken across lines.
  */
 #ifndef GLOSS_MATCH_FOLD_H
 #define GLOSS_MATCH_FOLD_H
@@ -28,5 +31,9 @@ int gloss__fold_is_ascii(const char *s, size_t n);
  */
 int gloss__fold(gloss__buf *out, const char *s, size_t n, uint32_t **map,
                 size_t *mapcap);
+
+/* Appends s with ASCII white space turned into spaces (the same length,
+ * so offsets need no map). */
+void gloss__fold_spaces(gloss__buf *out, const char *s, size_t n);
 
 #endif

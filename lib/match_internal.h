@@ -25,6 +25,9 @@ typedef struct match_entry {
     const char *text;  /* the phrase (trimmed) or the regular expression */
     const char *where; /* "file:line", for error messages */
     pcre2_code *re;    /* patterns: the PCRE2 form */
+    pcre2_code *re_end; /* the same, anchored at the end of its subject */
+    uint32_t plen;     /* phrases: bytes they span in the scanned text */
+    uint32_t window;   /* patterns: how far back their matches can start */
     int group;
     unsigned char kind;
     unsigned char prefilter; /* Vectorscan only says "maybe"; PCRE2 finds */
@@ -45,6 +48,7 @@ struct gloss__matcher {
     match_entry *entries;
     size_t n, cap;
     int fold;       /* some group folds diacritics: scan a folded copy */
+    int phrases;    /* there are phrases: scan a copy with plain spaces */
     int from_cache;
     hs_database_t *db;
     hs_scratch_t *scratch;
@@ -58,6 +62,7 @@ struct gloss__matcher {
     size_t len;
     const char *scanned; /* what Vectorscan scans: text, or folded.data */
     size_t scanned_len;
+    int mapped;          /* scanned is folded: offsets go through map */
     match_cand *cands;
     size_t ncands, capcands;
     unsigned char *fired; /* per entry: a prefilter pattern reported */

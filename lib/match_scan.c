@@ -1,14 +1,17 @@
 /*
  * match_scan.c - one pass of a matcher over a text (see match.h).
  *
- * The text (or its folded copy, when a group folds diacritics and the text
- * is not plain ASCII) goes through hs_scan once. Each report becomes a
- * candidate in bytes of the original text; candidates that cut a word or
- * a number (in groups that ask for boundaries), and matches of groups that
- * keep diacritics but were found through the folded copy and differ from
- * their phrase, are dropped. Prefilter patterns only record that they
- * fired; PCRE2 then runs them over the original text, and their named
- * groups become captures.
+ * The text goes through hs_scan once: a copy with its white space turned
+ * into spaces when there are phrases, folded as well when a group folds
+ * diacritics and the text is not plain ASCII. Each report becomes a
+ * candidate in bytes of the original text: a phrase starts its length
+ * before its end; a pattern's start (and its named groups) are found by
+ * an end-anchored PCRE2 match over a window before its end. Candidates
+ * that cut a word or a number (in groups that ask for boundaries), and
+ * matches of groups that keep diacritics but were found through the
+ * folded copy and differ from their phrase, are dropped. Prefilter
+ * patterns only record that they fired; PCRE2 then runs them over the
+ * original text.
  *
  * Overlaps are resolved greedily: candidates sorted by length (longest
  * first), priority (highest first), start (earliest first) and entry
@@ -47,7 +50,7 @@ static int push_cand(gloss__matcher *m, size_t start, size_t end,
 /* Where the byte at offset off of the scanned text came from. */
 static size_t orig_start(const gloss__matcher *m, size_t off)
 {
-    if (m->scanned == m->text)
+    if (!m->mapped)
         return off;
     return off >= m->scanned_len ? m->len : m->map[off];
 }
@@ -57,7 +60,7 @@ static size_t orig_start(const gloss__matcher *m, size_t off)
  * ("s" of the "ss" of "ß") takes the whole character. */
 static size_t orig_end(const gloss__matcher *m, size_t off)
 {
-    if (m->scanned == m->text)
+    if (!m->mapped)
         return off;
     if (off == 0)
         return 0;
@@ -67,22 +70,100 @@ static size_t orig_end(const gloss__matcher *m, size_t off)
     return off >= m->scanned_len ? m->len : m->map[off];
 }
 
+static int push_cap(gloss__matcher *m, const char *name, size_t s, size_t e)
+{
+    if (m->ncaps == m->capcaps) {
+        size_t ncap = m->capcaps ? m->capcaps * 2 : 64;
+        gloss__match_cap *c = realloc(m->caps, ncap * sizeof(*c));
+        if (!c) {
+            m->oom = 1;
+            return -1;
+        }
+        m->caps = c;
+        m->capcaps = ncap;
+    }
+    m->caps[m->ncaps++] = (gloss__match_cap){name, s, e};
+    return 0;
+}
+
+/* Records the named groups of the match in m->md (subject offsets, mapped
+ * to the original text when mapped is set); *off and *n receive where
+ * they went in m->caps. */
+static int push_named(gloss__matcher *m, const match_entry *e, int rc,
+                      int mapped, uint32_t *off, uint32_t *n)
+{
+    uint32_t namecount = 0, entry_size = 0;
+    PCRE2_SPTR table = NULL;
+    pcre2_pattern_info(e->re, PCRE2_INFO_NAMECOUNT, &namecount);
+    *off = (uint32_t)m->ncaps;
+    *n = 0;
+    if (namecount == 0)
+        return 0;
+    pcre2_pattern_info(e->re, PCRE2_INFO_NAMEENTRYSIZE, &entry_size);
+    pcre2_pattern_info(e->re, PCRE2_INFO_NAMETABLE, &table);
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+    for (uint32_t k = 0; k < namecount; k++) {
+        const unsigned char *ent = table + (size_t)k * entry_size;
+        uint32_t g = ((uint32_t)ent[0] << 8) | ent[1];
+        if ((int)g >= rc || ov[2 * g] == PCRE2_UNSET)
+            continue;
+        size_t s = ov[2 * g], t = ov[2 * g + 1];
+        if (mapped) {
+            s = orig_start(m, s);
+            t = t > s ? orig_end(m, t) : s;
+        }
+        if (push_cap(m, (const char *)ent + 2, s, t) < 0)
+            return -1;
+    }
+    *n = (uint32_t)m->ncaps - *off;
+    return 0;
+}
+
+/* A pattern's match ends at `to` of the scanned text: the end-anchored
+ * PCRE2 form, tried from the start of the pattern's window on, finds the
+ * leftmost start of a match ending there, and its named groups. */
+static int pattern_at(gloss__matcher *m, uint32_t id, size_t to)
+{
+    const match_entry *e = &m->entries[id];
+    size_t from = to > e->window ? to - e->window : 0;
+    while (from > 0 && ((unsigned char)m->scanned[from] & 0xC0) == 0x80)
+        from++;
+    int rc = pcre2_match(e->re_end, (PCRE2_SPTR)m->scanned, to, from,
+                         PCRE2_NO_UTF_CHECK, m->md, NULL);
+    if (rc < 0)
+        return 0; /* Vectorscan and PCRE2 disagree: trust PCRE2 */
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+    size_t s = orig_start(m, ov[0]), t = orig_end(m, to);
+    if (t <= s)
+        return 0;
+    uint32_t off, n;
+    if (push_named(m, e, rc, m->mapped, &off, &n) < 0)
+        return -1;
+    return push_cand(m, s, t, id, off, n);
+}
+
 static int on_match(unsigned int id, unsigned long long from,
                     unsigned long long to, unsigned int flags, void *ctx)
 {
     (void)flags;
+    (void)from;
     gloss__matcher *m = ctx;
-    if (m->entries[id].prefilter) {
+    const match_entry *e = &m->entries[id];
+    if (e->prefilter) {
         if (!m->fired[id]) {
             m->fired[id] = 1;
             m->fired_list[m->nfired++] = id;
         }
         return 0;
     }
-    size_t s = orig_start(m, (size_t)from), e = orig_end(m, (size_t)to);
-    if (e <= s)
+    if (e->kind == KIND_PATTERN)
+        return pattern_at(m, id, (size_t)to) < 0;
+    if (to < e->plen)
         return 0;
-    return push_cand(m, s, e, id, 0, 0) < 0;
+    size_t s = orig_start(m, (size_t)to - e->plen), t = orig_end(m, (size_t)to);
+    if (t <= s)
+        return 0;
+    return push_cand(m, s, t, id, 0, 0) < 0;
 }
 
 /* ---- checks on a candidate ---------------------------------------------------- */
@@ -183,8 +264,7 @@ static int keep(const gloss__matcher *m, const match_cand *c)
     const match_group *g = &m->groups[e->group];
     if (g->o.boundaries && !on_boundaries(m->text, m->len, c->start, c->end))
         return 0;
-    if (e->kind == KIND_PHRASE && m->scanned != m->text &&
-        !g->o.diacritics_insensitive &&
+    if (e->kind == KIND_PHRASE && m->mapped && !g->o.diacritics_insensitive &&
         !spells(m->text, c->start, c->end, e->text, g->o.case_insensitive))
         return 0;
     return 1;
@@ -192,31 +272,10 @@ static int keep(const gloss__matcher *m, const match_cand *c)
 
 /* ---- prefilter patterns ------------------------------------------------------- */
 
-static int push_cap(gloss__matcher *m, const char *name, size_t s, size_t e)
-{
-    if (m->ncaps == m->capcaps) {
-        size_t ncap = m->capcaps ? m->capcaps * 2 : 64;
-        gloss__match_cap *c = realloc(m->caps, ncap * sizeof(*c));
-        if (!c) {
-            m->oom = 1;
-            return -1;
-        }
-        m->caps = c;
-        m->capcaps = ncap;
-    }
-    m->caps[m->ncaps++] = (gloss__match_cap){name, s, e};
-    return 0;
-}
-
 /* Runs a prefilter pattern over the original text with PCRE2. */
 static int run_pcre(gloss__matcher *m, uint32_t id, char *err, size_t errlen)
 {
     const match_entry *e = &m->entries[id];
-    uint32_t namecount = 0, entry_size = 0;
-    PCRE2_SPTR table = NULL;
-    pcre2_pattern_info(e->re, PCRE2_INFO_NAMECOUNT, &namecount);
-    pcre2_pattern_info(e->re, PCRE2_INFO_NAMEENTRYSIZE, &entry_size);
-    pcre2_pattern_info(e->re, PCRE2_INFO_NAMETABLE, &table);
     size_t pos = 0;
     while (pos <= m->len) {
         int rc = pcre2_match(e->re, (PCRE2_SPTR)m->text, m->len, pos,
@@ -233,16 +292,9 @@ static int run_pcre(gloss__matcher *m, uint32_t id, char *err, size_t errlen)
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
         size_t s = ov[0], t = ov[1];
         if (t > s) {
-            uint32_t off = (uint32_t)m->ncaps;
-            for (uint32_t k = 0; k < namecount; k++) {
-                const unsigned char *ent = table + (size_t)k * entry_size;
-                uint32_t g = ((uint32_t)ent[0] << 8) | ent[1];
-                if ((int)g < rc && ov[2 * g] != PCRE2_UNSET &&
-                    push_cap(m, (const char *)ent + 2, ov[2 * g],
-                             ov[2 * g + 1]) < 0)
-                    return -1;
-            }
-            if (push_cand(m, s, t, id, off, (uint32_t)m->ncaps - off) < 0)
+            uint32_t off, n;
+            if (push_named(m, e, rc, 0, &off, &n) < 0 ||
+                push_cand(m, s, t, id, off, n) < 0)
                 return -1;
             pos = t;
         } else {
@@ -286,7 +338,15 @@ long gloss__matcher_scan(gloss__matcher *m, const char *text, size_t len,
     m->len = len;
     m->scanned = text;
     m->scanned_len = len;
-    if (m->fold && !gloss__fold_is_ascii(text, len)) {
+    m->mapped = 0;
+    /* Vectorscan's UTF-8 mode and PCRE2 both need valid UTF-8. */
+    int ascii = gloss__fold_is_ascii(text, len);
+    if (!ascii && gloss__utf8_valid_prefix(text, len) != len) {
+        snprintf(err, errlen, "the text is not valid UTF-8 (run normalize "
+                 "before match)");
+        return -1;
+    }
+    if (m->fold && !ascii) {
         gloss__buf_clear(&m->folded);
         if (gloss__fold(&m->folded, text, len, &m->map, &m->mapcap) < 0 ||
             m->folded.len > UINT32_MAX - 1) {
@@ -295,6 +355,15 @@ long gloss__matcher_scan(gloss__matcher *m, const char *text, size_t len,
         }
         m->scanned = m->folded.data ? m->folded.data : "";
         m->scanned_len = m->folded.len;
+        m->mapped = 1;
+    } else if (m->phrases) {
+        gloss__buf_clear(&m->folded);
+        gloss__fold_spaces(&m->folded, text, len);
+        if (m->folded.oom) {
+            snprintf(err, errlen, "out of memory matching");
+            return -1;
+        }
+        m->scanned = m->folded.data ? m->folded.data : "";
     }
     hs_error_t hr = hs_scan(m->db, m->scanned, (unsigned)m->scanned_len, 0,
                             m->scratch, on_match, m);
