@@ -21,3 +21,9 @@ dist_lexicon_DATA = \
 	lexicon/central-asia.tsv
 
 dist_doc_DATA += docs/match.md
+
+check_PROGRAMS += tests/test_match
+tests_test_match_SOURCES = tests/test_match.c tests/tap.h
+tests_test_match_LDADD = $(TEST_LIBS)
+tests_test_match_DEPENDENCIES = libgloss.a
+TESTS += tests/test_match
