@@ -56,6 +56,17 @@ return {
       -- doctype/resolution, motion or article. See docs/structure.md.
       script = "structure.lua",
     },
+    {
+      -- Finds dates, legal references (Article 174 of the Criminal Code,
+      -- Rule 144), procedure and document numbers (2021/2544(RSP),
+      -- B9-0149/2021), quantities, money, URLs and e-mail addresses, and
+      -- the names of the shipped lexicon (EU and international bodies,
+      -- political groups, countries and their people, places of Central
+      -- Asia) in the layer "entities", each with a canonical "id".
+      -- Add your own lists with options = { dictionaries = { "ngos.tsv" } };
+      -- see docs/match.md.
+      stage = "match",
+    },
   },
 
   -- How documents are written as JSON.
