@@ -67,6 +67,17 @@ return {
       -- see docs/match.md.
       stage = "match",
     },
+    {
+      -- Labels the document and each section with the human-rights topics
+      -- it deals with (topic/torture, topic/elections, ... 15 of them),
+      -- scored from 0 to 1, from the weighted cue phrases of
+      -- topics_taxonomy.lua. Add a topic with options = { add = { ... } },
+      -- keep a few with topics = { "torture" }; see docs/topics.md. A
+      -- model trained on your own labelled texts joins or replaces it:
+      -- { stage = "classify", options = { model = "m.bin", group = "topic" } }
+      -- (docs/classify.md).
+      script = "topics.lua",
+    },
   },
 
   -- How documents are written as JSON.

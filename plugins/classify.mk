@@ -16,3 +16,4 @@ gloss_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/plugins
 TESTS += tests/test_classify.sh
 EXTRA_DIST += tests/test_classify.sh tests/fixtures/classify/topics.jsonl \
 	tests/fixtures/classify/multi.jsonl tests/fixtures/classify/resolution.txt
+dist_doc_DATA += docs/classify.md
