@@ -13,6 +13,13 @@ libgloss_a_SOURCES += \
 gloss_SOURCES += cli/cmd_train.c cli/train_classify.c cli/eval_classify.c
 gloss_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/plugins
 
+check_PROGRAMS += tests/test_classify
+tests_test_classify_SOURCES = tests/test_classify.c tests/tap.h
+tests_test_classify_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/plugins
+tests_test_classify_LDADD = $(TEST_LIBS)
+tests_test_classify_DEPENDENCIES = libgloss.a
+TESTS += tests/test_classify
+
 TESTS += tests/test_classify.sh
 EXTRA_DIST += tests/test_classify.sh tests/fixtures/classify/topics.jsonl \
 	tests/fixtures/classify/multi.jsonl tests/fixtures/classify/resolution.txt
