@@ -54,10 +54,12 @@ static uint64_t cpu_ns(void)
 #define ROUND_BYTES (32u << 20)
 #define THREADS 2
 
+/* The issue's reference setting, and the best two of those tried on this
+ * split (docs/classify.md lists them all). */
 static const char *const FASTTEXT_SETTINGS[] = {
     "-epoch 25 -lr 0.5",
-    "-epoch 50 -lr 1.0",
-    "-epoch 25 -lr 0.5 -wordNgrams 2 -bucket 200000",
+    "-epoch 50 -lr 0.5",
+    "-epoch 50 -lr 1.0 -wordNgrams 2 -bucket 200000",
     NULL,
 };
 
