@@ -15,12 +15,15 @@
 
 #include "buf.h"
 
+/* A growable array: pp is the address of the array's pointer (any
+ * pointer-to-object type, copied in and out with memcpy so that no
+ * pointer is read through an lvalue of another type). */
 typedef struct grow {
-    void **p;
+    void *pp;
     size_t elem, cap;
 } grow;
 
-/* Makes room for n elements in *g->p; returns -1 on ENOMEM. */
+/* Makes room for n elements; returns -1 on ENOMEM. */
 static int ensure(grow *g, size_t n)
 {
     if (n <= g->cap)
@@ -28,10 +31,12 @@ static int ensure(grow *g, size_t n)
     size_t cap = g->cap ? g->cap * 2 : 64;
     while (cap < n)
         cap *= 2;
-    void *p = realloc(*g->p, cap * g->elem);
+    void *old;
+    memcpy(&old, g->pp, sizeof old);
+    void *p = realloc(old, cap * g->elem);
     if (!p)
         return -1;
-    *g->p = p;
+    memcpy(g->pp, &p, sizeof p);
     g->cap = cap;
     return 0;
 }
@@ -92,11 +97,11 @@ int gloss__cls_data_read(const char *path, gloss__cls_data *d, char *err,
         return -1;
     }
     json_t *table = json_object();
-    grow gt = {(void **)&d->text, sizeof *d->text, 0};
-    grow gl = {(void **)&d->len, sizeof *d->len, 0};
-    grow gs = {(void **)&d->lab_start, sizeof *d->lab_start, 0};
-    grow glab = {(void **)&d->lab, sizeof *d->lab, 0};
-    grow gn = {(void **)&d->names, sizeof *d->names, 0};
+    grow gt = {&d->text, sizeof *d->text, 0};
+    grow gl = {&d->len, sizeof *d->len, 0};
+    grow gs = {&d->lab_start, sizeof *d->lab_start, 0};
+    grow glab = {&d->lab, sizeof *d->lab, 0};
+    grow gn = {&d->names, sizeof *d->names, 0};
     size_t nlab = 0, lineno = 0;
     int oom = !table || ensure(&gs, 1) < 0;
     if (!oom)
