@@ -23,7 +23,7 @@ static void usage(FILE *out)
 "                            [--multi-label] [--seed N] [--threads N] ...\n"
 "\n"
 "Trains a linear text classifier over hashed words and word pairs (sublinear\n"
-"TF-IDF, SGD on the logistic loss with L2) and writes its model. Each line\n"
+"TF-IDF, SGD with L2) and writes its model. Each line\n"
 "of the data is {\"text\": ..., \"label\": ...} or {\"text\": ..., \"labels\": [...]}.\n"
 "With --dev, every epoch is scored on the dev set and the best one is kept.\n"
 "The same data, options and seed give the same model, byte for byte.\n"
@@ -40,7 +40,13 @@ static void usage(FILE *out)
 "      --epochs N         at most N passes over the data (default 30)\n"
 "      --patience N       with --dev, stop after N epochs without a better\n"
 "                         dev score (default 4; 0 runs every epoch)\n"
-"      --lr X             initial learning rate (default 2)\n"
+"      --loss hinge|logistic  a single-label model's loss: the multiclass\n"
+"                         squared hinge, its margins made probabilities by a\n"
+"                         softmax at a temperature fitted on the dev (or\n"
+"                         training) set, or softmax cross-entropy (default\n"
+"                         hinge, the more accurate)\n"
+"      --lr X             initial learning rate (default 0.2 for the hinge,\n"
+"                         2 for the logistic losses)\n"
 "      --l2 X             L2 regularisation (default 1e-6)\n"
 "      --bits N           2^N feature buckets, 10 to 26 (default 18)\n"
 "      --no-bigrams       words only, no word pairs\n"
@@ -88,7 +94,7 @@ static int parse_number(const char *opt, const char *s, double lo, double hi,
 int gloss__train_classify(int argc, char **argv)
 {
     enum { O_JSONL = 256, O_DEV, O_MULTI, O_SEED, O_THREADS, O_EPOCHS,
-           O_PATIENCE, O_LR, O_L2, O_BITS, O_NOBI, O_PROGRESS };
+           O_PATIENCE, O_LR, O_L2, O_BITS, O_NOBI, O_PROGRESS, O_LOSS };
     static const struct option longopts[] = {
         {"jsonl", required_argument, NULL, O_JSONL},
         {"dev", required_argument, NULL, O_DEV},
@@ -99,6 +105,7 @@ int gloss__train_classify(int argc, char **argv)
         {"epochs", required_argument, NULL, O_EPOCHS},
         {"patience", required_argument, NULL, O_PATIENCE},
         {"lr", required_argument, NULL, O_LR},
+        {"loss", required_argument, NULL, O_LOSS},
         {"l2", required_argument, NULL, O_L2},
         {"bits", required_argument, NULL, O_BITS},
         {"no-bigrams", no_argument, NULL, O_NOBI},
@@ -144,6 +151,17 @@ int gloss__train_classify(int argc, char **argv)
             if (parse_number("--patience", optarg, 0, 1000, &v) < 0)
                 return GLOSS_EXIT_USAGE;
             o.patience = (unsigned)v;
+            break;
+        case O_LOSS:
+            if (strcmp(optarg, "hinge") == 0)
+                o.loss = GLOSS__CLS_HINGE;
+            else if (strcmp(optarg, "logistic") == 0)
+                o.loss = GLOSS__CLS_LOGISTIC;
+            else {
+                fprintf(stderr, "gloss train classify: --loss is 'hinge' or "
+                                "'logistic', not '%s'\n", optarg);
+                return GLOSS_EXIT_USAGE;
+            }
             break;
         case O_LR:
             if (parse_number("--lr", optarg, 1e-9, 1e3, &o.lr) < 0)

@@ -11,6 +11,12 @@
  * The learning rate decays as lr / (1 + lr * l2 * t) over the t steps
  * taken, the schedule for which SGD on an L2-regularised convex loss
  * converges. Biases are not regularised.
+ *
+ * Why the squared hinge by default (20 Newsgroups, 90/10 split of its
+ * training file, docs/classify.md): 94.5 to 94.8 % dev accuracy over
+ * learning rates and seeds, against 93.7 to 94.1 % for softmax
+ * cross-entropy. The temperature that makes its margins probabilities is
+ * found by golden-section search on the log of the temperature.
  */
 #include "classify_train.h"
 
@@ -30,7 +36,8 @@ void gloss__cls_train_defaults(gloss__cls_train_opts *o)
     o->feat.seed = 0x676c6f73u; /* "glos" */
     o->epochs = 30;
     o->patience = 4;
-    o->lr = 2.0;
+    o->lr = 0; /* 0.2 for the hinge, 2 for the logistic losses */
+    o->loss = GLOSS__CLS_HINGE;
     o->l2 = 1e-6;
     o->seed = 1;
     o->threads = 1;
@@ -174,6 +181,83 @@ static double dev_score(const gloss__cls_model *m, const gloss__cls_data *dev,
     return tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0;
 }
 
+/* The mean negative log-likelihood of the gold labels under a softmax of
+ * the scores (n rows of k) multiplied by temp. */
+static double nll(const float *scores, const int *y, size_t n, uint32_t k,
+                  double temp)
+{
+    double sum = 0;
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (y[i] < 0)
+            continue;
+        const float *s = scores + i * k;
+        double top = s[0];
+        for (uint32_t j = 1; j < k; j++)
+            if (s[j] > top)
+                top = s[j];
+        double z = 0;
+        for (uint32_t j = 0; j < k; j++)
+            z += exp(temp * (s[j] - top));
+        sum += log(z) - temp * (s[y[i]] - top);
+        used++;
+    }
+    return used ? sum / (double)used : 0;
+}
+
+/*
+ * Fits the softmax temperature of a hinge model on the texts vecs[0..n):
+ * their label is gold[lab_start[i]] (dev, labels mapped to the model's)
+ * or lab[lab_start[i]] (the training data), and multiplies the weights
+ * and biases by it. Returns -1 on ENOMEM.
+ */
+static int calibrate(gloss__cls_model *m, const gloss__cls_vec *vecs,
+                     size_t n, const int *gold, const size_t *lab_start,
+                     const uint32_t *lab)
+{
+    const uint32_t K = m->nlabels;
+    float *scores = malloc((n ? n : 1) * K * sizeof *scores);
+    int *y = malloc((n ? n : 1) * sizeof *y);
+    if (!scores || !y) {
+        free(scores);
+        free(y);
+        return -1;
+    }
+    float *V = gloss__cls_model_weights(m);
+    for (size_t i = 0; i < n; i++) {
+        gloss__cls_scores(m, V, &vecs[i], 1.0f, scores + i * K);
+        size_t s = lab_start[i];
+        y[i] = lab_start[i + 1] == s ? -1 : gold ? gold[s] : (int)lab[s];
+    }
+    /* Golden-section search for the best log temperature in [-4, 6]: the
+     * likelihood is unimodal in it. */
+    const double phi = 0.6180339887498949;
+    double a = -4, b = 6;
+    double c = b - phi * (b - a), d = a + phi * (b - a);
+    double fc = nll(scores, y, n, K, exp(c)), fd = nll(scores, y, n, K, exp(d));
+    for (int it = 0; it < 60; it++) {
+        if (fc < fd) {
+            b = d, d = c, fd = fc;
+            c = b - phi * (b - a);
+            fc = nll(scores, y, n, K, exp(c));
+        } else {
+            a = c, c = d, fc = fd;
+            d = a + phi * (b - a);
+            fd = nll(scores, y, n, K, exp(d));
+        }
+    }
+    float temp = (float)exp((a + b) / 2);
+    const size_t B = (size_t)1 << m->feat.bits;
+    for (size_t f = 0; f < B * K; f++)
+        V[f] *= temp;
+    float *bias = gloss__cls_model_bias(m);
+    for (uint32_t k = 0; k < K; k++)
+        bias[k] *= temp;
+    free(scores);
+    free(y);
+    return 0;
+}
+
 gloss__cls_model *gloss__cls_train(const gloss__cls_data *train,
                                    const gloss__cls_data *dev,
                                    const gloss__cls_train_opts *o, char *err,
@@ -243,6 +327,8 @@ gloss__cls_model *gloss__cls_train(const gloss__cls_data *train,
     float *V = gloss__cls_model_weights(m);
     float *bias = gloss__cls_model_bias(m);
     double scale = 1.0, t = 0;
+    const double lr = o->lr > 0 ? o->lr
+                      : !o->multi && o->loss == GLOSS__CLS_HINGE ? 0.2 : 2.0;
     double best_score = -1;
     unsigned since_best = 0;
     uint64_t rng = o->seed;
@@ -259,11 +345,26 @@ gloss__cls_model *gloss__cls_train(const gloss__cls_data *train,
         for (size_t r = 0; r < train->n; r++) {
             size_t i = order[r];
             const gloss__cls_vec *x = &tv[i];
-            double eta = o->lr / (1.0 + o->lr * o->l2 * t);
+            double eta = lr / (1.0 + lr * o->l2 * t);
             t += 1;
             gloss__cls_scores(m, V, x, (float)scale, score);
             size_t ls = train->lab_start[i], le = train->lab_start[i + 1];
-            if (!o->multi) {
+            if (!o->multi && o->loss == GLOSS__CLS_HINGE) {
+                /* Only the label and its strongest rival move, and only
+                 * while the margin between them is below 1. */
+                uint32_t y = train->lab[ls], r = y == 0 ? 1 : 0;
+                for (uint32_t k = 0; k < K; k++)
+                    if (k != y && score[k] > score[r])
+                        r = k;
+                for (uint32_t k = 0; k < K; k++)
+                    g[k] = 0;
+                float short_by = 1.0f - (score[y] - score[r]);
+                if (K > 1 && short_by > 0) {
+                    g[y] = -short_by;
+                    g[r] = short_by;
+                    loss += (double)short_by * short_by;
+                }
+            } else if (!o->multi) {
                 float top = score[0];
                 for (uint32_t k = 1; k < K; k++)
                     if (score[k] > top)
@@ -334,6 +435,13 @@ gloss__cls_model *gloss__cls_train(const gloss__cls_data *train,
     if (dev) {
         memcpy(V, best, B * K * sizeof *best);
         memcpy(bias, best_bias, K * sizeof *best_bias);
+    }
+    if (!o->multi && o->loss == GLOSS__CLS_HINGE &&
+        calibrate(m, dev ? dv : tv, dev ? dev->n : train->n,
+                  dev ? gold : NULL, dev ? dev->lab_start : train->lab_start,
+                  dev ? NULL : train->lab) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
     }
     free_vecs(tv, train->n);
     free_vecs(dv, dev ? dev->n : 0);

@@ -4,13 +4,18 @@
  * The texts are turned into vectors once (by several threads: each takes
  * a fixed share of the texts, so the result does not depend on how many
  * there are), the idf of each bucket is counted, and the weights are then
- * fitted by stochastic gradient descent on the logistic loss (softmax
- * cross-entropy in single mode, one binary logistic loss per label in
- * multi mode) with L2 regularisation, visiting the texts in a fresh order
- * every epoch, shuffled from the seed. With a dev set, each epoch is
- * scored on it and the best epoch's weights are kept; training stops when
- * the score has not improved for `patience` epochs. Everything is
- * deterministic for a given seed, data and options.
+ * fitted by stochastic gradient descent with L2 regularisation, visiting
+ * the texts in a fresh order every epoch, shuffled from the seed. The
+ * loss is, in single mode, the multiclass squared hinge (the text's label
+ * must beat the best other label by a margin of 1) or softmax
+ * cross-entropy; in multi mode, one binary logistic loss per label. With a
+ * dev set, each epoch is scored on it and the best epoch's weights are
+ * kept; training stops when the score has not improved for `patience`
+ * epochs. A hinge model's scores are margins, not probabilities: they are
+ * turned into probabilities by a softmax at a temperature fitted on the
+ * dev set (or the training set) to maximise its likelihood, folded into
+ * the weights, so every single-label model is applied the same way.
+ * Everything is deterministic for a given seed, data and options.
  */
 #ifndef GLOSS_CLASSIFY_TRAIN_H
 #define GLOSS_CLASSIFY_TRAIN_H
@@ -32,12 +37,19 @@ typedef struct gloss__cls_progress {
     double seconds;     /* since training started */
 } gloss__cls_progress;
 
+/* The loss of a single-label model. */
+typedef enum gloss__cls_loss {
+    GLOSS__CLS_HINGE = 0, /* multiclass squared hinge, then a calibrated softmax */
+    GLOSS__CLS_LOGISTIC   /* softmax cross-entropy */
+} gloss__cls_loss;
+
 typedef struct gloss__cls_train_opts {
     gloss__cls_feat feat;
     int multi;           /* sigmoids instead of a softmax */
+    gloss__cls_loss loss; /* single mode only */
     unsigned epochs;     /* at most this many passes */
     unsigned patience;   /* stop after this many epochs without a better dev score */
-    double lr;           /* initial learning rate */
+    double lr;           /* initial learning rate; 0: the loss's default */
     double l2;           /* L2 regularisation strength */
     uint64_t seed;       /* the order of the texts */
     unsigned threads;    /* for computing the vectors */

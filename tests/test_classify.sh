@@ -27,6 +27,13 @@ run "$GLOSS" train classify --jsonl "$fx/topics.jsonl" -o "$T/seed2.bin" --bits 
 cmp -s "$T/topics.bin" "$T/seed2.bin"
 is "$?" 1 "another seed gives another model"
 
+run "$GLOSS" train classify --jsonl "$fx/topics.jsonl" -o "$T/log.bin" --bits 12 \
+    --loss logistic
+run "$GLOSS" eval classify --jsonl "$fx/topics.jsonl" -m "$T/log.bin"
+like "$T/out" "accuracy     100.00%" "a softmax cross-entropy model predicts them back too"
+run "$GLOSS" train classify --jsonl "$fx/topics.jsonl" -o "$T/x.bin" --loss square
+is "$rc" 2 "an unknown loss is a usage error"
+
 # A dev set picks the epoch and is reported.
 run "$GLOSS" train classify --jsonl "$fx/topics.jsonl" --dev "$fx/topics.jsonl" \
     -o "$T/dev.bin" --bits 12
