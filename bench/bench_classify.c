@@ -59,7 +59,7 @@ static uint64_t cpu_ns(void)
 static const char *const FASTTEXT_SETTINGS[] = {
     "-epoch 25 -lr 0.5",
     "-epoch 50 -lr 0.5",
-    "-epoch 50 -lr 1.0 -wordNgrams 2 -bucket 200000",
+    "-epoch 100 -lr 0.5",
     NULL,
 };
 

@@ -20,7 +20,7 @@ tests_test_classify_LDADD = $(TEST_LIBS)
 tests_test_classify_DEPENDENCIES = libgloss.a
 TESTS += tests/test_classify
 
-TESTS += tests/test_classify.sh
-EXTRA_DIST += tests/test_classify.sh tests/fixtures/classify/topics.jsonl \
+TESTS += tests/test_train_classify.sh
+EXTRA_DIST += tests/test_train_classify.sh tests/fixtures/classify/topics.jsonl \
 	tests/fixtures/classify/multi.jsonl tests/fixtures/classify/resolution.txt
 dist_doc_DATA += docs/classify.md

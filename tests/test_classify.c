@@ -4,7 +4,7 @@
  * and the same model saved and mapped back (same labels, same
  * probabilities to the bit), and model files whose container is sound but
  * whose sections do not fit together, which must be refused naming the
- * section. The commands and the stage are tested by test_classify.sh.
+ * section. The commands and the stage are tested by test_train_classify.sh.
  */
 #include <math.h>
 #include <stdio.h>

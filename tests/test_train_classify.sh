@@ -1,4 +1,4 @@
-# test_classify.sh - the text classifier end to end: `gloss train
+# test_train_classify.sh - the text classifier end to end: `gloss train
 # classify` on small fixtures written for these tests (four human-rights
 # topics), predicting them back with `gloss eval classify`; training
 # deterministic for a seed; multi-label mode; the `classify` stage on the
