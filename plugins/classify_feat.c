@@ -66,11 +66,7 @@ static int reserve(gloss__cls_vec *v, size_t need)
     uint32_t *raw = realloc(v->raw, cap * sizeof *raw);
     if (raw)
         v->raw = raw;
-    /* tmp holds the counting table: two arrays of up to 4 x cap slots. */
-    uint32_t *tmp = realloc(v->tmp, (8 * cap + 128) * sizeof *tmp);
-    if (tmp)
-        v->tmp = tmp;
-    if (!idx || !val || !raw || !tmp)
+    if (!idx || !val || !raw)
         return -1;
     v->cap = cap;
     return 0;
@@ -106,6 +102,7 @@ int gloss__cls_hash_text(const gloss__cls_feat *f, const char *text,
         have_prev = 1;
     }
     v->nraw = n;
+    v->bits = f->bits;
     return 0;
 }
 
@@ -122,7 +119,7 @@ static float sublinear(size_t c)
     return c < 64 ? table[c] : 1.0f + logf((float)c);
 }
 
-void gloss__cls_weigh(gloss__cls_vec *v, const float *idf)
+int gloss__cls_weigh(gloss__cls_vec *v, const float *idf)
 {
     /* Count the buckets in an open-addressing table of at least twice as
      * many slots as there are items, keyed by bucket + 1 (0 is empty).
@@ -130,11 +127,23 @@ void gloss__cls_weigh(gloss__cls_vec *v, const float *idf)
      * items, so the same text always gives the same vector. */
     if (v->nraw == 0) {
         v->n = 0;
-        return;
+        return 0;
     }
+    /* There are at most 2^bits distinct buckets, however long the text:
+     * the table stays within a few megabytes. */
+    size_t distinct = v->nraw;
+    if (v->bits < 8 * sizeof(size_t) - 2 && distinct > (size_t)1 << v->bits)
+        distinct = (size_t)1 << v->bits;
     size_t cap = 64, lg = 6;
-    while (cap < 2 * v->nraw)
+    while (cap < 2 * distinct)
         cap *= 2, lg++;
+    if (2 * cap > v->tcap) {
+        uint32_t *tmp = realloc(v->tmp, 2 * cap * sizeof *tmp);
+        if (!tmp)
+            return -1;
+        v->tmp = tmp;
+        v->tcap = 2 * cap;
+    }
     uint32_t *key = v->tmp, *cnt = v->tmp + cap;
     memset(key, 0, cap * sizeof *key);
     const size_t mask = cap - 1;
@@ -178,6 +187,7 @@ void gloss__cls_weigh(gloss__cls_vec *v, const float *idf)
             v->val[i] *= inv;
     }
     v->n = m;
+    return 0;
 }
 
 int gloss__cls_vectorize(const gloss__cls_feat *f, const float *idf,
@@ -185,6 +195,5 @@ int gloss__cls_vectorize(const gloss__cls_feat *f, const float *idf,
 {
     if (gloss__cls_hash_text(f, text, len, v) < 0)
         return -1;
-    gloss__cls_weigh(v, idf);
-    return 0;
+    return gloss__cls_weigh(v, idf);
 }

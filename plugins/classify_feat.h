@@ -35,10 +35,12 @@ typedef struct gloss__cls_vec {
     uint32_t *idx;  /* buckets */
     float *val;     /* weights */
     size_t n;       /* entries */
-    size_t cap;     /* room in idx, val and raw (tmp has 8 x cap + 128) */
-    uint32_t *raw;  /* scratch: one bucket per word and pair, unsorted */
-    uint32_t *tmp;  /* scratch for the sort */
+    size_t cap;     /* room in idx, val and raw */
+    uint32_t *raw;  /* scratch: one bucket per word and pair, in text order */
     size_t nraw;
+    uint32_t bits;  /* of the features that filled raw */
+    uint32_t *tmp;  /* scratch: the counting table */
+    size_t tcap;    /* room in tmp */
     /* Optional: the model's rows (hint_stride floats each), which the
      * scorer will read for each bucket; they are requested from memory as
      * soon as a bucket is first seen, so that the waits overlap. */
@@ -57,10 +59,10 @@ int gloss__cls_hash_text(const gloss__cls_feat *f, const char *text,
 
 /*
  * Turns v->raw into the weighted, unit-length vector v->idx/v->val. idf
- * (2^bits floats) may be NULL for weights of 1. Never fails: the space
- * was reserved by gloss__cls_hash_text().
+ * (2^bits floats) may be NULL for weights of 1. Returns 0, or -1 when
+ * memory runs out.
  */
-void gloss__cls_weigh(gloss__cls_vec *v, const float *idf);
+int gloss__cls_weigh(gloss__cls_vec *v, const float *idf);
 
 /* Both steps. */
 int gloss__cls_vectorize(const gloss__cls_feat *f, const float *idf,
