@@ -34,6 +34,9 @@ static void usage(FILE *out)
 "  -o, --output FILE      the model to write\n"
 "      --multi-label      one sigmoid per label: a text may have several\n"
 "                         labels, or none (default: a softmax, one label)\n"
+"      --tune-thresholds  with --multi-label and --dev: set each label's\n"
+"                         threshold to the one that maximises its F1 on dev\n"
+"                         (default: 0.5 for every label)\n"
 "      --seed N           the order in which texts are visited (default 1)\n"
 "      --threads N        threads computing the features (default 2); the\n"
 "                         model does not depend on it\n"
@@ -94,7 +97,7 @@ static int parse_number(const char *opt, const char *s, double lo, double hi,
 int gloss__train_classify(int argc, char **argv)
 {
     enum { O_JSONL = 256, O_DEV, O_MULTI, O_SEED, O_THREADS, O_EPOCHS,
-           O_PATIENCE, O_LR, O_L2, O_BITS, O_NOBI, O_PROGRESS, O_LOSS };
+           O_PATIENCE, O_LR, O_L2, O_BITS, O_NOBI, O_PROGRESS, O_LOSS, O_TUNE };
     static const struct option longopts[] = {
         {"jsonl", required_argument, NULL, O_JSONL},
         {"dev", required_argument, NULL, O_DEV},
@@ -106,6 +109,7 @@ int gloss__train_classify(int argc, char **argv)
         {"patience", required_argument, NULL, O_PATIENCE},
         {"lr", required_argument, NULL, O_LR},
         {"loss", required_argument, NULL, O_LOSS},
+        {"tune-thresholds", no_argument, NULL, O_TUNE},
         {"l2", required_argument, NULL, O_L2},
         {"bits", required_argument, NULL, O_BITS},
         {"no-bigrams", no_argument, NULL, O_NOBI},
@@ -128,6 +132,7 @@ int gloss__train_classify(int argc, char **argv)
         case O_DEV: dev_path = optarg; break;
         case 'o': out_path = optarg; break;
         case O_MULTI: o.multi = 1; break;
+        case O_TUNE: o.tune_thresholds = 1; break;
         case O_NOBI: o.feat.flags &= ~GLOSS__CLS_BIGRAMS; break;
         case O_PROGRESS: st.show = 1; break;
         case 'q': st.show = 0; break;
@@ -180,6 +185,11 @@ int gloss__train_classify(int argc, char **argv)
             fprintf(stderr, "Run 'gloss train classify --help' for the options.\n");
             return GLOSS_EXIT_USAGE;
         }
+    }
+    if (o.tune_thresholds && (!o.multi || !dev_path)) {
+        fprintf(stderr, "gloss train classify: --tune-thresholds needs "
+                        "--multi-label and --dev\n");
+        return GLOSS_EXIT_USAGE;
     }
     if (!train_path || !out_path || optind < argc) {
         fprintf(stderr, "gloss train classify: %s\n",

@@ -258,6 +258,74 @@ static int calibrate(gloss__cls_model *m, const gloss__cls_vec *vecs,
     return 0;
 }
 
+typedef struct scored {
+    float p;
+    int gold;
+} scored;
+
+static int by_prob_desc(const void *a, const void *b)
+{
+    const scored *x = a, *y = b;
+    if (x->p != y->p)
+        return x->p > y->p ? -1 : 1;
+    return y->gold - x->gold;
+}
+
+/*
+ * Multi mode: sets each label's threshold to the one that maximises its
+ * F1 on the dev texts (vecs, gold as in dev_score), halfway between the
+ * lowest probability it accepts and the next one down, kept within
+ * [0.05, 0.95]. A label without a positive dev text keeps 0.5. Returns -1
+ * on ENOMEM.
+ */
+static int tune_thresholds(gloss__cls_model *m, const gloss__cls_data *dev,
+                           const gloss__cls_vec *vecs, const int *gold)
+{
+    const uint32_t K = m->nlabels;
+    const size_t n = dev->n;
+    float *prob = malloc((n ? n : 1) * K * sizeof *prob);
+    scored *col = malloc((n ? n : 1) * sizeof *col);
+    if (!prob || !col) {
+        free(prob);
+        free(col);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        gloss__cls_predict(m, &vecs[i], prob + i * K);
+    float *th = gloss__cls_model_thresholds(m);
+    for (uint32_t k = 0; k < K; k++) {
+        size_t pos = 0;
+        for (size_t i = 0; i < n; i++) {
+            int is = 0;
+            for (size_t j = dev->lab_start[i]; j < dev->lab_start[i + 1]; j++)
+                is |= gold[j] == (int)k;
+            col[i] = (scored){prob[i * K + k], is};
+            pos += (size_t)is;
+        }
+        if (pos == 0)
+            continue;
+        qsort(col, n, sizeof *col, by_prob_desc);
+        size_t tp = 0, best_at = 0;
+        double best = -1;
+        for (size_t i = 0; i < n; i++) {
+            tp += (size_t)col[i].gold;
+            double f1 = 2.0 * (double)tp / (double)(i + 1 + pos);
+            /* Accept text i only where the next one scores lower, so the
+             * threshold can fall between them. */
+            if ((i + 1 == n || col[i + 1].p < col[i].p) && f1 > best) {
+                best = f1;
+                best_at = i;
+            }
+        }
+        float lo = best_at + 1 < n ? col[best_at + 1].p : 0.0f;
+        float t = (col[best_at].p + lo) / 2;
+        th[k] = t < 0.05f ? 0.05f : t > 0.95f ? 0.95f : t;
+    }
+    free(prob);
+    free(col);
+    return 0;
+}
+
 gloss__cls_model *gloss__cls_train(const gloss__cls_data *train,
                                    const gloss__cls_data *dev,
                                    const gloss__cls_train_opts *o, char *err,
@@ -435,6 +503,11 @@ gloss__cls_model *gloss__cls_train(const gloss__cls_data *train,
     if (dev) {
         memcpy(V, best, B * K * sizeof *best);
         memcpy(bias, best_bias, K * sizeof *best_bias);
+    }
+    if (o->multi && dev && o->tune_thresholds &&
+        tune_thresholds(m, dev, dv, gold) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
     }
     if (!o->multi && o->loss == GLOSS__CLS_HINGE &&
         calibrate(m, dev ? dv : tv, dev ? dev->n : train->n,

@@ -53,6 +53,8 @@ typedef struct gloss__cls_train_opts {
     double l2;           /* L2 regularisation strength */
     uint64_t seed;       /* the order of the texts */
     unsigned threads;    /* for computing the vectors */
+    int tune_thresholds; /* multi mode with dev: each label's threshold
+                            is the one that maximises its F1 on dev */
     void (*progress)(void *arg, const gloss__cls_progress *p);
     void *progress_arg;
 } gloss__cls_train_opts;

@@ -49,6 +49,13 @@ is "$rc" 0 "evaluate it"
 like "$T/out" "accuracy     100.00% (exact label sets)" "every label set is predicted back"
 unlike "$T/out" "confusion matrix" "no confusion matrix for several labels"
 
+run "$GLOSS" train classify --jsonl "$fx/multi.jsonl" --dev "$fx/multi.jsonl" --multi-label \
+    --tune-thresholds -o "$T/tuned.bin" --bits 12
+is "$rc" 0 "train with thresholds tuned on dev"
+like "$T/err" "dev accuracy 100.00%" "which still predicts every label set"
+run "$GLOSS" train classify --jsonl "$fx/topics.jsonl" --tune-thresholds -o "$T/x.bin"
+is "$rc" 2 "tuning thresholds without --multi-label and --dev is a usage error"
+
 printf 'Observers of the presidential election were held in prison and subjected to torture.\n' \
     >"$T/two.txt"
 run "$GLOSS" run --stage classify -O "model=$T/multi.bin" -O threshold=0.3 "$T/two.txt"
