@@ -25,6 +25,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
 "usage: gloss eval segment --ud FILE.conllu [-c CONFIG] [--errors N]\n"
+"       gloss eval classify --jsonl FILE -m MODEL   (see its --help)\n"
 "\n"
 "Runs the pipeline on the raw text of a CoNLL-U file (its '# text' lines:\n"
 "sentences joined by a space, paragraphs and documents by a blank line) and\n"
@@ -212,6 +213,9 @@ int gloss__cmd_eval(int argc, char **argv)
     }
     if (strcmp(argv[1], "segment") == 0)
         return eval_segment(argc - 1, argv + 1);
-    fprintf(stderr, "gloss eval: unknown task '%s' (known: segment)\n", argv[1]);
+    if (strcmp(argv[1], "classify") == 0)
+        return gloss__eval_classify(argc - 1, argv + 1);
+    fprintf(stderr, "gloss eval: unknown task '%s' (known: segment, classify)\n",
+            argv[1]);
     return GLOSS_EXIT_USAGE;
 }

@@ -61,3 +61,38 @@ clean-local: clean-fuzz
 clean-fuzz:
 	-rm -rf fuzz-corpus fuzz-artifacts
 .PHONY: fuzz fuzz-merge clean-fuzz
+
+# The model loader (lib/model.c, and the tagger's reading of its sections):
+# tests/fuzz/replay_model replays tests/fuzz/corpus-model under `make
+# check`; `make fuzz-model` fuzzes it with libFuzzer (same variables).
+check_PROGRAMS += tests/fuzz/replay_model
+tests_fuzz_replay_model_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_model.c
+tests_fuzz_replay_model_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DGLOSS_FUZZ_CORPUS='"tests/fuzz/corpus-model"'
+tests_fuzz_replay_model_LDADD = $(TEST_LIBS)
+tests_fuzz_replay_model_DEPENDENCIES = libgloss.a
+TESTS += tests/fuzz/replay_model
+EXTRA_DIST += tests/fuzz/corpus-model
+FUZZ_MODEL_TARGET = tests/fuzz/fuzz_model
+
+$(FUZZ_MODEL_TARGET): $(srcdir)/tests/fuzz/fuzz_model.c libgloss.a
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_COMPILE_FLAGS) $(DEFS) $(AM_CPPFLAGS) \
+	  -I$(srcdir)/plugins -o $@ $(srcdir)/tests/fuzz/fuzz_model.c \
+	  $(FUZZ_ENGINE_FILES) $(GLOSS_DEPS_LIBS)
+
+fuzz-model: $(FUZZ_MODEL_TARGET)
+	@$(MKDIR_P) fuzz-model-corpus fuzz-artifacts
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS='suppressions=$(abs_top_srcdir)/tests/lsan.supp' \
+	  ./$(FUZZ_MODEL_TARGET) -max_total_time=$(FUZZ_TIME) -timeout=10 \
+	  -max_len=65536 -artifact_prefix=fuzz-artifacts/ -print_final_stats=1 \
+	  $(FUZZ_FLAGS) fuzz-model-corpus $(srcdir)/tests/fuzz/corpus-model
+
+fuzz-model-merge: $(FUZZ_MODEL_TARGET)
+	./$(FUZZ_MODEL_TARGET) -merge=1 $(srcdir)/tests/fuzz/corpus-model fuzz-model-corpus
+
+CLEANFILES += $(FUZZ_MODEL_TARGET)
+clean-local: clean-fuzz-model
+clean-fuzz-model:
+	-rm -rf fuzz-model-corpus
+.PHONY: fuzz-model fuzz-model-merge clean-fuzz-model

@@ -22,6 +22,12 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 void gloss__fuzz_teardown(void);
 
+/* The corpus replayed when no argument is given, under $top_srcdir: each
+ * target's replay program is built with its own. */
+#ifndef GLOSS_FUZZ_CORPUS
+#define GLOSS_FUZZ_CORPUS "tests/fuzz/corpus"
+#endif
+
 typedef struct names {
     char **v;
     size_t n, cap;
@@ -114,8 +120,8 @@ int main(int argc, char **argv)
     char fallback[4096];
     if (argc < 2) {
         const char *top = getenv("top_srcdir");
-        snprintf(fallback, sizeof fallback, "%s/tests/fuzz/corpus",
-                 top && *top ? top : ".");
+        snprintf(fallback, sizeof fallback, "%s/%s", top && *top ? top : ".",
+                 GLOSS_FUZZ_CORPUS);
         if (collect(&files, fallback) != 0) {
             printf("1..0 # SKIP no corpus at %s\n", fallback);
             return 0;
