@@ -109,8 +109,9 @@ static int push_named(gloss__matcher *m, const match_entry *e, int rc,
             continue;
         size_t s = ov[2 * g], t = ov[2 * g + 1];
         if (mapped) {
-            s = orig_start(m, s);
-            t = t > s ? orig_end(m, t) : s;
+            size_t os = orig_start(m, s);
+            t = t > s ? orig_end(m, t) : os;
+            s = os;
         }
         if (push_cap(m, (const char *)ent + 2, s, t) < 0)
             return -1;
