@@ -106,8 +106,25 @@ static void add_item(lua_State *L, gloss__matcher *m, int group, int t,
     const char *phrase = opt_string(L, t, "phrase", item);
     int rc = 0;
     if (pattern) {
+        const char *triggers[64];
+        size_t nt = 0;
+        if (lua_getfield(L, t, "triggers") == LUA_TTABLE) {
+            int tt = lua_gettop(L);
+            lua_Integer k = (lua_Integer)lua_rawlen(L, tt);
+            if (k > 64)
+                luaL_error(L, "%s: more than 64 triggers", where);
+            luaL_checkstack(L, (int)k + 2, "gloss.matcher: too many triggers");
+            for (lua_Integer i = 1; i <= k; i++) {
+                if (lua_rawgeti(L, tt, i) != LUA_TSTRING)
+                    luaL_error(L, "%s: 'triggers' must hold strings", where);
+                triggers[nt++] = lua_tostring(L, -1);
+            }
+        } else if (!lua_isnil(L, -1)) {
+            luaL_error(L, "%s: 'triggers' must be a list of strings", where);
+        }
         rc = gloss__matcher_add_pattern(m, group, pattern, label, id, attrs,
-                                        na, where, err, sizeof err);
+                                        na, triggers, nt, where, err,
+                                        sizeof err);
     } else if (phrase) {
         rc = gloss__matcher_add_phrase(m, group, phrase, label, id, attrs, na,
                                        where, err, sizeof err);

@@ -53,14 +53,18 @@ void gloss__matcher_destroy(gloss__matcher **mp)
     for (size_t i = 0; i < m->n; i++) {
         pcre2_code_free(m->entries[i].re);
         pcre2_code_free(m->entries[i].re_end);
+        pcre2_code_free(m->entries[i].re_start);
     }
     free(m->entries);
     free(m->groups);
+    free(m->expr_entry);
+    free(m->expr_len);
+    free(m->expr_starts);
     hs_free_scratch(m->scratch);
     hs_free_database(m->db);
     pcre2_match_data_free(m->md);
     gloss__buf_free(&m->folded);
-    free(m->map);
+    gloss__fold_map_free(&m->map);
     free(m->cands);
     free(m->fired);
     free(m->fired_list);
@@ -223,6 +227,7 @@ int gloss__matcher_add_phrase(gloss__matcher *m, int group, const char *phrase,
 int gloss__matcher_add_pattern(gloss__matcher *m, int group, const char *regex,
                                const char *label, const char *id,
                                const gloss__match_attr *attrs, size_t nattrs,
+                               const char *const *triggers, size_t ntriggers,
                                const char *where, char *err, size_t errlen)
 {
     size_t len = strlen(regex);
@@ -257,6 +262,26 @@ int gloss__matcher_add_pattern(gloss__matcher *m, int group, const char *regex,
     }
     e->kind = KIND_PATTERN;
     e->re = re;
+    if (ntriggers) {
+        const char **t = gloss__arena_alloc(&m->arena, ntriggers * sizeof(*t));
+        if (!t) {
+            snprintf(err, errlen, "%s: out of memory", where);
+            return -1;
+        }
+        for (size_t i = 0; i < ntriggers; i++) {
+            if (!triggers[i] || !*triggers[i] ||
+                (triggers[i][0] == '^' && !triggers[i][1])) {
+                snprintf(err, errlen, "%s: an empty trigger", where);
+                return -1;
+            }
+            if (!(t[i] = astrdup(m, triggers[i]))) {
+                snprintf(err, errlen, "%s: out of memory", where);
+                return -1;
+            }
+        }
+        e->triggers = t;
+        e->ntriggers = ntriggers;
+    }
     return 0;
 }
 
@@ -288,6 +313,7 @@ static long split_attrs(char *s, gloss__match_attr *attrs, size_t max)
 }
 
 #define MAX_ATTRS 32
+#define MAX_TRIGGERS 64
 
 /* Reads path line by line; each line that is not blank or a '#' comment
  * is cut at tabs into at most 4 fields and given to fn. */
@@ -379,8 +405,23 @@ static int pattern_line(gloss__matcher *m, int group, char **f, size_t n,
                  "separated by ';' (at most %d)", where, MAX_ATTRS);
         return -1;
     }
+    const char *triggers[MAX_TRIGGERS];
+    size_t nt = 0;
+    for (char *t = n > 3 ? f[3] : NULL; t && *t;) {
+        char *bar = strchr(t, '|');
+        if (bar)
+            *bar = '\0';
+        if (nt == MAX_TRIGGERS) {
+            snprintf(err, errlen, "%s: more than %d triggers", where,
+                     MAX_TRIGGERS);
+            return -1;
+        }
+        triggers[nt++] = t;
+        t = bar ? bar + 1 : NULL;
+    }
     return gloss__matcher_add_pattern(m, group, f[1], f[0], NULL, attrs,
-                                      (size_t)na, where, err, errlen);
+                                      (size_t)na, triggers, nt, where, err,
+                                      errlen);
 }
 
 static int has_suffix(const char *s, const char *suffix)
@@ -636,9 +677,11 @@ static void cache_write(const char *dir, const char *path, hs_database_t *db)
     free(bytes);
 }
 
-/* The longest match a pattern can start before its end is reported; a
- * pattern without a bound is looked for this far back. */
-#define MAX_WINDOW 4096u
+/* How far before the end Vectorscan reports the start of a pattern's
+ * match is looked for: the pattern's longest match, at most this. A
+ * longer match is found from its last MAX_WINDOW bytes, when the pattern
+ * can match there; bounding the window bounds the work per report. */
+#define MAX_WINDOW 256u
 
 /* Checks one pattern alone, moving it to prefilter mode when Vectorscan
  * cannot match it exactly (look-around, back-references), and prepares
@@ -647,6 +690,41 @@ static void cache_write(const char *dir, const char *path, hs_database_t *db)
 static int check_pattern(gloss__matcher *m, match_entry *e, char *err,
                          size_t errlen)
 {
+    if (e->ntriggers) {
+        /* Vectorscan never sees the pattern: it only measures it, and a
+         * pattern it cannot measure gets the widest window. */
+        hs_expr_info_t *info = NULL;
+        hs_compile_error_t *ce = NULL;
+        e->window = MAX_WINDOW;
+        if (hs_expression_info(e->text, pattern_flags(m, e) | HS_FLAG_PREFILTER,
+                               &info, &ce) == HS_SUCCESS) {
+            if (info->max_width < MAX_WINDOW)
+                e->window = info->max_width;
+            free(info);
+        }
+        hs_free_compile_error(ce);
+        pcre2_jit_compile(e->re, PCRE2_JIT_COMPLETE);
+        int anchored = 0;
+        for (size_t i = 0; i < e->ntriggers; i++)
+            anchored |= e->triggers[i][0] == '^';
+        if (anchored) {
+            uint32_t options = PCRE2_UTF | PCRE2_MULTILINE | PCRE2_ANCHORED;
+            if (m->groups[e->group].o.case_insensitive)
+                options |= PCRE2_CASELESS;
+            int code;
+            PCRE2_SIZE off;
+            e->re_start = pcre2_compile((PCRE2_SPTR)e->text,
+                                        PCRE2_ZERO_TERMINATED, options, &code,
+                                        &off, NULL);
+            if (!e->re_start) {
+                snprintf(err, errlen, "%s: pattern '%.300s' does not compile",
+                         e->where, e->text);
+                return -1;
+            }
+            pcre2_jit_compile(e->re_start, PCRE2_JIT_COMPLETE);
+        }
+        return 0;
+    }
     for (;;) {
         hs_expr_info_t *info = NULL;
         hs_compile_error_t *ce = NULL;
@@ -711,51 +789,70 @@ int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
     if (m->n == 0)
         return 0;
 
-    /* The expressions, their flags and ids; the phrases' own text lives
-     * in one buffer, cut at NULs once it is complete. */
-    const char **exprs = malloc(m->n * sizeof(*exprs));
-    unsigned *flags = malloc(m->n * sizeof(*flags));
-    unsigned *ids = malloc(m->n * sizeof(*ids));
-    size_t *offs = malloc(m->n * sizeof(*offs));
+    /* The expressions (one per phrase or pattern, one per trigger of a
+     * pattern that has them), their flags and ids; their text lives in
+     * one buffer, cut at NULs, whose offsets become pointers at the end. */
+    size_t nexpr = 0;
+    for (size_t i = 0; i < m->n; i++)
+        nexpr += m->entries[i].ntriggers ? m->entries[i].ntriggers : 1;
+    const char **exprs = malloc(nexpr * sizeof(*exprs));
+    unsigned *flags = malloc(nexpr * sizeof(*flags));
+    unsigned *ids = malloc(nexpr * sizeof(*ids));
+    size_t *offs = malloc(nexpr * sizeof(*offs));
+    m->expr_entry = malloc(nexpr * sizeof(*m->expr_entry));
+    m->expr_len = calloc(nexpr, sizeof(*m->expr_len));
+    m->expr_starts = calloc(nexpr, 1);
     gloss__buf all = GLOSS__BUF_INIT, fold = GLOSS__BUF_INIT;
     int rc = -1;
     char *path = NULL;
-    if (!exprs || !flags || !ids || !offs) {
+    if (!exprs || !flags || !ids || !offs || !m->expr_entry || !m->expr_len ||
+        !m->expr_starts) {
         snprintf(err, errlen, "out of memory compiling the matcher");
         goto done;
     }
     uint64_t key = 0xcbf29ce484222325ull;
     const char *version = hs_version();
     key = fnv(key, version, strlen(version) + 1);
+    size_t x = 0;
     for (size_t i = 0; i < m->n; i++) {
         match_entry *e = &m->entries[i];
-        offs[i] = all.len;
-        ids[i] = (unsigned)i;
-        if (e->kind == KIND_PATTERN) {
-            gloss__buf_adds(&all, e->text);
-            flags[i] = pattern_flags(m, e);
-        } else {
-            const match_group *g = &m->groups[e->group];
-            const char *p = e->text;
-            size_t n = strlen(p);
-            if (m->fold) {
-                gloss__buf_clear(&fold);
-                gloss__fold(&fold, p, n, NULL, NULL);
-                p = fold.data ? fold.data : "";
-                n = fold.len;
+        const match_group *g = &m->groups[e->group];
+        size_t k = e->ntriggers ? e->ntriggers : 1;
+        for (size_t j = 0; j < k; j++, x++) {
+            offs[x] = all.len;
+            ids[x] = (unsigned)x;
+            m->expr_entry[x] = (uint32_t)i;
+            if (e->kind == KIND_PATTERN && !e->ntriggers) {
+                gloss__buf_adds(&all, e->text);
+                flags[x] = pattern_flags(m, e);
+            } else {
+                const char *p = e->ntriggers ? e->triggers[j] : e->text;
+                if (e->ntriggers && p[0] == '^') {
+                    m->expr_starts[x] = 1;
+                    p++;
+                }
+                size_t n = strlen(p);
+                if (m->fold) {
+                    gloss__buf_clear(&fold);
+                    gloss__fold(&fold, p, n, NULL);
+                    p = fold.data ? fold.data : "";
+                    n = fold.len;
+                }
+                int ci = g->o.case_insensitive;
+                phrase_regex(&all, p, n, ci,
+                             e->ntriggers ? &m->expr_len[x] : &e->plen);
+                flags[x] = ci ? HS_FLAG_CASELESS : 0;
             }
-            phrase_regex(&all, p, n, g->o.case_insensitive, &e->plen);
-            flags[i] = g->o.case_insensitive ? HS_FLAG_CASELESS : 0;
+            gloss__buf_addc(&all, '\0');
+            key = fnv(key, all.data + offs[x], all.len - offs[x]);
+            key = fnv(key, &flags[x], sizeof flags[x]);
         }
-        gloss__buf_addc(&all, '\0');
-        key = fnv(key, all.data + offs[i], all.len - offs[i]);
-        key = fnv(key, &flags[i], sizeof flags[i]);
     }
     if (all.oom || fold.oom) {
         snprintf(err, errlen, "out of memory compiling the matcher");
         goto done;
     }
-    for (size_t i = 0; i < m->n; i++)
+    for (size_t i = 0; i < nexpr; i++)
         exprs[i] = all.data + offs[i];
 
     if (cache_dir && *cache_dir) {
@@ -765,10 +862,11 @@ int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
     }
     if (!m->db) {
         hs_compile_error_t *ce = NULL;
-        if (hs_compile_multi(exprs, flags, ids, (unsigned)m->n, HS_MODE_BLOCK,
+        if (hs_compile_multi(exprs, flags, ids, (unsigned)nexpr, HS_MODE_BLOCK,
                              NULL, &m->db, &ce) != HS_SUCCESS) {
-            if (ce && ce->expression >= 0 && (size_t)ce->expression < m->n) {
-                const match_entry *e = &m->entries[ce->expression];
+            if (ce && ce->expression >= 0 && (size_t)ce->expression < nexpr) {
+                const match_entry *e =
+                    &m->entries[m->expr_entry[ce->expression]];
                 snprintf(err, errlen, "%s: %s '%.300s' does not compile: %s",
                          e->where, e->kind == KIND_PATTERN ? "pattern"
                                                            : "phrase",

@@ -72,11 +72,20 @@ void gloss__matcher_destroy(gloss__matcher **m);
 int gloss__matcher_group(gloss__matcher *m, const gloss__match_group_opts *o);
 
 /*
- * Adds a phrase or a regular expression (PCRE syntax as Vectorscan takes
- * it; named groups become attributes) to group. label NULL takes the
- * group's label; id NULL leaves phrases with the phrase as their id.
- * where ("file:line") names the entry in error messages. Strings are
- * copied. Returns 0, or -1 with a message in err.
+ * Adds a phrase or a regular expression (PCRE syntax; named groups become
+ * attributes) to group. label NULL takes the group's label; id NULL leaves
+ * phrases with the phrase as their id. where ("file:line") names the
+ * entry in error messages. Strings are copied. Returns 0, or -1 with a
+ * message in err.
+ *
+ * A pattern may name triggers: literals one of which every match
+ * contains (month names for a date, "Article" for a legal reference),
+ * matched as written (case counts unless the group ignores it); one that
+ * starts with a letter or digit must start a word.
+ * Vectorscan then looks only for the triggers, which it does at the speed
+ * of phrases, and PCRE2 runs the pattern around each one. Without
+ * triggers, Vectorscan runs the whole pattern, which for patterns led by
+ * digits or character classes is many times slower.
  */
 int gloss__matcher_add_phrase(gloss__matcher *m, int group, const char *phrase,
                               const char *label, const char *id,
@@ -85,13 +94,15 @@ int gloss__matcher_add_phrase(gloss__matcher *m, int group, const char *phrase,
 int gloss__matcher_add_pattern(gloss__matcher *m, int group, const char *regex,
                                const char *label, const char *id,
                                const gloss__match_attr *attrs, size_t nattrs,
+                               const char *const *triggers, size_t ntriggers,
                                const char *where, char *err, size_t errlen);
 
 /*
  * Reads a dictionary (a .json file, or TSV lines "phrase TAB label TAB id
  * TAB key=value;key=value") or a pattern file (TSV lines "LABEL TAB regex
- * TAB key=value;...") into group. Returns 0, or -1 with a message naming
- * the file and line in err.
+ * TAB key=value;... TAB trigger|trigger") into group. Returns 0, or -1 with a message naming
+ * the file and line in err. A pattern line may have a fourth field, its
+ * triggers separated by '|'.
  */
 int gloss__matcher_load_dictionary(gloss__matcher *m, int group,
                                    const char *path, char *err, size_t errlen);

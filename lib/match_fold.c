@@ -44,19 +44,11 @@ int gloss__fold_is_ascii(const char *s, size_t n)
     return 1;
 }
 
-static int map_reserve(uint32_t **map, size_t *cap, size_t need)
+void gloss__fold_map_free(gloss__fold_map *map)
 {
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap : 256;
-    while (ncap < need)
-        ncap *= 2;
-    uint32_t *p = realloc(*map, ncap * sizeof(*p));
-    if (!p)
-        return -1;
-    *map = p;
-    *cap = ncap;
-    return 0;
+    free(map->p);
+    map->p = NULL;
+    map->n = map->cap = 0;
 }
 
 /* Appends the folded form of code point cp to out. */
@@ -95,62 +87,146 @@ static void fold_char(gloss__buf *out, uint32_t cp)
     }
 }
 
-/* ASCII white space becomes a space; every other byte stays. */
-static const unsigned char space_of[256] = {
-    ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
-};
+static int add_point(gloss__fold_map *map, gloss__fold_point pt)
+{
+    if (map->n == map->cap) {
+        size_t ncap = map->cap ? map->cap * 2 : 64;
+        gloss__fold_point *p = realloc(map->p, ncap * sizeof(*p));
+        if (!p)
+            return -1;
+        map->p = p;
+        map->cap = ncap;
+    }
+    map->p[map->n++] = pt;
+    return 0;
+}
+
+/* Non-zero when one of the 8 bytes of w is below 0x20 (a control
+ * character, white space included): the classic "has less" bit trick. */
+static inline uint64_t has_control(uint64_t w)
+{
+    return (w - 0x2020202020202020ull) & ~w & 0x8080808080808080ull;
+}
 
 void gloss__fold_spaces(gloss__buf *out, const char *s, size_t n)
 {
     if (gloss__buf_reserve(out, n) < 0)
         return;
     char *d = out->data + out->len;
-    for (size_t i = 0; i < n; i++)
-        d[i] = space_of[(unsigned char)s[i]] ? ' ' : s[i];
+    size_t i = 0;
+    /* Eight bytes at a time while they hold no control character, which
+     * is most of a text: a line break comes every line or so. */
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (!has_control(w)) {
+            memcpy(d + i, &w, 8);
+            continue;
+        }
+        for (size_t j = i; j < i + 8; j++) {
+            unsigned char c = (unsigned char)s[j];
+            d[j] = (char)((unsigned char)(c - 9) < 5 ? ' ' : c);
+        }
+    }
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        d[i] = (char)((unsigned char)(c - 9) < 5 ? ' ' : c);
+    }
     out->len += n;
     out->data[out->len] = '\0';
 }
 
-int gloss__fold(gloss__buf *out, const char *s, size_t n, uint32_t **map,
-                size_t *mapcap)
+int gloss__fold(gloss__buf *out, const char *s, size_t n, gloss__fold_map *map)
 {
+    if (map)
+        map->n = 0;
     size_t i = 0;
     while (i < n) {
-        size_t before = out->len;
-        unsigned char c = (unsigned char)s[i];
-        size_t step;
-        if (c < 0x80) {
-            /* Copy the whole ASCII run at once. */
-            step = 1;
-            while (i + step < n && !((unsigned char)s[i + step] & 0x80))
-                step++;
-            gloss__fold_spaces(out, s + i, step);
-            if (map) {
-                if (map_reserve(map, mapcap, out->len))
-                    return -1;
-                for (size_t j = 0; j < step; j++)
-                    (*map)[before + j] = (uint32_t)(i + j);
-            }
-            i += step;
+        /* The ASCII run from i, eight bytes at a time. */
+        size_t j = i;
+        while (j + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + j, 8);
+            if (w & 0x8080808080808080ull)
+                break;
+            j += 8;
+        }
+        while (j < n && !((unsigned char)s[j] & 0x80))
+            j++;
+        if (j > i) {
+            gloss__fold_spaces(out, s + i, j - i);
+            i = j;
             continue;
         }
+        size_t before = out->len;
         uint32_t cp;
         size_t bad = 0;
-        step = gloss__utf8_decode((const unsigned char *)s + i, n - i, &cp,
-                                  &bad);
+        size_t step = gloss__utf8_decode((const unsigned char *)s + i, n - i,
+                                         &cp, &bad);
         if (step == 0) {
             step = bad ? bad : 1;
             gloss__buf_add(out, s + i, step);
+        } else if (map) {
+            /* The cache remembers how recent characters folded. */
+            unsigned slot = (cp ^ (cp >> 8)) & 255;
+            if (map->cache[slot].cp == cp && map->cache[slot].len) {
+                gloss__buf_add(out, map->cache[slot].bytes,
+                               map->cache[slot].len - 1u);
+            } else {
+                fold_char(out, cp);
+                size_t k = out->len - before;
+                if (k < sizeof map->cache[slot].bytes && !out->oom) {
+                    map->cache[slot].cp = cp;
+                    map->cache[slot].len = (uint8_t)(k + 1);
+                    memcpy(map->cache[slot].bytes, out->data + before, k);
+                }
+            }
         } else {
             fold_char(out, cp);
         }
-        if (map) {
-            if (map_reserve(map, mapcap, out->len))
-                return -1;
-            for (size_t j = before; j < out->len; j++)
-                (*map)[j] = (uint32_t)i;
-        }
+        if (out->oom)
+            return -1;
+        size_t k = out->len - before;
+        if (map && (k != step || memcmp(out->data + before, s + i, k) != 0) &&
+            add_point(map, (gloss__fold_point){(uint32_t)before, (uint32_t)k,
+                                               (uint32_t)i, (uint32_t)step}) < 0)
+            return -1;
         i += step;
     }
     return out->oom ? -1 : 0;
+}
+
+/* The last point whose folded bytes start before f (NULL when none). */
+static const gloss__fold_point *point_before(const gloss__fold_map *map,
+                                             size_t f)
+{
+    size_t lo = 0, hi = map->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (map->p[mid].f < f)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? &map->p[lo - 1] : NULL;
+}
+
+size_t gloss__fold_orig_start(const gloss__fold_map *map, size_t f)
+{
+    const gloss__fold_point *p = point_before(map, f + 1);
+    if (!p)
+        return f;
+    if (f < (size_t)p->f + p->flen)
+        return p->o;
+    return f - (p->f + p->flen) + (p->o + p->olen);
+}
+
+size_t gloss__fold_orig_end(const gloss__fold_map *map, size_t f)
+{
+    const gloss__fold_point *p = point_before(map, f);
+    if (!p)
+        return f;
+    if (f <= (size_t)p->f + p->flen)
+        return (size_t)p->o + p->olen;
+    return f - (p->f + p->flen) + (p->o + p->olen);
 }

@@ -10,6 +10,9 @@
  * except for white space: tabs, line breaks and the like become spaces
  * (byte for byte), so that a phrase written with a space matches a name
  * broken across lines.
+ *
+ * The map is sparse: one entry per character whose folded bytes differ
+ * from its own, so that plain stretches cost nothing to map.
  */
 #ifndef GLOSS_MATCH_FOLD_H
 #define GLOSS_MATCH_FOLD_H
@@ -19,18 +22,42 @@
 
 #include "buf.h"
 
+/* One character whose folded form differs: folded bytes [f, f + flen)
+ * come from original bytes [o, o + olen). */
+typedef struct gloss__fold_point {
+    uint32_t f, flen, o, olen;
+} gloss__fold_point;
+
+/* A fold map and the cache of folded characters that speeds folding up;
+ * zero-initialise it, reuse it, free it with gloss__fold_map_free(). */
+typedef struct gloss__fold_map {
+    gloss__fold_point *p;
+    size_t n, cap;
+    struct {
+        uint32_t cp;
+        uint8_t len;
+        char bytes[15];
+    } cache[256];
+} gloss__fold_map;
+
+void gloss__fold_map_free(gloss__fold_map *map);
+
 /* Non-zero when the n bytes at s are all ASCII (folding changes nothing). */
 int gloss__fold_is_ascii(const char *s, size_t n);
 
 /*
  * Appends the folded form of s (n bytes) to out. When map is not NULL, it
- * receives one entry per byte appended: the offset in s of the character
- * that byte comes from (*map is grown with realloc; *mapcap is its
- * capacity in entries). Ill-formed bytes are copied as they are. Returns
- * 0, or -1 when memory runs out.
+ * is emptied and then describes where the appended bytes came from (out
+ * should be empty then, since its offsets are those of out). Ill-formed
+ * bytes are copied as they are. Returns 0, or -1 when memory runs out.
  */
-int gloss__fold(gloss__buf *out, const char *s, size_t n, uint32_t **map,
-                size_t *mapcap);
+int gloss__fold(gloss__buf *out, const char *s, size_t n, gloss__fold_map *map);
+
+/* Where the folded byte f starts in the original (the start of its
+ * character), and where a span of folded bytes ending before f ends in
+ * the original (the end of the character holding byte f - 1). */
+size_t gloss__fold_orig_start(const gloss__fold_map *map, size_t f);
+size_t gloss__fold_orig_end(const gloss__fold_map *map, size_t f);
 
 /* Appends s with ASCII white space turned into spaces (the same length,
  * so offsets need no map). */

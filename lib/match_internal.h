@@ -12,6 +12,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "match.h"
+#include "match_fold.h"
 
 enum { KIND_PHRASE = 1, KIND_PATTERN = 2 };
 
@@ -28,6 +29,11 @@ typedef struct match_entry {
     pcre2_code *re_end; /* the same, anchored at the end of its subject */
     uint32_t plen;     /* phrases: bytes they span in the scanned text */
     uint32_t window;   /* patterns: how far back their matches can start */
+    const char **triggers; /* patterns: literals Vectorscan looks for */
+    size_t ntriggers;
+    pcre2_code *re_start; /* the pattern anchored where it starts */
+    uint32_t seen_scan; /* the scan that last found a match of the entry */
+    size_t seen_end;    /* where that match ended */
     int group;
     unsigned char kind;
     unsigned char prefilter; /* Vectorscan only says "maybe"; PCRE2 finds */
@@ -51,13 +57,17 @@ struct gloss__matcher {
     int phrases;    /* there are phrases: scan a copy with plain spaces */
     int from_cache;
     hs_database_t *db;
+    uint32_t *expr_entry; /* Vectorscan id -> entry */
+    uint32_t *expr_len;   /* Vectorscan id -> length of a trigger */
+    unsigned char *expr_starts; /* Vectorscan id -> the trigger starts
+                                   every match ("^" in a pattern file) */
+    uint32_t scan_no;
     hs_scratch_t *scratch;
     pcre2_match_data *md;
 
     /* Buffers of the scan, kept from one scan to the next. */
     gloss__buf folded;
-    uint32_t *map;
-    size_t mapcap;
+    gloss__fold_map map;
     const char *text; /* the text being scanned */
     size_t len;
     const char *scanned; /* what Vectorscan scans: text, or folded.data */

@@ -16,8 +16,9 @@
  * Overlaps are resolved greedily: candidates sorted by length (longest
  * first), priority (highest first), start (earliest first) and entry
  * (first added first) are taken one by one unless they overlap one taken
- * already. The taken ones are kept sorted by start, so that the overlap
- * test is a binary search.
+ * already. Sorted by start, candidates fall into clusters of overlapping
+ * ones, and the choice only runs within each cluster: most candidates are
+ * alone in theirs.
  */
 #include "match_internal.h"
 
@@ -28,6 +29,10 @@
 
 #include "match_fold.h"
 #include "utf8.h"
+
+static int is_word_cp(uint32_t cp);
+static uint32_t cp_before(const char *s, size_t off);
+static int keep(const gloss__matcher *m, const match_cand *c);
 
 static int push_cand(gloss__matcher *m, size_t start, size_t end,
                      uint32_t entry, uint32_t cap_off, uint32_t ncaps)
@@ -52,7 +57,7 @@ static size_t orig_start(const gloss__matcher *m, size_t off)
 {
     if (!m->mapped)
         return off;
-    return off >= m->scanned_len ? m->len : m->map[off];
+    return off >= m->scanned_len ? m->len : gloss__fold_orig_start(&m->map, off);
 }
 
 /* The end in the original text of a match ending before byte off of the
@@ -62,12 +67,7 @@ static size_t orig_end(const gloss__matcher *m, size_t off)
 {
     if (!m->mapped)
         return off;
-    if (off == 0)
-        return 0;
-    uint32_t last = m->map[off - 1];
-    while (off < m->scanned_len && m->map[off] == last)
-        off++;
-    return off >= m->scanned_len ? m->len : m->map[off];
+    return off >= m->scanned_len ? m->len : gloss__fold_orig_end(&m->map, off);
 }
 
 static int push_cap(gloss__matcher *m, const char *name, size_t s, size_t e)
@@ -109,8 +109,9 @@ static int push_named(gloss__matcher *m, const match_entry *e, int rc,
             continue;
         size_t s = ov[2 * g], t = ov[2 * g + 1];
         if (mapped) {
-            s = orig_start(m, s);
-            t = t > s ? orig_end(m, t) : s;
+            size_t os = orig_start(m, s);
+            t = t > s ? orig_end(m, t) : os;
+            s = os;
         }
         if (push_cap(m, (const char *)ent + 2, s, t) < 0)
             return -1;
@@ -142,13 +143,91 @@ static int pattern_at(gloss__matcher *m, uint32_t id, size_t to)
     return push_cand(m, s, t, id, off, n);
 }
 
-static int on_match(unsigned int id, unsigned long long from,
+/* A trigger of pattern id ends at `to`: PCRE2 looks for the pattern's
+ * matches from a window before the trigger to a window after it. A match
+ * that overlaps one found for the same pattern earlier in this scan was
+ * found from an earlier trigger already. */
+static int triggered_at(gloss__matcher *m, uint32_t id, size_t tstart,
+                        size_t to, int starts)
+{
+    match_entry *e = &m->entries[id];
+    /* A trigger that starts with a letter or digit must start a word:
+     * "men" is not looked for in "amendment". */
+    if (is_word_cp((unsigned char)m->scanned[tstart]) &&
+        is_word_cp(cp_before(m->scanned, tstart)))
+        return 0;
+    size_t end = m->scanned_len - to > e->window ? to + e->window
+                                                 : m->scanned_len;
+    while (end < m->scanned_len && ((unsigned char)m->scanned[end] & 0xC0) == 0x80)
+        end--;
+    if (starts) {
+        /* The match starts with the trigger: one anchored attempt. */
+        if (e->seen_scan == m->scan_no && tstart < e->seen_end)
+            return 0;
+        int rc = pcre2_match(e->re_start, (PCRE2_SPTR)m->scanned, end, tstart,
+                             PCRE2_NO_UTF_CHECK, m->md, NULL);
+        if (rc < 0)
+            return 0;
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+        size_t s = ov[0], t = ov[1];
+        if (t <= s)
+            return 0;
+        e->seen_scan = m->scan_no;
+        e->seen_end = t;
+        size_t os = orig_start(m, s), ot = orig_end(m, t);
+        uint32_t off, n;
+        if (ot > os && (push_named(m, e, rc, m->mapped, &off, &n) < 0 ||
+                        push_cand(m, os, ot, id, off, n) < 0))
+            return -1;
+        return 0;
+    }
+    size_t pos = tstart > e->window ? tstart - e->window : 0;
+    while (pos > 0 && ((unsigned char)m->scanned[pos] & 0xC0) == 0x80)
+        pos++;
+    while (pos <= end) {
+        int rc = pcre2_match(e->re, (PCRE2_SPTR)m->scanned, end, pos,
+                             PCRE2_NO_UTF_CHECK, m->md, NULL);
+        if (rc < 0)
+            return 0;
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+        size_t s = ov[0], t = ov[1];
+        if (s >= to)
+            return 0;
+        if (t > s) {
+            int seen = e->seen_scan == m->scan_no && s < e->seen_end;
+            if (!seen) {
+                e->seen_scan = m->scan_no;
+                e->seen_end = t;
+                size_t os = orig_start(m, s), ot = orig_end(m, t);
+                uint32_t off, n;
+                if (ot > os &&
+                    (push_named(m, e, rc, m->mapped, &off, &n) < 0 ||
+                     push_cand(m, os, ot, id, off, n) < 0))
+                    return -1;
+            }
+            pos = t;
+        } else {
+            pos = t + 1;
+            while (pos < end && ((unsigned char)m->scanned[pos] & 0xC0) == 0x80)
+                pos++;
+        }
+    }
+    return 0;
+}
+
+static int on_match(unsigned int xid, unsigned long long from,
                     unsigned long long to, unsigned int flags, void *ctx)
 {
     (void)flags;
     (void)from;
     gloss__matcher *m = ctx;
+    uint32_t id = m->expr_entry[xid];
     const match_entry *e = &m->entries[id];
+    if (e->ntriggers) {
+        size_t len = m->expr_len[xid];
+        return triggered_at(m, id, to >= len ? (size_t)to - len : 0,
+                            (size_t)to, m->expr_starts[xid]) < 0;
+    }
     if (e->prefilter) {
         if (!m->fired[id]) {
             m->fired[id] = 1;
@@ -162,6 +241,11 @@ static int on_match(unsigned int id, unsigned long long from,
         return 0;
     size_t s = orig_start(m, (size_t)to - e->plen), t = orig_end(m, (size_t)to);
     if (t <= s)
+        return 0;
+    /* Checked now rather than with the other candidates: prefixes of
+     * longer names ("Kazakh" in "Kazakhstan") report often. */
+    match_cand c = {s, t, id, 0, 0, 0};
+    if (!keep(m, &c))
         return 0;
     return push_cand(m, s, t, id, 0, 0) < 0;
 }
@@ -328,6 +412,7 @@ long gloss__matcher_scan(gloss__matcher *m, const char *text, size_t len,
     *out = NULL;
     m->ncands = m->ncaps = 0;
     m->oom = 0;
+    m->scan_no++;
     if (!m->db)
         return 0;
     if (len > UINT32_MAX - 1) {
@@ -348,7 +433,7 @@ long gloss__matcher_scan(gloss__matcher *m, const char *text, size_t len,
     }
     if (m->fold && !ascii) {
         gloss__buf_clear(&m->folded);
-        if (gloss__fold(&m->folded, text, len, &m->map, &m->mapcap) < 0 ||
+        if (gloss__fold(&m->folded, text, len, &m->map) < 0 ||
             m->folded.len > UINT32_MAX - 1) {
             snprintf(err, errlen, "out of memory folding the text");
             return -1;
@@ -390,7 +475,6 @@ long gloss__matcher_scan(gloss__matcher *m, const char *text, size_t len,
             m->cands[n++] = m->cands[i];
     if (n == 0)
         return 0;
-    qsort(m->cands, n, sizeof(*m->cands), by_preference);
     if (n > m->capout) {
         gloss__match *o = realloc(m->out, n * sizeof(*o));
         if (!o) {
@@ -400,26 +484,48 @@ long gloss__matcher_scan(gloss__matcher *m, const char *text, size_t len,
         m->out = o;
         m->capout = n;
     }
-    size_t taken = 0;
-    for (size_t i = 0; i < n; i++) {
-        const match_cand *c = &m->cands[i];
-        size_t lo = 0, hi = taken;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (m->out[mid].start < c->start)
-                lo = mid + 1;
-            else
-                hi = mid;
+    /* Sorted by start, candidates fall into clusters of overlapping ones;
+     * most are alone, and only clusters need the greedy choice. They come
+     * nearly in order (Vectorscan reports by end), so insertion sort. */
+    match_cand *c = m->cands;
+    for (size_t i = 1; i < n; i++) {
+        match_cand x = c[i];
+        size_t k = i;
+        while (k > 0 && (c[k - 1].start > x.start ||
+                         (c[k - 1].start == x.start && c[k - 1].end < x.end))) {
+            c[k] = c[k - 1];
+            k--;
         }
-        if (lo < taken && m->out[lo].start < c->end)
-            continue;
-        if (lo > 0 && m->out[lo - 1].end > c->start)
-            continue;
-        memmove(&m->out[lo + 1], &m->out[lo], (taken - lo) * sizeof(*m->out));
-        m->out[lo] = (gloss__match){c->start, c->end,
-                                    &m->entries[c->entry].pub,
-                                    m->caps + c->cap_off, c->ncaps};
-        taken++;
+        c[k] = x;
+    }
+    size_t taken = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1, end = c[i].end;
+        while (j < n && c[j].start < end) {
+            if (c[j].end > end)
+                end = c[j].end;
+            j++;
+        }
+        size_t first = taken;
+        if (j - i > 1)
+            qsort(c + i, j - i, sizeof(*c), by_preference);
+        for (size_t k = i; k < j; k++) {
+            int clash = 0;
+            for (size_t t = first; t < taken && !clash; t++)
+                clash = c[k].start < m->out[t].end && m->out[t].start < c[k].end;
+            if (clash)
+                continue;
+            /* Kept in start order within the cluster. */
+            size_t t = taken++;
+            while (t > first && m->out[t - 1].start > c[k].start) {
+                m->out[t] = m->out[t - 1];
+                t--;
+            }
+            m->out[t] = (gloss__match){c[k].start, c[k].end,
+                                       &m->entries[c[k].entry].pub,
+                                       m->caps + c[k].cap_off, c[k].ncaps};
+        }
+        i = j;
     }
     *out = m->out;
     return (long)taken;

@@ -60,8 +60,9 @@ static const gloss_option match_options[] = {
      "configuration's folder, then from the installed lexicon folder.",
      NULL},
     {"patterns", GLOSS_OPT_JSON, "[]",
-     "Pattern files (lines LABEL<TAB>regular expression): each a file name "
-     "or a table { file = ..., name = ..., case_insensitive = false, "
+     "Pattern files (lines LABEL<TAB>regular expression, then optionally "
+     "<TAB>attributes and <TAB>triggers, see docs/match.md): each a file "
+     "name or a table { file = ..., name = ..., case_insensitive = false, "
      "boundaries = true, priority = 0 }. A pattern that does not compile is "
      "a configuration error naming the file, line and pattern.",
      NULL},

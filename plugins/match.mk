@@ -27,3 +27,7 @@ tests_test_match_SOURCES = tests/test_match.c tests/tap.h
 tests_test_match_LDADD = $(TEST_LIBS)
 tests_test_match_DEPENDENCIES = libgloss.a
 TESTS += tests/test_match
+
+TESTS += tests/test_match_run.sh
+EXTRA_DIST += tests/test_match_run.sh tests/fixtures/match/expected-spans.tsv \
+	tests/fixtures/match/topics.lua tests/fixtures/match/lua.conf.lua

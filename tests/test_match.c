@@ -72,20 +72,29 @@ static gloss__matcher *phrases(const gloss__match_group_opts *o,
 static void test_fold(void)
 {
     gloss__buf b = GLOSS__BUF_INIT;
-    uint32_t *map = NULL;
-    size_t cap = 0;
+    gloss__fold_map map;
+    memset(&map, 0, sizeof map);
     const char *s = "R\xC3\xB3\xC5\xBC""a \xC5\xBD""anaozen\nStra\xC3\x9F""e "
                     "\xC3\xB8 \xC5\x82 \xC4\x91 \xEF\xAC\x81";
-    ok(gloss__fold(&b, s, strlen(s), &map, &cap) == 0, "fold: succeeds");
+    ok(gloss__fold(&b, s, strlen(s), &map) == 0, "fold: succeeds");
     is_str(b.data, "Roza Zanaozen Strasse o l d fi",
            "fold: accents go, special letters are spelled out, a line break "
            "becomes a space, ligatures are split");
-    is_int(map[5], 7, "fold: the Z of Zanaozen points to the start of its "
-                      "original character");
-    is_int(map[18], 21, "fold: both bytes of ss point to the sharp s");
-    is_int(map[19], 21, "fold: (second byte)");
+    is_int(gloss__fold_orig_start(&map, 5), 7,
+           "fold: the Z of Zanaozen points to the start of its original "
+           "character");
+    is_int(gloss__fold_orig_start(&map, 6), 9,
+           "fold: the byte after it points past that character");
+    is_int(gloss__fold_orig_start(&map, 19), 21,
+           "fold: both bytes of ss point to the sharp s");
+    is_int(gloss__fold_orig_end(&map, 19), 23,
+           "fold: a span ending inside ss ends after the sharp s");
+    is_int(gloss__fold_orig_end(&map, 18), 21,
+           "fold: a span ending before ss ends before the sharp s");
+    is_int(gloss__fold_orig_end(&map, 4), 6,
+           "fold: a span ending after Roza ends after the z with its accent");
     gloss__buf_free(&b);
-    free(map);
+    gloss__fold_map_free(&map);
     ok(gloss__fold_is_ascii("plain text", 10) &&
            !gloss__fold_is_ascii("R\xC3\xB3\xC5\xBC""a", 6),
        "fold: ASCII is recognised");
