@@ -23,6 +23,7 @@ int gloss__cmd_check(int argc, char **argv);
 int gloss__cmd_send(int argc, char **argv);
 int gloss__cmd_sub(int argc, char **argv);
 int gloss__cmd_eval(int argc, char **argv);
+int gloss__cmd_train(int argc, char **argv);
 /* ping, stats, reload and drain: argv[0] names the command. */
 int gloss__cmd_control(int argc, char **argv);
 

@@ -22,6 +22,7 @@ static const struct command {
     {"drain", gloss__cmd_control, "make glossd finish what it holds and exit"},
     {"check", gloss__cmd_check, "check a configuration and start its stages"},
     {"eval", gloss__cmd_eval, "score a stage against annotated data (eval segment)"},
+    {"train", gloss__cmd_train, "train a model from annotated data (train pos, ner)"},
     {"stages", gloss__cmd_stages, "list the built-in stages and their options"},
 };
 
