@@ -34,6 +34,11 @@ static void tagger_usage(FILE *out, const char *kind)
 "  -o, --output FILE      the model to write\n"
 "      --name NAME        the model's name, given as the source of what it\n"
 "                         finds (default: FILE's name without .bin)\n"
+"      --clusters FILE    word clusters from unlabelled text, made by\n"
+"                         tools/gloss-clusters (stored in the model)\n"
+"      --stacked          train a second pass that also sees the first pass's\n"
+"                         labels on both sides (and for ner, of the same word\n"
+"                         elsewhere in the document)\n"
 "      --seed N           the seed of the shuffling (default 1)\n"
 "      --iterations N     the most passes over the data (default 20)\n"
 "      --patience N       stop after N passes without a better dev score\n"
@@ -67,7 +72,8 @@ static int train_tagger(int argc, char **argv, gloss__tagger_kind kind)
     const char *kname = kind == GLOSS__TAGGER_POS ? "pos" : "ner";
     char cmd[32];
     snprintf(cmd, sizeof cmd, "gloss train %s", kname);
-    enum { OPT_DATA = 256, OPT_DEV, OPT_NAME, OPT_SEED, OPT_ITER, OPT_PATIENCE, OPT_MAX };
+    enum { OPT_DATA = 256, OPT_DEV, OPT_NAME, OPT_SEED, OPT_ITER, OPT_PATIENCE, OPT_MAX,
+           OPT_CLUSTERS, OPT_STACKED };
     const struct option longopts[] = {
         {kind == GLOSS__TAGGER_POS ? "ud" : "conll", required_argument, NULL, OPT_DATA},
         {"dev", required_argument, NULL, OPT_DEV},
@@ -77,13 +83,15 @@ static int train_tagger(int argc, char **argv, gloss__tagger_kind kind)
         {"iterations", required_argument, NULL, OPT_ITER},
         {"patience", required_argument, NULL, OPT_PATIENCE},
         {"max-size", required_argument, NULL, OPT_MAX},
+        {"clusters", required_argument, NULL, OPT_CLUSTERS},
+        {"stacked", no_argument, NULL, OPT_STACKED},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *data = NULL, *devpath = NULL, *output = NULL, *name = NULL;
+    const char *data = NULL, *devpath = NULL, *output = NULL, *name = NULL, *clusters = NULL;
     unsigned long long seed = 1, iterations = 20, patience = 3, max_size = 10000000;
-    int quiet = 0, c;
+    int quiet = 0, stacked = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
         int bad = 0;
@@ -92,6 +100,8 @@ static int train_tagger(int argc, char **argv, gloss__tagger_kind kind)
         case OPT_DEV: devpath = optarg; break;
         case 'o': output = optarg; break;
         case OPT_NAME: name = optarg; break;
+        case OPT_CLUSTERS: clusters = optarg; break;
+        case OPT_STACKED: stacked = 1; break;
         case OPT_SEED: bad = parse_num(cmd, "--seed", optarg, &seed); break;
         case OPT_ITER: bad = parse_num(cmd, "--iterations", optarg, &iterations); break;
         case OPT_PATIENCE: bad = parse_num(cmd, "--patience", optarg, &patience); break;
@@ -157,6 +167,8 @@ static int train_tagger(int argc, char **argv, gloss__tagger_kind kind)
         .seed = seed,
         .max_bytes = (size_t)max_size,
         .progress = !quiet,
+        .clusters = clusters,
+        .stacked = stacked,
     };
     double score = 0;
     int rc = gloss__tagger_train(&train, devpath ? &dev : NULL, &o, output, &score, err,

@@ -56,6 +56,18 @@ return {
       -- doctype/resolution, motion or article. See docs/structure.md.
       script = "structure.lua",
     },
+    {
+      -- Tags every token with its Universal part of speech, as the token
+      -- attribute "upos" (model: en-pos.bin, trained on UD English EWT).
+      stage = "pos",
+    },
+    {
+      -- Finds names of people, organisations, places and other names (PER,
+      -- ORG, LOC, MISC) as spans of the layer "entities", each with the
+      -- attributes "source" (the model) and "confidence" (model:
+      -- en-ner.bin, trained on CoNLL-2003).
+      stage = "ner",
+    },
   },
 
   -- How documents are written as JSON.

@@ -25,18 +25,25 @@ struct gloss__tagger {
     char *name;
     char *label_text; /* the labels section, NUL-separated */
     tg_labels labels;
-    tg_table weights;
-    tg_lex_table lex, phrases;
-    float scale;
+    tg_table weights[2]; /* a pass each: stacked models have two */
+    float scale[2];
+    int passes;
+    tg_lex_table lex, phrases, clusters;
 };
+
+/* What table_score reads: one pass's table and scale. */
+typedef struct pass_table {
+    const tg_table *w;
+    float scale;
+} pass_table;
 
 static int is_pow2(size_t n) { return n && (n & (n - 1)) == 0; }
 
 /* Sums the int16 weights of the features into scores, in weight units. */
 static void table_score(const void *ctx, const uint64_t *f, size_t n, float *scores)
 {
-    const gloss__tagger *t = ctx;
-    const tg_table *w = &t->weights;
+    const pass_table *pt = ctx;
+    const tg_table *w = pt->w;
     int32_t acc[GLOSS__TAGGER_MAX_LABELS];
     size_t L = w->nlabels;
     memset(acc, 0, L * sizeof acc[0]);
@@ -56,7 +63,7 @@ static void table_score(const void *ctx, const uint64_t *f, size_t n, float *sco
         }
     }
     for (size_t y = 0; y < L; y++)
-        scores[y] = (float)acc[y] * t->scale;
+        scores[y] = (float)acc[y] * pt->scale;
 }
 
 static int lex_section(const gloss__model *m, const char *name, tg_lex_table *out,
@@ -100,10 +107,13 @@ gloss__tagger *gloss__tagger_from_model(gloss__model *m, gloss__tagger_kind kind
     const char *features = cfg ? json_string_value(json_object_get(cfg, "features")) : NULL;
     const char *name = cfg ? json_string_value(json_object_get(cfg, "name")) : NULL;
     double scale = cfg ? json_number_value(json_object_get(cfg, "scale")) : 0;
+    double scale2 = cfg ? json_number_value(json_object_get(cfg, "scale2")) : 0;
+    json_int_t passes = cfg ? json_integer_value(json_object_get(cfg, "passes")) : 0;
     const char *want = kind == GLOSS__TAGGER_POS ? TG_FEATURES_POS : TG_FEATURES_NER;
-    if (!features || !name || !(scale > 0 && scale < 1e6)) {
+    if (!features || !name || !(scale > 0 && scale < 1e6) || passes < 1 || passes > 2 ||
+        (passes == 2 && !(scale2 > 0 && scale2 < 1e6))) {
         snprintf(err, errlen,
-                 "model %s is corrupt: its \"config\" section lacks a name, feature set or scale",
+                 "model %s is corrupt: its \"config\" section lacks a name, feature set, passes or scale",
                  path);
         goto fail;
     }
@@ -114,7 +124,9 @@ gloss__tagger *gloss__tagger_from_model(gloss__model *m, gloss__tagger_kind kind
         goto fail;
     }
     t->name = strdup(name);
-    t->scale = (float)scale;
+    t->scale[0] = (float)scale;
+    t->scale[1] = (float)scale2;
+    t->passes = (int)passes;
     const char *labels = gloss__model_section(m, "labels", &size);
     t->label_text = labels ? malloc(size + 1) : NULL;
     if (!t->name || (labels && !t->label_text)) {
@@ -143,21 +155,25 @@ gloss__tagger *gloss__tagger_from_model(gloss__model *m, gloss__tagger_kind kind
                  path);
         goto fail;
     }
-    const void *w = gloss__model_section(m, "weights", &size);
     size_t stride = gloss__tg_stride(t->labels.n);
-    size_t nrec = size / (stride * 2);
-    if (!w || size % (stride * 2) != 0 || !is_pow2(nrec)) {
-        snprintf(err, errlen,
-                 "model %s is corrupt: its weights do not match its %zu labels", path,
-                 t->labels.n);
-        goto fail;
+    for (int p = 0; p < t->passes; p++) {
+        const char *sec = p == 0 ? "weights" : "weights2";
+        const void *w = gloss__model_section(m, sec, &size);
+        size_t nrec = size / (stride * 2);
+        if (!w || size % (stride * 2) != 0 || !is_pow2(nrec)) {
+            snprintf(err, errlen,
+                     "model %s is corrupt: its \"%s\" section does not match its %zu labels",
+                     path, sec, t->labels.n);
+            goto fail;
+        }
+        t->weights[p].rec = w;
+        t->weights[p].mask = nrec - 1;
+        t->weights[p].stride = stride;
+        t->weights[p].nlabels = t->labels.n;
     }
-    t->weights.rec = w;
-    t->weights.mask = nrec - 1;
-    t->weights.stride = stride;
-    t->weights.nlabels = t->labels.n;
     if (lex_section(m, "lexicon", &t->lex, err, errlen) != 0 ||
-        lex_section(m, "phrases", &t->phrases, err, errlen) != 0)
+        lex_section(m, "phrases", &t->phrases, err, errlen) != 0 ||
+        lex_section(m, "clusters", &t->clusters, err, errlen) != 0)
         goto fail;
     json_decref(cfg);
     return t;
@@ -194,23 +210,52 @@ const char *gloss__tagger_label(const gloss__tagger *t, size_t i)
 }
 const char *gloss__tagger_name(const gloss__tagger *t) { return t->name; }
 
-int gloss__tagger_tag(const gloss__tagger *t, gloss__tagger_doc *doc,
-                      const gloss__tagger_tok *toks, size_t n, uint8_t *out,
-                      float *conf)
+int gloss__tagger_tag_doc(const gloss__tagger *t, gloss__tagger_doc *doc,
+                          const gloss__tagger_tok *toks, const size_t *sent_start,
+                          size_t nsents, uint8_t *out, float *conf)
 {
+    size_t n = nsents ? sent_start[nsents] - sent_start[0] : 0;
+    const gloss__tagger_tok *base = nsents ? toks + sent_start[0] : toks;
+    pass_table pt[2] = {{&t->weights[0], t->scale[0]}, {&t->weights[1], t->scale[1]}};
     tg_decoder d = {
         .kind = t->kind,
         .labels = &t->labels,
         .lex = {t->lex.rec ? gloss__tg_lex_get : NULL, &t->lex},
         .phrase = {t->phrases.rec ? gloss__tg_lex_get : NULL, &t->phrases},
+        .clusters = {t->clusters.rec ? gloss__tg_lex_get : NULL, &t->clusters},
         .score = table_score,
-        .score_ctx = t,
         .scale = 1.0f,
     };
-    /* Very long sentences (a table read as one) are tagged in pieces. */
-    for (size_t i = 0; i < n; i += TG_MAX_SENT) {
-        size_t k = n - i < TG_MAX_SENT ? n - i : TG_MAX_SENT;
-        gloss__tg_decode(&d, doc, toks + i, k, NULL, out + i, conf ? conf + i : NULL);
+    if (t->passes == 2 && doc->capfirst < n + 1) {
+        uint8_t *f = realloc(doc->first, n + 1);
+        if (!f)
+            return -1;
+        doc->first = f;
+        doc->capfirst = n + 1;
+    }
+    gloss__tagger_doc_reset(doc);
+    for (int p = 0; p < t->passes; p++) {
+        d.score_ctx = &pt[p];
+        int last = p + 1 == t->passes;
+        uint8_t *dest = last ? out : doc->first;
+        if (p == 1) {
+            /* The second pass starts the document memory afresh, knowing
+             * the first pass's labels of the whole document. */
+            gloss__tg_memo_reset(&doc->mem);
+            if (t->kind == GLOSS__TAGGER_NER &&
+                gloss__tg_memo_fill(&doc->agg, &t->labels, base, n, doc->first) != 0)
+                return -1;
+        }
+        for (size_t s = 0; s < nsents; s++) {
+            size_t a = sent_start[s] - sent_start[0], m = sent_start[s + 1] - sent_start[s];
+            /* Very long sentences (a table read as one) go in pieces. */
+            for (size_t i = 0; i < m; i += TG_MAX_SENT) {
+                size_t k = m - i < TG_MAX_SENT ? m - i : TG_MAX_SENT;
+                gloss__tg_decode(&d, doc, base + a + i, k, NULL,
+                                 p == 1 ? doc->first + a + i : NULL, dest + a + i,
+                                 last && conf ? conf + a + i : NULL);
+            }
+        }
     }
     return 0;
 }
@@ -303,11 +348,23 @@ int gloss__tagger_score(const gloss__tagger *t, const gloss__tagger_corpus *c,
     int rc = -1;
     if (!out || !sys || !gold || !doc)
         goto done;
+    uint8_t *all = malloc(c->ntoks + 1);
+    if (!all)
+        goto done;
+    for (size_t s0 = 0; s0 < c->nsents;) {
+        size_t s1 = s0 + 1;
+        while (s1 < c->nsents && !c->doc_start[s1])
+            s1++;
+        if (gloss__tagger_tag_doc(t, doc, c->toks, c->sent_start + s0, s1 - s0,
+                                  all + c->sent_start[s0], NULL) != 0) {
+            free(all);
+            goto done;
+        }
+        s0 = s1;
+    }
     for (size_t s = 0; s < c->nsents; s++) {
         size_t a = c->sent_start[s], n = c->sent_start[s + 1] - a;
-        if (c->doc_start[s])
-            gloss__tagger_doc_reset(doc);
-        gloss__tagger_tag(t, doc, c->toks + a, n, out, NULL);
+        memcpy(out, all + a, n);
         if (t->kind == GLOSS__TAGGER_POS) {
             for (size_t i = 0; i < n; i++) {
                 counts->tokens++;
@@ -328,6 +385,7 @@ int gloss__tagger_score(const gloss__tagger *t, const gloss__tagger_corpus *c,
                     counts->hit[ti]++;
         }
     }
+    free(all);
     rc = 0;
 done:
     free(out);

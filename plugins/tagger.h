@@ -57,13 +57,16 @@ gloss__tagger_doc *gloss__tagger_doc_new(void);
 void gloss__tagger_doc_reset(gloss__tagger_doc *d);
 void gloss__tagger_doc_free(gloss__tagger_doc *d);
 
-/* Tags the n tokens of one sentence: out[i] is the label index of token i,
- * conf[i] (when not NULL) the share of the chosen label in a softmax over
- * the scores. doc may be NULL (no document memory). Returns 0, or -1 when
- * memory runs out. */
-int gloss__tagger_tag(const gloss__tagger *t, gloss__tagger_doc *doc,
-                      const gloss__tagger_tok *toks, size_t n, uint8_t *out,
-                      float *conf);
+/* Tags a document: its tokens toks[sent_start[0] .. sent_start[nsents])
+ * in nsents sentences (sent_start has nsents + 1 entries). out[i] gets the
+ * label index of token sent_start[0] + i, conf[i] (when not NULL) the
+ * share of the chosen label in a softmax over the scores. doc is the
+ * reusable per-document state (its memory is reset here). A stacked model
+ * tags the whole document twice, the second pass seeing the first's
+ * labels. Returns 0, or -1 when memory runs out. */
+int gloss__tagger_tag_doc(const gloss__tagger *t, gloss__tagger_doc *doc,
+                          const gloss__tagger_tok *toks, const size_t *sent_start,
+                          size_t nsents, uint8_t *out, float *conf);
 
 /* A named entity found in BILOU labels: tokens [first, last], its type (a
  * string owned by the tagger) and the mean confidence of its tokens. */
@@ -86,6 +89,7 @@ size_t gloss__tagger_spans(const gloss__tagger *t, const uint8_t *labels,
 typedef struct gloss__tagger_corpus {
     gloss__tagger_tok *toks;
     char **gold;          /* label name of each token */
+    size_t *surface;      /* CoNLL-U: each word's surface token (0, 1, ...) */
     size_t ntoks, captoks;
     size_t *sent_start;   /* first token of each sentence, plus a sentinel */
     uint8_t *doc_start;   /* 1 when a sentence starts a document */
@@ -112,6 +116,8 @@ typedef struct gloss__tagger_train_opts {
     unsigned patience;    /* passes without a better dev score before stopping */
     uint64_t seed;
     size_t max_bytes;     /* the largest model to write */
+    const char *clusters; /* word clusters (tools/gloss-clusters), or NULL */
+    int stacked;          /* train a second pass on the first's labels */
     int progress;         /* print a line per pass to stderr */
 } gloss__tagger_train_opts;
 
@@ -122,6 +128,12 @@ int gloss__tagger_train(const gloss__tagger_corpus *train,
                         const gloss__tagger_corpus *dev,
                         const gloss__tagger_train_opts *o, const char *path,
                         double *dev_score, char *err, size_t errlen);
+
+/* The path of the default model of a kind (en-pos.bin, en-ner.bin): the
+ * first found in the folders of $GLOSS_MODEL_PATH, the installed models
+ * folder and the source tree's models/, in a string to free(); NULL when
+ * none is found. */
+char *gloss__tagger_default_model(gloss__tagger_kind kind);
 
 /* ---- scoring (shared by training and `gloss eval`) -------------------- */
 

@@ -15,3 +15,29 @@ AM_CPPFLAGS += -DGLOSS_MODEL_DIR='"$(modelsdir)"' \
 
 # gloss train and gloss eval pos/ner use the tagger's header.
 gloss_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/plugins
+
+# Word clusters from unlabelled text, for the models' cluster features
+# (`make models` runs it; see models/README.md).
+noinst_PROGRAMS += tools/gloss-clusters
+tools_gloss_clusters_SOURCES = tools/gloss-clusters.c
+tools_gloss_clusters_LDADD = $(GLOSS_ENGINE_LIBS) -lm
+tools_gloss_clusters_LDFLAGS = $(GLOSS_ENGINE_LINK)
+tools_gloss_clusters_DEPENDENCIES = libgloss.a
+
+# `make models` retrains the default models from the corpora in ../shared
+# (not distributed) and rewrites them in the source tree; commit them with
+# models/README.md. Word clusters come first, from the unlabelled text of
+# the same folder (tools/gloss-clusters); they go into both models.
+models: gloss$(EXEEXT) tools/gloss-clusters$(EXEEXT)
+	./tools/gloss-clusters$(EXEEXT) -o clusters.tsv \
+		$(GLOSS_CORPORA)/textcls/20ng-train.jsonl \
+		$(GLOSS_CORPORA)/ud_ewt/en_ewt-ud-train.conllu \
+		$(GLOSS_CORPORA)/conll2003/eng.train
+	./gloss$(EXEEXT) train pos --ud $(GLOSS_CORPORA)/ud_ewt/en_ewt-ud-train.conllu \
+		--dev $(GLOSS_CORPORA)/ud_ewt/en_ewt-ud-dev.conllu --clusters clusters.tsv \
+		--iterations 15 --seed 1 -o $(top_srcdir)/models/en-pos.bin
+	./gloss$(EXEEXT) train ner --conll $(GLOSS_CORPORA)/conll2003/eng.train \
+		--dev $(GLOSS_CORPORA)/conll2003/eng.testa --clusters clusters.tsv \
+		--iterations 15 --seed 1 -o $(top_srcdir)/models/en-ner.bin
+.PHONY: models
+CLEANFILES += clusters.tsv

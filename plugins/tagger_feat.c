@@ -77,7 +77,7 @@ int gloss__tg_labels_init(tg_labels *l, gloss__tagger_kind kind)
 
 enum {
     F_INITCAP = 1, F_ALLCAPS = 2, F_DIGIT = 4, F_HYPHEN = 8, F_ALLDIGIT = 16,
-    F_PERIOD = 32, F_FIRST = 64, F_CAPSENT = 128, F_LOWER = 256,
+    F_PERIOD = 32, F_FIRST = 64, F_CAPSENT = 128, F_LOWER = 256, F_TITLESENT = 512,
 };
 
 static char shape_class(unsigned char c)
@@ -184,7 +184,7 @@ static size_t static_features(const tg_decoder *d, const tg_tok *tk, size_t n,
     const tg_tok *n1 = i + 1 < n ? &tk[i + 1] : &pad_after;
     const tg_tok *n2 = i + 2 < n ? &tk[i + 2] : &pad_after;
     size_t k = 0;
-    uint32_t fl = c->flags & ~(uint32_t)F_CAPSENT;
+    uint32_t fl = c->flags & ~(uint32_t)(F_CAPSENT | F_TITLESENT);
     f[k++] = F1(1, 0);
     f[k++] = F1(2, c->w);
     f[k++] = F1(3, c->l);
@@ -205,6 +205,22 @@ static size_t static_features(const tg_decoder *d, const tg_tok *tk, size_t n,
     f[k++] = F2(22, c->l, n1->l);
     f[k++] = F1(23, fl);
     f[k++] = F2(28, c->shape, (c->flags & F_FIRST) != 0);
+    if (d->clusters.get) {
+        /* Clusters: fine, middle and coarse for the word, fine and middle
+         * for its neighbours, middle two away. */
+        uint32_t fine = 0x7ffu, mid = 0x7ffu << 11;
+        f[k++] = F1(70, c->clu & fine);
+        f[k++] = F1(71, c->clu & mid);
+        f[k++] = F1(72, c->clu >> 22);
+        f[k++] = F1(73, p1->clu & fine);
+        f[k++] = F1(74, n1->clu & fine);
+        f[k++] = F1(75, p1->clu & mid);
+        f[k++] = F1(76, n1->clu & mid);
+        f[k++] = F1(77, p2->clu & mid);
+        f[k++] = F1(78, n2->clu & mid);
+        f[k++] = F2(79, c->clu & mid, n1->clu & mid);
+        f[k++] = F2(80, p1->clu & mid, c->clu & mid);
+    }
     if (d->kind == GLOSS__TAGGER_POS) {
         f[k++] = F1(24, c->amb);
         f[k++] = F1(25, n1->amb);
@@ -214,6 +230,12 @@ static size_t static_features(const tg_decoder *d, const tg_tok *tk, size_t n,
         f[k++] = F2(30, c->suf[2], n1->amb);
         f[k++] = F2(31, c->l, n1->suf[1]);
         f[k++] = F2(32, p1->l, n1->l);
+        f[k++] = F2(81, c->shape, c->flags & (F_CAPSENT | F_TITLESENT));
+        f[k++] = F2(82, c->l, c->flags & (F_CAPSENT | F_TITLESENT | F_FIRST));
+        f[k++] = F1(83, n1->w);
+        f[k++] = F1(84, p1->w);
+
+        f[k++] = F2(85, c->suf[3], c->flags & (F_INITCAP | F_FIRST));
     } else {
         f[k++] = F1(33, c->pre[3]);
         f[k++] = F1(34, p1->w);
@@ -231,6 +253,13 @@ static size_t static_features(const tg_decoder *d, const tg_tok *tk, size_t n,
         f[k++] = F1(46, n1->lex);
         f[k++] = F1(47, p1->lex);
         f[k++] = F2(48, p1->w, c->w);
+        f[k++] = F1(49, p2->w);
+        f[k++] = F1(50, n2->w);
+        f[k++] = F2(51, p1->l, c->shape);
+        f[k++] = F2(52, c->shape, n1->l);
+        f[k++] = F1(53, p1->suf[3]);
+        f[k++] = F1(54, n1->suf[3]);
+        f[k++] = F2(55, c->w, n1->w);
     }
     return k;
 }
@@ -242,26 +271,42 @@ gloss__tagger_doc *gloss__tagger_doc_new(void)
     return calloc(1, sizeof(gloss__tagger_doc));
 }
 
+void gloss__tg_memo_reset(tg_memo *m)
+{
+    if (m->n) {
+        memset(m->keys, 0, m->cap * sizeof *m->keys);
+        m->n = 0;
+    }
+}
+
+void gloss__tg_memo_free(tg_memo *m)
+{
+    free(m->keys);
+    free(m->counts);
+    memset(m, 0, sizeof *m);
+}
+
 void gloss__tagger_doc_reset(gloss__tagger_doc *d)
 {
-    if (d && d->n) {
-        memset(d->keys, 0, d->cap * sizeof *d->keys);
-        d->n = 0;
-    }
+    if (!d)
+        return;
+    gloss__tg_memo_reset(&d->mem);
+    gloss__tg_memo_reset(&d->agg);
 }
 
 void gloss__tagger_doc_free(gloss__tagger_doc *d)
 {
     if (!d)
         return;
-    free(d->keys);
-    free(d->counts);
+    gloss__tg_memo_free(&d->mem);
+    gloss__tg_memo_free(&d->agg);
+    free(d->first);
     free(d);
 }
 
-/* The slot of key in the memory, made when add is set (NULL when absent or
+/* The slot of key in the memo, made when add is set (NULL when absent or
  * out of memory: the memory is a hint, tagging goes on without it). */
-static uint16_t *doc_slot(gloss__tagger_doc *d, uint64_t key, int add)
+static uint16_t *memo_slot(tg_memo *d, uint64_t key, int add)
 {
     key |= 1;
     if (add && (d->n + 1) * 2 > d->cap) {
@@ -304,6 +349,42 @@ static uint16_t *doc_slot(gloss__tagger_doc *d, uint64_t key, int add)
     return d->counts[j];
 }
 
+int gloss__tg_memo_majority(tg_memo *m, uint64_t key)
+{
+    uint16_t *c = memo_slot(m, key, 0);
+    int best = -2;
+    unsigned bc = 0;
+    for (int t = 0; c && t <= TG_MAX_TYPES; t++)
+        if (c[t] > bc) {
+            bc = c[t];
+            best = t - 1;
+        }
+    return best;
+}
+
+int gloss__tg_memo_add(tg_memo *m, uint64_t key, int type)
+{
+    uint16_t *c = memo_slot(m, key, 1);
+    if (!c)
+        return -1;
+    if (c[type + 1] < UINT16_MAX)
+        c[type + 1]++;
+    return 0;
+}
+
+int gloss__tg_memo_fill(tg_memo *m, const tg_labels *l, const gloss__tagger_tok *toks,
+                        size_t n, const uint8_t *labels)
+{
+    for (size_t i = 0; i < n; i++) {
+        tg_tok t;
+        describe(&toks[i], &t);
+        if (t.flags & (F_INITCAP | F_ALLCAPS))
+            if (gloss__tg_memo_add(m, t.l, l->type[labels[i]]) != 0)
+                return -1;
+    }
+    return 0;
+}
+
 /* ---- decoding ---------------------------------------------------------- */
 
 static int allowed(const tg_labels *l, int prev, int cur, int last)
@@ -323,21 +404,30 @@ static int allowed(const tg_labels *l, int prev, int cur, int last)
 
 void gloss__tg_decode(const tg_decoder *d, gloss__tagger_doc *doc,
                       const gloss__tagger_tok *toks, size_t n, const uint8_t *gold,
-                      uint8_t *out, float *conf)
+                      const uint8_t *first, uint8_t *out, float *conf)
 {
     tg_tok tk[TG_MAX_SENT];
     uint64_t f[TG_MAX_FEATS];
     float scores[GLOSS__TAGGER_MAX_LABELS];
     const tg_labels *lb = d->labels;
     int ner = d->kind == GLOSS__TAGGER_NER;
-    size_t caps = 0, letters = 0;
+    size_t caps = 0, letters = 0, titled = 0, words = 0;
     for (size_t i = 0; i < n; i++) {
         describe(&toks[i], &tk[i]);
         tk[i].amb = tk[i].lex = d->lex.get ? d->lex.get(d->lex.ctx, tk[i].w) : 0;
+        tk[i].clu = d->clusters.get ? d->clusters.get(d->clusters.ctx, tk[i].w) : 0;
         if (tk[i].flags & (F_ALLCAPS | F_LOWER))
             letters++;
         caps += (tk[i].flags & F_ALLCAPS) != 0;
+        if (toks[i].len > 3 && (tk[i].flags & (F_ALLCAPS | F_LOWER | F_INITCAP))) {
+            words++;
+            titled += (tk[i].flags & F_INITCAP) != 0;
+        }
     }
+    /* A title or heading: most longer words start with a capital. */
+    if (words >= 2 && titled * 10 >= words * 7)
+        for (size_t i = 0; i < n; i++)
+            tk[i].flags |= F_TITLESENT;
     if (n)
         tk[0].flags |= F_FIRST;
     if (ner) {
@@ -357,20 +447,32 @@ void gloss__tg_decode(const tg_decoder *d, gloss__tagger_doc *doc,
         f[k++] = F2(62, t1, tk[i].l);
         f[k++] = F2(63, t1, tk[i].suf[2]);
         int capital = (tk[i].flags & (F_INITCAP | F_ALLCAPS)) != 0;
-        uint16_t *mem = NULL;
         if (ner) {
             f[k++] = F2(64, t1, tk[i].shape);
             if (doc && capital) {
-                mem = doc_slot(doc, tk[i].l, 0);
-                int best = -1;
-                unsigned bc = 0;
-                for (int t = 0; mem && t <= TG_MAX_TYPES; t++)
-                    if (mem[t] > bc) {
-                        bc = mem[t];
-                        best = t;
-                    }
-                f[k++] = F1(65, (uint64_t)(best + 2));
-                f[k++] = F2(66, (uint64_t)(best + 2), tk[i].shape);
+                int best = gloss__tg_memo_majority(&doc->mem, tk[i].l);
+                f[k++] = F1(65, (uint64_t)(best + 3));
+                f[k++] = F2(66, (uint64_t)(best + 3), tk[i].shape);
+            }
+        }
+        if (first) {
+            /* A second pass sees the first pass's labels on both sides,
+             * and for ner the first pass's majority label of the word in
+             * the whole document. */
+            uint64_t f0 = first[i] + 2u;
+            uint64_t fn1 = i + 1 < n ? first[i + 1] + 2u : 1, fn2 = i + 2 < n ? first[i + 2] + 2u : 1;
+            f[k++] = F1(90, f0);
+            f[k++] = F1(91, fn1);
+            f[k++] = F1(92, fn2);
+            f[k++] = F2(93, fn1, fn2);
+            f[k++] = F2(94, t1, fn1);
+            f[k++] = F2(95, f0, tk[i].l);
+            f[k++] = F2(96, fn1, tk[i].suf[2]);
+            if (ner && doc && capital) {
+                int agg = gloss__tg_memo_majority(&doc->agg, tk[i].l);
+                f[k++] = F1(97, (uint64_t)(agg + 3));
+                f[k++] = F2(98, (uint64_t)(agg + 3), tk[i].shape);
+                f[k++] = F2(99, (uint64_t)(agg + 3), f0);
             }
         }
         d->score(d->score_ctx, f, k, scores);
@@ -393,12 +495,8 @@ void gloss__tg_decode(const tg_decoder *d, gloss__tagger_doc *doc,
                     z += exp((double)(scores[y] - scores[bestl]) * d->scale);
             conf[i] = (float)(1.0 / z);
         }
-        if (ner && doc && capital) {
-            mem = doc_slot(doc, tk[i].l, 1);
-            int t = lb->type[bestl];
-            if (mem && mem[t + 1] < UINT16_MAX)
-                mem[t + 1]++;
-        }
+        if (ner && doc && capital)
+            gloss__tg_memo_add(&doc->mem, tk[i].l, lb->type[bestl]);
         p2 = p1;
         p1 = bestl;
     }

@@ -60,6 +60,7 @@ int gloss__tg_labels_init(tg_labels *l, gloss__tagger_kind kind);
 typedef struct tg_tok {
     uint64_t w, l, shape, pre[4], suf[4];
     uint32_t flags, amb, gaz, lex;
+    uint32_t clu; /* word clusters: fine | middle << 11 | coarse << 22, each + 1 */
 } tg_tok;
 
 /* Scores the features of one token into scores[0..nlabels). */
@@ -69,18 +70,40 @@ typedef void (*tg_score_fn)(const void *ctx, const uint64_t *f, size_t n,
 typedef void (*tg_learn_fn)(void *ctx, const uint64_t *f, size_t n, int gold,
                             int chosen);
 
-/* The per-document memory of ner: how capitalised words were labelled. */
-struct gloss__tagger_doc {
+/* How capitalised words were labelled in a document: counts per entity
+ * type (index 0: outside any entity) by lower-cased form. */
+typedef struct tg_memo {
     uint64_t *keys;
     uint16_t (*counts)[TG_MAX_TYPES + 1];
     size_t cap, n;
+} tg_memo;
+
+/* The per-document state of tagging: the memory of the labels chosen so
+ * far (mem), the first pass's labels of the whole document (agg, for the
+ * second pass of a stacked model), and buffers. */
+struct gloss__tagger_doc {
+    tg_memo mem, agg;
+    uint8_t *first;
+    size_t capfirst;
 };
+
+/* The majority label type of key in a memo (-1 for outside, -2 when the
+ * word was not seen). */
+int gloss__tg_memo_majority(tg_memo *m, uint64_t key);
+/* Counts one labelled capitalised word; -1 when memory runs out. */
+int gloss__tg_memo_add(tg_memo *m, uint64_t key, int type);
+void gloss__tg_memo_reset(tg_memo *m);
+void gloss__tg_memo_free(tg_memo *m);
+/* Fills agg with the labels of the n tokens of a document. */
+int gloss__tg_memo_fill(tg_memo *m, const tg_labels *l, const gloss__tagger_tok *toks,
+                        size_t n, const uint8_t *labels);
 
 typedef struct tg_decoder {
     gloss__tagger_kind kind;
     const tg_labels *labels;
     tg_lookup lex;    /* word -> ambiguity class (pos) or types (ner) */
     tg_lookup phrase; /* ner: phrase hash -> types | TG_PREFIX_BIT */
+    tg_lookup clusters; /* word -> clusters (tg_tok.clu), or none */
     tg_score_fn score;
     const void *score_ctx;
     tg_learn_fn learn; /* NULL when tagging */
@@ -88,10 +111,14 @@ typedef struct tg_decoder {
     float scale;       /* from score units to weight units, for conf */
 } tg_decoder;
 
-/* Tags n tokens (at most TG_MAX_SENT); gold (training) may be NULL. */
+/* Tags n tokens (at most TG_MAX_SENT); gold (training) may be NULL.
+ * first, for the second pass of a stacked model, holds the first pass's
+ * labels of these tokens (NULL in a first pass); doc (may be NULL) gives
+ * the document memory and, with first, the first pass's labels of the
+ * whole document. */
 void gloss__tg_decode(const tg_decoder *d, gloss__tagger_doc *doc,
                       const gloss__tagger_tok *toks, size_t n, const uint8_t *gold,
-                      uint8_t *out, float *conf);
+                      const uint8_t *first, uint8_t *out, float *conf);
 
 /* Hashes used by both sides. */
 uint64_t gloss__tg_hash(const char *s, size_t len);

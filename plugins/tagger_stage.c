@@ -64,10 +64,9 @@ static const gloss_option ner_options[] = {
     {NULL, 0, NULL, NULL, NULL},
 };
 
-/* Finds a default model by name: the first folder of $GLOSS_MODEL_PATH
- * that has it, then the installed folder, then the source tree's. */
-static char *default_model(const char *name)
+char *gloss__tagger_default_model(gloss__tagger_kind kind)
 {
+    const char *name = kind == GLOSS__TAGGER_POS ? "en-pos.bin" : "en-ner.bin";
     const char *env = getenv("GLOSS_MODEL_PATH");
     char *list = env ? strdup(env) : NULL;
     char *found = NULL;
@@ -114,7 +113,7 @@ static int tagger_init(void **ctx, const gloss_opts *opts, gloss_err *err,
     const char *def = kind == GLOSS__TAGGER_POS ? "en-pos.bin" : "en-ner.bin";
     if (file && !*file)
         file = NULL;
-    char *path = file ? gloss_opts_path(opts, file) : default_model(def);
+    char *path = file ? gloss_opts_path(opts, file) : gloss__tagger_default_model(kind);
     if (!path) {
         if (file)
             gloss_err_set(err, "out of memory");
@@ -145,10 +144,10 @@ static int tagger_init(void **ctx, const gloss_opts *opts, gloss_err *err,
     } else {
         c->layer = strdup(gloss_opts_string(opts, "layer"));
         c->min_conf = gloss_opts_number(opts, "min_confidence");
-        c->mem = gloss__tagger_doc_new();
     }
-    if ((kind == GLOSS__TAGGER_POS && !c->attr) ||
-        (kind == GLOSS__TAGGER_NER && (!c->layer || !c->mem))) {
+    c->mem = gloss__tagger_doc_new();
+    if (!c->mem || (kind == GLOSS__TAGGER_POS && !c->attr) ||
+        (kind == GLOSS__TAGGER_NER && !c->layer)) {
         gloss_err_set(err, "out of memory");
         tagger_fini(c);
         return GLOSS_ERROR;
@@ -174,13 +173,16 @@ typedef struct unit {
     size_t first, last;
 } unit;
 
+/* The document's units, their sentences, and what the tagger says. */
 typedef struct work {
     gloss__tagger_tok *toks;
     unit *units;
     uint8_t *labels;
     float *conf;
     gloss__tagger_span *spans;
-    size_t cap;
+    size_t n, cap;
+    size_t *sents; /* first unit of each sentence, and a sentinel */
+    size_t nsents, capsents;
 } work;
 
 static int work_reserve(work *w, size_t n)
@@ -211,6 +213,20 @@ static int work_reserve(work *w, size_t n)
     return 0;
 }
 
+static int add_sentence_start(work *w)
+{
+    if (w->nsents + 2 > w->capsents) {
+        size_t cap = w->capsents ? w->capsents * 2 : 64;
+        size_t *s = realloc(w->sents, cap * sizeof *s);
+        if (!s)
+            return -1;
+        w->sents = s;
+        w->capsents = cap;
+    }
+    w->sents[w->nsents++] = w->n;
+    return 0;
+}
+
 static void work_free(work *w)
 {
     free(w->toks);
@@ -218,6 +234,18 @@ static void work_free(work *w)
     free(w->labels);
     free(w->conf);
     free(w->spans);
+    free(w->sents);
+}
+
+/* Whether a unit has a letter or digit (non-ASCII bytes count as letters). */
+static int has_alnum(const gloss__tagger_tok *t)
+{
+    for (size_t i = 0; i < t->len; i++) {
+        unsigned char c = (unsigned char)t->s[i];
+        if (c >= 0x80 || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))
+            return 1;
+    }
+    return 0;
 }
 
 static int is_hyphen(const char *text, const gloss_span *s)
@@ -225,17 +253,15 @@ static int is_hyphen(const char *text, const gloss_span *s)
     return s->end - s->start == 1 && text[s->start] == '-';
 }
 
-/* Tags the tokens [a, b) of the layer as one sentence. */
-static int tag_sentence(tagger_ctx *c, gloss_doc *doc, gloss_layer *toks,
-                        gloss_layer *out, const char *text, size_t a, size_t b,
-                        work *w)
+/* Adds the tokens [a, b) of the layer as one sentence of units. */
+static int add_sentence(const tagger_ctx *c, gloss_layer *toks, const char *text,
+                        size_t a, size_t b, work *w)
 {
-    if (work_reserve(w, b - a + 1) != 0)
+    if (work_reserve(w, w->n + (b - a) + 1) != 0 || add_sentence_start(w) != 0)
         return -1;
-    size_t n = 0;
     for (size_t i = a; i < b; i++) {
         const gloss_span *s = gloss_layer_span(toks, i);
-        unit *u = &w->units[n];
+        unit *u = &w->units[w->n];
         u->start = s->start;
         u->end = s->end;
         u->first = u->last = i;
@@ -250,15 +276,19 @@ static int tag_sentence(tagger_ctx *c, gloss_doc *doc, gloss_layer *toks,
             u->last = i + 2;
             i += 2;
         }
-        w->toks[n].s = text + u->start;
-        w->toks[n].len = u->end - u->start;
-        n++;
+        w->toks[w->n].s = text + u->start;
+        w->toks[w->n].len = u->end - u->start;
+        w->n++;
     }
-    if (gloss__tagger_tag(c->t, c->mem, w->toks, n, w->labels,
-                          c->kind == GLOSS__TAGGER_NER ? w->conf : NULL) != 0)
-        return -1;
+    return 0;
+}
+
+/* Writes what the tagger found: tags on tokens, or entities. */
+static int write_results(tagger_ctx *c, gloss_doc *doc, gloss_layer *toks,
+                         gloss_layer *out, work *w)
+{
     if (c->kind == GLOSS__TAGGER_POS) {
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < w->n; i++) {
             gloss_span *s = gloss_layer_span(toks, w->units[i].first);
             const char *tag = gloss__tagger_label(c->t, w->labels[i]);
             if (gloss_span_set_string(doc, s, c->attr, tag) != 0)
@@ -266,17 +296,27 @@ static int tag_sentence(tagger_ctx *c, gloss_doc *doc, gloss_layer *toks,
         }
         return 0;
     }
-    size_t ns = gloss__tagger_spans(c->t, w->labels, w->conf, n, w->spans);
-    for (size_t k = 0; k < ns; k++) {
-        const gloss__tagger_span *e = &w->spans[k];
-        if (e->conf < c->min_conf)
-            continue;
-        gloss_span *s = gloss_layer_add(out, w->units[e->first].start,
-                                        w->units[e->last].end, e->type);
-        if (!s || gloss_span_set_string(doc, s, "source", gloss__tagger_name(c->t)) != 0 ||
-            gloss_span_set_number(doc, s, "confidence",
-                                  (double)(int)(e->conf * 1000 + 0.5) / 1000) != 0)
-            return -1;
+    for (size_t k = 0; k < w->nsents; k++) {
+        size_t a = w->sents[k], n = w->sents[k + 1] - a;
+        size_t ns = gloss__tagger_spans(c->t, w->labels + a, w->conf + a, n, w->spans);
+        for (size_t e = 0; e < ns; e++) {
+            const gloss__tagger_span *sp = &w->spans[e];
+            /* A bullet or a quote mark taken into a name is left out. */
+            size_t f = a + sp->first, l = a + sp->last;
+            while (f < l && !has_alnum(&w->toks[f]))
+                f++;
+            while (l > f && !has_alnum(&w->toks[l]))
+                l--;
+            if (sp->conf < c->min_conf || !has_alnum(&w->toks[f]))
+                continue;
+            gloss_span *s = gloss_layer_add(out, w->units[f].start, w->units[l].end,
+                                            sp->type);
+            if (!s ||
+                gloss_span_set_string(doc, s, "source", gloss__tagger_name(c->t)) != 0 ||
+                gloss_span_set_number(doc, s, "confidence",
+                                      (double)(int)(sp->conf * 1000 + 0.5) / 1000) != 0)
+                return -1;
+        }
     }
     return 0;
 }
@@ -298,13 +338,10 @@ static int tagger_process(void *ctx, gloss_doc *doc, gloss_err *err)
             gloss_err_set(err, "out of memory");
             return GLOSS_ERROR;
         }
-        gloss__tagger_doc_reset(c->mem);
     }
     size_t len;
     const char *text = gloss_doc_text(doc, &len);
     size_t nt = gloss_layer_size(toks), ns = sents ? gloss_layer_size(sents) : 0;
-    /* Adding entities may reorder only the output layer; the token and
-     * sentence layers are read by index and not changed in length. */
     work w = {0};
     int rc = 0;
     size_t i = 0, s = 0;
@@ -324,8 +361,17 @@ static int tagger_process(void *ctx, gloss_doc *doc, gloss_err *err)
             while (j < nt && gloss_layer_span(toks, j)->start < next)
                 j++;
         }
-        rc = tag_sentence(c, doc, toks, out, text, i, j, &w);
+        rc = add_sentence(c, toks, text, i, j, &w);
         i = j;
+    }
+    if (rc == 0 && w.n) {
+        w.sents[w.nsents] = w.n;
+        /* The token and sentence layers are only read here; entities go
+         * to another layer, so indexes into them stay valid. */
+        rc = gloss__tagger_tag_doc(c->t, c->mem, w.toks, w.sents, w.nsents, w.labels,
+                                   c->kind == GLOSS__TAGGER_NER ? w.conf : NULL);
+        if (rc == 0)
+            rc = write_results(c, doc, toks, out, &w);
     }
     work_free(&w);
     if (rc != 0) {

@@ -59,11 +59,16 @@ static int add_tok(gloss__tagger_corpus *c, const char *s, size_t len, const cha
         if (!g)
             return -1;
         c->gold = g;
+        size_t *sf = realloc(c->surface, cap * sizeof *sf);
+        if (!sf)
+            return -1;
+        c->surface = sf;
         c->captoks = cap;
     }
     c->toks[c->ntoks].s = s;
     c->toks[c->ntoks].len = len;
     c->gold[c->ntoks] = (char *)gold;
+    c->surface[c->ntoks] = c->ntoks;
     c->ntoks++;
     return 0;
 }
@@ -124,6 +129,9 @@ int gloss__tagger_read_conllu(const char *path, gloss__tagger_corpus *c, char *e
     }
     int new_doc = 1;
     size_t lineno = 0;
+    /* Surface tokens: a multiword line "4-5" makes words 4 and 5 one. */
+    size_t nsurf = 0;
+    long mw_last = 0;
     for (char *line = c->owned, *next; line && *line; line = next) {
         lineno++;
         next = strchr(line, '\n');
@@ -133,6 +141,7 @@ int gloss__tagger_read_conllu(const char *path, gloss__tagger_corpus *c, char *e
         if (n && line[n - 1] == '\r')
             line[--n] = '\0';
         if (n == 0) {
+            mw_last = 0;
             if (end_sentence(c, &new_doc) != 0)
                 goto oom;
             continue;
@@ -159,8 +168,15 @@ int gloss__tagger_read_conllu(const char *path, gloss__tagger_corpus *c, char *e
             return -1;
         }
         /* Multiword token lines (1-2) and empty nodes (1.1) carry no tag. */
-        if (strchr(col[0], '-') || strchr(col[0], '.'))
+        char *dash = strchr(col[0], '-');
+        if (dash) {
+            mw_last = strtol(dash + 1, NULL, 10);
+            nsurf++;
             continue;
+        }
+        if (strchr(col[0], '.'))
+            continue;
+        long id = strtol(col[0], NULL, 10);
         const char *tag = intern(c, col[3], strlen(col[3]));
         if (!tag) {
             snprintf(err, errlen, "%s:%zu: too many or too long tags", path, lineno);
@@ -169,6 +185,9 @@ int gloss__tagger_read_conllu(const char *path, gloss__tagger_corpus *c, char *e
         }
         if (add_tok(c, col[1], strlen(col[1]), tag) != 0)
             goto oom;
+        if (id > mw_last)
+            nsurf++;
+        c->surface[c->ntoks - 1] = nsurf - 1;
     }
     if (end_sentence(c, &new_doc) != 0)
         goto oom;
@@ -277,6 +296,7 @@ void gloss__tagger_corpus_free(gloss__tagger_corpus *c)
 {
     free(c->toks);
     free(c->gold);
+    free(c->surface);
     free(c->sent_start);
     free(c->doc_start);
     free(c->owned);
@@ -405,6 +425,8 @@ typedef struct trainer {
     counts lex, phrases, doc_lex, doc_phrases;
     size_t ntypes;
     size_t correct, seen;
+    map clu;           /* word hash -> index into cluv */
+    uint32_t *cluv;
 } trainer;
 
 static void score_float(const void *ctx, const uint64_t *f, size_t n, float *scores)
@@ -584,25 +606,9 @@ static size_t pow2_at_least(size_t n)
     return p;
 }
 
-/* Writes a word list as a lex table section. */
-static int write_lex(gloss__model_writer *w, const char *name, const trainer *t,
-                     const counts *k, int phrases)
+/* Writes (key, value in .row) pairs as a lex table section; frees v. */
+static int write_pairs(gloss__model_writer *w, const char *name, kept *v, size_t n)
 {
-    size_t n = 0;
-    kept *v = malloc((k->m.n + 1) * sizeof *v);
-    if (!v)
-        return -1;
-    for (size_t i = 0; i < k->m.cap; i++) {
-        if (!k->m.keys[i])
-            continue;
-        lookup_ctx lc = {t, phrases, 0};
-        uint32_t val = train_lookup(&lc, k->m.keys[i]);
-        if (!val)
-            continue;
-        v[n].key = k->m.keys[i];
-        v[n].row = val;
-        n++;
-    }
     qsort(v, n, sizeof *v, by_key);
     size_t cap = pow2_at_least(n * 2 + 2);
     unsigned char *rec = gloss__model_writer_reserve(w, name, cap * 16);
@@ -626,9 +632,99 @@ static int write_lex(gloss__model_writer *w, const char *name, const trainer *t,
     return 0;
 }
 
-/* Builds the model from the averaged weights; NULL when memory runs out. */
+/* Writes a word list as a lex table section. */
+static int write_lex(gloss__model_writer *w, const char *name, const trainer *t,
+                     const counts *k, int phrases)
+{
+    size_t n = 0;
+    kept *v = malloc((k->m.n + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    for (size_t i = 0; i < k->m.cap; i++) {
+        if (!k->m.keys[i])
+            continue;
+        lookup_ctx lc = {t, phrases, 0};
+        uint32_t val = train_lookup(&lc, k->m.keys[i]);
+        if (!val)
+            continue;
+        v[n].key = k->m.keys[i];
+        v[n].row = val;
+        n++;
+    }
+    return write_pairs(w, name, v, n);
+}
+
+static int write_clusters(gloss__model_writer *w, const trainer *t)
+{
+    size_t n = 0;
+    kept *v = malloc((t->clu.n + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    for (size_t i = 0; i < t->clu.cap; i++) {
+        if (!t->clu.keys[i])
+            continue;
+        v[n].key = t->clu.keys[i];
+        v[n].row = t->cluv[t->clu.row[i]];
+        n++;
+    }
+    return write_pairs(w, "clusters", v, n);
+}
+
+static uint32_t clusters_lookup(const void *ctx, uint64_t key)
+{
+    const trainer *t = ctx;
+    long r = map_find((map *)&t->clu, key, 0);
+    return r < 0 ? 0 : t->cluv[r];
+}
+
+/* Reads the word clusters written by tools/gloss-clusters. */
+static int read_clusters(trainer *t, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read clusters %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[512];
+    size_t lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *tab = strchr(line, '\t');
+        unsigned a, b, c;
+        if (!tab || sscanf(tab + 1, "%u\t%u\t%u", &a, &b, &c) != 3 || a > 2000 ||
+            b > 2000 || c > 1000) {
+            snprintf(err, errlen, "%s:%zu: not a line of word clusters", path, lineno);
+            fclose(f);
+            return -1;
+        }
+        uint64_t h = gloss__tg_hash(line, (size_t)(tab - line));
+        long r = map_find(&t->clu, h, 0);
+        if (r < 0)
+            r = map_find(&t->clu, h, 1);
+        uint32_t *v = r >= 0 ? realloc(t->cluv, t->clu.cap * sizeof *v) : NULL;
+        if (!v) {
+            snprintf(err, errlen, "out of memory reading %s", path);
+            fclose(f);
+            return -1;
+        }
+        t->cluv = v;
+        t->cluv[r] = (a + 1) | (b + 1) << 11 | (c + 1) << 22;
+    }
+    fclose(f);
+    return 0;
+}
+
+/* A first pass's table, kept for a second pass's model. */
+typedef struct first_pass {
+    void *weights;
+    size_t size;
+    double scale;
+} first_pass;
+
+/* Builds the model from the averaged weights (the second pass's, after
+ * fp's, when fp is not NULL); NULL when memory runs out. */
 static unsigned char *build_model(trainer *t, const gloss__tagger_train_opts *o,
-                                  size_t *len)
+                                  const first_pass *fp, size_t *len)
 {
     size_t L = t->L, n = t->feats.n;
     float *avg = malloc((n ? n : 1) * L * sizeof *avg);
@@ -672,25 +768,41 @@ static unsigned char *build_model(trainer *t, const gloss__tagger_train_opts *o,
         lex_bytes += pow2_at_least(t->lex.m.n * 2 + 2) * 16;
     if (t->phrases.m.n)
         lex_bytes += pow2_at_least(t->phrases.m.n * 2 + 2) * 16;
+    if (t->clu.n)
+        lex_bytes += pow2_at_least(t->clu.n * 2 + 2) * 16;
     size_t cap = pow2_at_least(nv * 4 / 3 + 2);
-    while (cap > 1024 && cap * rec_bytes + lex_bytes + 4096 > o->max_bytes)
+    size_t budget = o->max_bytes - (fp ? fp->size : 0);
+    if (o->stacked && !fp)
+        budget = (o->max_bytes - lex_bytes) / 2 + lex_bytes;
+    while (cap > 1024 && cap * rec_bytes + lex_bytes + 4096 > budget)
         cap >>= 1;
     if (nv > cap * 3 / 4)
         nv = cap * 3 / 4;
     qsort(v, nv, sizeof *v, by_key);
     char cfg[512];
-    snprintf(cfg, sizeof cfg,
-             "{\"name\": \"%s\", \"features\": \"%s\", \"scale\": %.9g, "
-             "\"features_kept\": %zu}\n",
-             o->name, o->kind == GLOSS__TAGGER_POS ? TG_FEATURES_POS : TG_FEATURES_NER,
-             scale, nv);
+    if (fp)
+        snprintf(cfg, sizeof cfg,
+                 "{\"name\": \"%s\", \"features\": \"%s\", \"passes\": 2, "
+                 "\"scale\": %.9g, \"scale2\": %.9g, \"features_kept2\": %zu}\n",
+                 o->name, o->kind == GLOSS__TAGGER_POS ? TG_FEATURES_POS : TG_FEATURES_NER,
+                 fp->scale, scale, nv);
+    else
+        snprintf(cfg, sizeof cfg,
+                 "{\"name\": \"%s\", \"features\": \"%s\", \"passes\": 1, "
+                 "\"scale\": %.9g, \"features_kept\": %zu}\n",
+                 o->name, o->kind == GLOSS__TAGGER_POS ? TG_FEATURES_POS : TG_FEATURES_NER,
+                 scale, nv);
     gloss__buf lb = GLOSS__BUF_INIT;
     for (size_t y = 0; y < L; y++)
         gloss__buf_printf(&lb, "%s\n", t->labels.name[y]);
     int bad = lb.oom || gloss__model_writer_add(w, "config", cfg, strlen(cfg)) != 0 ||
               gloss__model_writer_add(w, "labels", lb.data, lb.len) != 0;
     gloss__buf_free(&lb);
-    int16_t *rec = bad ? NULL : gloss__model_writer_reserve(w, "weights", cap * rec_bytes);
+    if (!bad && fp)
+        bad = gloss__model_writer_add(w, "weights", fp->weights, fp->size) != 0;
+    int16_t *rec = bad ? NULL
+                       : gloss__model_writer_reserve(w, fp ? "weights2" : "weights",
+                                                     cap * rec_bytes);
     if (!rec)
         goto done;
     for (size_t i = 0; i < nv; i++) {
@@ -712,6 +824,8 @@ static unsigned char *build_model(trainer *t, const gloss__tagger_train_opts *o,
     if (t->lex.m.n && write_lex(w, "lexicon", t, &t->lex, 0) != 0)
         goto done;
     if (t->phrases.m.n && write_lex(w, "phrases", t, &t->phrases, 1) != 0)
+        goto done;
+    if (t->clu.n && write_clusters(w, t) != 0)
         goto done;
     bytes = gloss__model_writer_bytes(w, len);
 done:
@@ -749,19 +863,263 @@ static double dev_score(const gloss__tagger_counts *k, gloss__tagger_kind kind)
     return g + s ? 200.0 * (double)h / (double)(g + s) : 0;
 }
 
+static void reset_weights(trainer *t)
+{
+    map_free(&t->feats);
+    free(t->w);
+    free(t->u);
+    t->w = NULL;
+    t->u = NULL;
+    t->capw = 0;
+    t->c = 0;
+}
+
+/* Turns the weights into their averages, for tagging with them. */
+static void average_in_place(trainer *t)
+{
+    for (size_t i = 0; i < t->feats.n * t->L; i++) {
+        t->w[i] = (float)(t->w[i] - t->u[i] / (t->c > 0 ? t->c : 1));
+        t->u[i] = 0;
+    }
+}
+
+/* What one training run needs besides the trainer. */
+typedef struct run {
+    const gloss__tagger_corpus *train;
+    const uint8_t *gold;
+    const size_t *units; /* first sentence of each unit */
+    size_t nunits;
+    tg_decoder *d;
+    gloss__tagger_doc *doc;
+    const uint8_t *first; /* a second pass: the first's labels of train */
+    uint8_t *out;         /* where tagging (learn off) writes, per token */
+} run;
+
+/* The sentences [*s0, *s1) of unit u. */
+static void unit_range(const run *r, trainer *t, size_t u, size_t *s0, size_t *s1)
+{
+    *s0 = r->units[u];
+    *s1 = *s0 + 1;
+    if (t->kind == GLOSS__TAGGER_NER)
+        while (*s1 < r->train->nsents && !r->train->doc_start[*s1])
+            (*s1)++;
+}
+
+/* Decodes unit u: learning from it when r->d->learn is set, writing its
+ * labels to r->out otherwise. Returns -1 when memory runs out. */
+static int do_unit(const run *r, trainer *t, size_t u)
+{
+    const gloss__tagger_corpus *c = r->train;
+    size_t s0, s1;
+    unit_range(r, t, u, &s0, &s1);
+    uint8_t buf[TG_MAX_SENT];
+    gloss__tagger_doc *doc = t->kind == GLOSS__TAGGER_NER ? r->doc : NULL;
+    if (doc) {
+        gloss__tagger_doc_reset(doc);
+        counts_clear(&t->doc_lex);
+        counts_clear(&t->doc_phrases);
+        if (count_lists(t, c, r->gold, s0, s1, &t->doc_lex, &t->doc_phrases) != 0)
+            return -1;
+        size_t a = c->sent_start[s0], b = c->sent_start[s1];
+        if (r->first &&
+            gloss__tg_memo_fill(&doc->agg, &t->labels, c->toks + a, b - a, r->first + a) != 0)
+            return -1;
+    }
+    for (size_t s = s0; s < s1; s++) {
+        size_t a = c->sent_start[s], n = c->sent_start[s + 1] - a;
+        for (size_t p = 0; p < n; p += TG_MAX_SENT) {
+            size_t k = n - p < TG_MAX_SENT ? n - p : TG_MAX_SENT;
+            gloss__tg_decode(r->d, doc, c->toks + a + p, k, r->gold + a + p,
+                             r->first ? r->first + a + p : NULL,
+                             r->d->learn ? buf : r->out + a + p, NULL);
+        }
+        if (t->oom)
+            return -1;
+    }
+    return 0;
+}
+
+static void shuffle(size_t *v, size_t n, uint64_t *rng)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)(rng_next(rng) % i);
+        size_t x = v[i - 1];
+        v[i - 1] = v[j];
+        v[j] = x;
+    }
+}
+
+/* Trains passes over the units with early stopping on dev; *best gets the
+ * best model's bytes and *best_it its pass. Returns 0 or -1 (message in
+ * err). */
+static int train_passes(trainer *t, run *r, const gloss__tagger_corpus *dev,
+                        const gloss__tagger_train_opts *o, const first_pass *fp,
+                        const char *path, uint64_t *rng, unsigned char **best,
+                        size_t *best_len, unsigned *best_it, double *best_score,
+                        char *err, size_t errlen)
+{
+    size_t *order = malloc((r->nunits + 1) * sizeof *order);
+    if (!order)
+        goto oom;
+    memcpy(order, r->units, r->nunits * sizeof *order);
+    const size_t *units = r->units;
+    r->units = order;
+    unsigned since_best = 0;
+    *best_score = -1;
+    for (unsigned it = 1; it <= o->iterations; it++) {
+        clock_t start = clock();
+        shuffle(order, r->nunits, rng);
+        t->correct = t->seen = 0;
+        for (size_t u = 0; u < r->nunits; u++)
+            if (do_unit(r, t, u) != 0) {
+                r->units = units;
+                free(order);
+                goto oom;
+            }
+        size_t len = 0;
+        unsigned char *bytes = build_model(t, o, fp, &len);
+        if (!bytes) {
+            r->units = units;
+            free(order);
+            goto oom;
+        }
+        gloss__tagger_counts k;
+        memset(&k, 0, sizeof k);
+        double score = 0;
+        if (dev && dev->nsents) {
+            gloss__model *m = gloss__model_from_memory(bytes, len, path, NULL, 1, err, errlen);
+            gloss__tagger *tg = m ? gloss__tagger_from_model(m, o->kind, err, errlen) : NULL;
+            if (!tg) {
+                free(bytes);
+                r->units = units;
+                free(order);
+                return -1;
+            }
+            gloss__tagger_score(tg, dev, &k);
+            gloss__tagger_close(tg);
+            score = dev_score(&k, o->kind);
+        }
+        int better = score > *best_score;
+        if (better) {
+            free(*best);
+            *best = bytes;
+            *best_len = len;
+            *best_score = score;
+            *best_it = it;
+            since_best = 0;
+        } else {
+            free(bytes);
+            since_best++;
+        }
+        if (o->progress)
+            fprintf(stderr,
+                    "%s pass, iteration %2u: train %.2f%%, dev %s %.2f%s, %zu features, "
+                    "%.1f MB, %.1f s\n",
+                    fp ? "second" : "first", it,
+                    t->seen ? 100.0 * (double)t->correct / (double)t->seen : 0.0,
+                    o->kind == GLOSS__TAGGER_POS ? "accuracy" : "F1", score,
+                    better ? " (best)" : "", t->feats.n, (double)len / 1e6,
+                    (double)(clock() - start) / CLOCKS_PER_SEC);
+        if (since_best >= o->patience)
+            break;
+    }
+    r->units = units;
+    free(order);
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory training %s", path);
+    return -1;
+}
+
+/* The first pass's labels of every training token, each unit tagged by a
+ * model trained on the other folds (so they are as wrong as on new text). */
+#define FOLDS 5
+static int jackknife(trainer *t, run *r, unsigned iterations, uint64_t *rng,
+                     uint8_t *first)
+{
+    size_t *in = malloc((r->nunits + 1) * sizeof *in);
+    size_t *out = malloc((r->nunits + 1) * sizeof *out);
+    int rc = -1;
+    if (!in || !out)
+        goto done;
+    const size_t *units = r->units;
+    size_t nunits = r->nunits;
+    for (size_t f = 0; f < FOLDS; f++) {
+        size_t ni = 0, no = 0;
+        for (size_t u = 0; u < nunits; u++) {
+            if (u % FOLDS == f)
+                out[no++] = units[u];
+            else
+                in[ni++] = units[u];
+        }
+        reset_weights(t);
+        r->units = in;
+        r->nunits = ni;
+        for (unsigned it = 0; it < iterations; it++) {
+            shuffle(in, ni, rng);
+            for (size_t u = 0; u < ni; u++)
+                if (do_unit(r, t, u) != 0)
+                    goto restore;
+        }
+        average_in_place(t);
+        tg_learn_fn learn = r->d->learn;
+        r->d->learn = NULL;
+        r->units = out;
+        r->nunits = no;
+        r->out = first;
+        int bad = 0;
+        for (size_t u = 0; u < no && !bad; u++)
+            bad = do_unit(r, t, u) != 0;
+        r->d->learn = learn;
+        if (bad)
+            goto restore;
+    }
+    rc = 0;
+restore:
+    r->units = units;
+    r->nunits = nunits;
+done:
+    free(in);
+    free(out);
+    return rc;
+}
+
+/* Copies the first-pass weights and scale out of a model's bytes. */
+static int keep_first_pass(const unsigned char *bytes, size_t len, first_pass *fp)
+{
+    char err[256];
+    gloss__model *m = gloss__model_from_memory(bytes, len, "first pass", NULL, 1, err,
+                                               sizeof err);
+    if (!m)
+        return -1;
+    size_t size = 0;
+    const void *w = gloss__model_section(m, "weights", &size);
+    const char *cfg = gloss__model_section(m, "config", NULL);
+    const char *sc = cfg ? strstr(cfg, "\"scale\": ") : NULL;
+    fp->weights = w ? malloc(size ? size : 1) : NULL;
+    if (fp->weights) {
+        memcpy(fp->weights, w, size);
+        fp->size = size;
+        fp->scale = sc ? strtod(sc + 9, NULL) : 0;
+    }
+    gloss__model_close(m);
+    return fp->weights && fp->scale > 0 ? 0 : -1;
+}
+
 int gloss__tagger_train(const gloss__tagger_corpus *train,
                         const gloss__tagger_corpus *dev,
                         const gloss__tagger_train_opts *o, const char *path,
                         double *best_score, char *err, size_t errlen)
 {
     trainer t = {.kind = o->kind};
-    uint8_t *gold = NULL;
-    size_t *order = NULL, nunits = 0;
+    uint8_t *gold = NULL, *first = NULL;
+    size_t *units = NULL, nunits = 0;
     unsigned char *best = NULL;
     size_t best_len = 0;
+    unsigned best_it = 0;
+    first_pass fp = {0};
     int rc = -1;
     gloss__tagger_doc *doc = gloss__tagger_doc_new();
-    uint8_t out[TG_MAX_SENT];
 
     /* The label set: every label of the training data, sorted. */
     const char *names[GLOSS__TAGGER_MAX_LABELS];
@@ -780,8 +1138,8 @@ int gloss__tagger_train(const gloss__tagger_corpus *train,
     }
     t.ntypes = t.labels.ntypes;
     gold = malloc(train->ntoks + 1);
-    order = malloc((train->nsents + 1) * sizeof *order);
-    if (!gold || !order || !doc)
+    units = malloc((train->nsents + 1) * sizeof *units);
+    if (!gold || !units || !doc)
         goto oom;
     for (size_t i = 0; i < train->ntoks; i++) {
         size_t y = 0;
@@ -792,9 +1150,11 @@ int gloss__tagger_train(const gloss__tagger_corpus *train,
     /* Units of shuffling: sentences for pos, documents for ner. */
     for (size_t s = 0; s < train->nsents; s++)
         if (o->kind == GLOSS__TAGGER_POS || train->doc_start[s])
-            order[nunits++] = s;
+            units[nunits++] = s;
     if (count_lists(&t, train, gold, 0, train->nsents, &t.lex, &t.phrases) != 0)
         goto oom;
+    if (o->clusters && read_clusters(&t, o->clusters, err, errlen) != 0)
+        goto done;
 
     lookup_ctx lex_ctx = {&t, 0, 1}, phrase_ctx = {&t, 1, 1};
     tg_decoder d = {
@@ -802,84 +1162,36 @@ int gloss__tagger_train(const gloss__tagger_corpus *train,
         .labels = &t.labels,
         .lex = {train_lookup, &lex_ctx},
         .phrase = {o->kind == GLOSS__TAGGER_NER ? train_lookup : NULL, &phrase_ctx},
+        .clusters = {t.clu.n ? clusters_lookup : NULL, &t},
         .score = score_float,
         .score_ctx = &t,
         .learn = learn,
         .learn_ctx = &t,
         .scale = 1.0f,
     };
+    run r = {train, gold, units, nunits, &d, doc, NULL, NULL};
     uint64_t rng = o->seed;
-    unsigned since_best = 0;
-    *best_score = -1;
-    for (unsigned it = 1; it <= o->iterations; it++) {
-        clock_t start = clock();
-        for (size_t i = nunits; i > 1; i--) {
-            size_t j = (size_t)(rng_next(&rng) % i);
-            size_t x = order[i - 1];
-            order[i - 1] = order[j];
-            order[j] = x;
-        }
-        t.correct = t.seen = 0;
-        for (size_t u = 0; u < nunits; u++) {
-            size_t s0 = order[u], s1 = s0 + 1;
-            if (o->kind == GLOSS__TAGGER_NER) {
-                while (s1 < train->nsents && !train->doc_start[s1])
-                    s1++;
-                gloss__tagger_doc_reset(doc);
-                counts_clear(&t.doc_lex);
-                counts_clear(&t.doc_phrases);
-                if (count_lists(&t, train, gold, s0, s1, &t.doc_lex, &t.doc_phrases) != 0)
-                    goto oom;
-            }
-            for (size_t s = s0; s < s1; s++) {
-                size_t a = train->sent_start[s], n = train->sent_start[s + 1] - a;
-                for (size_t p = 0; p < n; p += TG_MAX_SENT) {
-                    size_t k = n - p < TG_MAX_SENT ? n - p : TG_MAX_SENT;
-                    gloss__tg_decode(&d, o->kind == GLOSS__TAGGER_NER ? doc : NULL,
-                                     train->toks + a + p, k, gold + a + p, out, NULL);
-                }
-                if (t.oom)
-                    goto oom;
-            }
-        }
-        size_t len = 0;
-        unsigned char *bytes = build_model(&t, o, &len);
-        if (!bytes)
+    if (train_passes(&t, &r, dev, o, NULL, path, &rng, &best, &best_len, &best_it,
+                     best_score, err, errlen) != 0)
+        goto done;
+    if (o->stacked) {
+        if (keep_first_pass(best, best_len, &fp) != 0)
             goto oom;
-        gloss__tagger_counts k;
-        memset(&k, 0, sizeof k);
-        double score = 0;
-        if (dev && dev->nsents) {
-            gloss__model *m = gloss__model_from_memory(bytes, len, path, NULL, 1, err, errlen);
-            gloss__tagger *tg = m ? gloss__tagger_from_model(m, o->kind, err, errlen) : NULL;
-            if (!tg) {
-                free(bytes);
-                goto done;
-            }
-            gloss__tagger_score(tg, dev, &k);
-            gloss__tagger_close(tg);
-            score = dev_score(&k, o->kind);
-        }
-        int better = score > *best_score;
-        if (better) {
-            free(best);
-            best = bytes;
-            best_len = len;
-            *best_score = score;
-            since_best = 0;
-        } else {
-            free(bytes);
-            since_best++;
-        }
+        first = malloc(train->ntoks + 1);
+        if (!first)
+            goto oom;
         if (o->progress)
-            fprintf(stderr,
-                    "iteration %2u: train %.2f%%, dev %s %.2f%s, %zu features, %.1f MB, %.1f s\n",
-                    it, t.seen ? 100.0 * (double)t.correct / (double)t.seen : 0.0,
-                    o->kind == GLOSS__TAGGER_POS ? "accuracy" : "F1", score,
-                    better ? " (best)" : "", t.feats.n, (double)len / 1e6,
-                    (double)(clock() - start) / CLOCKS_PER_SEC);
-        if (since_best >= o->patience)
-            break;
+            fprintf(stderr, "first-pass labels of the training data, %d folds of %u "
+                            "iterations...\n", FOLDS, best_it);
+        if (jackknife(&t, &r, best_it, &rng, first) != 0)
+            goto oom;
+        reset_weights(&t);
+        r.first = first;
+        free(best);
+        best = NULL;
+        if (train_passes(&t, &r, dev, o, &fp, path, &rng, &best, &best_len, &best_it,
+                         best_score, err, errlen) != 0)
+            goto done;
     }
     if (!best)
         goto oom;
@@ -911,7 +1223,9 @@ oom:
 done:
     free(best);
     free(gold);
-    free(order);
+    free(first);
+    free(units);
+    free(fp.weights);
     map_free(&t.feats);
     free(t.w);
     free(t.u);
@@ -919,6 +1233,8 @@ done:
     counts_free(&t.phrases);
     counts_free(&t.doc_lex);
     counts_free(&t.doc_phrases);
+    map_free(&t.clu);
+    free(t.cluv);
     gloss__tagger_doc_free(doc);
     return rc;
 }
