@@ -41,3 +41,7 @@ models: gloss$(EXEEXT) tools/gloss-clusters$(EXEEXT)
 		--iterations 15 --seed 1 -o $(top_srcdir)/models/en-ner.bin
 .PHONY: models
 CLEANFILES += clusters.tsv
+
+TESTS += tests/test_tagger.sh
+EXTRA_DIST += tests/test_tagger.sh tests/fixtures/tagger/tiny.conllu \
+	tests/fixtures/tagger/tiny.conll tests/fixtures/tagger/edit_entities.lua
