@@ -24,11 +24,30 @@ bench_bench_segment_LDADD = $(GLOSS_ENGINE_LIBS)
 bench_bench_segment_LDFLAGS = $(GLOSS_ENGINE_LINK)
 bench_bench_segment_DEPENDENCIES = libgloss.a
 
-bench: bench/bench_overhead bench/bench_daemon bench/bench_segment glossd$(EXEEXT)
+# pos + ner: tokens per second of the taggers, through a pipeline, and
+# beside wink-nlp on the same samples when `make bench-wink-setup` has
+# installed it (with npm, into the build folder; never committed).
+noinst_PROGRAMS += bench/bench_tagger
+bench_bench_tagger_SOURCES = bench/bench_tagger.c
+bench_bench_tagger_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/plugins
+bench_bench_tagger_LDADD = $(GLOSS_ENGINE_LIBS)
+bench_bench_tagger_LDFLAGS = $(GLOSS_ENGINE_LINK)
+bench_bench_tagger_DEPENDENCIES = libgloss.a
+EXTRA_DIST += bench/wink_bench.js
+WINK_DIR = $(abs_builddir)/wink
+bench-wink-setup:
+	$(MKDIR_P) $(WINK_DIR) && cd $(WINK_DIR) && \
+	  npm install --no-save --no-package-lock wink-nlp wink-eng-lite-web-model
+.PHONY: bench-wink-setup
+
+bench: bench/bench_overhead bench/bench_daemon bench/bench_segment bench/bench_tagger glossd$(EXEEXT)
 	@echo "== per-document overhead: ./bench/bench_overhead $(srcdir)/bench"
 	@./bench/bench_overhead $(srcdir)/bench
 	@echo "== daemon pass-through: ./bench/bench_daemon ./glossd$(EXEEXT)"
 	@./bench/bench_daemon ./glossd$(EXEEXT)
 	@echo "== normalize + segment: ./bench/bench_segment $(srcdir)/../shared/seeds"
 	@./bench/bench_segment $(srcdir)/../shared/seeds
+	@echo "== pos + ner: ./bench/bench_tagger $(srcdir)/../shared/seeds $(WINK_DIR) $(srcdir)/bench/wink_bench.js"
+	@GLOSS_MODEL_PATH=$(abs_top_srcdir)/models ./bench/bench_tagger $(srcdir)/../shared/seeds \
+	  $(WINK_DIR) $(srcdir)/bench/wink_bench.js
 .PHONY: bench

@@ -5,9 +5,9 @@
  *
  * A model's sections (docs/models.md): "config" (JSON: name, feature set,
  * weight scale), "labels" (label names, one a line), "weights" (2^k
- * records of a 32-bit key and one int16 weight per label, found by linear
- * probing on the feature hash), "lexicon" and, for ner, "phrases" (2^k
- * 16-byte records of a u64 key and a u32 value). Every size and count is
+ * records of a 32-bit key, a shift and one int8 weight per label, found by linear
+ * probing on the feature hash), "lexicon", "clusters" and, for ner,
+ * "phrases" (2^k 8-byte records of a u32 key and a u32 value). Every size and count is
  * checked when the model is opened, so a tagger never reads outside a
  * section whatever the file holds.
  */
@@ -39,7 +39,16 @@ typedef struct pass_table {
 
 static int is_pow2(size_t n) { return n && (n & (n - 1)) == 0; }
 
-/* Sums the int16 weights of the features into scores, in weight units. */
+/* acc += q << shift over n labels; restrict tells the compiler that the
+ * sums are not the weights, so they stay in registers. */
+static inline void add_row(int32_t *restrict acc, const int8_t *restrict q, size_t n,
+                           int shift)
+{
+    for (size_t y = 0; y < n; y++)
+        acc[y] += (int32_t)q[y] * (1 << shift);
+}
+
+/* Sums the int8 weights of the features into scores, in weight units. */
 static void table_score(const void *ctx, const uint64_t *f, size_t n, float *scores)
 {
     const pass_table *pt = ctx;
@@ -47,15 +56,19 @@ static void table_score(const void *ctx, const uint64_t *f, size_t n, float *sco
     int32_t acc[GLOSS__TAGGER_MAX_LABELS];
     size_t L = w->nlabels;
     memset(acc, 0, L * sizeof acc[0]);
+    /* The records are spread over megabytes: asking for all of them
+     * before reading any lets the memory system fetch them side by side
+     * instead of one miss after another. */
+    for (size_t i = 0; i < n; i++)
+        __builtin_prefetch(w->rec + (f[i] & w->mask) * w->stride);
     for (size_t i = 0; i < n; i++) {
         uint32_t key = gloss__tg_fingerprint(f[i]);
         for (size_t s = f[i] & w->mask, k = 0; k <= w->mask; k++, s = (s + 1) & w->mask) {
-            const int16_t *r = w->rec + s * w->stride;
+            const unsigned char *r = w->rec + s * w->stride;
             uint32_t rk;
             memcpy(&rk, r, 4);
             if (rk == key) {
-                for (size_t y = 0; y < L; y++)
-                    acc[y] += r[2 + y];
+                add_row(acc, (const int8_t *)(r + 5), L, r[4] & 15);
                 break;
             }
             if (rk == 0)
@@ -75,14 +88,14 @@ static int lex_section(const gloss__model *m, const char *name, tg_lex_table *ou
     out->mask = 0;
     if (!p)
         return 0;
-    if (size % 16 != 0 || !is_pow2(size / 16)) {
+    if (size % 8 != 0 || !is_pow2(size / 8)) {
         snprintf(err, errlen,
                  "model %s is corrupt: its \"%s\" section is not a table (%zu bytes)",
                  gloss__model_path(m), name, size);
         return -1;
     }
     out->rec = p;
-    out->mask = size / 16 - 1;
+    out->mask = size / 8 - 1;
     return 0;
 }
 
@@ -159,8 +172,8 @@ gloss__tagger *gloss__tagger_from_model(gloss__model *m, gloss__tagger_kind kind
     for (int p = 0; p < t->passes; p++) {
         const char *sec = p == 0 ? "weights" : "weights2";
         const void *w = gloss__model_section(m, sec, &size);
-        size_t nrec = size / (stride * 2);
-        if (!w || size % (stride * 2) != 0 || !is_pow2(nrec)) {
+        size_t nrec = size / stride;
+        if (!w || size % stride != 0 || !is_pow2(nrec)) {
             snprintf(err, errlen,
                      "model %s is corrupt: its \"%s\" section does not match its %zu labels",
                      path, sec, t->labels.n);

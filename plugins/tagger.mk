@@ -35,10 +35,10 @@ models: gloss$(EXEEXT) tools/gloss-clusters$(EXEEXT)
 		$(GLOSS_CORPORA)/conll2003/eng.train
 	./gloss$(EXEEXT) train pos --ud $(GLOSS_CORPORA)/ud_ewt/en_ewt-ud-train.conllu \
 		--dev $(GLOSS_CORPORA)/ud_ewt/en_ewt-ud-dev.conllu --clusters clusters.tsv \
-		--iterations 15 --seed 1 -o $(top_srcdir)/models/en-pos.bin
+		--iterations 15 --seed 1 --max-size 5000000 -o $(top_srcdir)/models/en-pos.bin
 	./gloss$(EXEEXT) train ner --conll $(GLOSS_CORPORA)/conll2003/eng.train \
 		--dev $(GLOSS_CORPORA)/conll2003/eng.testa --clusters clusters.tsv \
-		--iterations 15 --seed 1 -o $(top_srcdir)/models/en-ner.bin
+		--iterations 15 --seed 1 --max-size 5000000 -o $(top_srcdir)/models/en-ner.bin
 .PHONY: models
 CLEANFILES += clusters.tsv
 

@@ -26,15 +26,16 @@ uint64_t gloss__tg_hash(const char *s, size_t len)
 uint32_t gloss__tg_lex_get(const void *table, uint64_t key)
 {
     const tg_lex_table *t = table;
-    if (!t->rec || key == 0)
+    if (!t->rec)
         return 0;
+    uint32_t fp = gloss__tg_fingerprint(key);
     for (size_t i = key & t->mask, k = 0; k <= t->mask; k++, i = (i + 1) & t->mask) {
-        const unsigned char *r = t->rec + i * 16;
-        uint64_t rk;
-        memcpy(&rk, r, 8);
-        if (rk == key) {
+        const unsigned char *r = t->rec + i * 8;
+        uint32_t rk;
+        memcpy(&rk, r, 4);
+        if (rk == fp) {
             uint32_t v;
-            memcpy(&v, r + 8, 4);
+            memcpy(&v, r + 4, 4);
             return v;
         }
         if (rk == 0)
@@ -128,10 +129,16 @@ static void describe(const gloss__tagger_tok *t, tg_tok *o)
     o->w = gloss__tg_hash(t->s, t->len);
     o->l = gloss__tg_hash(low, n);
     o->shape = gloss__tg_hash(shape, ns);
+    /* Prefixes are the states of hashing the word forwards, suffixes of
+     * hashing it backwards: one pass over at most four bytes each. */
+    uint64_t hp = GLOSS__FNV_BASIS, hs = GLOSS__FNV_BASIS;
     for (size_t k = 0; k < 4; k++) {
-        size_t m = k + 1 < n ? k + 1 : n;
-        o->pre[k] = gloss__tg_hash(low, m) ^ 0x1111;
-        o->suf[k] = gloss__tg_hash(low + n - m, m) ^ 0x2222;
+        if (k < n) {
+            hp = (hp ^ (unsigned char)low[k]) * 0x100000001b3ull;
+            hs = (hs ^ (unsigned char)low[n - 1 - k]) * 0x100000001b3ull;
+        }
+        o->pre[k] = hp ^ 0x1111;
+        o->suf[k] = hs ^ 0x2222;
     }
     o->amb = o->gaz = o->lex = 0;
 }
@@ -489,11 +496,14 @@ void gloss__tg_decode(const tg_decoder *d, gloss__tagger_doc *doc,
             d->learn(d->learn_ctx, f, k, gold[i], bestl);
         out[i] = (uint8_t)bestl;
         if (conf) {
-            double z = 0;
-            for (size_t y = 0; y < lb->n; y++)
-                if (!ner || allowed(lb, p1, (int)y, i + 1 == n))
-                    z += exp((double)(scores[y] - scores[bestl]) * d->scale);
-            conf[i] = (float)(1.0 / z);
+            /* Only entities report a confidence, so outside labels skip
+             * the exponentials. */
+            float z = 0;
+            if (!ner || lb->type[bestl] >= 0)
+                for (size_t y = 0; y < lb->n; y++)
+                    if (!ner || allowed(lb, p1, (int)y, i + 1 == n))
+                        z += expf((scores[y] - scores[bestl]) * d->scale);
+            conf[i] = z > 0 ? 1.0f / z : 1.0f;
         }
         if (ner && doc && capital)
             gloss__tg_memo_add(&doc->mem, tk[i].l, lb->type[bestl]);

@@ -137,27 +137,34 @@ static inline uint64_t gloss__tg_phrase_step(uint64_t h, uint64_t word)
 }
 #define TG_PHRASE_SEED 0x2545f4914f6cdd1dull
 
-/* The compact weight table of a model: 2^k records of a 32-bit key and
- * nlabels int16 weights, found by linear probing. */
+/* The compact weight table of a model: 2^k records, found by linear
+ * probing, of a 32-bit key, a shift s and nlabels int8 weights q, each
+ * weighing q << s units of the model's scale. Eight bits and a shift per
+ * feature keep what matters of each feature's weights in half the bytes
+ * of int16, and a smaller table is a faster one: tagging is bound by
+ * fetching these records. */
 typedef struct tg_table {
-    const int16_t *rec;
+    const unsigned char *rec;
     size_t mask;     /* records - 1 */
-    size_t stride;   /* int16s per record */
+    size_t stride;   /* bytes per record */
     size_t nlabels;
 } tg_table;
+
+#define TG_MAX_SHIFT 15
 
 /* Record layout helpers shared with the writer. */
 static inline size_t gloss__tg_stride(size_t nlabels)
 {
-    return (2 + nlabels + 1) & ~(size_t)1;
+    return (5 + nlabels + 3) & ~(size_t)3;
 }
 static inline uint32_t gloss__tg_fingerprint(uint64_t h)
 {
     return (uint32_t)(h >> 32) | 1u;
 }
 
-/* The compact word tables: 2^k records of a u64 key and a u32 value (and
- * u32 padding), found by linear probing; key 0 is empty. */
+/* The compact word tables: 2^k 8-byte records of a u32 key (the
+ * fingerprint of a 64-bit hash, as for weights) and a u32 value, found by
+ * linear probing from the hash's low bits; key 0 is empty. */
 typedef struct tg_lex_table {
     const unsigned char *rec;
     size_t mask;

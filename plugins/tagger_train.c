@@ -610,23 +610,24 @@ static size_t pow2_at_least(size_t n)
 static int write_pairs(gloss__model_writer *w, const char *name, kept *v, size_t n)
 {
     qsort(v, n, sizeof *v, by_key);
-    size_t cap = pow2_at_least(n * 2 + 2);
-    unsigned char *rec = gloss__model_writer_reserve(w, name, cap * 16);
+    size_t cap = pow2_at_least(n * 4 / 3 + 2);
+    unsigned char *rec = gloss__model_writer_reserve(w, name, cap * 8);
     if (!rec) {
         free(v);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
         size_t j = v[i].key & (cap - 1);
+        uint32_t fp = gloss__tg_fingerprint(v[i].key);
         for (;;) {
-            uint64_t rk;
-            memcpy(&rk, rec + j * 16, 8);
+            uint32_t rk;
+            memcpy(&rk, rec + j * 8, 4);
             if (!rk)
                 break;
             j = (j + 1) & (cap - 1);
         }
-        memcpy(rec + j * 16, &v[i].key, 8);
-        memcpy(rec + j * 16 + 8, &v[i].row, 4);
+        memcpy(rec + j * 8, &fp, 4);
+        memcpy(rec + j * 8 + 4, &v[i].row, 4);
     }
     free(v);
     return 0;
@@ -754,7 +755,7 @@ static unsigned char *build_model(trainer *t, const gloss__tagger_train_opts *o,
     }
     if (maxabs <= 0)
         maxabs = 1;
-    double scale = maxabs / 32767.0;
+    double scale = maxabs / (127.0 * (1 << TG_MAX_SHIFT));
     /* Features whose weights all round to nothing are dropped; then as
      * many of the strongest as fit the size budget (a table at most 3/4
      * full) are kept. */
@@ -762,14 +763,14 @@ static unsigned char *build_model(trainer *t, const gloss__tagger_train_opts *o,
     while (nv && v[nv - 1].norm < scale * 0.5)
         nv--;
     size_t stride = gloss__tg_stride(L);
-    size_t rec_bytes = stride * 2;
+    size_t rec_bytes = stride;
     size_t lex_bytes = 0;
     if (t->lex.m.n)
-        lex_bytes += pow2_at_least(t->lex.m.n * 2 + 2) * 16;
+        lex_bytes += pow2_at_least(t->lex.m.n * 4 / 3 + 2) * 8;
     if (t->phrases.m.n)
-        lex_bytes += pow2_at_least(t->phrases.m.n * 2 + 2) * 16;
+        lex_bytes += pow2_at_least(t->phrases.m.n * 4 / 3 + 2) * 8;
     if (t->clu.n)
-        lex_bytes += pow2_at_least(t->clu.n * 2 + 2) * 16;
+        lex_bytes += pow2_at_least(t->clu.n * 4 / 3 + 2) * 8;
     size_t cap = pow2_at_least(nv * 4 / 3 + 2);
     size_t budget = o->max_bytes - (fp ? fp->size : 0);
     if (o->stacked && !fp)
@@ -800,9 +801,9 @@ static unsigned char *build_model(trainer *t, const gloss__tagger_train_opts *o,
     gloss__buf_free(&lb);
     if (!bad && fp)
         bad = gloss__model_writer_add(w, "weights", fp->weights, fp->size) != 0;
-    int16_t *rec = bad ? NULL
-                       : gloss__model_writer_reserve(w, fp ? "weights2" : "weights",
-                                                     cap * rec_bytes);
+    unsigned char *rec = bad ? NULL
+                             : gloss__model_writer_reserve(w, fp ? "weights2" : "weights",
+                                                           cap * rec_bytes);
     if (!rec)
         goto done;
     for (size_t i = 0; i < nv; i++) {
@@ -816,9 +817,17 @@ static unsigned char *build_model(trainer *t, const gloss__tagger_train_opts *o,
             j = (j + 1) & (cap - 1);
         }
         memcpy(rec + j * stride, &key, 4);
+        /* The smallest shift that brings the feature's largest weight
+         * within int8. */
+        const float *a = avg + (size_t)v[i].row * L;
+        double units = v[i].norm / scale;
+        int shift = 0;
+        while (shift < TG_MAX_SHIFT && units / (double)(1 << shift) > 127.0)
+            shift++;
+        rec[j * stride + 4] = (unsigned char)shift;
         for (size_t y = 0; y < L; y++) {
-            double q = round(avg[(size_t)v[i].row * L + y] / scale);
-            rec[j * stride + 2 + y] = (int16_t)(q > 32767 ? 32767 : q < -32767 ? -32767 : q);
+            double q = round(a[y] / scale / (double)(1 << shift));
+            rec[j * stride + 5 + y] = (unsigned char)(int8_t)(q > 127 ? 127 : q < -127 ? -127 : q);
         }
     }
     if (t->lex.m.n && write_lex(w, "lexicon", t, &t->lex, 0) != 0)
