@@ -146,8 +146,8 @@ gloss__tagger *gloss__tagger_from_model(gloss__model *m, gloss__tagger_kind kind
         snprintf(err, errlen, "out of memory loading model %s", path);
         goto fail;
     }
-    if (!labels || size == 0) {
-        snprintf(err, errlen, "model %s is corrupt: it has no labels", path);
+    if (!labels || size == 0 || memchr(labels, '\0', size)) {
+        snprintf(err, errlen, "model %s is corrupt: its labels are not text", path);
         goto fail;
     }
     memcpy(t->label_text, labels, size);
@@ -162,6 +162,10 @@ gloss__tagger *gloss__tagger_from_model(gloss__model *m, gloss__tagger_kind kind
         *nl = '\0';
         t->labels.name[t->labels.n++] = p;
         p = nl + 1;
+    }
+    if (t->labels.n < 2) {
+        snprintf(err, errlen, "model %s is corrupt: it has fewer than two labels", path);
+        goto fail;
     }
     if (gloss__tg_labels_init(&t->labels, kind) != 0) {
         snprintf(err, errlen, "model %s is corrupt: its labels are not BILOU entity labels",

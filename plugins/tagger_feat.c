@@ -482,6 +482,7 @@ void gloss__tg_decode(const tg_decoder *d, gloss__tagger_doc *doc,
                 f[k++] = F2(99, (uint64_t)(agg + 3), f0);
             }
         }
+        _Static_assert(TG_MAX_FEATS >= 74, "room for every feature of a token");
         d->score(d->score_ctx, f, k, scores);
         int bestl = -1;
         for (size_t y = 0; y < lb->n; y++) {

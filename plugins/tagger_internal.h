@@ -20,7 +20,7 @@
 
 #include "tagger.h"
 
-#define TG_MAX_FEATS 64
+#define TG_MAX_FEATS 80 /* at most 74 are made (ner, stacked): 57 + 17 */
 #define TG_MAX_TYPES 8
 /* Sentences longer than this are tagged in pieces. */
 #define TG_MAX_SENT 256
