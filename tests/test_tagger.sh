@@ -71,6 +71,25 @@ like "$T/out" '{"start":54,"end":60,"label":"DATE","attrs":{"source":"edit_entit
     "a Lua stage adds an entity"
 unlike "$T/out" '"label":"LOC"' "and removes one"
 
+# Odd documents: bytes from a fixed generator, and one "sentence" of 3000
+# words, longer than the tagger takes at once.
+LC_ALL=C awk 'BEGIN { srand(11); for (i = 0; i < 100000; i++)
+    printf "%c", int(rand() * 256) }' >"$T/garbage.bin"
+cat >"$T/replace.lua" <<CONF
+return { pipeline = { { stage = "normalize", options = { invalid = "replace" } },
+  { stage = "segment" },
+  { stage = "pos", options = { model = "$T/pos.bin" } },
+  { stage = "ner", options = { model = "$T/ner.bin" } } } }
+CONF
+run "$GLOSS" run -c "$T/replace.lua" "$T/garbage.bin"
+is "$rc" 0 "random bytes go through pos and ner"
+awk 'BEGIN { for (i = 0; i < 3000; i++) printf "Agadil met %d people ", i; print "" }' \
+    >"$T/long.txt"
+run "$GLOSS" run -c "$T/replace.lua" --offsets bytes "$T/long.txt"
+is "$rc" 0 "a sentence of 12000 tokens goes through"
+n_tokens=$(grep -o '"upos"' "$T/out" | wc -l)
+is "$n_tokens" 12000 "and every token gets a tag"
+
 # ---- bad models --------------------------------------------------------------
 
 head -c 1000 "$T/pos.bin" >"$T/cut.bin"
