@@ -25,7 +25,7 @@ run "$GLOSS" train pos --ud "$fx/tiny.conllu" --dev "$fx/tiny.conllu" -o "$T/aga
 cmp -s "$T/pos.bin" "$T/again/pos.bin"
 ok $? "the same data and seed give the same model, byte for byte"
 run "$GLOSS" train pos --ud "$fx/tiny.conllu" --dev "$fx/tiny.conllu" -o "$T/pos3.bin" -q \
-    --seed 7 --stacked
+    --seed 7 --stacked --iterations 40 --patience 10
 is "$rc" 0 "a stacked model with another seed"
 run "$GLOSS" eval pos --ud "$fx/tiny.conllu" --model "$T/pos3.bin"
 like "$T/out" "UPOS accuracy 100.00" "which tags its training words as annotated too"
