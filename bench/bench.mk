@@ -40,13 +40,28 @@ bench-wink-setup:
 	  npm install --no-save --no-package-lock wink-nlp wink-eng-lite-web-model
 .PHONY: bench-wink-setup
 
-bench: bench/bench_overhead bench/bench_daemon bench/bench_segment bench/bench_tagger glossd$(EXEEXT)
+# The text classifier against fastText on 20 Newsgroups (both skip, with
+# a message, when the data or the fasttext program is absent).
+noinst_PROGRAMS += bench/bench_classify
+bench_bench_classify_SOURCES = bench/bench_classify.c
+bench_bench_classify_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/plugins
+bench_bench_classify_LDADD = $(GLOSS_ENGINE_LIBS)
+bench_bench_classify_LDFLAGS = $(GLOSS_ENGINE_LINK)
+bench_bench_classify_DEPENDENCIES = libgloss.a
+CLEANFILES += bench/classify-train.jsonl bench/classify-dev.jsonl \
+	bench/classify-ft.train bench/classify-ft.dev bench/classify-ft.bin \
+	bench/classify-ft.vec
+
+bench: bench/bench_overhead bench/bench_daemon bench/bench_segment glossd$(EXEEXT) \
+	bench/bench_classify bench/bench_tagger
 	@echo "== per-document overhead: ./bench/bench_overhead $(srcdir)/bench"
 	@./bench/bench_overhead $(srcdir)/bench
 	@echo "== daemon pass-through: ./bench/bench_daemon ./glossd$(EXEEXT)"
 	@./bench/bench_daemon ./glossd$(EXEEXT)
 	@echo "== normalize + segment: ./bench/bench_segment $(srcdir)/../shared/seeds"
 	@./bench/bench_segment $(srcdir)/../shared/seeds
+	@echo "== classify vs fastText: ./bench/bench_classify $(srcdir)/../shared/data/textcls/20ng-train.jsonl bench/classify-"
+	@./bench/bench_classify $(srcdir)/../shared/data/textcls/20ng-train.jsonl bench/classify-
 	@echo "== pos + ner: ./bench/bench_tagger $(srcdir)/../shared/seeds $(WINK_DIR) $(srcdir)/bench/wink_bench.js"
 	@GLOSS_MODEL_PATH=$(abs_top_srcdir)/models ./bench/bench_tagger $(srcdir)/../shared/seeds \
 	  $(WINK_DIR) $(srcdir)/bench/wink_bench.js

@@ -564,11 +564,13 @@ static void print_stats(void *ctl)
     json_t *c = json_object_get(j, "counters");
     if (c)
         printf("# glossd stats: received %lld, accepted %lld, published %lld, "
-               "publish_errors %lld, input_paused %lld, worker_deaths %lld\n",
+               "publish_errors %lld, publish_overflows %lld, input_paused %lld, "
+               "worker_deaths %lld\n",
                (long long)json_integer_value(json_object_get(c, "received")),
                (long long)json_integer_value(json_object_get(c, "accepted")),
                (long long)json_integer_value(json_object_get(c, "published")),
                (long long)json_integer_value(json_object_get(c, "publish_errors")),
+               (long long)json_integer_value(json_object_get(c, "publish_overflows")),
                (long long)json_integer_value(json_object_get(c, "input_paused")),
                (long long)json_integer_value(json_object_get(c, "worker_deaths")));
     else

@@ -29,6 +29,7 @@ static void usage(FILE *out)
 "       gloss eval pos --ud FILE.conllu [--model MODEL] [--raw]\n"
 "       gloss eval ner --conll FILE [--model MODEL]\n"
 "       (gloss eval pos --help, gloss eval ner --help)\n"
+"       gloss eval classify --jsonl FILE -m MODEL   (see its --help)\n"
 "\n"
 "Runs the pipeline on the raw text of a CoNLL-U file (its '# text' lines:\n"
 "sentences joined by a space, paragraphs and documents by a blank line) and\n"
@@ -222,11 +223,12 @@ int gloss__cmd_eval(int argc, char **argv)
         {"segment", eval_segment},
         {"pos", gloss__eval_pos},
         {"ner", gloss__eval_ner},
+        {"classify", gloss__eval_classify},
     };
     for (size_t i = 0; i < sizeof tasks / sizeof tasks[0]; i++)
         if (strcmp(argv[1], tasks[i].task) == 0)
             return tasks[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "gloss eval: unknown task '%s' (known: segment, pos, ner)\n",
+    fprintf(stderr, "gloss eval: unknown task '%s' (known: segment, pos, ner, classify)\n",
             argv[1]);
     return GLOSS_EXIT_USAGE;
 }

@@ -21,6 +21,7 @@ static const struct command {
     {"reload", gloss__cmd_control, "make glossd load its configuration again"},
     {"drain", gloss__cmd_control, "make glossd finish what it holds and exit"},
     {"check", gloss__cmd_check, "check a configuration and start its stages"},
+    {"train", gloss__cmd_train, "train a statistical model (train classify)"},
     {"eval", gloss__cmd_eval, "score a stage against annotated data (eval segment)"},
     {"train", gloss__cmd_train, "train a model from annotated data (train pos, ner)"},
     {"stages", gloss__cmd_stages, "list the built-in stages and their options"},

@@ -68,6 +68,28 @@ return {
       -- en-ner.bin, trained on CoNLL-2003).
       stage = "ner",
     },
+    {
+      -- Finds dates, legal references (Article 174 of the Criminal Code,
+      -- Rule 144), procedure and document numbers (2021/2544(RSP),
+      -- B9-0149/2021), quantities, money, URLs and e-mail addresses, and
+      -- the names of the shipped lexicon (EU and international bodies,
+      -- political groups, countries and their people, places of Central
+      -- Asia) in the layer "entities", each with a canonical "id".
+      -- Add your own lists with options = { dictionaries = { "ngos.tsv" } };
+      -- see docs/match.md.
+      stage = "match",
+    },
+    {
+      -- Labels the document and each section with the human-rights topics
+      -- it deals with (topic/torture, topic/elections, ... 15 of them),
+      -- scored from 0 to 1, from the weighted cue phrases of
+      -- topics_taxonomy.lua. Add a topic with options = { add = { ... } },
+      -- keep a few with topics = { "torture" }; see docs/topics.md. A
+      -- model trained on your own labelled texts joins or replaces it:
+      -- { stage = "classify", options = { model = "m.bin", group = "topic" } }
+      -- (docs/classify.md).
+      script = "topics.lua",
+    },
   },
 
   -- How documents are written as JSON.

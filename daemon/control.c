@@ -115,7 +115,7 @@ static json_t *stats_json(gloss__sup *sup)
                                "jobs", (json_int_t)w->jobs.n));
     return json_pack(
         "{s:b, s:i, s:i, s:b, s:{s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, "
-        "s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:o, s:o}",
+        "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:o, s:o}",
         "ok", 1, "pid", (int)getpid(), "generation",
         (int)sup->generations->number, "draining", sup->draining,
         "counters",
@@ -128,6 +128,7 @@ static json_t *stats_json(gloss__sup *sup)
         "failed", (json_int_t)s->failed,
         "published", (json_int_t)s->published,
         "publish_errors", (json_int_t)s->publish_errors,
+        "publish_overflows", (json_int_t)s->publish_overflows,
         "worker_starts", (json_int_t)s->worker_starts,
         "worker_deaths", (json_int_t)s->worker_deaths,
         "deadline_kills", (json_int_t)s->deadline_kills,

@@ -3,8 +3,9 @@
  *
  * Run by a user, glossd is the supervisor: it loads and checks the
  * configuration, listens on its endpoints and starts its workers. Run as
- * `glossd --worker ENDPOINT IDENTITY GENERATION CREDIT`, it is one of those
- * workers (the supervisor starts them that way; users never need to).
+ * `glossd --worker FD IDENTITY GENERATION CREDIT [PROGRESS_FD]`, it
+ * is one of those workers (the supervisor starts them that way; users never
+ * need to).
  */
 #include <getopt.h>
 #include <limits.h>
@@ -36,8 +37,10 @@ static void usage(FILE *out)
 "Endpoints (defaults; see docs/protocol.md):\n"
 "  submit   tcp://127.0.0.1:5701  ROUTER: send a document, get accepted/rejected\n"
 "  feed     tcp://127.0.0.1:5702  PULL: send documents, no reply\n"
-"  publish  tcp://127.0.0.1:5703  PUB: results on doc.<source>, label.*, entity.*,\n"
-"                                 errors on error.<stage>\n"
+"  publish  tcp://127.0.0.1:5703  XPUB (subscribe as to a PUB): results on\n"
+"                                 doc.<source>, label.*, entity.*, errors on\n"
+"                                 error.<stage>; a subscriber too slow to keep\n"
+"                                 up loses messages (publish_overflows)\n"
 "  control  tcp://127.0.0.1:5704  ROUTER: ping, stats, reload, drain\n"
 "\n"
 "Signals: SIGTERM or SIGINT drain (finish and publish everything in flight,\n"
@@ -47,11 +50,25 @@ static void usage(FILE *out)
 "Use `gloss send`, `gloss sub` and `gloss stats|reload|drain|ping` to talk to it.\n");
 }
 
+/* A descriptor number the supervisor passed (3 and up), or -1 (said). */
+static int parse_fd(const char *what, const char *arg)
+{
+    char *end;
+    long fd = strtol(arg, &end, 10);
+    if (end == arg || *end || fd < 3 || fd > 1024) {
+        fprintf(stderr, "glossd --worker: %s must be a descriptor number, "
+                        "got '%s'\n", what, arg);
+        return -1;
+    }
+    return (int)fd;
+}
+
 static int worker_mode(int argc, char **argv)
 {
-    if (argc != 6) {
-        fprintf(stderr, "glossd --worker: expected ENDPOINT IDENTITY "
-                        "GENERATION CREDIT (glossd starts its workers itself)\n");
+    if (argc != 6 && argc != 7) {
+        fprintf(stderr, "glossd --worker: expected FD IDENTITY "
+                        "GENERATION CREDIT [PROGRESS_FD] (glossd starts its "
+                        "workers itself)\n");
         return 2;
     }
     /* Ctrl-C in a terminal reaches the whole process group: the
@@ -63,8 +80,12 @@ static int worker_mode(int argc, char **argv)
     char *end;
     unsigned long generation = strtoul(argv[4], &end, 10);
     unsigned long credit = strtoul(argv[5], &end, 10);
-    return gloss__worker_main(argv[2], argv[3], (unsigned)generation,
-                              (unsigned)credit);
+    int fd = parse_fd("FD", argv[2]);
+    int progress_fd = argc == 7 ? parse_fd("PROGRESS_FD", argv[6]) : -1;
+    if (fd < 0 || (argc == 7 && progress_fd < 0))
+        return 2;
+    return gloss__worker_main(fd, argv[3], (unsigned)generation,
+                              (unsigned)credit, progress_fd);
 }
 
 int main(int argc, char **argv)

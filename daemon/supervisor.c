@@ -13,7 +13,9 @@
  *
  * The in-flight bound is applied by stopping the submit and feed watchers:
  * ZeroMQ then queues up to its high-water marks and holds senders back,
- * which is the only backpressure that cannot lose a document.
+ * which is the only backpressure that cannot lose a document. The watchers
+ * also stop while QUEUE_AHEAD documents wait for a worker, so that the
+ * supervisor does not read (and admit, and copy) far ahead of the workers.
  */
 #include "supervisor.h"
 
@@ -34,6 +36,8 @@
 
 #define BATCH 64
 #define TICK_MS 100
+/* How many documents may wait for a worker before input is held. */
+#define QUEUE_AHEAD 256
 
 /* ---- job lists ------------------------------------------------------------- */
 
@@ -101,13 +105,19 @@ void gloss__sup_update_input(gloss__sup *sup)
     if (full && !sup->input_paused)
         sup->stats.paused++;
     sup->input_paused = full;
+    /* Reading further ahead than QUEUE_AHEAD documents waiting for a
+     * worker gains nothing: they would only wait longer, and their memory
+     * falls out of the caches before a worker gets them. Input is held
+     * there too (not counted as a pause: the bound is not reached). */
+    int hold = full || sup->queue.n >= QUEUE_AHEAD;
+    sup->input_held = hold;
     /* While draining, submit stays open to tell clients "draining"; feed
      * stops, and what waits in it stays with ZeroMQ. */
     if (sup->w_submit)
-        gloss__zwatch_set_events(sup->w_submit, full ? 0 : ZMQ_POLLIN);
+        gloss__zwatch_set_events(sup->w_submit, hold ? 0 : ZMQ_POLLIN);
     if (sup->w_feed)
         gloss__zwatch_set_events(sup->w_feed,
-                                 (full || sup->draining) ? 0 : ZMQ_POLLIN);
+                                 (hold || sup->draining) ? 0 : ZMQ_POLLIN);
 }
 
 void gloss__sup_reply(void *sock, const char *identity, size_t idlen,
@@ -184,7 +194,7 @@ static void on_submit(gloss__zwatch *w, int revents, void *arg)
     (void)w;
     if (revents & ZMQ_POLLERR)
         return;
-    for (int i = 0; i < BATCH && !sup->input_paused; i++) {
+    for (int i = 0; i < BATCH && !sup->input_held; i++) {
         gloss__wire_msg m;
         if (gloss__wire_recv(sup->submit, &m, ZMQ_DONTWAIT) < 0) {
             if (errno == EPROTO) {
@@ -245,7 +255,7 @@ static void on_feed(gloss__zwatch *w, int revents, void *arg)
     (void)w;
     if (revents & ZMQ_POLLERR)
         return;
-    for (int i = 0; i < BATCH && !sup->input_paused && !sup->draining; i++) {
+    for (int i = 0; i < BATCH && !sup->input_held && !sup->draining; i++) {
         gloss__wire_msg m;
         if (gloss__wire_recv(sup->feed, &m, ZMQ_DONTWAIT) < 0) {
             if (errno == EPROTO) {
@@ -300,44 +310,113 @@ static gloss__worker *pick_worker(gloss__sup *sup)
     return best;
 }
 
-static int send_job(gloss__sup *sup, gloss__worker *w, gloss__job *job)
+/* A batch for one worker holds at most half its credit, so that the next
+ * batch can wait in the worker's socket while it runs this one, and stops
+ * growing at about BATCH_BYTES, so that a batch of large documents is not
+ * held up to be sent whole. */
+#define BATCH_BYTES (1u << 20)
+/* Half the largest credit (64). */
+#define BATCH_MAX 32
+
+static gloss__wire_rec job_record(const gloss__job *job)
 {
-    char number[32];
-    snprintf(number, sizeof number, "%llu", (unsigned long long)job->number);
     /* Meta travels as the JSON text admission validated; the worker
      * parses it, so the supervisor never builds or dumps a tree. */
-    const void *frames[7] = {w->identity, "JOB", number, job->doc.id,
-                             job->doc.source, job->doc.meta_json,
-                             job->doc.text};
-    size_t lens[7] = {strlen(w->identity), 3, strlen(number),
-                      strlen(job->doc.id), strlen(job->doc.source),
-                      job->doc.meta_len, job->doc.text_len};
-    return gloss__wire_send(sup->work, ZMQ_DONTWAIT, 7, frames, lens);
+    gloss__wire_rec r = {.job = job->number, .nfields = 4};
+    r.field[0] = job->doc.id;
+    r.len[0] = strlen(job->doc.id);
+    r.field[1] = job->doc.source;
+    r.len[1] = strlen(job->doc.source);
+    r.field[2] = job->doc.meta_json;
+    r.len[2] = job->doc.meta_len;
+    r.field[3] = job->doc.text;
+    r.len[3] = job->doc.text_len;
+    return r;
 }
 
-void gloss__sup_dispatch(gloss__sup *sup)
+/* Sends the first n jobs of the queue to w as one JOB message. Returns 0,
+ * or -1 (nothing was sent). */
+static int send_jobs(gloss__sup *sup, gloss__worker *w, size_t n)
+{
+    gloss__wire_rec recs[BATCH_MAX];
+    gloss__job *job = sup->queue.head;
+    for (size_t i = 0; i < n; i++, job = job->next)
+        recs[i] = job_record(job);
+    return gloss__worker_write_jobs(w, recs, n);
+}
+
+/* How many of the queue's first jobs go to w in one message. */
+static size_t batch_size(gloss__sup *sup, const gloss__worker *w)
+{
+    unsigned half = gloss__sup_config(sup)->daemon.credit / 2;
+    size_t max = w->credit < half ? w->credit : half;
+    if (max == 0)
+        max = 1;
+    if (max > BATCH_MAX)
+        max = BATCH_MAX;
+    size_t n = 0, bytes = 0;
+    for (gloss__job *j = sup->queue.head; j && n < max; j = j->next) {
+        if (n > 0 && bytes + j->doc.text_len > BATCH_BYTES)
+            break;
+        bytes += j->doc.text_len;
+        n++;
+    }
+    return n;
+}
+
+static void dispatch_jobs(gloss__sup *sup)
 {
     while (sup->queue.head) {
         gloss__worker *w = pick_worker(sup);
         if (!w)
             return;
-        gloss__job *job = sup->queue.head;
-        if (send_job(sup, w, job) < 0) {
+        size_t n = batch_size(sup, w);
+        if (send_jobs(sup, w, n) < 0) {
             /* The worker's pipe is gone or full: it takes nothing more
              * until it says READY again or its exit is seen. */
             w->credit = 0;
             continue;
         }
-        gloss__jobs_remove(&sup->queue, job);
-        if (w->jobs.n == 0)
-            job->started_ns = gloss__now_ns();
-        job->worker = w;
-        gloss__jobs_push(&w->jobs, job);
-        w->credit--;
+        uint64_t now = gloss__now_ns();
+        for (size_t i = 0; i < n; i++) {
+            gloss__job *job = sup->queue.head;
+            gloss__jobs_remove(&sup->queue, job);
+            if (w->jobs.n == 0)
+                job->started_ns = now;
+            job->worker = w;
+            gloss__jobs_push(&w->jobs, job);
+        }
+        w->credit -= (unsigned)n;
     }
 }
 
+void gloss__sup_dispatch(gloss__sup *sup)
+{
+    dispatch_jobs(sup);
+    /* Jobs left the queue: input held for a long queue may resume. */
+    if (sup->input_held)
+        gloss__sup_update_input(sup);
+}
+
 /* ---- results ------------------------------------------------------------ */
+
+/* Sends [topic][head + json without its '{'] on the publish socket, the
+ * message written straight into the buffer ZeroMQ sends. Returns 0, or -1
+ * with errno. */
+static int send_published(gloss__sup *sup, const char *topic, const char *head,
+                          size_t head_len, const char *json, size_t len)
+{
+    zmq_msg_t msg;
+    if (zmq_msg_init_size(&msg, head_len + len - 1) != 0)
+        return -1;
+    char *p = zmq_msg_data(&msg);
+    memcpy(p, head, head_len);
+    memcpy(p + head_len, json + 1, len - 1);
+    const void *frames[1] = {topic};
+    size_t lens[1] = {strlen(topic)};
+    return gloss__wire_send_msg(sup->publish, ZMQ_DONTWAIT, 1, frames, lens,
+                                &msg);
+}
 
 void gloss__sup_publish(gloss__sup *sup, const char *topic, const char *json,
                         size_t len)
@@ -351,23 +430,38 @@ void gloss__sup_publish(gloss__sup *sup, const char *topic, const char *json,
     char head[48];
     int n = snprintf(head, sizeof head, "{\"seq\":%llu%s",
                      (unsigned long long)(sup->seq + 1), len > 2 ? "," : "");
-    gloss__buf out = GLOSS__BUF_INIT;
-    gloss__buf_add(&out, head, (size_t)n);
-    gloss__buf_add(&out, json + 1, len - 1);
-    if (out.oom) {
-        sup->stats.publish_errors++;
-        gloss__buf_free(&out);
-        return;
+    int rc = send_published(sup, topic, head, (size_t)n, json, len);
+    if (rc < 0 && errno == EAGAIN) {
+        /* A subscriber's queue is full (publish_hwm): with XPUB_NODROP the
+         * socket refuses the message instead of dropping it unseen. It is
+         * counted, then sent again without the option, which gives it to
+         * every subscriber with room and drops it for the full one: what
+         * PUB does, now counted. The loop never waits. */
+        sup->stats.publish_overflows++;
+        int nodrop = 0;
+        zmq_setsockopt(sup->publish, ZMQ_XPUB_NODROP, &nodrop, sizeof nodrop);
+        rc = send_published(sup, topic, head, (size_t)n, json, len);
+        nodrop = 1;
+        zmq_setsockopt(sup->publish, ZMQ_XPUB_NODROP, &nodrop, sizeof nodrop);
     }
-    const void *frames[2] = {topic, out.data};
-    size_t lens[2] = {strlen(topic), out.len};
-    if (gloss__wire_send(sup->publish, ZMQ_DONTWAIT, 2, frames, lens) == 0) {
+    if (rc == 0) {
         sup->seq++;
         sup->stats.published++;
     } else {
         sup->stats.publish_errors++;
     }
-    gloss__buf_free(&out);
+}
+
+/* XPUB hands subscriptions to the program; nothing needs them, but unread
+ * they would pile up, so the tick reads and drops them. */
+static void drop_subscriptions(gloss__sup *sup)
+{
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    for (int i = 0; i < 1024 && zmq_msg_recv(&m, sup->publish, ZMQ_DONTWAIT) >= 0;
+         i++)
+        ;
+    zmq_msg_close(&m);
 }
 
 void gloss__sup_job_done(gloss__sup *sup, gloss__job *job)
@@ -424,6 +518,8 @@ static void on_tick(uv_timer_t *t)
 {
     gloss__sup *sup = t->data;
     gloss__workers_check_deadlines(sup);
+    if (sup->publish)
+        drop_subscriptions(sup);
     if (sup->stopping && gloss__now_ns() - sup->stop_started_ns > 10000000000ull) {
         /* Workers asked to stop ten seconds ago are not coming back. */
         for (gloss__worker *w = sup->workers; w; w = w->next)
@@ -441,15 +537,14 @@ static void *bind_socket(gloss__sup *sup, int type, const char *what,
                  zmq_strerror(zmq_errno()));
         return NULL;
     }
-    int linger = type == ZMQ_PUB ? 2000 : 0;
+    int linger = type == ZMQ_XPUB ? 2000 : 0;
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    if (type == ZMQ_PUB) {
-        int hwm = gloss__sup_config(sup)->daemon.publish_hwm;
+    if (type == ZMQ_XPUB) {
+        /* An XPUB with XPUB_NODROP says when a subscriber's queue is full
+         * (gloss__sup_publish), where a PUB drops without a word. */
+        int hwm = gloss__sup_config(sup)->daemon.publish_hwm, nodrop = 1;
         zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    }
-    if (type == ZMQ_ROUTER && strcmp(what, "work") == 0) {
-        int mandatory = 1;
-        zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
+        zmq_setsockopt(s, ZMQ_XPUB_NODROP, &nodrop, sizeof nodrop);
     }
     if (zmq_bind(s, endpoint) != 0) {
         snprintf(err, errlen, "cannot listen on the %s endpoint %s: %s", what,
@@ -512,17 +607,13 @@ int gloss__sup_start(gloss__sup *sup, char *err, size_t errlen)
         sup->run_dir[0] = '\0';
         return -1;
     }
-    snprintf(sup->work_endpoint, sizeof sup->work_endpoint, "ipc://%s/work",
-             sup->run_dir);
 
     sup->zctx = zmq_ctx_new();
     if (!sup->zctx) {
         snprintf(err, errlen, "cannot start ZeroMQ: %s", zmq_strerror(zmq_errno()));
         return -1;
     }
-    if (!(sup->work = bind_socket(sup, ZMQ_ROUTER, "work", sup->work_endpoint,
-                                  err, errlen)) ||
-        !(sup->publish = bind_socket(sup, ZMQ_PUB, "publish", d->publish, err,
+    if (!(sup->publish = bind_socket(sup, ZMQ_XPUB, "publish", d->publish, err,
                                      errlen)) ||
         !(sup->control = bind_socket(sup, ZMQ_ROUTER, "control", d->control,
                                      err, errlen)))
@@ -535,8 +626,6 @@ int gloss__sup_start(gloss__sup *sup, char *err, size_t errlen)
         !(sup->feed = bind_socket(sup, ZMQ_PULL, "feed", d->feed, err, errlen)))
         return -1;
 
-    sup->w_work = gloss__zwatch_new(sup->loop, sup->work, ZMQ_POLLIN,
-                                    gloss__workers_on_message, sup);
     sup->w_control = gloss__zwatch_new(sup->loop, sup->control, ZMQ_POLLIN,
                                        gloss__control_on_message, sup);
     if (sup->submit)
@@ -545,7 +634,7 @@ int gloss__sup_start(gloss__sup *sup, char *err, size_t errlen)
     if (sup->feed)
         sup->w_feed = gloss__zwatch_new(sup->loop, sup->feed, ZMQ_POLLIN,
                                         on_feed, sup);
-    if (!sup->w_work || !sup->w_control || (sup->submit && !sup->w_submit) ||
+    if (!sup->w_control || (sup->submit && !sup->w_submit) ||
         (sup->feed && !sup->w_feed)) {
         snprintf(err, errlen, "cannot watch the sockets: %s", strerror(errno));
         return -1;
@@ -581,7 +670,6 @@ void gloss__sup_maybe_finish(gloss__sup *sup)
         gloss__zwatch_destroy(&sup->w_submit);
         gloss__zwatch_destroy(&sup->w_feed);
         gloss__zwatch_destroy(&sup->w_control);
-        gloss__zwatch_destroy(&sup->w_work);
         if (sup->handles_open) {
             sup->handles_open = 0;
             uv_close((uv_handle_t *)&sup->tick, NULL);
@@ -604,8 +692,7 @@ static void free_jobs(gloss__job_list *l)
 
 void gloss__sup_close(gloss__sup *sup)
 {
-    void **socks[] = {&sup->submit, &sup->feed, &sup->publish, &sup->control,
-                      &sup->work};
+    void **socks[] = {&sup->submit, &sup->feed, &sup->publish, &sup->control};
     for (size_t i = 0; i < sizeof socks / sizeof *socks; i++) {
         if (*socks[i])
             zmq_close(*socks[i]);
@@ -614,12 +701,8 @@ void gloss__sup_close(gloss__sup *sup)
     if (sup->zctx)
         zmq_ctx_term(sup->zctx);
     sup->zctx = NULL;
-    if (sup->run_dir[0]) {
-        char path[700];
-        snprintf(path, sizeof path, "%s/work", sup->run_dir);
-        unlink(path);
+    if (sup->run_dir[0])
         rmdir(sup->run_dir);
-    }
     free_jobs(&sup->queue);
     gloss__idset_free(&sup->inflight_ids);
     while (sup->workers) {

@@ -26,6 +26,7 @@
 #include "config.h"
 #include "envelope.h"
 #include "idset.h"
+#include "wire.h"
 #include "zwatch.h"
 
 typedef struct gloss__sup gloss__sup;
@@ -55,6 +56,10 @@ typedef enum gloss__worker_state {
 struct gloss__worker {
     gloss__sup *sup;
     uv_process_t proc;
+    uv_pipe_t pipe;           /* the stream to the worker (a socketpair) */
+    char *in;                 /* bytes read from it, not yet a whole message */
+    size_t in_len, in_cap;
+    int handles;              /* of proc and pipe, not yet closed */
     char identity[64];
     unsigned generation;
     unsigned slot;
@@ -62,6 +67,7 @@ struct gloss__worker {
     unsigned credit;          /* jobs it may still be sent */
     gloss__job_list jobs;     /* jobs it holds */
     uint64_t deadline_job;    /* the job it was killed for, or 0 */
+    gloss__wire_progress *progress; /* shared with it (wire.h), or NULL */
     int exited;
     gloss__worker *next;      /* in sup->workers */
 };
@@ -85,6 +91,7 @@ typedef struct gloss__sup_stats {
     uint64_t failed;          /* DONE failed, and worker/deadline reports */
     uint64_t published;       /* messages sent on publish */
     uint64_t publish_errors;  /* messages the publish socket refused */
+    uint64_t publish_overflows; /* times a subscriber's queue was full */
     uint64_t worker_starts;
     uint64_t worker_deaths;   /* exits the supervisor did not ask for */
     uint64_t deadline_kills;
@@ -112,10 +119,9 @@ struct gloss__sup {
     unsigned workers_wanted;
 
     void *zctx;
-    void *submit, *feed, *publish, *control, *work;
-    gloss__zwatch *w_submit, *w_feed, *w_control, *w_work;
-    char run_dir[512];        /* private folder for the work socket */
-    char work_endpoint[600];
+    void *submit, *feed, *publish, *control;
+    gloss__zwatch *w_submit, *w_feed, *w_control;
+    char run_dir[512];        /* private folder for the progress pages */
 
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t tick;          /* deadlines, respawns, the end of a drain */
@@ -128,7 +134,8 @@ struct gloss__sup {
     uint64_t next_job;
     gloss__id_gen ids;
     gloss__admission adm_submit, adm_feed;
-    int input_paused;
+    int input_paused;         /* at the in-flight bound */
+    int input_held;           /* not reading submit and feed */
 
     gloss__worker *workers;
     unsigned next_slot;
@@ -168,7 +175,26 @@ void gloss__jobs_remove(gloss__job_list *l, gloss__job *j);
 /* workers.c */
 int gloss__workers_spawn(gloss__sup *sup, unsigned generation, char *err,
                          size_t errlen);
-void gloss__workers_on_message(gloss__zwatch *w, int revents, void *arg);
+/* A message for a worker, packed (wire.h stream framing) behind its write
+ * request. */
+typedef struct gloss__outmsg {
+    uv_write_t req;
+    size_t size;
+    char data[];
+} gloss__outmsg;
+/* Packs n frames into a new message; a frame whose data is NULL is left to
+ * be filled, and *last (when not NULL) points to the last frame's bytes.
+ * NULL on ENOMEM. */
+gloss__outmsg *gloss__outmsg_new(size_t n, const void *const *data,
+                                 const size_t *len, char **last);
+/* Sends (and takes) msg. Returns 0, or -1 when the worker's stream is gone. */
+int gloss__worker_write(gloss__worker *w, gloss__outmsg *msg);
+/* Sends the n job records as one JOB message. Fields of 4 KiB or more are
+ * written from where they lie, not copied: each must be followed by a NUL
+ * and stay where it is until the worker answers the job or its exit has
+ * been handled (a job's admitted document does). Returns 0, or -1. */
+int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
+                             size_t n);
 void gloss__workers_check_deadlines(gloss__sup *sup);
 void gloss__workers_stop_generation(gloss__sup *sup, unsigned generation);
 void gloss__workers_stop_all(gloss__sup *sup);

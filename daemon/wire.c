@@ -13,6 +13,9 @@
  * on the first frame is therefore returned to the caller, who may check its
  * signals and retry, while an interruption in the middle of a message is
  * retried here, because giving up there would leave half a message behind.
+ *
+ * Records (JOB and DONE batches) are written and read with memcpy, so that
+ * a frame's bytes need no alignment.
  */
 #include "wire.h"
 
@@ -114,6 +117,7 @@ void gloss__wire_msg_close(gloss__wire_msg *m)
         close_frames(m->zmsgs_, m->nframes);
         free(m->zmsgs_);
     }
+    free(m->mem_);
     memset(m, 0, sizeof(*m));
 }
 
@@ -177,6 +181,188 @@ int gloss__wire_send(void *sock, int flags, size_t n, const void *const *data,
         }
     }
     return 0;
+}
+
+int gloss__wire_send_msg(void *sock, int flags, size_t n,
+                         const void *const *data, const size_t *len,
+                         void *last)
+{
+    zmq_msg_t *z = last;
+    for (size_t i = 0; i < n; i++) {
+        int f = ZMQ_SNDMORE | (i == 0 ? flags : 0);
+        const void *d = len[i] ? data[i] : empty_frame;
+        for (;;) {
+            if (zmq_send(sock, d, len[i], f) >= 0)
+                break;
+            if (errno != EINTR || i == 0) {
+                int saved = errno;
+                zmq_msg_close(z);
+                errno = saved;
+                return -1;
+            }
+        }
+    }
+    for (;;) {
+        if (zmq_msg_send(z, sock, n == 0 ? flags : 0) >= 0)
+            return 0;
+        if (errno != EINTR || n == 0) {
+            int saved = errno;
+            zmq_msg_close(z);
+            errno = saved;
+            return -1;
+        }
+    }
+}
+
+/* ---- stream framing ----------------------------------------------------- */
+
+size_t gloss__wire_packed_size(size_t n, const size_t *len)
+{
+    size_t size = GLOSS__WIRE_HEAD;
+    for (size_t i = 0; i < n; i++)
+        size += 8 + len[i];
+    return size;
+}
+
+void gloss__wire_put_head(char *dst, uint64_t body, uint32_t nframes)
+{
+    uint32_t zero = 0;
+    memcpy(dst, &body, 8);
+    memcpy(dst + 8, &nframes, 4);
+    memcpy(dst + 12, &zero, 4);
+}
+
+size_t gloss__wire_pack(char *dst, size_t n, const void *const *data,
+                        const size_t *len)
+{
+    gloss__wire_put_head(dst, gloss__wire_packed_size(n, len) - GLOSS__WIRE_HEAD,
+                         (uint32_t)n);
+    char *p = dst + GLOSS__WIRE_HEAD;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t l = len[i];
+        memcpy(p, &l, 8);
+        p += 8;
+        if (l && data[i])
+            memcpy(p, data[i], l);
+        p += l;
+    }
+    return (size_t)(p - dst);
+}
+
+int gloss__wire_body(const char *buf, uint64_t *body)
+{
+    memcpy(body, buf, 8);
+    if (*body > GLOSS__WIRE_MAX_BODY) {
+        errno = EPROTO;
+        return -1;
+    }
+    return 0;
+}
+
+int gloss__wire_unpack(const char *buf, size_t avail, gloss__wire_msg *m,
+                       size_t *used)
+{
+    memset(m, 0, sizeof(*m));
+    *used = 0;
+    if (avail < GLOSS__WIRE_HEAD)
+        return 0;
+    uint64_t body;
+    if (gloss__wire_body(buf, &body) < 0)
+        return -1;
+    if (avail - GLOSS__WIRE_HEAD < body)
+        return 0;
+    *used = GLOSS__WIRE_HEAD + (size_t)body;
+    uint32_t nframes;
+    memcpy(&nframes, buf + 8, 4);
+    if (nframes > GLOSS__WIRE_MAX_FRAMES) {
+        m->more_ = 1;
+        errno = EPROTO;
+        return -1;
+    }
+    const char *p = buf + GLOSS__WIRE_HEAD, *end = p + body;
+    for (uint32_t i = 0; i < nframes; i++) {
+        uint64_t len;
+        if ((size_t)(end - p) < 8)
+            goto bad;
+        memcpy(&len, p, 8);
+        p += 8;
+        if (len > (uint64_t)(end - p))
+            goto bad;
+        m->frame[i] = len ? p : empty_frame;
+        m->len[i] = (size_t)len;
+        p += len;
+    }
+    if (p != end || nframes == 0)
+        goto bad;
+    m->nframes = nframes;
+    return 1;
+bad:
+    memset(m, 0, sizeof(*m));
+    errno = EBADMSG;
+    return -1;
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+size_t gloss__wire_rec_size(const gloss__wire_rec *r)
+{
+    size_t n = 8 + 4 + 4;
+    for (size_t i = 0; i < r->nfields; i++)
+        n += 8 + r->len[i] + 1;
+    return n;
+}
+
+size_t gloss__wire_rec_put(char *dst, const gloss__wire_rec *r)
+{
+    char *p = dst;
+    uint32_t nfields = (uint32_t)r->nfields;
+    memcpy(p, &r->job, 8);
+    memcpy(p + 8, &r->status, 4);
+    memcpy(p + 12, &nfields, 4);
+    p += 16;
+    for (size_t i = 0; i < r->nfields; i++) {
+        uint64_t len = r->len[i];
+        memcpy(p, &len, 8);
+        p += 8;
+        if (len)
+            memcpy(p, r->field[i], len);
+        p += len;
+        *p++ = '\0';
+    }
+    return (size_t)(p - dst);
+}
+
+int gloss__wire_rec_next(const char **p, const char *end, size_t nfields,
+                         gloss__wire_rec *r)
+{
+    const char *q = *p;
+    if (q == end)
+        return 0;
+    uint32_t n;
+    if ((size_t)(end - q) < 16)
+        return -1;
+    memcpy(&r->job, q, 8);
+    memcpy(&r->status, q + 8, 4);
+    memcpy(&n, q + 12, 4);
+    if (n != nfields || n > GLOSS__WIRE_MAX_FIELDS)
+        return -1;
+    q += 16;
+    r->nfields = n;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t len;
+        if ((size_t)(end - q) < 8)
+            return -1;
+        memcpy(&len, q, 8);
+        q += 8;
+        /* The field and its NUL must fit in what is left. */
+        if (len >= (uint64_t)(end - q) || q[len] != '\0')
+            return -1;
+        r->field[i] = q;
+        r->len[i] = (size_t)len;
+        q += len + 1;
+    }
+    *p = q;
+    return 1;
 }
 
 int gloss__wire_sendv(void *sock, int flags, size_t n, ...)

@@ -1,34 +1,68 @@
 /*
- * wire.h - the messages between the supervisor and its workers.
+ * wire.h - the messages between the supervisor and its workers, and the
+ * multipart ZeroMQ messages of the external sockets.
  *
- * Workers are processes (glossd --worker) connected to the supervisor over
- * one ipc ROUTER socket that the supervisor binds; each worker's DEALER
- * uses the routing id "w<generation>.<slot>.<pid>". Every message is
- * multipart and begins with a verb frame. Numbers travel as decimal text.
+ * Workers are processes (glossd --worker) that each share a socketpair with
+ * the supervisor: the supervisor makes it when it starts the worker and the
+ * worker finds its end as descriptor 3. Over that byte stream the messages
+ * are framed as below (stream framing). Every message is multipart and
+ * begins with a verb frame. Numbers in HELLO and READY travel as decimal
+ * text; jobs and results travel as records.
  *
  *   worker -> supervisor
  *     HELLO  generation                     connected; send the configuration
  *     READY  credit                         can take `credit` more jobs
- *     DONE   job  status  json  topics  stages
- *                                           a job finished: status is "ok",
- *                                           "dropped" or "failed"; json is the
- *                                           document (schema.md) with errors;
- *                                           topics are the topics to publish it
- *                                           on, one per line; stages what each
- *                                           stage cost it (routes.h)
+ *     DONE   records                        one or more jobs finished: one
+ *                                           record per job (below), with its
+ *                                           status (0 ok, 1 dropped, 2 failed)
+ *                                           and three fields: json (the
+ *                                           document of schema.md, with its
+ *                                           errors), topics (one per line, to
+ *                                           publish it on) and stages (what
+ *                                           each stage cost it, routes.h)
  *     FATAL  message                        the configuration failed to start;
  *                                           the worker exits after sending it
  *   supervisor -> worker
  *     CONFIG name  dir  source              the configuration, as Lua source,
  *                                           its name for messages and the folder
  *                                           relative paths resolve against
- *     JOB    job  id  source  meta  text    one document (meta is JSON)
+ *     JOB    records                        one or more documents: one record
+ *                                           per job, status 0, with four
+ *                                           fields: id, source, meta (JSON)
+ *                                           and text
  *     STOP                                  finish what you hold, then exit
+ *
+ * Records: JOB and DONE carry their jobs in one frame, so that a batch of
+ * documents costs one message instead of one message of six or seven frames
+ * each. A record is, in the host's byte order (both ends are the same
+ * program on the same machine):
+ *
+ *     u64 job | u32 status | u32 nfields | nfields x (u64 len | len bytes | NUL)
+ *
+ * The NUL after each field lets the worker use id, source and meta as C
+ * strings where they lie, without copying them.
  *
  * Credit: a worker sends READY once, after its configuration is built, with
  * the number of jobs it may hold at once; it does not send READY again.
- * Each DONE gives one credit back, so the supervisor keeps, per worker,
- * credit - (jobs sent - DONEs received) and never sends a JOB past it.
+ * Each record of a DONE gives one credit back, so the supervisor keeps, per
+ * worker, credit - (jobs sent - jobs done) and never sends a job past it. It
+ * sends the jobs for one worker in batches of at most half the credit (and
+ * about 1 MiB), so that the next batch waits in the worker's socket while
+ * the worker runs the current one.
+ *
+ * Results and deadlines: a worker that holds a progress page (below)
+ * answers a JOB message with one DONE holding the records of all its jobs.
+ * Before it runs each job it writes the job's number and start time in the
+ * page, and 0 once the job is done, so the supervisor knows which document
+ * is running even while the results of the ones before it wait to be sent:
+ * a deadline kill blames exactly that document. A worker without a page
+ * (one started by a test) answers each job with its own DONE as soon as it
+ * is done, and the supervisor blames the oldest job it holds, as before.
+ *
+ * The progress page is a small shared file that the supervisor makes in its
+ * private run folder, unlinks at once, and hands to the worker as an open
+ * descriptor (descriptor 4, named by the sixth argument of glossd
+ * --worker).
  *
  * Sending the configuration's source (not its path) means every worker of
  * one generation runs exactly what the supervisor checked, even if the file
@@ -41,6 +75,45 @@
 #include <stdint.h>
 
 #define GLOSS__WIRE_MAX_FRAMES 8
+#define GLOSS__WIRE_MAX_FIELDS 4
+
+/* The statuses of a DONE record. */
+enum { GLOSS__WIRE_OK = 0, GLOSS__WIRE_DROPPED = 1, GLOSS__WIRE_FAILED = 2 };
+
+/* One job's record in a JOB or DONE frame. Fields received point into the
+ * frame and are each followed by a NUL. */
+typedef struct gloss__wire_rec {
+    uint64_t job;
+    uint32_t status;
+    size_t nfields;
+    const char *field[GLOSS__WIRE_MAX_FIELDS];
+    size_t len[GLOSS__WIRE_MAX_FIELDS];
+} gloss__wire_rec;
+
+/* The bytes r takes in a frame. */
+size_t gloss__wire_rec_size(const gloss__wire_rec *r);
+
+/* Writes r at dst, which has gloss__wire_rec_size(r) bytes; returns that
+ * size. */
+size_t gloss__wire_rec_put(char *dst, const gloss__wire_rec *r);
+
+/*
+ * Reads the record at *p (before end), which must have nfields fields.
+ * Returns 1 with *r filled and *p moved past it, 0 when *p == end, or -1
+ * when the bytes are not a whole record of that shape.
+ */
+int gloss__wire_rec_next(const char **p, const char *end, size_t nfields,
+                         gloss__wire_rec *r);
+
+/* The progress page a worker shares with the supervisor: the job it is
+ * running (0 for none) and since when (gloss__now_ns, CLOCK_MONOTONIC,
+ * which both processes read alike). The worker stores started_ns, then job
+ * with release order; the supervisor loads job with acquire order, then
+ * started_ns, so it never pairs a job with an earlier job's start. */
+typedef struct gloss__wire_progress {
+    _Atomic uint64_t job;
+    _Atomic uint64_t started_ns;
+} gloss__wire_progress;
 
 /* A received multipart message: frames point into zmq messages held
  * by the struct. */
@@ -50,6 +123,7 @@ typedef struct gloss__wire_msg {
     size_t len[GLOSS__WIRE_MAX_FRAMES];
     void *zmsgs_;      /* private: the zmq_msg_t array */
     int more_;         /* private: frames were dropped past the maximum */
+    void *mem_;        /* private: malloc'd bytes the frames point into */
 } gloss__wire_msg;
 
 /*
@@ -79,6 +153,58 @@ int gloss__wire_u64(const gloss__wire_msg *m, size_t i, uint64_t *out);
  */
 int gloss__wire_send(void *sock, int flags, size_t n, const void *const *data,
                      const size_t *len);
+
+/*
+ * Sends n frames like gloss__wire_send, then the zmq_msg_t *last as the
+ * final frame, without copying it. last is always consumed: sent, or closed
+ * on failure.
+ */
+int gloss__wire_send_msg(void *sock, int flags, size_t n,
+                         const void *const *data, const size_t *len,
+                         void *last);
+
+/*
+ * Stream framing: how the same multipart messages travel over the byte
+ * stream between the supervisor and a worker (a socketpair). A message is
+ *
+ *     u64 body | u32 nframes | u32 0 | nframes x (u64 len | len bytes)
+ *
+ * in the host's byte order, body counting the bytes after the 16-byte
+ * head.
+ */
+#define GLOSS__WIRE_HEAD 16
+/* The largest body a reader accepts: a longer one is a protocol error. */
+#define GLOSS__WIRE_MAX_BODY ((uint64_t)1 << 34)
+
+/* Writes the head of a message of nframes frames whose body (what follows
+ * the head) is body bytes: for writers that send the frames from where they
+ * lie. */
+void gloss__wire_put_head(char *dst, uint64_t body, uint32_t nframes);
+
+/* The bytes a message of n frames of these lengths takes. */
+size_t gloss__wire_packed_size(size_t n, const size_t *len);
+
+/* Writes the message at dst (gloss__wire_packed_size bytes); returns that
+ * size. A frame whose data is NULL is left for the caller to fill: the last
+ * one then lies in the final len[n - 1] bytes. */
+size_t gloss__wire_pack(char *dst, size_t n, const void *const *data,
+                        const size_t *len);
+
+/* The body length of the message whose head is at buf (GLOSS__WIRE_HEAD
+ * bytes), or -1 with errno EPROTO when it is over GLOSS__WIRE_MAX_BODY. */
+int gloss__wire_body(const char *buf, uint64_t *body);
+
+/*
+ * Reads the message at buf, of which avail bytes are there. Returns 1 with
+ * *m (its frames point into buf; m owns nothing unless the caller sets
+ * mem_) and *used, the message's size; 0 when more bytes are needed; -1
+ * with errno when the message is whole but unusable, with *used set so
+ * that the caller can skip it: EPROTO for more than GLOSS__WIRE_MAX_FRAMES
+ * frames or a body over the maximum (then *used is 0: the stream cannot be
+ * trusted past it), EBADMSG when its frames do not fill its body exactly.
+ */
+int gloss__wire_unpack(const char *buf, size_t avail, gloss__wire_msg *m,
+                       size_t *used);
 
 /* Convenience: sends n NUL-terminated strings as frames (1 to
  * GLOSS__WIRE_MAX_FRAMES of them; otherwise -1 with EINVAL). */

@@ -3,11 +3,20 @@
  * protocol in daemon/wire.h).
  *
  * A worker does one thing at a time, so it needs no event loop: it blocks
- * in zmq_poll() on its DEALER socket, runs each JOB through the pipeline as
- * soon as it arrives, and answers with a DONE before it reads the next
- * message. The supervisor's credit keeps at most `credit` jobs queued in the
- * socket, which lets the next document wait in ZeroMQ's buffers while the
- * current one runs instead of costing a round trip.
+ * in poll() on the stream socket it shares with the supervisor (a
+ * socketpair the supervisor made when it started the worker), runs the jobs
+ * of each JOB message through the pipeline as soon as it arrives, and
+ * answers with a DONE before it reads the next message. With a progress
+ * page, that is one DONE for the whole batch (the page tells the
+ * supervisor which job is running); without one, one DONE per job, sent as
+ * soon as the job is done. The supervisor's credit keeps at most `credit`
+ * jobs queued in the socket, which lets the next batch wait in the kernel's
+ * buffer while the current one runs instead of costing a round trip.
+ *
+ * A plain socket, not ZeroMQ: a worker talks to one peer only, and a
+ * stream needs no I/O thread in either process, so a batch costs one
+ * write and one wake-up each way instead of a hand-over between four
+ * threads.
  *
  * Noticing that the supervisor is gone
  * ------------------------------------
@@ -16,32 +25,29 @@
  *   - The parent process: the supervisor starts its workers itself, so
  *     when it dies the worker is re-parented and getppid() changes. This
  *     covers every way the supervisor can die, kill -9 included.
- *   - The connection: a socket monitor reports ZMQ_EVENT_DISCONNECTED when
- *     the supervisor's end of the ipc connection closes (its ROUTER was
- *     closed, or it refused this worker's routing id). A DEALER would
- *     otherwise wait forever for a reconnection that never comes.
- * ZeroMQ heartbeats (ZMQ_HEARTBEAT_IVL) are not used: they detect a peer
- * that stops answering on a connection that stays open, which happens on
- * networks, but an ipc connection is a Unix socket whose end closes as soon
- * as the process holding it dies, and the supervisor's ZeroMQ I/O thread
- * would answer heartbeats even while its loop is stuck, so they would add
- * traffic and no information beyond the two signals above.
- *
- * Sends use a send timeout for the same reason: a DONE for a supervisor
- * that has gone must not block forever, so an EAGAIN leads back to the two
- * checks before the send is tried again.
+ *   - The connection: the socket reads as ended as soon as the supervisor's
+ *     end is closed (it closed it, or its process died).
+ * Sends wait in the same one-second slices, so a DONE for a supervisor
+ * that has gone never blocks forever, and they never raise SIGPIPE.
  */
 #include "worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
 #include "gloss/doc.h"
 #include "json_out.h"
@@ -51,16 +57,11 @@
 
 /* How often, at the least, the worker looks for its supervisor. */
 #define POLL_MS 1000
-/* How long closing waits to deliver the last DONE or FATAL. */
-#define LINGER_MS 5000
-#define MONITOR_ENDPOINT "inproc://gloss-worker-monitor"
 
 typedef struct worker {
     const char *identity;
     pid_t parent;            /* the supervisor, as seen at the start */
-    void *ctx;
-    void *sock;              /* the DEALER connected to the supervisor */
-    void *mon;               /* PAIR receiving the DEALER's monitor events */
+    int fd;                  /* the stream socket to the supervisor */
     int gone;                /* the supervisor went away */
     gloss__config *cfg;
     gloss__pipeline *pipeline;
@@ -68,6 +69,9 @@ typedef struct worker {
     gloss__buf out;          /* the JSON of the current job, reused */
     gloss__buf topics;       /* its topics, one per line, reused */
     gloss__buf stages;       /* what each stage cost it, reused */
+    gloss__buf done;         /* the DONE records not yet sent, reused */
+    gloss__buf in;           /* the message being read, reused */
+    gloss__wire_progress *progress; /* shared with the supervisor, or NULL */
 } worker;
 
 __attribute__((format(printf, 2, 3)))
@@ -110,23 +114,6 @@ static void ignore_message(const worker *w, const gloss__wire_msg *m,
         verb, m->nframes, m->nframes == 1 ? "" : "s", why);
 }
 
-/* Reads the monitor's pending events; returns 1 when the connection to the
- * supervisor closed. */
-static int disconnected(worker *w)
-{
-    for (;;) {
-        gloss__wire_msg ev;
-        if (gloss__wire_recv(w->mon, &ev, ZMQ_DONTWAIT) < 0)
-            return 0;
-        uint16_t event = 0;
-        if (ev.nframes >= 1 && ev.len[0] >= sizeof(event))
-            memcpy(&event, ev.frame[0], sizeof(event));
-        gloss__wire_msg_close(&ev);
-        if (event == ZMQ_EVENT_DISCONNECTED)
-            return 1;
-    }
-}
-
 /* Returns 1 (and says why, once) when the supervisor is gone. */
 static int supervisor_gone(worker *w)
 {
@@ -135,60 +122,157 @@ static int supervisor_gone(worker *w)
     if (getppid() != w->parent) {
         say(w, "the supervisor (pid %ld) is gone; exiting", (long)w->parent);
         w->gone = 1;
-    } else if (disconnected(w)) {
-        say(w, "the supervisor closed the connection; exiting");
-        w->gone = 1;
     }
     return w->gone;
 }
 
-/* Waits for the next message from the supervisor. Returns 0 with *m to
- * close, or -1 when the worker must end (the reason was said). */
+static void connection_closed(worker *w)
+{
+    if (!w->gone)
+        say(w, "the supervisor closed the connection; exiting");
+    w->gone = 1;
+}
+
+/* Waits up to POLL_MS for the socket to be ready for events. Returns 0,
+ * or -1 (the reason was said). */
+static int wait_socket(worker *w, short events)
+{
+    struct pollfd p = {w->fd, events, 0};
+    if (poll(&p, 1, POLL_MS) < 0 && errno != EINTR) {
+        say(w, "cannot wait for the supervisor: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads exactly len bytes. Returns 1, 0 when the supervisor closed the
+ * connection, or -1 (the reason was said). */
+static int read_full(worker *w, char *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(w->fd, buf + got, len - got);
+        if (n > 0) {
+            got += (size_t)n;
+            continue;
+        }
+        if (n == 0) {
+            connection_closed(w);
+            return 0;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            if (errno == ECONNRESET) {
+                connection_closed(w);
+                return 0;
+            }
+            say(w, "cannot receive: %s", strerror(errno));
+            return -1;
+        }
+        if (supervisor_gone(w) || wait_socket(w, POLLIN) < 0)
+            return -1;
+    }
+    return 1;
+}
+
+/* Waits for the next message from the supervisor. Returns 0 with *m, whose
+ * frames stay valid until the next call (they lie in w->in, which is
+ * reused so that a large batch does not cost fresh pages every time), or
+ * -1 when the worker must end (the reason was said). */
 static int next_message(worker *w, gloss__wire_msg *m)
 {
     for (;;) {
-        /* Reading before polling means a message already queued (a STOP
-         * sent just before the supervisor closed) is never lost to the
-         * disconnection that followed it. */
-        if (gloss__wire_recv(w->sock, m, ZMQ_DONTWAIT) == 0)
+        char head[GLOSS__WIRE_HEAD];
+        uint64_t body;
+        if (read_full(w, head, sizeof head) <= 0)
+            return -1;
+        if (gloss__wire_body(head, &body) < 0) {
+            say(w, "the supervisor sent a message too large to be one of "
+                   "the protocol");
+            return -1;
+        }
+        gloss__buf_clear(&w->in);
+        if (gloss__buf_reserve(&w->in, GLOSS__WIRE_HEAD + (size_t)body) < 0) {
+            say(w, "out of memory reading a message of %llu bytes",
+                (unsigned long long)body);
+            return -1;
+        }
+        char *buf = w->in.data;
+        memcpy(buf, head, sizeof head);
+        if (read_full(w, buf + GLOSS__WIRE_HEAD, (size_t)body) <= 0)
+            return -1;
+        size_t used;
+        if (gloss__wire_unpack(buf, GLOSS__WIRE_HEAD + (size_t)body, m,
+                               &used) == 1)
             return 0;
-        if (errno == EPROTO) {
+        if (errno == EPROTO)
             say(w, "ignored a message from the supervisor with more than %d "
                    "frames", GLOSS__WIRE_MAX_FRAMES);
-            continue;
-        }
-        if (errno != EAGAIN && errno != EINTR) {
-            say(w, "cannot receive: %s", zmq_strerror(errno));
-            return -1;
-        }
-        if (supervisor_gone(w))
-            return -1;
-        zmq_pollitem_t items[2] = {
-            {w->sock, 0, ZMQ_POLLIN, 0},
-            {w->mon, 0, ZMQ_POLLIN, 0},
-        };
-        if (zmq_poll(items, 2, POLL_MS) < 0 && errno != EINTR) {
-            say(w, "cannot wait for the supervisor: %s", zmq_strerror(errno));
-            return -1;
-        }
+        else
+            say(w, "ignored a message from the supervisor whose frames do "
+                   "not fill it");
     }
 }
 
 /* Sends one message, waiting as long as the supervisor is there to take
- * it. Returns 0, or -1 (the reason was said). */
+ * it. Returns 0, or -1 (the reason was said). The frames are written from
+ * where they lie, behind the head and their lengths. */
 static int send_msg(worker *w, size_t n, const void *const *data,
                     const size_t *len)
 {
-    for (;;) {
-        if (gloss__wire_send(w->sock, 0, n, data, len) == 0)
-            return 0;
-        if (errno != EAGAIN && errno != EINTR) {
-            say(w, "cannot send: %s", zmq_strerror(errno));
-            return -1;
-        }
-        if (supervisor_gone(w))
-            return -1;
+    if (n > GLOSS__WIRE_MAX_FRAMES) {
+        say(w, "cannot send a message of %zu frames", n);
+        return -1;
     }
+    char head[GLOSS__WIRE_HEAD];
+    uint64_t lens[GLOSS__WIRE_MAX_FRAMES];
+    struct iovec iov[1 + 2 * GLOSS__WIRE_MAX_FRAMES];
+    /* The head and the lengths are written here (the layout of
+     * gloss__wire_pack); the frames' bytes go out from their own
+     * buffers, so a large DONE is never copied into a message. */
+    gloss__wire_put_head(head, gloss__wire_packed_size(n, len) - GLOSS__WIRE_HEAD,
+                         (uint32_t)n);
+    int cnt = 0;
+    iov[cnt++] = (struct iovec){head, sizeof head};
+    for (size_t i = 0; i < n; i++) {
+        lens[i] = len[i];
+        iov[cnt++] = (struct iovec){&lens[i], 8};
+        if (len[i])
+            iov[cnt++] = (struct iovec){(void *)data[i], len[i]};
+    }
+    struct iovec *v = iov;
+    while (cnt > 0) {
+        struct msghdr mh = {.msg_iov = v, .msg_iovlen = (size_t)cnt};
+        ssize_t sent = sendmsg(w->fd, &mh, MSG_NOSIGNAL);
+        if (sent < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EPIPE || errno == ECONNRESET) {
+                connection_closed(w);
+                return -1;
+            }
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                say(w, "cannot send: %s", strerror(errno));
+                return -1;
+            }
+            if (supervisor_gone(w) || wait_socket(w, POLLOUT) < 0)
+                return -1;
+            continue;
+        }
+        /* Skips what went out, part of an iovec included. */
+        size_t left = (size_t)sent;
+        while (cnt > 0 && left >= v->iov_len) {
+            left -= v->iov_len;
+            v++;
+            cnt--;
+        }
+        if (cnt > 0) {
+            v->iov_base = (char *)v->iov_base + left;
+            v->iov_len -= left;
+        }
+    }
+    return 0;
 }
 
 static int send_words(worker *w, const char *verb, const char *arg)
@@ -198,54 +282,15 @@ static int send_words(worker *w, const char *verb, const char *arg)
     return send_msg(w, 2, data, len);
 }
 
-static int open_socket(worker *w, const char *endpoint)
+static int open_socket(worker *w)
 {
-    int linger = LINGER_MS, sndtimeo = POLL_MS;
-    w->ctx = zmq_ctx_new();
-    if (!w->ctx) {
-        say(w, "cannot create a ZeroMQ context: %s", zmq_strerror(errno));
-        return -1;
-    }
-    w->sock = zmq_socket(w->ctx, ZMQ_DEALER);
-    w->mon = zmq_socket(w->ctx, ZMQ_PAIR);
-    if (!w->sock || !w->mon ||
-        zmq_setsockopt(w->sock, ZMQ_ROUTING_ID, w->identity,
-                       strlen(w->identity)) < 0 ||
-        zmq_setsockopt(w->sock, ZMQ_LINGER, &linger, sizeof linger) < 0 ||
-        zmq_setsockopt(w->sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo) < 0 ||
-        zmq_socket_monitor(w->sock, MONITOR_ENDPOINT,
-                           ZMQ_EVENT_DISCONNECTED) < 0 ||
-        zmq_connect(w->mon, MONITOR_ENDPOINT) < 0) {
-        say(w, "cannot set up the socket: %s", zmq_strerror(errno));
-        return -1;
-    }
-    /* The monitor is attached before the connection starts, so that no
-     * disconnection can happen unseen. */
-    if (zmq_connect(w->sock, endpoint) < 0) {
-        say(w, "cannot connect to %s: %s", endpoint, zmq_strerror(errno));
+    int flags = fcntl(w->fd, F_GETFL);
+    if (flags < 0 || fcntl(w->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        say(w, "descriptor %d is not the supervisor's socket: %s", w->fd,
+            strerror(errno));
         return -1;
     }
     return 0;
-}
-
-static void close_socket(worker *w)
-{
-    if (w->mon)
-        zmq_close(w->mon);
-    if (w->sock && w->mon)
-        zmq_socket_monitor(w->sock, NULL, 0);
-    if (w->sock) {
-        /* Nobody will read what is still queued for a supervisor that is
-         * gone: closing must not wait for it. */
-        if (w->gone) {
-            int linger = 0;
-            zmq_setsockopt(w->sock, ZMQ_LINGER, &linger, sizeof linger);
-        }
-        zmq_close(w->sock);
-    }
-    if (w->ctx)
-        while (zmq_ctx_term(w->ctx) < 0 && errno == EINTR)
-            ;
 }
 
 /* Builds the configuration and the pipeline from a CONFIG message. Returns
@@ -278,19 +323,15 @@ static int configure(worker *w, const gloss__wire_msg *m)
     return -1;
 }
 
-/* Makes the document of a JOB. On a problem with the job itself (its meta,
- * its size) it returns a document that carries the error instead, with
- * *failed set; NULL only when memory ran out. */
-static gloss_doc *make_doc(const gloss__wire_msg *m, int *failed)
+/* Makes the document of a job record. On a problem with the job itself
+ * (its meta, its size) it returns a document that carries the error
+ * instead, with *failed set; NULL only when memory ran out. The record's
+ * fields are NUL-terminated where they lie (wire.h). */
+static gloss_doc *make_doc(const gloss__wire_rec *r, int *failed)
 {
     *failed = 0;
-    char *id = gloss__wire_dup(m, 2);
-    char *source = gloss__wire_dup(m, 3);
-    char *meta = gloss__wire_dup(m, 4);
-    gloss_doc *doc = NULL;
-    if (!id || !source || !meta)
-        goto out;
-    doc = gloss_doc_new(id, source, m->frame[5], m->len[5]);
+    const char *id = r->field[0], *source = r->field[1], *meta = r->field[2];
+    gloss_doc *doc = gloss_doc_new(id, source, r->field[3], r->len[3]);
     if (!doc) {
         const char *why = errno == EFBIG ? "document larger than 4 GiB"
                                          : "out of memory";
@@ -298,30 +339,44 @@ static gloss_doc *make_doc(const gloss__wire_msg *m, int *failed)
             gloss_doc_add_error(doc, "worker", "%s", why);
             *failed = 1;
         }
-    } else if (m->len[4] && gloss_doc_meta_set_json(doc, NULL, meta) < 0) {
+    } else if (r->len[2] && gloss_doc_meta_set_json(doc, NULL, meta) < 0) {
         gloss_doc_add_error(doc, "worker", "meta is not a JSON object");
         *failed = 1;
     }
-out:
-    free(id);
-    free(source);
-    free(meta);
     return doc;
 }
 
-/* Runs one JOB and answers DONE. Returns 0, or -1 when the worker cannot
- * go on (out of memory, or the supervisor is gone). */
-static int run_job(worker *w, const gloss__wire_msg *m)
+/* Sends the DONE records gathered so far, if any. Returns 0, or -1. */
+static int flush_done(worker *w)
 {
-    uint64_t job;
-    if (gloss__wire_u64(m, 1, &job) < 0) {
-        ignore_message(w, m, "the job number is not a number");
+    if (w->done.len == 0)
         return 0;
-    }
+    const void *data[2] = {"DONE", w->done.data};
+    size_t len[2] = {4, w->done.len};
+    int rc = send_msg(w, 2, data, len);
+    gloss__buf_clear(&w->done);
+    return rc;
+}
+
+static void set_progress(worker *w, uint64_t job)
+{
+    if (!w->progress)
+        return;
+    if (job)
+        atomic_store_explicit(&w->progress->started_ns, gloss__now_ns(),
+                              memory_order_relaxed);
+    atomic_store_explicit(&w->progress->job, job, memory_order_release);
+}
+
+/* Runs one job and adds its DONE record. Returns 0, or -1 when the worker
+ * cannot go on (out of memory). */
+static int run_job(worker *w, const gloss__wire_rec *job)
+{
+    set_progress(w, job->job);
     int failed;
-    gloss_doc *doc = make_doc(m, &failed);
+    gloss_doc *doc = make_doc(job, &failed);
     if (!doc) {
-        say(w, "out of memory reading job %llu", (unsigned long long)job);
+        say(w, "out of memory reading job %llu", (unsigned long long)job->job);
         return -1;
     }
     gloss__doc_status st = GLOSS__DOC_FAILED;
@@ -332,19 +387,43 @@ static int run_job(worker *w, const gloss__wire_msg *m)
     gloss__routes_topics(w->cfg, doc, st, &w->topics);
     gloss__routes_stage_report(doc, &w->stages);
     gloss_doc_destroy(&doc);
-    if (rc < 0 || w->out.oom || w->topics.oom || w->stages.oom) {
-        say(w, "out of memory writing job %llu", (unsigned long long)job);
+    set_progress(w, 0);
+    gloss__wire_rec r = {
+        .job = job->job,
+        .status = st == GLOSS__DOC_OK        ? GLOSS__WIRE_OK
+                  : st == GLOSS__DOC_DROPPED ? GLOSS__WIRE_DROPPED
+                                             : GLOSS__WIRE_FAILED,
+        .nfields = 3,
+        .field = {w->out.data, w->topics.data, w->stages.data},
+        .len = {w->out.len, w->topics.len, w->stages.len},
+    };
+    size_t size = gloss__wire_rec_size(&r);
+    if (rc < 0 || w->out.oom || w->topics.oom || w->stages.oom ||
+        gloss__buf_reserve(&w->done, size) < 0) {
+        say(w, "out of memory writing job %llu", (unsigned long long)job->job);
         return -1;
     }
-    const char *status = st == GLOSS__DOC_OK        ? "ok"
-                         : st == GLOSS__DOC_DROPPED ? "dropped"
-                                                    : "failed";
-    const void *data[6] = {"DONE", m->frame[1], status, w->out.data,
-                           w->topics.data ? w->topics.data : "",
-                           w->stages.data ? w->stages.data : ""};
-    size_t len[6] = {4, m->len[1], strlen(status), w->out.len, w->topics.len,
-                     w->stages.len};
-    return send_msg(w, 6, data, len);
+    w->done.len += gloss__wire_rec_put(w->done.data + w->done.len, &r);
+    w->done.data[w->done.len] = '\0';
+    return 0;
+}
+
+/* Runs the jobs of a JOB message and answers them. Returns 0, or -1 when
+ * the worker cannot go on (out of memory, or the supervisor is gone). */
+static int run_jobs(worker *w, const gloss__wire_msg *m)
+{
+    const char *p = m->frame[1], *end = p + m->len[1];
+    gloss__wire_rec job;
+    int rc;
+    while ((rc = gloss__wire_rec_next(&p, end, 4, &job)) == 1) {
+        if (run_job(w, &job) < 0)
+            return -1;
+        if (!w->progress && flush_done(w) < 0)
+            return -1;
+    }
+    if (rc < 0)
+        ignore_message(w, m, "its jobs are not well-formed records");
+    return flush_done(w);
 }
 
 enum { STOPPED = 1 };
@@ -378,8 +457,8 @@ static int serve(worker *w)
         if (next_message(w, &m) < 0)
             return -1;
         int rc = 1;
-        if (gloss__wire_is(&m, 0, "JOB") && m.nframes == 6)
-            rc = run_job(w, &m) < 0 ? -1 : 1;
+        if (gloss__wire_is(&m, 0, "JOB") && m.nframes == 2)
+            rc = run_jobs(w, &m) < 0 ? -1 : 1;
         else if (gloss__wire_is(&m, 0, "STOP") && m.nframes == 1)
             rc = 0;
         else
@@ -390,15 +469,35 @@ static int serve(worker *w)
     }
 }
 
-int gloss__worker_main(const char *endpoint, const char *identity,
-                       unsigned generation, unsigned credit)
+/* Maps the progress page the supervisor handed over as descriptor fd;
+ * returns NULL (no page) when fd is -1 or is not such a page. */
+static gloss__wire_progress *map_progress(const worker *w, int fd)
 {
-    worker w = {.identity = identity, .parent = getppid(),
+    struct stat st;
+    if (fd < 0)
+        return NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (size_t)st.st_size < sizeof(gloss__wire_progress)) {
+        say(w, "descriptor %d is not a progress page; answering job by job", fd);
+        return NULL;
+    }
+    void *p = mmap(NULL, sizeof(gloss__wire_progress), PROT_READ | PROT_WRITE,
+                   MAP_SHARED, fd, 0);
+    close(fd);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+int gloss__worker_main(int fd, const char *identity, unsigned generation,
+                       unsigned credit, int progress_fd)
+{
+    worker w = {.identity = identity, .parent = getppid(), .fd = fd,
                 .out = GLOSS__BUF_INIT, .topics = GLOSS__BUF_INIT,
-                .stages = GLOSS__BUF_INIT};
+                .stages = GLOSS__BUF_INIT, .done = GLOSS__BUF_INIT,
+                .in = GLOSS__BUF_INIT};
     int status = 1;
     char num[24];
-    if (open_socket(&w, endpoint) < 0)
+    w.progress = map_progress(&w, progress_fd);
+    if (open_socket(&w) < 0)
         goto out;
     snprintf(num, sizeof num, "%u", generation);
     if (send_words(&w, "HELLO", num) < 0)
@@ -414,10 +513,14 @@ int gloss__worker_main(const char *endpoint, const char *identity,
     if (serve(&w) == 0)
         status = 0;
 out:
-    close_socket(&w);
+    close(w.fd);
     gloss__buf_free(&w.out);
     gloss__buf_free(&w.topics);
     gloss__buf_free(&w.stages);
+    gloss__buf_free(&w.done);
+    gloss__buf_free(&w.in);
+    if (w.progress)
+        munmap(w.progress, sizeof(*w.progress));
     gloss__pipeline_destroy(&w.pipeline);
     gloss__config_destroy(&w.cfg);
     return status;

@@ -1,22 +1,36 @@
 /*
  * workers.c - the supervisor's worker processes: starting them, what they
- * say on the work socket, and what happens when one dies or overruns.
+ * say on their streams, and what happens when one dies or overruns.
  *
- * A worker is this same program started as `glossd --worker ...`. It says
- * HELLO, is sent its generation's configuration, says READY with its credit,
- * and then answers each JOB with DONE. Its death is seen by libuv's exit
+ * A worker is this same program started as `glossd --worker ...`, with one
+ * end of a socketpair as its descriptor 3 (libuv makes the pair; the
+ * supervisor reads its end with a uv_pipe_t and writes with uv_write). It
+ * says HELLO, is sent its generation's configuration, says READY with its
+ * credit, and then answers each JOB with DONE. Its death is seen by libuv's exit
  * callback: every job it held goes back to the front of the queue, once;
  * a job whose worker dies a second time is published on error.worker.
  * The document that overran its deadline is published on error.deadline
  * (its worker was killed for it), and the other jobs of that worker go back
  * to the queue without counting against them.
+ *
+ * When a worker's exit is seen, what it wrote before it ended is read
+ * first, so that a DONE it sent just before stopping counts as done and its
+ * job is not run again.
+ *
+ * Each worker shares a progress page with the supervisor (daemon/wire.h):
+ * a worker answers a batch of jobs with one DONE, and the page says which
+ * of them it is running, so that a deadline kill blames that document and
+ * not one whose result was merely waiting to be sent with it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "supervisor.h"
@@ -27,10 +41,179 @@
  * turn the supervisor into a fork loop. */
 #define RESPAWN_DELAY_MS 1000
 
-/* A worker's process handle carries the worker: both go together. */
+/* A worker's process and pipe handles carry the worker: it is freed when
+ * both are closed. */
 static void on_closed(uv_handle_t *h)
 {
-    free(h->data);
+    gloss__worker *w = h->data;
+    if (--w->handles > 0)
+        return;
+    if (w->progress)
+        munmap(w->progress, sizeof(*w->progress));
+    free(w->in);
+    free(w);
+}
+
+static void close_worker(gloss__worker *w)
+{
+    uv_close((uv_handle_t *)&w->proc, on_closed);
+    uv_close((uv_handle_t *)&w->pipe, on_closed);
+}
+
+/* ---- writing to a worker ------------------------------------------------ */
+
+gloss__outmsg *gloss__outmsg_new(size_t n, const void *const *data,
+                                 const size_t *len, char **last)
+{
+    size_t size = gloss__wire_packed_size(n, len);
+    gloss__outmsg *m = malloc(sizeof(*m) + size);
+    if (!m)
+        return NULL;
+    m->size = gloss__wire_pack(m->data, n, data, len);
+    if (last)
+        *last = m->data + m->size - len[n - 1];
+    return m;
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+    /* A failed write means the worker is gone; its exit, seen by libuv,
+     * takes care of its jobs. */
+    (void)status;
+    free(req->data);
+}
+
+int gloss__worker_write(gloss__worker *w, gloss__outmsg *msg)
+{
+    msg->req.data = msg;
+    uv_buf_t b = uv_buf_init(msg->data, (unsigned)msg->size);
+    if (w->exited || uv_is_closing((uv_handle_t *)&w->pipe) ||
+        uv_write(&msg->req, (uv_stream_t *)&w->pipe, &b, 1, on_written) != 0) {
+        free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* A JOB message whose large fields are written from where they lie. */
+typedef struct jobs_msg {
+    uv_write_t req;
+    unsigned nbufs;
+    uv_buf_t bufs[]; /* then the bytes the message itself holds */
+} jobs_msg;
+
+/* Fields this long or longer are not copied into the message. */
+#define REF_MIN 4096
+
+static int by_ref(const gloss__wire_rec *r, size_t i)
+{
+    return r->len[i] >= REF_MIN && r->field[i][r->len[i]] == '\0';
+}
+
+/* Appends n bytes to the message's own bytes at *p, extending the last
+ * buffer when it ends there. */
+static void add_own(jobs_msg *m, char **p, const void *data, size_t n)
+{
+    uv_buf_t *last = m->nbufs ? &m->bufs[m->nbufs - 1] : NULL;
+    if (!last || last->base + last->len != *p)
+        m->bufs[m->nbufs++] = uv_buf_init(*p, 0);
+    memcpy(*p, data, n);
+    *p += n;
+    m->bufs[m->nbufs - 1].len += n;
+}
+
+int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
+                             size_t n)
+{
+    size_t frame = 0, own = GLOSS__WIRE_HEAD + 8 + 3 + 8, refs = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t size = gloss__wire_rec_size(&recs[i]);
+        frame += size;
+        own += size;
+        for (size_t f = 0; f < recs[i].nfields; f++)
+            if (by_ref(&recs[i], f)) {
+                own -= recs[i].len[f] + 1;
+                refs++;
+            }
+    }
+    size_t max_bufs = 1 + 2 * refs;
+    jobs_msg *m = malloc(sizeof(*m) + max_bufs * sizeof(uv_buf_t) + own);
+    if (!m)
+        return -1;
+    m->nbufs = 0;
+    char *p = (char *)(m->bufs + max_bufs);
+    /* The stream head and the frames' lengths, as gloss__wire_pack lays
+     * them out, then the records of wire.h. */
+    char head[GLOSS__WIRE_HEAD];
+    uint64_t three = 3, len64 = frame;
+    gloss__wire_put_head(head, 8 + 3 + 8 + frame, 2);
+    add_own(m, &p, head, sizeof head);
+    add_own(m, &p, &three, 8);
+    add_own(m, &p, "JOB", 3);
+    add_own(m, &p, &len64, 8);
+    for (size_t i = 0; i < n; i++) {
+        const gloss__wire_rec *r = &recs[i];
+        uint32_t nf = (uint32_t)r->nfields;
+        add_own(m, &p, &r->job, 8);
+        add_own(m, &p, &r->status, 4);
+        add_own(m, &p, &nf, 4);
+        for (size_t f = 0; f < r->nfields; f++) {
+            uint64_t l = r->len[f];
+            add_own(m, &p, &l, 8);
+            if (by_ref(r, f)) {
+                m->bufs[m->nbufs++] =
+                    uv_buf_init((char *)r->field[f], (unsigned)(l + 1));
+            } else {
+                add_own(m, &p, r->field[f], r->len[f]);
+                add_own(m, &p, "", 1);
+            }
+        }
+    }
+    m->req.data = m;
+    if (w->exited || uv_is_closing((uv_handle_t *)&w->pipe) ||
+        uv_write(&m->req, (uv_stream_t *)&w->pipe, m->bufs, m->nbufs,
+                 on_written) != 0) {
+        free(m);
+        return -1;
+    }
+    return 0;
+}
+
+/* Sends the NUL-terminated words as frames. */
+static int write_words(gloss__worker *w, size_t n, const char *const *words)
+{
+    const void *data[GLOSS__WIRE_MAX_FRAMES];
+    size_t len[GLOSS__WIRE_MAX_FRAMES];
+    for (size_t i = 0; i < n; i++) {
+        data[i] = words[i];
+        len[i] = strlen(words[i]);
+    }
+    gloss__outmsg *m = gloss__outmsg_new(n, data, len, NULL);
+    return m ? gloss__worker_write(w, m) : -1;
+}
+
+/* Makes the progress page: a file in the private run folder, unlinked at
+ * once, so that only the supervisor and the worker it is handed to can
+ * reach it. Returns its descriptor (the supervisor's mapping is in
+ * w->progress), or -1, in which case the worker runs without one. */
+static int make_progress(gloss__sup *sup, gloss__worker *w)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/progress.XXXXXX", sup->run_dir);
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    unlink(path);
+    void *p = MAP_FAILED;
+    if (ftruncate(fd, sizeof(*w->progress)) == 0)
+        p = mmap(NULL, sizeof(*w->progress), PROT_READ | PROT_WRITE,
+                 MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+        close(fd);
+        return -1;
+    }
+    w->progress = p;
+    return fd;
 }
 
 /* A respawn timer is its own allocation (its data is the supervisor). */
@@ -67,6 +250,8 @@ static size_t alive_in(const gloss__sup *sup, unsigned generation)
 
 static int spawn_one(gloss__sup *sup, unsigned generation, char *err,
                      size_t errlen);
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
 static void respawn_later(uv_timer_t *t)
 {
@@ -89,11 +274,14 @@ static void requeue(gloss__sup *sup, gloss__job *job)
     gloss__jobs_push_front(&sup->queue, job);
 }
 
+static void read_rest(gloss__worker *w);
+
 static void on_worker_exit(uv_process_t *proc, int64_t status, int signum)
 {
     gloss__worker *w = proc->data;
     gloss__sup *sup = w->sup;
     w->exited = 1;
+    read_rest(w);
     int asked = w->state == GLOSS__WORKER_STOPPING && w->jobs.n == 0;
     if (!asked && !w->deadline_job) {
         sup->stats.worker_deaths++;
@@ -139,7 +327,7 @@ static void on_worker_exit(uv_process_t *proc, int64_t status, int signum)
     int early = w->state < GLOSS__WORKER_READY;
     unsigned generation = w->generation;
     unlink_worker(sup, w);
-    uv_close((uv_handle_t *)proc, on_closed);
+    close_worker(w);
 
     if (!sup->draining && generation == sup->generations->number &&
         alive_in(sup, generation) < sup->workers_wanted) {
@@ -175,26 +363,41 @@ static int spawn_one(gloss__sup *sup, unsigned generation, char *err,
     char gen[16], credit[16];
     snprintf(gen, sizeof gen, "%u", generation);
     snprintf(credit, sizeof credit, "%u", gloss__sup_config(sup)->daemon.credit);
-    char *args[] = {(char *)sup->exe, "--worker", sup->work_endpoint,
-                    w->identity, gen, credit, NULL};
-    uv_stdio_container_t stdio[3] = {
+    /* The socketpair becomes the worker's descriptor 3, the progress
+     * page its descriptor 4. */
+    int progress_fd = make_progress(sup, w);
+    char *args[] = {(char *)sup->exe, "--worker", "3", w->identity, gen,
+                    credit, progress_fd >= 0 ? "4" : NULL, NULL};
+    uv_pipe_init(sup->loop, &w->pipe, 0);
+    w->pipe.data = w;
+    uv_stdio_container_t stdio[5] = {
         {.flags = UV_IGNORE},
         {.flags = UV_IGNORE},
         {.flags = UV_INHERIT_FD, .data.fd = 2},
+        {.flags = UV_CREATE_PIPE | UV_READABLE_PIPE | UV_WRITABLE_PIPE,
+         .data.stream = (uv_stream_t *)&w->pipe},
+        {.flags = UV_INHERIT_FD, .data.fd = progress_fd},
     };
     uv_process_options_t opts = {
         .exit_cb = on_worker_exit,
         .file = sup->exe,
         .args = args,
-        .stdio_count = 3,
+        .stdio_count = progress_fd >= 0 ? 5 : 4,
         .stdio = stdio,
     };
     w->proc.data = w;
+    w->handles = 2;
     int rc = uv_spawn(sup->loop, &w->proc, &opts);
+    if (progress_fd >= 0)
+        close(progress_fd);
+    if (rc == 0)
+        rc = uv_read_start((uv_stream_t *)&w->pipe, on_alloc, on_read);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start a worker (%s): %s", sup->exe,
                  uv_strerror(rc));
-        uv_close((uv_handle_t *)&w->proc, on_closed);
+        if (uv_is_active((uv_handle_t *)&w->proc))
+            uv_process_kill(&w->proc, SIGKILL);
+        close_worker(w);
         return -1;
     }
     w->next = sup->workers;
@@ -212,15 +415,6 @@ int gloss__workers_spawn(gloss__sup *sup, unsigned generation, char *err,
     return 0;
 }
 
-static gloss__worker *find(gloss__sup *sup, const char *id, size_t len)
-{
-    for (gloss__worker *w = sup->workers; w; w = w->next)
-        if (!w->exited && strlen(w->identity) == len &&
-            memcmp(w->identity, id, len) == 0)
-            return w;
-    return NULL;
-}
-
 static gloss__config *config_of(gloss__sup *sup, unsigned generation)
 {
     for (gloss__generation *g = sup->generations; g; g = g->next)
@@ -229,38 +423,35 @@ static gloss__config *config_of(gloss__sup *sup, unsigned generation)
     return NULL;
 }
 
-static void send_stop(gloss__sup *sup, gloss__worker *w)
+static void send_stop(gloss__worker *w)
 {
+    static const char *const stop[1] = {"STOP"};
     w->state = GLOSS__WORKER_STOPPING;
     w->credit = 0;
-    gloss__wire_sendv(sup->work, ZMQ_DONTWAIT, 2, w->identity, "STOP");
+    write_words(w, 1, stop);
 }
 
 static void on_hello(gloss__sup *sup, gloss__worker *w)
 {
     gloss__config *cfg = config_of(sup, w->generation);
     if (!cfg || sup->stopping) {
-        send_stop(sup, w);
+        send_stop(w);
         return;
     }
-    const void *frames[5] = {w->identity, "CONFIG", cfg->path, cfg->dir,
-                             cfg->source};
-    size_t lens[5] = {strlen(w->identity), 6, strlen(cfg->path),
-                      strlen(cfg->dir), cfg->source_len};
-    if (gloss__wire_send(sup->work, ZMQ_DONTWAIT, 5, frames, lens) == 0)
+    const void *frames[4] = {"CONFIG", cfg->path, cfg->dir, cfg->source};
+    size_t lens[4] = {6, strlen(cfg->path), strlen(cfg->dir), cfg->source_len};
+    gloss__outmsg *m = gloss__outmsg_new(4, frames, lens, NULL);
+    if (m && gloss__worker_write(w, m) == 0)
         w->state = GLOSS__WORKER_CONFIGURING;
 }
 
 /* Publishes a result on each topic the worker listed, one per line. */
-static void publish_topics(gloss__sup *sup, const gloss__wire_msg *m,
-                           size_t topics_frame)
+static void publish_topics(gloss__sup *sup, const gloss__wire_rec *r)
 {
-    if (m->nframes <= topics_frame)
-        return;
-    const char *json = m->frame[4];
-    size_t json_len = m->len[4];
-    const char *p = m->frame[topics_frame];
-    const char *end = p + m->len[topics_frame];
+    const char *json = r->field[0];
+    size_t json_len = r->len[0];
+    const char *p = r->field[1];
+    const char *end = p + r->len[1];
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -322,20 +513,19 @@ static void add_stage_report(gloss__sup *sup, const char *p, size_t len)
     }
 }
 
-static void on_done(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg *m)
+/* Takes one finished job of a DONE. Returns 0, or -1 when the record is
+ * not one of w's jobs. */
+static int done_one(gloss__sup *sup, gloss__worker *w, const gloss__wire_rec *r)
 {
-    uint64_t number;
-    if (m->nframes < 5 || gloss__wire_u64(m, 2, &number) < 0) {
-        fprintf(stderr, "glossd: worker %s sent a malformed DONE\n", w->identity);
-        return;
-    }
+    /* Jobs finish in the order they were sent, so the job is the head of
+     * the list but for a worker that skipped one. */
     gloss__job *job = w->jobs.head;
-    while (job && job->number != number)
+    while (job && job->number != r->job)
         job = job->next;
     if (!job) {
         fprintf(stderr, "glossd: worker %s finished job %llu it does not hold\n",
-                w->identity, (unsigned long long)number);
-        return;
+                w->identity, (unsigned long long)r->job);
+        return -1;
     }
     int was_head = job == w->jobs.head;
     gloss__jobs_remove(&w->jobs, job);
@@ -343,59 +533,185 @@ static void on_done(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg *m)
         w->jobs.head->started_ns = gloss__now_ns();
     if (w->state == GLOSS__WORKER_READY)
         w->credit++;
-    if (gloss__wire_is(m, 3, "ok"))
+    if (r->status == GLOSS__WIRE_OK)
         sup->stats.processed++;
-    else if (gloss__wire_is(m, 3, "dropped"))
+    else if (r->status == GLOSS__WIRE_DROPPED)
         sup->stats.dropped++;
     else
         sup->stats.failed++;
-    publish_topics(sup, m, 5);
-    if (m->nframes > 6)
-        add_stage_report(sup, m->frame[6], m->len[6]);
+    publish_topics(sup, r);
+    add_stage_report(sup, r->field[2], r->len[2]);
     gloss__sup_job_done(sup, job);
+    return 0;
 }
 
-void gloss__workers_on_message(gloss__zwatch *watch, int revents, void *arg)
+static void on_done(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg *m)
 {
-    gloss__sup *sup = arg;
-    (void)watch;
-    if (revents & ZMQ_POLLERR)
+    if (m->nframes != 2) {
+        fprintf(stderr, "glossd: worker %s sent a malformed DONE\n", w->identity);
         return;
-    for (int i = 0; i < 64; i++) {
+    }
+    const char *p = m->frame[1], *end = p + m->len[1];
+    gloss__wire_rec r;
+    int rc;
+    while ((rc = gloss__wire_rec_next(&p, end, 3, &r)) == 1)
+        done_one(sup, w, &r);
+    if (rc < 0)
+        fprintf(stderr, "glossd: worker %s sent a malformed DONE\n", w->identity);
+}
+
+/* One message from a worker (verb first). */
+static void on_message(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg *m)
+{
+    if (gloss__wire_is(m, 0, "HELLO")) {
+        if (!w->exited)
+            on_hello(sup, w);
+    } else if (gloss__wire_is(m, 0, "READY")) {
+        uint64_t credit;
+        if (gloss__wire_u64(m, 1, &credit) == 0 &&
+            w->state == GLOSS__WORKER_CONFIGURING && !w->exited) {
+            w->state = GLOSS__WORKER_READY;
+            w->credit = credit > 64 ? 64 : (unsigned)credit;
+        }
+    } else if (gloss__wire_is(m, 0, "DONE")) {
+        on_done(sup, w, m);
+    } else if (gloss__wire_is(m, 0, "FATAL")) {
+        fprintf(stderr, "glossd: worker %s cannot start: %.*s\n", w->identity,
+                m->nframes > 1 ? (int)m->len[1] : 0,
+                m->nframes > 1 ? m->frame[1] : "");
+    } else {
+        fprintf(stderr, "glossd: worker %s sent an unknown message\n",
+                w->identity);
+    }
+}
+
+/* Takes every whole message in w->in. Returns 0, or -1 when the stream
+ * cannot be trusted any more (the worker is then killed). */
+static int take_messages(gloss__sup *sup, gloss__worker *w)
+{
+    size_t off = 0;
+    int rc = 0;
+    while (off < w->in_len) {
         gloss__wire_msg m;
-        if (gloss__wire_recv(sup->work, &m, ZMQ_DONTWAIT) < 0) {
-            if (errno == EPROTO)
-                continue;
+        size_t used;
+        int r = gloss__wire_unpack(w->in + off, w->in_len - off, &m, &used);
+        if (r == 0)
+            break;
+        if (r < 0 && used == 0) {
+            fprintf(stderr, "glossd: worker %s sent a message too large to be "
+                            "one of the protocol; stopping it\n", w->identity);
+            rc = -1;
+            off = w->in_len;
             break;
         }
-        gloss__worker *w = m.nframes >= 2 ? find(sup, m.frame[0], m.len[0]) : NULL;
-        if (!w) {
-            gloss__wire_msg_close(&m);
-            continue;
-        }
-        if (gloss__wire_is(&m, 1, "HELLO")) {
-            on_hello(sup, w);
-        } else if (gloss__wire_is(&m, 1, "READY")) {
-            uint64_t credit;
-            if (gloss__wire_u64(&m, 2, &credit) == 0 &&
-                w->state == GLOSS__WORKER_CONFIGURING) {
-                w->state = GLOSS__WORKER_READY;
-                w->credit = credit > 64 ? 64 : (unsigned)credit;
-            }
-        } else if (gloss__wire_is(&m, 1, "DONE")) {
-            on_done(sup, w, &m);
-        } else if (gloss__wire_is(&m, 1, "FATAL")) {
-            fprintf(stderr, "glossd: worker %s cannot start: %.*s\n",
-                    w->identity, m.nframes > 2 ? (int)m.len[2] : 0,
-                    m.nframes > 2 ? m.frame[2] : "");
-        } else {
-            fprintf(stderr, "glossd: worker %s sent an unknown message\n",
+        if (r < 0)
+            fprintf(stderr, "glossd: worker %s sent a malformed message\n",
                     w->identity);
+        else
+            on_message(sup, w, &m);
+        off += used;
+    }
+    memmove(w->in, w->in + off, w->in_len - off);
+    w->in_len -= off;
+    return rc;
+}
+
+/* Room for the next read: at least 64 KiB, or the rest of a message whose
+ * head says it is larger. */
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    gloss__worker *w = h->data;
+    size_t want = suggested > 65536 ? suggested : 65536;
+    uint64_t body;
+    if (w->in_len >= GLOSS__WIRE_HEAD && gloss__wire_body(w->in, &body) == 0 &&
+        GLOSS__WIRE_HEAD + body > w->in_len + want)
+        want = GLOSS__WIRE_HEAD + (size_t)body - w->in_len;
+    if (w->in_cap - w->in_len < want) {
+        char *grown = realloc(w->in, w->in_len + want);
+        if (!grown) {
+            *buf = uv_buf_init(NULL, 0); /* libuv reports UV_ENOBUFS */
+            return;
         }
-        gloss__wire_msg_close(&m);
+        w->in = grown;
+        w->in_cap = w->in_len + want;
+    }
+    *buf = uv_buf_init(w->in + w->in_len, (unsigned)(w->in_cap - w->in_len));
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    gloss__worker *w = s->data;
+    gloss__sup *sup = w->sup;
+    (void)buf;
+    if (nread < 0) {
+        /* The end of the stream: the worker closed it or died; its exit is
+         * seen by libuv and handled there. */
+        uv_read_stop(s);
+        if (nread != UV_EOF && nread != UV_ECONNRESET && !w->exited) {
+            fprintf(stderr, "glossd: cannot read from worker %s: %s\n",
+                    w->identity, uv_strerror((int)nread));
+            uv_process_kill(&w->proc, SIGKILL);
+        }
+        return;
+    }
+    w->in_len += (size_t)nread;
+    if (take_messages(sup, w) < 0) {
+        uv_read_stop(s);
+        uv_process_kill(&w->proc, SIGKILL);
     }
     gloss__sup_dispatch(sup);
     gloss__sup_maybe_finish(sup);
+}
+
+/* Reads what an exited worker left in its stream, so that its last DONEs
+ * are not mistaken for jobs it died with. */
+static void read_rest(gloss__worker *w)
+{
+    uv_os_fd_t fd;
+    if (uv_is_closing((uv_handle_t *)&w->pipe) ||
+        uv_fileno((uv_handle_t *)&w->pipe, &fd) != 0)
+        return;
+    for (;;) {
+        uv_buf_t b;
+        on_alloc((uv_handle_t *)&w->pipe, 65536, &b);
+        if (!b.base)
+            return;
+        ssize_t n = read(fd, b.base, b.len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        w->in_len += (size_t)n;
+        if (take_messages(w->sup, w) < 0)
+            break;
+    }
+    uv_read_stop((uv_stream_t *)&w->pipe);
+}
+
+static int holds(const gloss__worker *w, uint64_t number)
+{
+    for (const gloss__job *j = w->jobs.head; j; j = j->next)
+        if (j->number == number)
+            return 1;
+    return 0;
+}
+
+/* The job w is running and since when: from its progress page when it has
+ * one, else its oldest job, timed from when the job before it came back.
+ * Returns 0 when w is running none of the jobs it holds. */
+static uint64_t running(const gloss__worker *w, uint64_t *started_ns)
+{
+    if (w->progress) {
+        uint64_t job = atomic_load_explicit(&w->progress->job,
+                                            memory_order_acquire);
+        *started_ns = atomic_load_explicit(&w->progress->started_ns,
+                                           memory_order_relaxed);
+        return job && holds(w, job) ? job : 0;
+    }
+    if (!w->jobs.head)
+        return 0;
+    *started_ns = w->jobs.head->started_ns;
+    return w->jobs.head->number;
 }
 
 void gloss__workers_check_deadlines(gloss__sup *sup)
@@ -404,11 +720,12 @@ void gloss__workers_check_deadlines(gloss__sup *sup)
     uint64_t limit = (uint64_t)(deadline * 1e9);
     uint64_t now = gloss__now_ns();
     for (gloss__worker *w = sup->workers; w; w = w->next) {
-        gloss__job *head = w->jobs.head;
-        if (w->exited || w->deadline_job || !head)
+        if (w->exited || w->deadline_job || !w->jobs.head)
             continue;
-        if (now - head->started_ns > limit) {
-            w->deadline_job = head->number;
+        uint64_t started = 0;
+        uint64_t job = running(w, &started);
+        if (job && now > started && now - started > limit) {
+            w->deadline_job = job;
             sup->stats.deadline_kills++;
             uv_process_kill(&w->proc, SIGKILL);
         }
@@ -420,12 +737,12 @@ void gloss__workers_stop_generation(gloss__sup *sup, unsigned generation)
     for (gloss__worker *w = sup->workers; w; w = w->next)
         if (!w->exited && w->generation == generation &&
             w->state != GLOSS__WORKER_STOPPING)
-            send_stop(sup, w);
+            send_stop(w);
 }
 
 void gloss__workers_stop_all(gloss__sup *sup)
 {
     for (gloss__worker *w = sup->workers; w; w = w->next)
         if (!w->exited && w->state != GLOSS__WORKER_STOPPING)
-            send_stop(sup, w);
+            send_stop(w);
 }

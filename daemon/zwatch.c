@@ -39,6 +39,7 @@ struct gloss__zwatch {
     int err;      /* errno value reported with the last ZMQ_POLLERR */
     int open;     /* handles not yet closed; the last close frees */
     int closing;  /* destroy was called */
+    int look;     /* check must read ZMQ_EVENTS (see zwatch_check_cb) */
 };
 
 static const int ZWATCH_VALID = ZMQ_POLLIN | ZMQ_POLLOUT;
@@ -89,10 +90,12 @@ static void zwatch_prepare_cb(uv_prepare_t *h)
     gloss__zwatch *self = h->data;
     /* An error also keeps the loop from blocking: check reads ZMQ_EVENTS
      * again and either reports it or, after EINTR, finds the real state. */
-    if (zwatch_ready(self) != 0)
+    if (zwatch_ready(self) != 0) {
+        self->look = 1;
         uv_idle_start(&self->idle, zwatch_idle_cb);
-    else
+    } else {
         uv_idle_stop(&self->idle);
+    }
 }
 
 /* A readable ZMQ_FD only means "look at ZMQ_EVENTS", which check does right
@@ -100,13 +103,24 @@ static void zwatch_prepare_cb(uv_prepare_t *h)
 static void zwatch_poll_cb(uv_poll_t *h, int status, int events)
 {
     (void)events;
+    gloss__zwatch *self = h->data;
+    self->look = 1;
     if (status < 0)
-        zwatch_fail(h->data, -status);
+        zwatch_fail(self, -status);
 }
 
 static void zwatch_check_cb(uv_check_t *h)
 {
     gloss__zwatch *self = h->data;
+    /* When prepare found nothing ready it emptied the mailbox, so until
+     * ZMQ_FD fires there is nothing new to read here: skipping the query
+     * saves a system call per idle watcher per iteration. A call on the
+     * socket made in between (another callback sending on it) may have
+     * taken a command without the descriptor firing; the next prepare,
+     * which always looks, finds that before the loop can block. */
+    if (!self->look)
+        return;
+    self->look = 0;
     int ready = zwatch_ready(self);
     if (ready < 0) {
         /* EINTR left prepare's idle handle running, so the next iteration

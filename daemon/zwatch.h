@@ -26,7 +26,9 @@
  *     receives a command (its callback does nothing: the wake-up is the
  *     point);
  *   - a check handle, which runs just after the loop polled, reads
- *     ZMQ_EVENTS again and calls the callback with what is ready.
+ *     ZMQ_EVENTS again and calls the callback with what is ready; it
+ *     reads only when prepare found events ready or ZMQ_FD fired, since
+ *     otherwise prepare has just emptied the mailbox and nothing is new.
  * The loop therefore never blocks while the socket has work, and never
  * spins while it has none: when ZMQ_EVENTS says "nothing", prepare has just
  * emptied the mailbox, so the next command will make the descriptor
@@ -106,9 +108,10 @@
  *   against libzmq 4.3.4). The draft thread-safe socket types (SERVER,
  *   CLIENT, RADIO, DISH, ...) have no ZMQ_FD, and gloss__zwatch_new()
  *   fails with EINVAL.
- * - Cost: two getsockopt(ZMQ_EVENTS) calls per active watcher per loop
- *   iteration, each of which lets ZeroMQ look at its mailbox (a poll(2)
- *   with a zero timeout when the mailbox is empty). Switching events
+ * - Cost: one getsockopt(ZMQ_EVENTS) call per active watcher per loop
+ *   iteration (in prepare), and a second one (in check) only when prepare
+ *   found events ready or ZMQ_FD fired; each lets ZeroMQ look at its
+ *   mailbox (a poll(2) with a zero timeout when the mailbox is empty). Switching events
  *   between 0 and non-zero costs one epoll_ctl(2) each way; switching
  *   between non-zero masks costs no system call.
  */

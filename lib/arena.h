@@ -4,9 +4,9 @@
  * A document makes many small allocations (spans, attributes, interned
  * strings) that all die together, so they come from chunks that are freed
  * in one go. Allocation is a pointer bump; a request larger than a chunk
- * gets a chunk of its own. gloss__arena_reset() keeps the first chunk so
- * that a worker processing document after document reuses the same memory
- * instead of returning it to malloc each time.
+ * gets a chunk of its own. Freed chunks are kept in a small bounded cache
+ * (arena.c), so that a worker processing document after document reuses
+ * the same memory instead of returning it to malloc each time.
  */
 #ifndef GLOSS_ARENA_H
 #define GLOSS_ARENA_H
@@ -32,7 +32,7 @@ void *gloss__arena_alloc(gloss__arena *arena, size_t size);
 void *gloss__arena_grow(gloss__arena *arena, void *old, size_t old_size,
                         size_t new_size);
 
-/* Frees every chunk. The arena can be used again after gloss__arena_init. */
+/* Frees every chunk (into the cache, or to malloc). The arena can be used again after gloss__arena_init. */
 void gloss__arena_free(gloss__arena *arena);
 
 #endif

@@ -119,15 +119,17 @@ static const gloss__key daemon_keys[] = {
      "disabled.", NULL, NULL},
     {"publish", GLOSS__KEY_STRING, "\"tcp://127.0.0.1:5703\"", 0,
      "Where processed documents, routed topics and errors are published (a "
-     "ZeroMQ PUB socket). It cannot be disabled.", NULL, NULL},
+     "ZeroMQ XPUB socket, which subscribers see as a PUB). It cannot be "
+     "disabled.", NULL, NULL},
     {"control", GLOSS__KEY_STRING, "\"tcp://127.0.0.1:5704\"", 0,
      "Where `gloss stats`, `gloss reload`, `gloss drain` and `gloss ping` "
      "talk to the daemon (a ZeroMQ ROUTER socket). Anyone who can connect "
      "to it can stop the daemon, so keep it on loopback or an `ipc://` path "
      "only its users can reach.", NULL, NULL},
     {"run_dir", GLOSS__KEY_STRING, NULL, 0,
-     "The folder in which glossd makes its private folder for the `ipc://` "
-     "sockets between the supervisor and its workers. When left out, "
+     "The folder in which glossd makes its private folder for the small "
+     "shared files through which its workers say which document they are "
+     "running. When left out, "
      "`$XDG_RUNTIME_DIR` if it is set, else `/tmp`. A relative folder is "
      "taken from the configuration's folder.", NULL, NULL},
     {"workers", GLOSS__KEY_INTEGER, "0", GLOSS__KEY_UNSIGNED,
@@ -138,13 +140,15 @@ static const gloss__key daemon_keys[] = {
     {"credit", GLOSS__KEY_INTEGER, "2", GLOSS__KEY_UNSIGNED,
      "How many documents a worker holds at once, from 1 to 64: one it is "
      "working on and the rest waiting, so that it never waits for the "
-     "supervisor between documents. More credit evens out bursts of small "
-     "documents; less keeps fewer documents at risk when a worker dies.",
+     "supervisor between documents. Documents go to a worker in batches of "
+     "up to half its credit, answered together. More credit evens out "
+     "bursts of small documents and makes batches larger; less keeps fewer "
+     "documents at risk when a worker dies.",
      NULL, NULL},
     {"deadline", GLOSS__KEY_NUMBER, "30", GLOSS__KEY_UNSIGNED,
-     "How many seconds a document may spend in a worker, more than 0 and at "
-     "most 86400. A document still there after it is abandoned: its worker "
-     "is killed and replaced, and the document is published on "
+     "How many seconds a worker may spend on one document, more than 0 and "
+     "at most 86400. A document still running after it is abandoned: its "
+     "worker is killed and replaced, and the document is published on "
      "`error.deadline`.", NULL, NULL},
     {"max_document_size", GLOSS__KEY_SIZE, "\"16M\"", 0,
      "The largest text accepted, in bytes of UTF-8. A larger document is "
@@ -165,10 +169,11 @@ static const gloss__key daemon_keys[] = {
      "The high-water mark of the publish socket: how many messages may queue "
      "for each subscriber; 0 means no limit (memory grows for as long as a "
      "subscriber is slow). Past it, ZeroMQ drops messages for that "
-     "subscriber only. glossd cannot see which subscriber lost what, but "
-     "every message carries a sequence number, so a subscriber sees the "
-     "gap; messages glossd could not send at all are counted in "
-     "`gloss stats`.", NULL, NULL},
+     "subscriber only. glossd cannot see which subscriber lost what, but it "
+     "counts each time a subscriber's queue was found full "
+     "(`publish_overflows` in `gloss stats`), and every message carries a "
+     "sequence number, so a subscriber sees the gap; messages glossd could "
+     "not send at all are counted in `gloss stats` too.", NULL, NULL},
     {"routes", GLOSS__KEY_TABLES, "[]", 0,
      "Extra topics a processed document is published on, derived from its "
      "annotations, so that a downstream service subscribes only to what it "

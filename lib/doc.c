@@ -622,6 +622,56 @@ gloss_span *gloss_layer_add(gloss_layer *layer, size_t start, size_t end,
     return span;
 }
 
+int gloss__layer_add_ranges(gloss_layer *layer, const void *ranges, size_t n,
+                            size_t stride)
+{
+    gloss_doc *doc = layer->doc;
+    const unsigned char *r = ranges;
+    if (n == 0)
+        return 0;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t se[2];
+        memcpy(se, r + k * stride, sizeof se);
+        if (!span_fits(doc, se[0], se[1])) {
+            errno = EINVAL;
+            return -1;
+        }
+    }
+    if (layer->cap - layer->n < n) {
+        size_t cap = layer->cap ? layer->cap : 16;
+        while (cap - layer->n < n)
+            cap *= 2;
+        gloss_span **grown = gloss__arena_grow(&doc->arena, layer->spans,
+                                               layer->n * sizeof(*grown),
+                                               cap * sizeof(*grown));
+        if (!grown) {
+            errno = ENOMEM;
+            return -1;
+        }
+        layer->spans = grown;
+        layer->cap = cap;
+    }
+    gloss_span *spans = gloss__arena_alloc(&doc->arena, n * sizeof(*spans));
+    if (!spans) {
+        errno = ENOMEM;
+        return -1;
+    }
+    memset(spans, 0, n * sizeof(*spans));
+    for (size_t k = 0; k < n; k++) {
+        uint32_t se[2];
+        memcpy(se, r + k * stride, sizeof se);
+        gloss_span *span = &spans[k];
+        span->start = se[0];
+        span->end = se[1];
+        span->seq_ = layer->next_seq++;
+        if (layer->sorted && layer->n > 0 &&
+            span_cmp(layer->spans[layer->n - 1], span) > 0)
+            layer->sorted = 0;
+        layer->spans[layer->n++] = span;
+    }
+    return 0;
+}
+
 int gloss_layer_remove(gloss_layer *layer, gloss_span *span)
 {
     if (!span || (span->flags_ & GLOSS__SPAN_REMOVED))

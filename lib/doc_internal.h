@@ -108,4 +108,16 @@ static inline int gloss__map_extends(const gloss_offset_map_entry *r, size_t k,
 int gloss__span_move(gloss_layer *layer, gloss_span *span, size_t start,
                      size_t end);
 
+/*
+ * Adds n unlabelled spans at once, as n calls of gloss_layer_add(layer,
+ * start, end, NULL) would, with the same checks, but in one allocation:
+ * the tokenizer adds a span per token, and per-span allocation and
+ * bookkeeping were a large part of its cost. Element k of ranges begins
+ * at byte k * stride and starts with two uint32_t, start and end. Returns
+ * 0, or -1 with errno EINVAL (a bound that does not fit; nothing is added)
+ * or ENOMEM.
+ */
+int gloss__layer_add_ranges(gloss_layer *layer, const void *ranges, size_t n,
+                            size_t stride);
+
 #endif

@@ -35,6 +35,8 @@
 #define UV_METHODS 4
 
 static const char doc_mt_key = 'D';
+static const char span_mt_key = 'S';
+static const char view_mt_key = 'V';
 
 typedef struct handle {
     uint64_t gen;       /* the host's generation when the handle was made */
@@ -914,6 +916,10 @@ void gloss__lua_doc_open(lua_State *L)
     register_kind(L, mts, UV_VIEW, view_methods, view_metamethods);
     lua_pushvalue(L, mts);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &doc_mt_key);
+    lua_pushvalue(L, mts + 1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &span_mt_key);
+    lua_pushvalue(L, mts + 2);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &view_mt_key);
     lua_settop(L, mts - 1);
 }
 
@@ -926,4 +932,48 @@ void gloss__lua_doc_push(lua_State *L, gloss_doc *doc)
     d->doc = doc;
     lua_rawgetp(L, LUA_REGISTRYINDEX, &doc_mt_key);
     lua_setmetatable(L, -2);
+}
+
+/* Whether the value at idx has the metatable stored under key. */
+static int has_mt(lua_State *L, int idx, const char *key)
+{
+    if (!lua_getmetatable(L, idx))
+        return 0;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, key);
+    int same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return same;
+}
+
+int gloss__lua_doc_text_of(lua_State *L, int idx, const char **text,
+                           size_t *start, size_t *end)
+{
+    void *p = lua_touserdata(L, idx);
+    if (!p)
+        return 0;
+    if (has_mt(L, idx, &doc_mt_key)) {
+        doc_h *d = p;
+        check_live(L, &d->h, kinds[UV_DOC].stale);
+        *text = d->doc->text;
+        *start = 0;
+        *end = d->doc->len;
+        return 1;
+    }
+    if (has_mt(L, idx, &span_mt_key)) {
+        span_h *s = p;
+        check_live(L, &s->h, kinds[UV_SPAN].stale);
+        *text = s->layer->doc->text;
+        *start = s->span->start;
+        *end = s->span->end;
+        return 1;
+    }
+    if (has_mt(L, idx, &view_mt_key)) {
+        view_h *v = p;
+        check_live(L, &v->h, kinds[UV_VIEW].stale);
+        *text = v->doc->text;
+        *start = v->start;
+        *end = v->end;
+        return 1;
+    }
+    return 0;
 }

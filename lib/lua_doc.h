@@ -24,4 +24,11 @@ void gloss__lua_doc_open(lua_State *L);
  * inside a protected call. */
 void gloss__lua_doc_push(lua_State *L, gloss_doc *doc);
 
+/* When the value at idx is a live document, span or text view handle,
+ * stores the document's text in *text and the handle's range of it in
+ * [*start, *end), and returns 1; returns 0 for any other value. Raises an
+ * error for a handle used after its call returned. */
+int gloss__lua_doc_text_of(lua_State *L, int idx, const char **text,
+                           size_t *start, size_t *end);
+
 #endif

@@ -20,6 +20,7 @@
 #include "lua_doc.h"
 #include "lua_host.h"
 #include "lua_json.h"
+#include "lua_match.h"
 
 struct gloss__lua_stage {
     gloss__lua_host *host;
@@ -67,6 +68,7 @@ static int stage_load(lua_State *L)
     load_ctx *c = lua_touserdata(L, 1);
     const char *script = c->chunkname + 1;
     gloss__lua_doc_open(L);
+    gloss__lua_match_open(L);
     if (gloss__lua_host_loadfile(L, c->path, c->chunkname) != LUA_OK)
         return lua_error(L);
     lua_call(L, 0, 1);

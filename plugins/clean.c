@@ -20,6 +20,10 @@
  */
 #include "clean.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +34,8 @@
 #define SHORT_NUM 2 /* a line shorter than 2/3 of the widest is short */
 #define SHORT_DEN 3
 #define MAX_WIDTH 400
+#define LIST_LINE 30 /* a line of a list has at most this many bytes */
+#define LIST_LINES 3 /* and comes with at least two more */
 
 struct gloss__cleaner {
     gloss__clean_settings set;
@@ -207,6 +213,39 @@ static void tag(writer *w, size_t pos, size_t len, const char *name,
         w->open[w->nopen++] = t;
 }
 
+/* The first position in s[i..to) that may start a tag ('<', when lt), a
+ * bracketed footnote marker ('[', when bracket) or a glued one (a digit,
+ * when digits); to if none. Most bytes are none of these, and SSE2 rules
+ * them out sixteen at a time. */
+static size_t next_special(const char *s, size_t i, size_t to, int lt,
+                           int bracket, int digits)
+{
+#if defined(__SSE2__)
+    const unsigned want_lt = lt ? 0xFFFFu : 0, want_br = bracket ? 0xFFFFu : 0,
+                   want_d = digits ? 0xFFFFu : 0;
+    const __m128i vlt = _mm_set1_epi8('<'), vbr = _mm_set1_epi8('[');
+    const __m128i d_1 = _mm_set1_epi8('0' - 1), d1 = _mm_set1_epi8('9' + 1);
+    while (i + 16 <= to) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        unsigned m =
+            ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vlt)) & want_lt) |
+            ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vbr)) & want_br) |
+            ((unsigned)_mm_movemask_epi8(_mm_and_si128(
+                 _mm_cmpgt_epi8(v, d_1), _mm_cmplt_epi8(v, d1))) & want_d);
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+        i += 16;
+    }
+#endif
+    for (; i < to; i++) {
+        char c = s[i];
+        if ((lt && c == '<') || (bracket && c == '[') ||
+            (digits && c >= '0' && c <= '9'))
+            return i;
+    }
+    return to;
+}
+
 /* Writes the input [from, to) of one line (that starts at line_start),
  * taking out tags and footnote markers. */
 static void inline_copy(writer *w, const gloss__cleaner *cl, size_t from,
@@ -216,6 +255,9 @@ static void inline_copy(writer *w, const gloss__cleaner *cl, size_t from,
     const int markup = cl->set.markup, foot = cl->set.footnotes;
     size_t i = from;
     while (i < to) {
+        i = next_special(s, i, to, markup, foot, foot && notes);
+        if (i >= to)
+            break;
         char c = s[i];
         if (c == '<' && markup) {
             const char *name;
@@ -256,6 +298,53 @@ static int ends_sentence(char c)
 }
 
 static int is_lower(unsigned char c) { return c >= 'a' && c <= 'z'; }
+
+/* Whether the line [a, e) ends with a word that something must follow:
+ * an article, a preposition or a conjunction ("... Ann and"). */
+static int continues(const char *in, size_t a, size_t e)
+{
+    static const char *const words[] = {"the", "a", "an", "of", "and", "or",
+                                        "to", "in", "on", "for", "with", "by",
+                                        "at", "from", "that", NULL};
+    size_t w = e;
+    while (w > a && in[w - 1] != ' ' && in[w - 1] != '\t')
+        w--;
+    for (size_t k = 0; words[k]; k++)
+        if (strlen(words[k]) == e - w && memcmp(in + w, words[k], e - w) == 0)
+            return 1;
+    return 0;
+}
+
+/* Marks the lines of lists: runs of at least LIST_LINES lines, each short
+ * and none ending a sentence ("features\ncontact manager\nevents"). A
+ * paragraph that a PDF wrapped has lines as wide as its column and ends
+ * with its sentence's punctuation; a column of short lines without any is
+ * a menu, a list of tags or of names, whose lines stay apart. */
+static void mark_lists(const char *in, const gloss__line *lines, size_t n,
+                       uint8_t *flags)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (flags[i] & (GLOSS__LINE_BLANK | GLOSS__LINE_FURNITURE)) {
+            i++;
+            continue;
+        }
+        size_t k = i;
+        int list = 1;
+        while (k < n && !(flags[k] & (GLOSS__LINE_BLANK | GLOSS__LINE_FURNITURE))) {
+            size_t a = gloss__line_lead(in, lines[k].start, lines[k].end);
+            size_t e = gloss__line_trail(in, lines[k].start, lines[k].end);
+            if (e - a > LIST_LINE || ends_sentence(in[e - 1]) ||
+                in[e - 1] == '-' || in[e - 1] == ',' || continues(in, a, e))
+                list = 0;
+            k++;
+        }
+        if (list && k - i >= LIST_LINES)
+            for (size_t j = i; j < k; j++)
+                flags[j] |= GLOSS__LINE_LIST;
+        i = k;
+    }
+}
 
 int gloss__clean_text(const gloss__cleaner *cl, const char *in, size_t len,
                       gloss__clean_result *res)
@@ -303,6 +392,8 @@ int gloss__clean_text(const gloss__cleaner *cl, const char *in, size_t len,
     if (set->furniture && gloss__clean_furniture(in, lines, nlines, flags,
                                                  set->min_repeats) < 0)
         rc = -1;
+    if (set->unwrap)
+        mark_lists(in, lines, nlines, flags);
     uint8_t notes[GLOSS__MAX_NOTE / 8];
     int have_notes = rc == 0 && set->footnotes &&
                      gloss__clean_notes(in, lines, nlines, flags, notes);
@@ -338,6 +429,7 @@ int gloss__clean_text(const gloss__cleaner *cl, const char *in, size_t len,
             int single = i == prev + 1;
             int join = 0;
             if (set->unwrap && (single || furniture_gap) &&
+                !(flags[i] & GLOSS__LINE_LIST) &&
                 !gloss__line_is_item(in, a, e) &&
                 !(set->markup && in[lead] == '<')) {
                 char last = in[ptrail - 1];
@@ -377,7 +469,10 @@ int gloss__clean_text(const gloss__cleaner *cl, const char *in, size_t len,
                     replace(&w, lead, " ", 1);
                 }
                 from = lead;
-            } else if (furniture_gap) {
+            } else if (furniture_gap ||
+                       (single && (flags[i] & GLOSS__LINE_LIST))) {
+                /* Each line of a list is a paragraph of its own, so that
+                 * segment does not run the lines into one sentence. */
                 copy_to(&w, pe);
                 replace(&w, a, "\n\n", 2);
             }

@@ -15,6 +15,12 @@
  * ("EN ... EN") as another such neighbour are furniture too. All counting
  * goes through one open-addressing table, so the cost is linear. A line
  * of one word, like a line of numbers, needs one occurrence more.
+ *
+ * Repetition alone is not enough: an e-mail thread repeats "Thanks," and
+ * its signature, a poem its refrain. Furniture comes with pages, and pages
+ * show themselves by their numbers: only a document in which two lines of
+ * one key differ in their digits ("2/5" and "3/5") has its repeated lines
+ * removed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +42,8 @@ static uint64_t mix(uint64_t h)
 
 /* Hashes one word with digit runs masked; *letters tells whether it has a
  * letter (a word with none is a number such as "2/5" or "12"). */
-static uint64_t word_hash(const char *s, size_t a, size_t b, int *letters)
+static uint64_t word_hash(const char *s, size_t a, size_t b, int *letters,
+                          uint64_t *digits)
 {
     uint64_t h = 0xcbf29ce484222325ull;
     int digit = 0;
@@ -44,6 +51,7 @@ static uint64_t word_hash(const char *s, size_t a, size_t b, int *letters)
     for (size_t i = a; i < b; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= '0' && c <= '9') {
+            *digits = *digits * 11 + (uint64_t)(c - '0' + 1);
             if (digit)
                 continue;
             digit = 1;
@@ -58,8 +66,11 @@ static uint64_t word_hash(const char *s, size_t a, size_t b, int *letters)
     return h;
 }
 
-/* The key of line [a, b): 0 when the line cannot be furniture. */
-static uint64_t line_key(const char *s, size_t a, size_t b, int *numeric)
+/* The key of line [a, b): 0 when the line cannot be furniture. *digits
+ * receives a hash of the digits the key masks, which tells page numbers
+ * apart. */
+static uint64_t line_key(const char *s, size_t a, size_t b, int *numeric,
+                         uint64_t *digits)
 {
     uint64_t sum = 0, all = 0, nwords = 0;
     int any_letters = 0;
@@ -76,7 +87,7 @@ static uint64_t line_key(const char *s, size_t a, size_t b, int *numeric)
         if (w == i)
             break;
         int letters;
-        uint64_t h = word_hash(s, w, i, &letters);
+        uint64_t h = word_hash(s, w, i, &letters, digits);
         all = mix(all ^ h) + nwords;
         nwords++;
         if (letters) {
@@ -107,7 +118,8 @@ static uint64_t frame_key(const char *s, size_t a, size_t b)
     while (ls > a && s[ls - 1] != ' ' && s[ls - 1] != '\t')
         ls--;
     int l1, l2;
-    uint64_t h1 = word_hash(s, a, fe, &l1), h2 = word_hash(s, ls, b, &l2);
+    uint64_t d = 0;
+    uint64_t h1 = word_hash(s, a, fe, &l1, &d), h2 = word_hash(s, ls, b, &l2, &d);
     if (!l1 || !l2)
         return 0;
     return mix(h1 * 31 + mix(h2)) | 1;
@@ -116,6 +128,7 @@ static uint64_t frame_key(const char *s, size_t a, size_t b)
 typedef struct table {
     uint64_t *keys;
     uint32_t *counts;
+    uint64_t *digits; /* the digits of the first line of each key */
     size_t mask;
 } table;
 
@@ -126,23 +139,30 @@ static int table_init(table *t, size_t n)
         cap *= 2;
     t->keys = calloc(cap, sizeof(*t->keys));
     t->counts = calloc(cap, sizeof(*t->counts));
+    t->digits = calloc(cap, sizeof(*t->digits));
     t->mask = cap - 1;
-    return t->keys && t->counts ? 0 : -1;
+    return t->keys && t->counts && t->digits ? 0 : -1;
 }
 
 static void table_free(table *t)
 {
     free(t->keys);
     free(t->counts);
+    free(t->digits);
 }
 
-static uint32_t *slot(table *t, uint64_t key)
+static size_t slot_index(table *t, uint64_t key)
 {
     size_t j = (size_t)key & t->mask;
     while (t->keys[j] && t->keys[j] != key)
         j = (j + 1) & t->mask;
     t->keys[j] = key;
-    return &t->counts[j];
+    return j;
+}
+
+static uint32_t *slot(table *t, uint64_t key)
+{
+    return &t->counts[slot_index(t, key)];
 }
 
 static size_t content_start(const char *s, const gloss__line *l)
@@ -176,31 +196,47 @@ int gloss__clean_furniture(const char *s, const gloss__line *lines, size_t n,
         table_free(&t);
         return -1;
     }
-    int numeric;
+    /* Each line's key is computed once: hashing every short line is the
+     * costliest part of cleaning, and the second sweep needs the same keys
+     * (0: the line cannot be furniture) and whether each line is numeric. */
+    uint64_t *keys = malloc((n ? n : 1) * (sizeof(*keys) + 1));
+    if (!keys) {
+        table_free(&t);
+        return -1;
+    }
+    uint8_t *numerics = (uint8_t *)(keys + n);
+    int paged = 0;
     for (size_t i = 0; i < n; i++) {
+        keys[i] = 0;
         if (flags[i] & GLOSS__LINE_BLANK)
             continue;
-        uint64_t k = entry_like(s, &lines[i]) ? 0 :
-                     line_key(s, content_start(s, &lines[i]),
-                              content_end(s, &lines[i]), &numeric);
+        size_t a = content_start(s, &lines[i]), b = content_end(s, &lines[i]);
+        if (b - a > MAX_FURNITURE_LINE || entry_like(s, &lines[i]))
+            continue;
+        int numeric;
+        uint64_t digits = 0;
+        uint64_t k = line_key(s, a, b, &numeric, &digits);
         if (k) {
-            uint32_t *c = slot(&t, k);
-            if (*c < UINT32_MAX)
-                (*c)++;
+            size_t j = slot_index(&t, k);
+            if (t.counts[j] == 0)
+                t.digits[j] = digits;
+            else if (t.digits[j] != digits)
+                paged = 1;
+            if (t.counts[j] < UINT32_MAX)
+                t.counts[j]++;
+            keys[i] = k;
+            numerics[i] = (uint8_t)numeric;
         }
     }
     size_t found = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (flags[i] & GLOSS__LINE_BLANK)
-            continue;
-        uint64_t k = entry_like(s, &lines[i]) ? 0 :
-                     line_key(s, content_start(s, &lines[i]),
-                              content_end(s, &lines[i]), &numeric);
-        if (k && *slot(&t, k) >= (uint32_t)min_repeats + (numeric ? 1u : 0u)) {
+    for (size_t i = 0; paged && i < n; i++) {
+        if (keys[i] &&
+            *slot(&t, keys[i]) >= (uint32_t)min_repeats + numerics[i]) {
             flags[i] |= GLOSS__LINE_FURNITURE;
             found++;
         }
     }
+    free(keys);
     table_free(&t);
     if (!found)
         return 0;

@@ -20,6 +20,7 @@ typedef struct gloss__line {
 /* Flags of a line. */
 #define GLOSS__LINE_BLANK 0x1u     /* only spaces, tabs, form feeds */
 #define GLOSS__LINE_FURNITURE 0x2u /* page furniture, removed */
+#define GLOSS__LINE_LIST 0x4u      /* one of a column of short lines */
 
 /* True for an ASCII letter or any byte of a multi-byte character, which is
  * how the cleaner tells word characters without decoding. */

@@ -758,9 +758,12 @@ static const gloss_option normalize_options[] = {
     {"furniture", GLOSS_OPT_BOOL, "true",
      "Remove page furniture: running headers and footers, page numbers "
      "and file names, found because they repeat within the document "
-     "(with page numbers masked and the order of words ignored). A line "
-     "that occurs once stays, unless it stands next to such furniture and "
-     "repeats its frame (\"EN ... EN\").",
+     "(with page numbers masked and the order of words ignored), in a "
+     "document that shows pages: two such lines differ in their numbers "
+     "(\"2/5\", \"3/5\"). Without that, repeated lines (an e-mail's "
+     "\"Thanks,\", a refrain) stay. A line that occurs once stays, unless "
+     "it stands next to such furniture and repeats its frame "
+     "(\"EN ... EN\").",
      NULL},
     {"furniture_min_repeats", GLOSS_OPT_INTEGER, "2",
      "How many times a line must occur to be taken for furniture (a line "

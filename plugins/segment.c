@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "doc_internal.h"
 #include "gloss/stage.h"
 #include "segment_abbrev.h"
 #include "segment_tok.h"
@@ -44,8 +45,11 @@ static const gloss_option segment_options[] = {
      "final full stop may be written or left out. Case matters.",
      NULL},
     {"final_abbreviations", GLOSS_OPT_STRINGS, "[]",
-     "More abbreviations that keep their full stop but end the sentence "
-     "when the next word starts with a capital, as \"etc.\" does.",
+     "More abbreviations that keep their full stop but may end the "
+     "sentence, as \"etc.\" does: they end it when the next word is one "
+     "that starts sentences (a pronoun, article, conjunction, question "
+     "word, auxiliary or title: \"etc. The\", \"U.S. How\"), not before "
+     "another capitalised word (\"the U.S. Government\").",
      NULL},
     {"hyphens", GLOSS_OPT_STRING, "\"split\"",
      "\"split\" (the default) cuts hyphenated words as UD English EWT does "
@@ -155,10 +159,7 @@ typedef struct layers {
 
 static int add_list(gloss_layer *layer, const gloss__seg_list *l)
 {
-    for (size_t k = 0; k < l->n; k++)
-        if (!gloss_layer_add(layer, l->v[k].start, l->v[k].end, NULL))
-            return -1;
-    return 0;
+    return gloss__layer_add_ranges(layer, l->v, l->n, sizeof *l->v);
 }
 
 /* Segments the paragraph text[start..end) and adds its spans; returns -1

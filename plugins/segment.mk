@@ -20,6 +20,7 @@ tests_test_segment_LDADD = $(TEST_LIBS)
 tests_test_segment_DEPENDENCIES = libgloss.a
 TESTS += tests/test_segment
 
-TESTS += tests/test_eval.sh
+TESTS += tests/test_eval.sh tests/test_sentences.sh
+EXTRA_DIST += tests/test_sentences.sh tests/fixtures/segment/boundaries.tsv
 EXTRA_DIST += tests/test_eval.sh tests/fixtures/segment/small.conllu \
 	tests/fixtures/segment/segment-only.conf.lua

@@ -150,7 +150,7 @@ static const char *const en_final[] = {
     "ft", "lb", "lbs", "oz", "Ph.D", "B.A", "M.A", "M.D", "B.Sc", "M.Sc",
     "Calif", "Fla", "Tex", "Va",     "Mich", "Minn", "Ariz", "Colo", "Okla", "Tenn", "Wis", "Md",     "Ky", "Neb", "Nev", "Wyo", "Ala", "Ark", "Ga",
     "Kan", "Dist", "Govt", "Intl", "Natl", "Assoc", "dept", "misc",
-    "abt", "ibid", "Ibid", "seq", "ff",
+    "abt", "ibid", "Ibid", "seq", "ff", "co", "st",
     NULL,
 };
 

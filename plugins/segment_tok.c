@@ -41,6 +41,10 @@
  */
 #include "segment_tok.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,6 +103,18 @@ void gloss__segmenter_init(gloss__segmenter *sg, const gloss__abbrevs *abbrevs,
                            int split_hyphens)
 {
     gloss__seg_ascii_classes(sg->ascii);
+    for (unsigned b = 0; b < 256; b++) {
+        unsigned bits = GLOSS__SEG_CHUNK_MULTI;
+        if (b < 0x80) {
+            int c = sg->ascii[b];
+            bits = c == GLOSS__SC_SPACE ? GLOSS__SEG_CHUNK_SPACE : 0;
+            if (c == GLOSS__SC_UPPER || c == GLOSS__SC_LOWER || c == GLOSS__SC_DIGIT)
+                bits |= GLOSS__SEG_CHUNK_PLAIN;
+            if (c == GLOSS__SC_DIGIT)
+                bits |= GLOSS__SEG_CHUNK_DIGIT;
+        }
+        sg->chunk[b] = (unsigned char)bits;
+    }
     sg->abbrevs = abbrevs;
     sg->split_hyphens = split_hyphens;
 }
@@ -364,6 +380,56 @@ static int next_class(const scan *sc, size_t i, size_t end)
     return GLOSS__SC_SPACE;
 }
 
+/* Words that open a sentence far more often than they continue one after
+ * an abbreviation: pronouns, determiners, conjunctions, question words,
+ * auxiliaries, common sentence adverbs, and the titles of a name. After
+ * "U.S." or "etc.", a capital begins a new sentence when it is one of
+ * these ("I live in the U.S. How about you?") and continues the sentence
+ * when it is not ("the U.S. Government"). */
+static const char *const starters[] = {
+    "I", "We", "You", "He", "She", "It", "They", "This", "That", "These",
+    "Those", "The", "A", "An", "There", "Here", "What", "When", "Where",
+    "Why", "How", "Who", "Which", "If", "But", "And", "Or", "So", "Then",
+    "My", "Our", "Your", "His", "Her", "Its", "Their", "In", "On", "At",
+    "For", "As", "After", "Before", "Please", "Thanks", "Thank", "Yes",
+    "No", "Also", "However", "Is", "Are", "Was", "Were", "Do", "Does",
+    "Did", "Can", "Could", "Will", "Would", "Should", "Have", "Has", "Had",
+    "Let", "All", "Some", "Many", "Most", "Every", "Each", "Any", "To",
+    "From", "With", "By", "Since", "While", "Although", "Because", "Now",
+    "Today", "Yesterday", "Tomorrow", "Mr", "Mrs", "Ms", "Dr", "Prof",
+    "Not", "Even", "Still", "Yet", "Thus", "Therefore", "Meanwhile",
+    "Instead", "Moreover", "Furthermore", "Finally", "First", "Second",
+    "Hi", "Hello", "Dear", "Ok", "OK", "Well", "Oh", "Just", "Maybe", NULL,
+};
+
+/* Whether w[0..len) (a word, maybe with its full stop) is a starter. */
+static int is_starter(const unsigned char *w, size_t len)
+{
+    if (len && w[len - 1] == '.')
+        len--;
+    for (size_t k = 0; starters[k]; k++)
+        if (strlen(starters[k]) == len && memcmp(starters[k], w, len) == 0)
+            return 1;
+    return 0;
+}
+
+/* Whether the word after the white space at i is capitalised and not a
+ * starter: the surname after an initial ("Albert I. Jones"). */
+static int name_follows(const scan *sc, size_t i, size_t end)
+{
+    const unsigned char *s = sc->s;
+    while (i < end && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    size_t w = i;
+    while (i < end && s[i] < 0x80 &&
+           (sc->sg->ascii[s[i]] == GLOSS__SC_UPPER ||
+            sc->sg->ascii[s[i]] == GLOSS__SC_LOWER))
+        i++;
+    return i - w >= 2 && sc->sg->ascii[s[w]] == GLOSS__SC_UPPER &&
+           sc->sg->ascii[s[w + 1]] == GLOSS__SC_LOWER && !is_starter(s + w, i - w);
+}
+
+
 /*
  * Decides whether the full stop at dot stays on the word before it (which
  * starts after p): returns 0 when it does not, else the flags of the token
@@ -380,6 +446,12 @@ static uint32_t keeps_stop(const scan *sc, size_t p, size_t dot, size_t chunk,
             sc->sg->ascii[s[w - 1]] == GLOSS__SC_DIGIT || s[w - 1] == '.'))
         w--;
     *keep = 0;
+    if (w == dot && dot >= p + 3 && s[dot - 2] == 0xC2 && s[dot - 1] == 0xB0 &&
+        (s[dot - 3] | 0x20) == 'n' && (dot == p + 3 || s[dot - 4] == ' ')) {
+        /* "N°. 1026": the numero sign, a reference before a number. */
+        *keep = next_class(sc, chunk, end) == GLOSS__SC_DIGIT;
+        return 0;
+    }
     if (w == dot || s[w] == '.')
         return 0;
     if (w > p && gloss__sc_word(cls_before(sc, w)))
@@ -403,8 +475,15 @@ static uint32_t keeps_stop(const scan *sc, size_t p, size_t dot, size_t chunk,
         *keep = 1;
         return 0;
     }
-    /* An initial: one capital, other than the pronoun "I". */
-    if (len == 1 && s[w] >= 'A' && s[w] <= 'Z' && s[w] != 'I') {
+    /* An initial: one capital, other than the pronoun "I" - unless a
+     * capitalised name stands on both sides ("Albert I. Jones"). */
+    const gloss__seg_list *toks = &sc->out->tokens;
+    if (len == 1 && s[w] >= 'A' && s[w] <= 'Z' &&
+        (s[w] != 'I' ||
+         (toks->n > 0 && toks->v[toks->n - 1].end + 1 == w &&
+          (toks->v[toks->n - 1].flags & T_UPPER) &&
+          toks->v[toks->n - 1].start >= sc->para &&
+          name_follows(sc, chunk, end)))) {
         *keep = 1;
         return 0;
     }
@@ -768,6 +847,131 @@ static int item_number(const scan *sc, size_t i, size_t from)
     return k != GLOSS__AB_NUMBER && k != GLOSS__AB_TITLE;
 }
 
+/* Whether token j (a capitalised word, maybe with its full stop) is one
+ * of the starters. */
+static int tok_starter(const scan *sc, size_t j)
+{
+    size_t len;
+    const unsigned char *w = tok_text(sc, j, &len);
+    return is_starter(w, len);
+}
+
+/* Whether token j is exactly the ASCII text word. */
+static int tok_is(const scan *sc, size_t j, const char *word)
+{
+    size_t len;
+    const unsigned char *w = tok_text(sc, j, &len);
+    return strlen(word) == len && memcmp(w, word, len) == 0;
+}
+
+/* Whether the sentence from..i is a fronted time adverbial: a preposition
+ * and a time ("At 5 a.m. Mr. Smith went"), which cannot end a sentence. */
+static int time_adverbial(const scan *sc, size_t from, size_t i)
+{
+    static const char *const preps[] = {"At", "By", "Before", "After", "Until",
+                                        "Around", "From", "Since", "About", NULL};
+    if (i - from > 3 || !tok_meridiem(sc, i))
+        return 0;
+    for (size_t k = 0; preps[k]; k++)
+        if (tok_is(sc, from, preps[k]))
+            return 1;
+    return 0;
+}
+
+/* The number of full stops in tokens i..j (each a run of . ! ?), or 0 when
+ * one is not made only of full stops; U+2026 counts three. */
+static size_t stop_dots(const scan *sc, size_t i, size_t j)
+{
+    size_t dots = 0;
+    for (size_t k = i; k < j; k++) {
+        size_t len;
+        const unsigned char *w = tok_text(sc, k, &len);
+        if (!(sc->out->tokens.v[k].flags & T_STOP))
+            continue;
+        if (len == 3 && w[0] == 0xE2 && w[1] == 0x80 && w[2] == 0xA6) {
+            dots += 3;
+            continue;
+        }
+        for (size_t b = 0; b < len; b++)
+            if (w[b] != '.')
+                return 0;
+        dots += len;
+    }
+    return dots;
+}
+
+/* Whether token k is a list bullet: "•", "·", "-", "*", "⁃", "▪", "◦", "●",
+ * "–" or "—" on its own. */
+static int tok_bullet(const scan *sc, size_t k)
+{
+    size_t len;
+    const unsigned char *w = tok_text(sc, k, &len);
+    if (len == 1)
+        return w[0] == '-' || w[0] == '*';
+    if (len > 3 || (w[0] != 0xE2 && w[0] != 0xC2))
+        return 0; /* most tokens are turned away here */
+    static const char *const bullets[] = {
+        "\xE2\x80\xA2", "\xC2\xB7", "-", "*", "\xE2\x81\x83", "\xE2\x96\xAA",
+        "\xE2\x97\xA6", "\xE2\x97\x8F", "\xE2\x80\x93", "\xE2\x80\x94", NULL};
+    for (size_t b = 0; bullets[b]; b++)
+        if (tok_is(sc, k, bullets[b]))
+            return 1;
+    return 0;
+}
+
+/*
+ * The list marker that starts at token k: an optional bullet, then a
+ * number of one to three digits or a single letter, closed by a full
+ * stop, a parenthesis or both, glued ("1.", "2.)", "3)", "b.", "• 10.").
+ * Returns how many tokens it takes (0: none), with its kind ('1' for
+ * numbers, 'a' or 'A' for letters) and value (the number, or the letter's
+ * place in the alphabet).
+ */
+static size_t list_item(const scan *sc, size_t k, int *kind, long *value)
+{
+    const gloss__seg_list *t = &sc->out->tokens;
+    size_t at = k;
+    size_t len;
+    const unsigned char *w = tok_text(sc, at, &len);
+    /* A marker is short and starts with a digit, a letter or a bullet:
+     * this is asked of every word of a list's items. */
+    if (len > 4 || !(is_digit(w[0]) || len <= 2 || w[0] >= 0xC2))
+        return 0;
+    if (tok_bullet(sc, at))
+        at++;
+    if (at >= t->n)
+        return 0;
+    w = tok_text(sc, at, &len);
+    int stop = len > 1 && w[len - 1] == '.';
+    size_t core = len - (size_t)stop;
+    if (core >= 1 && core <= 3 && (t->v[at].flags & T_DIGIT)) {
+        long v = 0;
+        for (size_t b = 0; b < core; b++) {
+            if (!is_digit(w[b]))
+                return 0;
+            v = v * 10 + (w[b] - '0');
+        }
+        *kind = '1';
+        *value = v;
+    } else if (core == 1 && ((w[0] | 0x20) >= 'a' && (w[0] | 0x20) <= 'z')) {
+        *kind = w[0] >= 'a' ? 'a' : 'A';
+        *value = (w[0] | 0x20) - 'a' + 1;
+    } else {
+        return 0;
+    }
+    at++;
+    int closed = stop;
+    if (!stop && at < t->n && (t->v[at].flags & T_GLUED) && tok_is(sc, at, ".")) {
+        closed = 1;
+        at++;
+    }
+    if (at < t->n && (t->v[at].flags & T_GLUED) && tok_is(sc, at, ")")) {
+        closed = 1;
+        at++;
+    }
+    return closed ? at - k : 0;
+}
+
 static void cut(scan *sc, size_t *from, size_t to_excl)
 {
     gloss__seg_list *t = &sc->out->tokens;
@@ -781,8 +985,46 @@ static void sentences(scan *sc, size_t first)
 {
     gloss__seg_list *t = &sc->out->tokens;
     size_t n = t->n, from = first;
+    int list_kind = 0; /* the kind and value of the next list marker */
+    long list_next = 0;
+    uint32_t list_case = 0; /* T_UPPER or T_LOWER: how its items begin */
     for (size_t i = first; i < n; i++) {
         uint32_t f = t->v[i].flags;
+        int kind;
+        long value;
+        size_t m;
+        /* Most tokens are words in the middle of a sentence, which none
+         * of the rules below is about: they are passed over at once. */
+        if (i != from &&
+            !(f & (T_STOP | T_ABBR | T_RULE | T_LINK | T_EMO | T_DIGIT | T_UPPER)) &&
+            !(list_kind && (t->v[i].end - t->v[i].start <= 2 ||
+                            sc->s[t->v[i].start] >= 0xC2)))
+            continue;
+        if (i == from) {
+            /* A sentence that opens with a list marker: the marker's
+             * point ends nothing, and the next marker of the same list
+             * ("1. The first item 2. The second item") starts the next
+             * sentence even without a full stop before it. */
+            list_kind = 0;
+            m = list_item(sc, i, &kind, &value);
+            if (m && i + m < n && (t->v[i + m].flags & (T_UPPER | T_LOWER))) {
+                list_kind = kind;
+                list_next = value + 1;
+                list_case = t->v[i + m].flags & (T_UPPER | T_LOWER);
+                i += m - 1;
+                continue;
+            }
+        } else if (list_kind && !(f & T_GLUED) &&
+                   t->v[i].end - t->v[i].start <= 4 &&
+                   ((f & T_DIGIT) || t->v[i].end - t->v[i].start <= 2 ||
+                    sc->s[t->v[i].start] >= 0xC2) &&
+                   (m = list_item(sc, i, &kind, &value)) != 0 &&
+                   kind == list_kind && value == list_next && i + m < n &&
+                   (t->v[i + m].flags & list_case)) {
+            cut(sc, &from, i);
+            i--;
+            continue;
+        }
         if (i == from && (f & T_UPPER)) {
             size_t last = sign_off(sc, i);
             if (last) {
@@ -831,6 +1073,10 @@ static void sentences(scan *sc, size_t first)
         }
         if (!(f & (T_STOP | T_ABBR)))
             continue;
+        if ((f & T_ELLIPSIS) && i > first && i + 1 < n &&
+            tok_is(sc, i - 1, "[") && tok_is(sc, i + 1, "]") &&
+            (f & T_GLUED) && (t->v[i + 1].flags & T_GLUED))
+            continue; /* "[...]": words left out of a quotation */
         size_t j = i + 1;
         while (j < n && ((t->v[j].flags & (T_CLOSE | T_STOP)) ||
                          ((t->v[j].flags & T_QUOTE) &&
@@ -840,18 +1086,28 @@ static void sentences(scan *sc, size_t first)
             break;
         uint32_t next = t->v[j].flags;
         int split;
-        if (f & T_ELLIPSIS)
+        if ((f & T_STOP) && stop_dots(sc, i, j) == 3 && tok_is(sc, j, "I"))
+            /* "the thing is . . . I didn't mean it": three points are a
+             * pause before the pronoun; four end the sentence. */
+            split = 0;
+        else if (f & T_ELLIPSIS)
             split = (next & (T_UPPER | T_OPEN | T_QUOTE)) != 0;
         else if (f & T_STOP)
             /* After a quoted exclamation, lowercase goes on the sentence:
-             * 'a big "Welcome!" to Darin'. */
+             * 'a big "Welcome!" to Darin', and so it does after a name
+             * with its exclamation mark: "Yahoo! in the accounting". */
             split = (!(next & (T_PUNCT | T_CLOSE)) ||
                      ((next & T_PUNCT) && starts_after_stop(sc, j))) &&
-                    !(j > i + 1 && (next & T_LOWER));
+                    !(j > i + 1 && (next & T_LOWER)) &&
+                    !(j == i + 1 && (next & T_LOWER) && tok_is(sc, i, "!") &&
+                      (f & T_GLUED) && i >= from + 2 &&
+                      (t->v[i - 1].flags & T_UPPER));
         else
-            /* "etc. The" ends a sentence, "3:30 p.m. EST" does not. */
-            split = (next & T_UPPER) && !(tok_meridiem(sc, i) &&
-                                          tok_zone(sc, j));
+            /* "etc. The" ends a sentence, "3:30 p.m. EST" does not, nor
+             * "the U.S. Government" or "At 5 a.m. Mr. Smith". */
+            split = (next & T_UPPER) && tok_starter(sc, j) &&
+                    !(tok_meridiem(sc, i) && tok_zone(sc, j)) &&
+                    !time_adverbial(sc, from, i);
         if (split && j == i + 1 && item_number(sc, i, from)) {
             /* "... U.S.A. 4. Alan Greenspan": the number goes with what
              * follows it. */
@@ -867,6 +1123,61 @@ static void sentences(scan *sc, size_t first)
 }
 
 /* ---- the paragraph ------------------------------------------------------ */
+
+/* Skips the ASCII bytes of a chunk from j: up to end, an ASCII space or the
+ * first byte of a multibyte character, whichever comes first. Clears
+ * GLOSS__SEG_CHUNK_PLAIN in *all if a skipped byte is not a letter or a
+ * digit, and GLOSS__SEG_CHUNK_DIGIT if one is not a digit. With SSE2, which
+ * every x86-64 has, sixteen bytes are classified at once: words end at
+ * unpredictable places, and one branch per word instead of one per byte is
+ * what makes this scan cheap. */
+static inline size_t ascii_run(const gloss__segmenter *sg, const unsigned char *s,
+                               size_t j, size_t end, unsigned *all)
+{
+#if defined(__SSE2__)
+    const __m128i stop_below = _mm_set1_epi8(0x21); /* signed: spaces and 0x80+ */
+    const __m128i case_bit = _mm_set1_epi8(0x20);
+    const __m128i a_1 = _mm_set1_epi8('a' - 1), z1 = _mm_set1_epi8('z' + 1);
+    const __m128i d_1 = _mm_set1_epi8('0' - 1), d1 = _mm_set1_epi8('9' + 1);
+    while (j + 16 <= end) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+        unsigned stop = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, stop_below));
+        __m128i folded = _mm_or_si128(v, case_bit);
+        __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(folded, a_1),
+                                      _mm_cmplt_epi8(folded, z1));
+        __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, d_1), _mm_cmplt_epi8(v, d1));
+        unsigned dm = (unsigned)_mm_movemask_epi8(digit);
+        unsigned pm = (unsigned)_mm_movemask_epi8(_mm_or_si128(alpha, digit));
+        unsigned n = stop ? (unsigned)__builtin_ctz(stop) : 16u;
+        unsigned range = (1u << n) - 1u;
+        if ((pm & range) != range)
+            *all &= ~GLOSS__SEG_CHUNK_PLAIN;
+        if ((dm & range) != range)
+            *all &= ~GLOSS__SEG_CHUNK_DIGIT;
+        j += n;
+        if (stop)
+            return j;
+    }
+#endif
+    while (j < end) {
+        unsigned bits = sg->chunk[s[j]];
+        if (bits & (GLOSS__SEG_CHUNK_SPACE | GLOSS__SEG_CHUNK_MULTI))
+            break;
+        *all &= bits;
+        j++;
+    }
+    return j;
+}
+
+/* Whether s[a..e) holds only ASCII letters and digits. */
+static inline int plain_bytes(const gloss__segmenter *sg, const unsigned char *s,
+                              size_t a, size_t e)
+{
+    unsigned all = GLOSS__SEG_CHUNK_PLAIN;
+    for (size_t k = a; k < e; k++)
+        all &= sg->chunk[s[k]];
+    return all != 0;
+}
 
 /* Whether s[i..i+len) is a space that may separate groups of digits. */
 static size_t group_space(const unsigned char *s, size_t i, size_t end)
@@ -895,24 +1206,18 @@ void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
             continue;
         }
         size_t j = i, len = 1;
-        int plain = 1, digits = 1;
+        unsigned all = GLOSS__SEG_CHUNK_PLAIN | GLOSS__SEG_CHUNK_DIGIT;
         while (j < end) {
-            ch = s[j];
-            if (ch < 0x80) {
-                int c = cls[ch];
-                if (c == GLOSS__SC_SPACE)
-                    break;
-                plain &= c >= GLOSS__SC_UPPER && c <= GLOSS__SC_DIGIT &&
-                         c != GLOSS__SC_LETTER;
-                digits &= c == GLOSS__SC_DIGIT;
-                j++;
-            } else {
-                if (cls_at(&sc, j, &len) == GLOSS__SC_SPACE)
-                    break;
-                plain = digits = 0;
-                j += len;
-            }
+            j = ascii_run(sg, s, j, end, &all);
+            if (j >= end || (sg->chunk[s[j]] & GLOSS__SEG_CHUNK_SPACE))
+                break;
+            if (cls_at(&sc, j, &len) == GLOSS__SC_SPACE)
+                break; /* a non-ASCII space */
+            all = 0;
+            j += len;
         }
+        int plain = (all & GLOSS__SEG_CHUNK_PLAIN) != 0;
+        int digits = (all & GLOSS__SEG_CHUNK_DIGIT) != 0;
         if (i == j) {
             i += len; /* a non-ASCII space */
             continue;
@@ -942,6 +1247,16 @@ void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
             emit(&sc, i, j, first_flags(&sc, i));
         } else if (plain) {
             emit_word(&sc, i, j, 0);
+        } else if (j - i >= 2 && (s[j - 1] == ',' || s[j - 1] == ';' ||
+                                  s[j - 1] == ':') &&
+                   plain_bytes(sg, s, i, j - 1)) {
+            /* "word,": a plain word and the comma after it, the commonest
+             * chunk after a plain word, as chunk() would cut it. */
+            if (j - 1 - i != 5 && j - 1 - i != 6)
+                emit(&sc, i, j - 1, first_flags(&sc, i));
+            else
+                emit_word(&sc, i, j - 1, 0);
+            emit_punct(&sc, j - 1, j);
         } else {
             chunk(&sc, i, j, end);
         }

@@ -36,9 +36,18 @@ typedef struct gloss__seg_out {
 
 typedef struct gloss__segmenter {
     unsigned char ascii[128];      /* enum gloss__seg_class of each byte */
+    unsigned char chunk[256];      /* GLOSS__SEG_CHUNK_* bits of each byte */
     const gloss__abbrevs *abbrevs; /* borrowed from the stage instance */
     int split_hyphens;             /* EWT: "long - term", but "non-stop" */
 } gloss__segmenter;
+
+/* The bits of the chunk table, which lets the scan for the end of a chunk
+ * (the run of bytes between spaces) test one table entry per byte: a chunk
+ * of plain letters and digits, the common case, needs nothing more. */
+#define GLOSS__SEG_CHUNK_SPACE 1u /* an ASCII space: the chunk ends */
+#define GLOSS__SEG_CHUNK_MULTI 2u /* a byte of a multibyte character */
+#define GLOSS__SEG_CHUNK_PLAIN 4u /* an ASCII letter or digit */
+#define GLOSS__SEG_CHUNK_DIGIT 8u /* an ASCII digit */
 
 /* Fills the class table; abbrevs is borrowed and must outlive sg. */
 void gloss__segmenter_init(gloss__segmenter *sg, const gloss__abbrevs *abbrevs,

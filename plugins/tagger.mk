@@ -13,8 +13,8 @@ dist_models_DATA = models/en-pos.bin models/en-ner.bin
 AM_CPPFLAGS += -DGLOSS_MODEL_DIR='"$(modelsdir)"' \
 	-DGLOSS_SOURCE_MODEL_DIR='"$(abs_top_srcdir)/models"'
 
-# gloss train and gloss eval pos/ner use the tagger's header.
-gloss_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/plugins
+# (gloss train and gloss eval pos/ner include the tagger's header from
+# plugins/: plugins/classify.mk gives gloss that include path.)
 
 # Word clusters from unlabelled text, for the models' cluster features
 # (`make models` runs it; see models/README.md).

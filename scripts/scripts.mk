@@ -4,6 +4,11 @@
 
 structuredir = $(pkgdatadir)/scripts
 dist_structure_DATA = scripts/structure.lua
+# The topic stage and its taxonomy (docs/topics.md).
+dist_structure_DATA += scripts/topics.lua scripts/topics_taxonomy.lua
+dist_doc_DATA += docs/topics.md
+TESTS += tests/test_topics.sh
+EXTRA_DIST += tests/test_topics.sh
 
 dist_doc_DATA += docs/structure.md
 

@@ -72,6 +72,14 @@ static void test_furniture(void)
            "file.docx DOC 2/3\n\nEnd.\n",
            "body of the text that goes on here.\n\nEnd.\n",
            "furniture between two halves of a sentence: joined");
+    expect("Thanks,\n\nPhillip\n\nSee you.\n\nThanks,\n\nPhillip\n\n"
+           "Thanks,\n\nPhillip\n",
+           "Thanks,\n\nPhillip\n\nSee you.\n\nThanks,\n\nPhillip\n\n"
+           "Thanks,\n\nPhillip\n",
+           "repeated lines without page numbers stay (an e-mail thread)");
+    expect("There is no delivery.\n\nThere is no delivery.\n",
+           "There is no delivery.\n\nThere is no delivery.\n",
+           "a sentence said twice stays");
 }
 
 static void test_footnotes(void)

@@ -259,6 +259,36 @@ is "$rc" 0 "gloss drain is acknowledged"
 finish "$pid"
 is "$fin" 0 "and the daemon exits 0"
 
+# ---- the deadline blames the right document of a batch -------------------------
+# With credit 4 a worker is sent up to 2 jobs in one message and answers
+# them with one DONE. Four documents of 200 ms take the credit; the normal
+# document and the hanging one then wait in the queue and go out together
+# when credit comes back. The normal one finishes first, but its result
+# waits to be sent with the hanging one's: the deadline must still blame
+# the hanging document, not the one ahead of it. (The deadline is far
+# above 200 ms, so that a loaded machine does not make a filler overrun.)
+config batch '{ script = "slow.lua", max_instructions = 0, options = { ms = 200 } }' \
+    'workers = 1, credit = 4, deadline = 5,'
+start batch
+subscribe batch doc.file error.
+mkdir -p "$T/batch"
+for i in 1 2 3 4; do printf 'Filler document %s.' "$i" >"$T/batch/a$i.txt"; done
+printf 'a normal document in the batch' >"$T/batch/b-normal.txt"
+printf 'HANG forever' >"$T/batch/c-hang.txt"
+"$GLOSS" send -q -w 6 -c "$T/batch.lua" "$T/batch"
+await "$T/batch.sub" 'error\.deadline.*c-hang' 1
+ok $? "the hanging document of a batch is reported on error.deadline"
+await "$T/batch.sub" doc.file 5
+ok $? "the other five documents are published"
+is "$(grep '^error\.' "$T/batch.sub" | grep -c 'batch/[ab]')" 0 \
+    "no other document of the batch is reported as failed"
+is "$(grep '^doc\.file' "$T/batch.sub" | grep -c 'b-normal')" 1 \
+    "the normal document of its batch is published as processed"
+is "$(stat batch deadline_kills)" 1 "one kill"
+"$GLOSS" drain -c "$T/batch.lua" >/dev/null
+finish "$pid"
+is "$fin" 0 "drained"
+
 # ---- workers that die before they are ready -----------------------------------
 ${CC:-cc} $(pkg-config --cflags gloss) -shared -fPIC -o "$T/crash.so" \
     "$top_srcdir/tests/plugins/crash_in_worker.c"
@@ -294,6 +324,47 @@ ok $? "and all 40 are published"
 ok "$([ "$(stat bp input_paused)" -gt 0 ]; echo $?)" "input was paused at the in-flight bound"
 is "$(stat bp duplicates)" 0 "no document was accepted twice"
 "$GLOSS" drain -c "$T/bp.lua" >/dev/null
+finish "$pid"
+is "$fin" 0 "drained"
+
+# ---- a subscriber that stops reading ------------------------------------------
+# One subscriber reads nothing; a queue of 200 messages for it fills (after
+# its own buffers), and then it loses messages. With XPUB_NODROP the daemon
+# sees each time its queue is found full and counts it; the message still
+# goes to every subscriber with room, so the one that keeps up gets all of
+# them, with no gap in seq.
+config slowsub '' 'workers = 1, publish_hwm = 200,'
+start slowsub
+"$ZPROBE" stall "ipc://$T/slowsub.pub" 60 &
+stall_pid=$!
+subs="$subs $stall_pid"
+sleep 0.5
+subscribe slowsub doc.file
+mkdir -p "$T/slowsub"
+python3 - "$T/slowsub" <<'PY'
+import os, sys
+for i in range(500):
+    with open(os.path.join(sys.argv[1], "s%03d.txt" % i), "w") as f:
+        f.write(("Document %d of a subscriber that keeps up. " % i) * 180)
+PY
+run "$GLOSS" send -c "$T/slowsub.lua" -w 64 -t 30 "$T/slowsub"
+is "$rc" 0 "500 documents of 8 KiB are accepted while a subscriber reads nothing"
+await "$T/slowsub.sub" doc.file 500
+ok $? "the subscriber that keeps up receives all 500"
+python3 - "$T/slowsub.sub" <<'PY'
+import json, sys
+seqs = [json.loads(l.split("\t", 1)[1])["seq"] for l in open(sys.argv[1]) if l.startswith("doc.file")]
+assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), seqs
+PY
+ok $? "with no gap in seq"
+overflows=$(stat slowsub publish_overflows)
+echo "# publish_overflows: $overflows"
+ok "$([ "$overflows" -gt 0 ]; echo $?)" \
+    "the full queue of the one that reads nothing is counted (publish_overflows)"
+is "$(stat slowsub publish_errors)" 0 "and no message was refused outright"
+is "$(stat slowsub processed)" "$(stat slowsub accepted)" "the daemon kept going: everything accepted was processed"
+kill "$stall_pid" 2>/dev/null
+"$GLOSS" drain -c "$T/slowsub.lua" >/dev/null
 finish "$pid"
 is "$fin" 0 "drained"
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "doc_internal.h"
 #include "gloss/doc.h"
 #include "tap.h"
 
@@ -232,11 +233,39 @@ static void test_meta_text(void)
     gloss_doc_destroy(&doc);
 }
 
+/* The tokenizer's bulk add: the same spans as one gloss_layer_add each,
+ * and nothing added when one bound is wrong. */
+static void test_add_ranges(void)
+{
+    gloss_doc *doc = gloss_doc_new("r", "test", "ab \xC3\xA9t\xC3\xA9 cd", 11);
+    gloss_layer *l = gloss_doc_layer(doc, "tokens", 1);
+    uint32_t good[][3] = {{0, 2, 7}, {3, 8, 7}, {9, 11, 7}, {0, 11, 7}};
+    ok(gloss__layer_add_ranges(l, good, 4, sizeof good[0]) == 0,
+       "four ranges are added at once");
+    const gloss_span *s0 = gloss_layer_span(l, 0), *s1 = gloss_layer_span(l, 1);
+    ok(gloss_layer_size(l) == 4 && s0->start == 0 && s0->end == 11 &&
+           s1->start == 0 && s1->end == 2 && !s1->label,
+       "and read back sorted, enclosing span first, unlabelled");
+    uint32_t bad[][2] = {{0, 2}, {4, 5}};
+    errno = 0;
+    ok(gloss__layer_add_ranges(l, bad, 2, sizeof bad[0]) < 0 && errno == EINVAL &&
+           gloss_layer_size(l) == 4,
+       "a bound inside a character is refused and nothing is added");
+    uint32_t past[][2] = {{9, 12}};
+    ok(gloss__layer_add_ranges(l, past, 1, sizeof past[0]) < 0 &&
+           gloss_layer_size(l) == 4,
+       "a bound past the end is refused");
+    char err[256];
+    ok(gloss_doc_check(doc, err, sizeof err) == 0, "the document still checks");
+    gloss_doc_destroy(&doc);
+}
+
 int main(void)
 {
     test_basics();
     test_spans();
     test_many_spans();
+    test_add_ranges();
     test_attrs_labels();
     test_meta_text();
     return done_testing();

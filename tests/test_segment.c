@@ -156,8 +156,10 @@ static void test_sentences(void)
           "a list marker does not end a sentence");
     check(ctx_extra, "Rapp. Smith agreed. Foo. Bar.", "sentences",
           "Rapp. Smith agreed.||Foo.||Bar.", "extra abbreviation option");
-    check(ctx_extra, "Zq. Bar spoke.", "sentences", "Zq.||Bar spoke.",
-          "extra final abbreviation ends before a capital");
+    check(ctx_extra, "Zq. The bar spoke.", "sentences", "Zq.||The bar spoke.",
+          "extra final abbreviation ends before a word that starts sentences");
+    check(ctx_extra, "Zq. Bar spoke.", "sentences", "Zq. Bar spoke.",
+          "and goes on before a name");
     SENTS("Jo Bloggs@ACME 03/14/2019 09:15 AM Please see the note below.",
           "Jo Bloggs@ACME||03/14/2019 09:15 AM||Please see the note below.",
           "an e-mail date stamp stands between sender and message");

@@ -236,6 +236,120 @@ static void test_u64(void)
     }
 }
 
+/* Records: what is put is read back, and anything cut short or of the
+ * wrong shape is refused rather than read past its end. */
+static void test_records(void)
+{
+    static const char text[] = "a text\0with a NUL";
+    gloss__wire_rec in[2] = {
+        {.job = 7, .status = 0, .nfields = 4,
+         .field = {"doc-1", "feed", "{}", text},
+         .len = {5, 4, 2, sizeof text - 1}},
+        {.job = UINT64_MAX, .status = 2, .nfields = 4,
+         .field = {"doc-2", "feed", "", ""}, .len = {5, 4, 0, 0}},
+    };
+    size_t size = gloss__wire_rec_size(&in[0]) + gloss__wire_rec_size(&in[1]);
+    char *frame = malloc(size);
+    if (!frame) {
+        ok(0, "memory for the records");
+        return;
+    }
+    size_t n = gloss__wire_rec_put(frame, &in[0]);
+    n += gloss__wire_rec_put(frame + n, &in[1]);
+    is_int(n, size, "put writes the size it announced");
+
+    const char *p = frame, *end = frame + size;
+    gloss__wire_rec r;
+    ok(gloss__wire_rec_next(&p, end, 4, &r) == 1 && r.job == 7 &&
+           r.status == 0 && r.len[3] == sizeof text - 1 &&
+           memcmp(r.field[3], text, sizeof text - 1) == 0,
+       "the first record reads back, NUL inside its text included");
+    ok(strcmp(r.field[0], "doc-1") == 0 && strcmp(r.field[2], "{}") == 0,
+       "its fields are NUL-terminated where they lie");
+    ok(gloss__wire_rec_next(&p, end, 4, &r) == 1 && r.job == UINT64_MAX &&
+           r.status == 2 && r.len[2] == 0 && r.field[2][0] == '\0',
+       "the second record reads back, empty fields included");
+    is_int(gloss__wire_rec_next(&p, end, 4, &r), 0, "then the frame ends");
+
+    p = frame;
+    is_int(gloss__wire_rec_next(&p, end, 3, &r), -1,
+           "a record with another number of fields is refused");
+    int cut_ok = 1;
+    for (size_t cut = 1; cut < gloss__wire_rec_size(&in[0]); cut++) {
+        p = frame;
+        if (gloss__wire_rec_next(&p, frame + cut, 4, &r) != -1)
+            cut_ok = 0;
+    }
+    ok(cut_ok, "a record cut short anywhere is refused");
+    /* A length that points past the end of the frame. */
+    uint64_t huge = UINT64_MAX - 3;
+    memcpy(frame + 16, &huge, 8);
+    p = frame;
+    is_int(gloss__wire_rec_next(&p, end, 4, &r), -1,
+           "a field longer than the frame is refused");
+    /* A field whose NUL is missing. */
+    uint64_t len = 5;
+    memcpy(frame + 16, &len, 8);
+    frame[16 + 8 + 5] = 'x';
+    p = frame;
+    is_int(gloss__wire_rec_next(&p, end, 4, &r), -1,
+           "a field without its NUL is refused");
+    free(frame);
+}
+
+/* Stream framing: a packed message reads back whole, a partial one asks
+ * for more, and one whose frames do not fill it exactly is refused but can
+ * be skipped. */
+static void test_stream_framing(void)
+{
+    const void *data[3] = {"DONE", "", "payload"};
+    size_t len[3] = {4, 0, 7};
+    size_t size = gloss__wire_packed_size(3, len);
+    char *buf = malloc(2 * size);
+    if (!buf) {
+        ok(0, "memory for the frames");
+        return;
+    }
+    is_int(gloss__wire_pack(buf, 3, data, len), size, "pack writes its size");
+    memcpy(buf + size, buf, size);
+    gloss__wire_msg m;
+    size_t used;
+    ok(gloss__wire_unpack(buf, 2 * size, &m, &used) == 1 && used == size &&
+           m.nframes == 3 && gloss__wire_is(&m, 0, "DONE") &&
+           m.len[1] == 0 && m.frame[1] != NULL &&
+           gloss__wire_is(&m, 2, "payload"),
+       "a packed message reads back frame by frame");
+    int partial_ok = 1;
+    for (size_t cut = 0; cut < size; cut++)
+        if (gloss__wire_unpack(buf, cut, &m, &used) != 0)
+            partial_ok = 0;
+    ok(partial_ok, "a message not all there asks for more");
+    /* One byte less in the body than its frames say. */
+    uint64_t body = size - GLOSS__WIRE_HEAD - 1;
+    memcpy(buf, &body, 8);
+    int rc = gloss__wire_unpack(buf, 2 * size, &m, &used);
+    ok(rc == -1 && errno == EBADMSG && used == size - 1,
+       "frames that overrun their message are refused, and it can be skipped");
+    body = (uint64_t)1 << 40;
+    memcpy(buf, &body, 8);
+    rc = gloss__wire_unpack(buf, 2 * size, &m, &used);
+    ok(rc == -1 && errno == EPROTO && used == 0,
+       "a body over the maximum is refused and cannot be skipped");
+    /* Nine frames: more than any message of the protocol. */
+    const void *many[9] = {"a", "b", "c", "d", "e", "f", "g", "h", "i"};
+    size_t ones[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+    size_t msize = gloss__wire_packed_size(9, ones);
+    char *mbuf = malloc(msize);
+    if (mbuf) {
+        gloss__wire_pack(mbuf, 9, many, ones);
+        rc = gloss__wire_unpack(mbuf, msize, &m, &used);
+        ok(rc == -1 && errno == EPROTO && used == msize,
+           "nine frames are refused, and the message can be skipped");
+        free(mbuf);
+    }
+    free(buf);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/gloss-wire-XXXXXX";
@@ -265,6 +379,8 @@ int main(void)
     test_nothing_waiting();
     test_sendv_and_helpers();
     test_u64();
+    test_records();
+    test_stream_framing();
 
     zmq_close(a);
     zmq_close(b);

@@ -1,7 +1,7 @@
 /*
  * test_worker.c - tests of the worker loop (daemon/worker.c): the test
- * plays the supervisor with a real ROUTER socket over ipc, in a private
- * temporary folder, and talks to gloss__worker_main() the way glossd will.
+ * plays the supervisor on one end of a socketpair, hands the other end to
+ * gloss__worker_main(), and talks to it the way glossd will.
  *
  * Most workers run in a thread of this process, which lets the test read
  * the function's return value with pthread_join(). The test of a vanished
@@ -22,13 +22,15 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "tap.h"
 #include "wire.h"
@@ -63,83 +65,85 @@ static const char bad_config[] =
 /* ---- the supervisor's side --------------------------------------------- */
 
 typedef struct sup {
-    void *ctx;
-    void *router;
-    char endpoint[128];
-    char path[96];
+    int fd;          /* the supervisor's end of the socketpair */
+    int wfd;         /* the worker's end, handed to gloss__worker_main */
 } sup;
 
 static int sup_open(sup *s, const char *name)
 {
-    int timeo = SAFETY_MS, linger = 0, mandatory = 1;
-    snprintf(s->path, sizeof s->path, "%s/%s", tmpdir, name);
-    snprintf(s->endpoint, sizeof s->endpoint, "ipc://%s", s->path);
-    s->ctx = zmq_ctx_new();
-    s->router = s->ctx ? zmq_socket(s->ctx, ZMQ_ROUTER) : NULL;
-    if (!s->router ||
-        zmq_setsockopt(s->router, ZMQ_RCVTIMEO, &timeo, sizeof timeo) < 0 ||
-        zmq_setsockopt(s->router, ZMQ_SNDTIMEO, &timeo, sizeof timeo) < 0 ||
-        zmq_setsockopt(s->router, ZMQ_LINGER, &linger, sizeof linger) < 0 ||
-        zmq_setsockopt(s->router, ZMQ_ROUTER_MANDATORY, &mandatory,
-                       sizeof mandatory) < 0 ||
-        zmq_bind(s->router, s->endpoint) < 0) {
-        diag("cannot bind %s: %s", s->endpoint, zmq_strerror(errno));
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) {
+        diag("%s: socketpair: %s", name, strerror(errno));
+        s->fd = s->wfd = -1;
         return -1;
     }
+    s->fd = fds[0];
+    s->wfd = fds[1];
     return 0;
 }
 
 static void sup_close_socket(sup *s)
 {
-    if (s->router)
-        zmq_close(s->router);
-    s->router = NULL;
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
 }
 
 static void sup_close(sup *s)
 {
     sup_close_socket(s);
-    if (s->ctx)
-        zmq_ctx_term(s->ctx);
-    s->ctx = NULL;
-    unlink(s->path);
 }
 
-/* Receives the next message of the worker called identity, without the
- * routing frame: m->frame[0] is the verb. Returns 0, or -1. */
-static int sup_recv(sup *s, const char *identity, gloss__wire_msg *m)
+/* Reads len bytes, waiting at most SAFETY_MS for each part. */
+static int read_full(int fd, char *buf, size_t len)
 {
-    gloss__wire_msg raw;
-    if (gloss__wire_recv(s->router, &raw, 0) < 0) {
-        diag("no message from the worker: %s", zmq_strerror(errno));
-        memset(m, 0, sizeof(*m));
-        return -1;
+    size_t got = 0;
+    while (got < len) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, SAFETY_MS) != 1) {
+            diag("no message from the worker");
+            return -1;
+        }
+        ssize_t n = read(fd, buf + got, len - got);
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            diag("the worker's end closed");
+            return -1;
+        }
+        got += (size_t)n;
     }
-    if (!gloss__wire_is(&raw, 0, identity)) {
-        diag("a message from an unexpected peer");
-        gloss__wire_msg_close(&raw);
-        memset(m, 0, sizeof(*m));
-        return -1;
-    }
-    /* The frames are shifted by one; the zmq messages stay in raw, which
-     * m now owns (gloss__wire_msg_close closes them all through zmsgs_). */
-    *m = raw;
-    for (size_t i = 1; i < raw.nframes; i++) {
-        m->frame[i - 1] = raw.frame[i];
-        m->len[i - 1] = raw.len[i];
-    }
-    m->frame[raw.nframes - 1] = NULL;
-    m->len[raw.nframes - 1] = 0;
-    m->nframes = raw.nframes - 1;
     return 0;
 }
 
-/* Closes a message returned by sup_recv, whose zmq messages number one
- * more than its frames. */
+/* Receives the next message of the worker: m->frame[0] is the verb.
+ * Returns 0, or -1. */
+static int sup_recv(sup *s, const char *identity, gloss__wire_msg *m)
+{
+    (void)identity;
+    memset(m, 0, sizeof(*m));
+    char head[GLOSS__WIRE_HEAD];
+    uint64_t body;
+    if (read_full(s->fd, head, sizeof head) < 0 ||
+        gloss__wire_body(head, &body) < 0)
+        return -1;
+    char *buf = malloc(GLOSS__WIRE_HEAD + (size_t)body);
+    if (!buf)
+        return -1;
+    memcpy(buf, head, sizeof head);
+    size_t used;
+    if (read_full(s->fd, buf + GLOSS__WIRE_HEAD, (size_t)body) < 0 ||
+        gloss__wire_unpack(buf, GLOSS__WIRE_HEAD + (size_t)body, m, &used) != 1) {
+        diag("a malformed message from the worker");
+        free(buf);
+        return -1;
+    }
+    m->mem_ = buf;
+    return 0;
+}
+
 static void sup_msg_close(gloss__wire_msg *m)
 {
-    if (m->zmsgs_)
-        m->nframes++;
     gloss__wire_msg_close(m);
 }
 
@@ -147,15 +151,29 @@ static void sup_msg_close(gloss__wire_msg *m)
 static int sup_send(sup *s, const char *identity, size_t n,
                     const char *const *frames, const size_t *lens)
 {
+    (void)identity;
     const void *data[16];
     size_t len[16];
-    data[0] = identity;
-    len[0] = strlen(identity);
-    for (size_t i = 0; i < n && i < 15; i++) {
-        data[i + 1] = frames[i];
-        len[i + 1] = lens ? lens[i] : strlen(frames[i]);
+    for (size_t i = 0; i < n && i < 16; i++) {
+        data[i] = frames[i];
+        len[i] = lens ? lens[i] : strlen(frames[i]);
     }
-    return gloss__wire_send(s->router, 0, n + 1, data, len);
+    size_t size = gloss__wire_packed_size(n, len);
+    char *buf = malloc(size);
+    if (!buf)
+        return -1;
+    gloss__wire_pack(buf, n, data, len);
+    size_t off = 0;
+    while (off < size) {
+        ssize_t w = write(s->fd, buf + off, size - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            break;
+        off += (size_t)w;
+    }
+    free(buf);
+    return off == size ? 0 : -1;
 }
 
 static int sup_config(sup *s, const char *identity, const char *name,
@@ -165,13 +183,43 @@ static int sup_config(sup *s, const char *identity, const char *name,
     return sup_send(s, identity, 4, f, NULL);
 }
 
-static int sup_job(sup *s, const char *identity, const char *job,
-                   const char *id, const char *meta, const char *text,
-                   size_t textlen)
+/* Sends n jobs (numbers, ids, metas, texts) as one JOB message. */
+static int sup_jobs(sup *s, const char *identity, size_t n,
+                    const uint64_t *jobs, const char *const *ids,
+                    const char *const *metas, const char *const *texts,
+                    const size_t *textlens)
 {
-    const char *f[6] = {"JOB", job, id, "test", meta, text};
-    size_t l[6] = {3, strlen(job), strlen(id), 4, strlen(meta), textlen};
-    return sup_send(s, identity, 6, f, l);
+    gloss__wire_rec r[8];
+    size_t size = 0;
+    for (size_t i = 0; i < n && i < 8; i++) {
+        r[i] = (gloss__wire_rec){.job = jobs[i], .nfields = 4};
+        r[i].field[0] = ids[i];
+        r[i].len[0] = strlen(ids[i]);
+        r[i].field[1] = "test";
+        r[i].len[1] = 4;
+        r[i].field[2] = metas[i];
+        r[i].len[2] = strlen(metas[i]);
+        r[i].field[3] = texts[i];
+        r[i].len[3] = textlens[i];
+        size += gloss__wire_rec_size(&r[i]);
+    }
+    char *batch = malloc(size + 1);
+    if (!batch)
+        return -1;
+    char *p = batch;
+    for (size_t i = 0; i < n && i < 8; i++)
+        p += gloss__wire_rec_put(p, &r[i]);
+    const char *f[2] = {"JOB", batch};
+    size_t l[2] = {3, size};
+    int rc = sup_send(s, identity, 2, f, l);
+    free(batch);
+    return rc;
+}
+
+static int sup_job(sup *s, const char *identity, uint64_t job, const char *id,
+                   const char *meta, const char *text, size_t textlen)
+{
+    return sup_jobs(s, identity, 1, &job, &id, &meta, &text, &textlen);
 }
 
 /* Waits for a message with this verb and frame count; returns 0 with *m
@@ -194,18 +242,19 @@ static int expect(sup *s, const char *identity, const char *verb,
 /* ---- running a worker in a thread -------------------------------------- */
 
 typedef struct run {
-    const char *endpoint;
+    int fd;
     const char *identity;
     unsigned generation, credit;
     int status;
     pthread_t thread;
+    int progress_fd;          /* -1: none */
 } run;
 
 static void *run_worker(void *arg)
 {
     run *r = arg;
-    r->status = gloss__worker_main(r->endpoint, r->identity, r->generation,
-                                   r->credit);
+    r->status = gloss__worker_main(r->fd, r->identity, r->generation,
+                                   r->credit, r->progress_fd);
     return NULL;
 }
 
@@ -247,26 +296,58 @@ static char *release_stderr(const char *path)
 
 /* ---- checking DONE ----------------------------------------------------- */
 
-/* Receives a DONE and checks its job number and status; returns its JSON
- * parsed (json_decref it) or NULL. */
-static json_t *expect_done(sup *s, const char *identity, const char *job,
+/* The DONE message being read, record by record: a worker with a progress
+ * page answers a batch of jobs with one DONE. */
+static gloss__wire_msg done_msg;
+static const char *done_p, *done_end;
+
+/* How many DONE messages the last expect_done calls received. */
+static int done_messages;
+
+/* Receives the next DONE record (from the DONE message being read, or from
+ * a new one) and checks its job number and status; returns its JSON parsed
+ * (json_decref it) or NULL. */
+static json_t *expect_done(sup *s, const char *identity, uint64_t job,
                            const char *status)
 {
-    gloss__wire_msg m;
-    if (expect(s, identity, "DONE", 6, &m) < 0) {
-        ok(0, "DONE for job %s", job);
+    if (!done_p || done_p == done_end) {
+        if (done_p)
+            sup_msg_close(&done_msg);
+        done_p = NULL;
+        if (expect(s, identity, "DONE", 2, &done_msg) < 0) {
+            ok(0, "DONE for job %llu", (unsigned long long)job);
+            return NULL;
+        }
+        done_messages++;
+        done_p = done_msg.frame[1];
+        done_end = done_p + done_msg.len[1];
+    }
+    gloss__wire_rec r;
+    if (!ok(gloss__wire_rec_next(&done_p, done_end, 3, &r) == 1,
+            "DONE holds a record for job %llu", (unsigned long long)job)) {
+        done_p = done_end;
         return NULL;
     }
-    ok(gloss__wire_is(&m, 1, job), "DONE carries job number %s", job);
-    char *st = gloss__wire_dup(&m, 2);
-    is_str(st, status, "job %s is %s", job, status);
-    free(st);
+    ok(r.job == job, "DONE carries job number %llu", (unsigned long long)job);
+    static const char *const names[3] = {"ok", "dropped", "failed"};
+    is_str(r.status < 3 ? names[r.status] : "?", status, "job %llu is %s",
+           (unsigned long long)job, status);
     json_error_t e;
-    json_t *doc = json_loadb(m.frame[3], m.len[3], 0, &e);
-    if (!ok(json_is_object(doc), "job %s's JSON parses", job))
+    json_t *doc = json_loadb(r.field[0], r.len[0], 0, &e);
+    if (!ok(json_is_object(doc), "job %llu's JSON parses",
+            (unsigned long long)job))
         diag("%s", e.text);
-    sup_msg_close(&m);
     return doc;
+}
+
+/* Closes the DONE message being read, once all its records were taken. */
+static void done_close(void)
+{
+    if (done_p) {
+        ok(done_p == done_end, "no DONE record is left unread");
+        sup_msg_close(&done_msg);
+    }
+    done_p = done_end = NULL;
 }
 
 static const char *str_at(json_t *doc, const char *path)
@@ -281,13 +362,24 @@ static void test_serving(void)
 {
     sup s = {0};
     if (sup_open(&s, "serve") < 0) {
-        ok(0, "the supervisor's ROUTER binds");
+        ok(0, "a socketpair for the worker");
         return;
     }
     char log_path[128];
     snprintf(log_path, sizeof log_path, "%s/serve.log", tmpdir);
     const char *wid = "w7.0.1";
-    run r = {s.endpoint, wid, 7, 3, -1, 0};
+    /* This worker has a progress page, as glossd's workers do. */
+    char page_path[128];
+    snprintf(page_path, sizeof page_path, "%s/progress", tmpdir);
+    int page_fd = open(page_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    gloss__wire_progress *page = NULL;
+    if (page_fd >= 0 && ftruncate(page_fd, sizeof *page) == 0)
+        page = mmap(NULL, sizeof *page, PROT_READ | PROT_WRITE, MAP_SHARED,
+                    page_fd, 0);
+    unlink(page_path);
+    if (!ok(page && page != MAP_FAILED, "a progress page for the worker"))
+        page = NULL;
+    run r = {s.wfd, wid, 7, 3, -1, 0, page_fd};
     capture_stderr(log_path);
     if (pthread_create(&r.thread, NULL, run_worker, &r) != 0) {
         release_stderr(log_path);
@@ -318,7 +410,8 @@ static void test_serving(void)
     sup_send(&s, wid, 2, bogus, NULL);
     const char *short_job[2] = {"JOB", "1"};
     sup_send(&s, wid, 2, short_job, NULL);
-    sup_job(&s, wid, "one", "doc-x", "{}", "text", 4);
+    const char *three_frames[3] = {"JOB", "1", "doc-x"};
+    sup_send(&s, wid, 3, three_frames, NULL);
     const char *binary[1] = {"\x01\xff"};
     size_t binary_len[1] = {2};
     sup_send(&s, wid, 1, binary, binary_len);
@@ -329,16 +422,20 @@ static void test_serving(void)
     const char *again[4] = {"CONFIG", "x", "", "return {}"};
     sup_send(&s, wid, 4, again, NULL);
 
-    /* Three jobs at once, the worker's credit. */
+    /* Three jobs at once, the worker's credit, in one JOB message. */
     static const char nonascii[] = "\xc3\x87" "a marche: gloss \xc3\xbc" "ber alles";
     static const char invalid[] = "bad \xff\xfe text";
     static const char drop[] = "please DROP ME now";
-    sup_job(&s, wid, "1001", "doc-1", "{\"lang\":\"fr\",\"n\":2}", nonascii,
-            sizeof nonascii - 1);
-    sup_job(&s, wid, "1002", "doc-2", "{}", invalid, sizeof invalid - 1);
-    sup_job(&s, wid, "1003", "doc-3", "", drop, sizeof drop - 1);
+    const uint64_t jobs[3] = {1001, 1002, 1003};
+    const char *ids[3] = {"doc-1", "doc-2", "doc-3"};
+    const char *metas[3] = {"{\"lang\":\"fr\",\"n\":2}", "{}", ""};
+    const char *texts[3] = {nonascii, invalid, drop};
+    const size_t lens[3] = {sizeof nonascii - 1, sizeof invalid - 1,
+                            sizeof drop - 1};
+    sup_jobs(&s, wid, 3, jobs, ids, metas, texts, lens);
 
-    json_t *d = expect_done(&s, wid, "1001", "ok");
+    done_messages = 0;
+    json_t *d = expect_done(&s, wid, 1001, "ok");
     if (d) {
         is_str(str_at(d, "id"), "doc-1", "the id travels");
         is_str(str_at(d, "source"), "test", "the source travels");
@@ -370,7 +467,7 @@ static void test_serving(void)
         json_decref(d);
     }
 
-    d = expect_done(&s, wid, "1002", "failed");
+    d = expect_done(&s, wid, 1002, "failed");
     if (d) {
         json_t *err = json_array_get(json_object_get(d, "errors"), 0);
         is_str(json_string_value(json_object_get(err, "stage")), "normalize",
@@ -381,7 +478,7 @@ static void test_serving(void)
         json_decref(d);
     }
 
-    d = expect_done(&s, wid, "1003", "dropped");
+    d = expect_done(&s, wid, 1003, "dropped");
     if (d) {
         is_str(str_at(d, "dropped"), "the text asked to be dropped",
                "the dropped document's JSON says why");
@@ -389,10 +486,19 @@ static void test_serving(void)
                "an empty meta frame gives an empty meta");
         json_decref(d);
     }
+    done_close();
+    is_int(done_messages, 1,
+           "with a progress page, the batch is answered with one DONE");
+    if (page) {
+        is_int((long long)atomic_load(&page->job), 0,
+               "the progress page says no job is running");
+        ok(atomic_load(&page->started_ns) > 0,
+           "and holds when the last job started");
+    }
 
     /* A meta that is not an object fails the document, not the worker. */
-    sup_job(&s, wid, "18446744073709551615", "doc-4", "[1,2]", "fine", 4);
-    d = expect_done(&s, wid, "18446744073709551615", "failed");
+    sup_job(&s, wid, UINT64_MAX, "doc-4", "[1,2]", "fine", 4);
+    d = expect_done(&s, wid, UINT64_MAX, "failed");
     if (d) {
         json_t *err = json_array_get(json_object_get(d, "errors"), 0);
         is_str(json_string_value(json_object_get(err, "stage")), "worker",
@@ -401,11 +507,13 @@ static void test_serving(void)
              "meta is not a JSON object", "and says so");
         json_decref(d);
     }
+    done_close();
 
     /* The worker still serves after all of that. */
-    sup_job(&s, wid, "1005", "doc-5", "{}", "gloss", 5);
-    d = expect_done(&s, wid, "1005", "ok");
+    sup_job(&s, wid, 1005, "doc-5", "{}", "gloss", 5);
+    d = expect_done(&s, wid, 1005, "ok");
     json_decref(d);
+    done_close();
 
     const char *stop[1] = {"STOP"};
     sup_send(&s, wid, 1, stop, NULL);
@@ -416,9 +524,9 @@ static void test_serving(void)
     like(log, "JOB with 1 frame (expected CONFIG)",
          "a JOB before CONFIG is logged with its verb");
     like(log, "BOGUS with 2 frames", "an unknown verb is logged");
-    like(log, "JOB with 2 frames", "a JOB with too few frames is logged");
-    like(log, "job number is not a number",
-         "a JOB whose job number is not a number is logged");
+    like(log, "JOB with 2 frames (its jobs are not well-formed records)",
+         "a JOB whose records are cut short is logged");
+    like(log, "JOB with 3 frames", "a JOB with too many frames is logged");
     like(log, "?? with 1 frame", "a binary verb is logged printably");
     like(log, "more than 8 frames", "a message with too many frames is logged");
     like(log, "STOP with 2 frames", "a STOP with extra frames is logged");
@@ -427,6 +535,53 @@ static void test_serving(void)
     if (log && tap_failed_)
         diag("worker stderr:\n%s", log);
     free(log);
+    if (page)
+        munmap(page, sizeof *page);
+    sup_close(&s);
+}
+
+/* A worker without a progress page answers each job as soon as it is done,
+ * so that the supervisor can time each one. */
+static void test_job_by_job(void)
+{
+    sup s = {0};
+    if (sup_open(&s, "single") < 0) {
+        ok(0, "a socketpair for the worker");
+        return;
+    }
+    const char *wid = "w8.0.1";
+    run r = {s.wfd, wid, 8, 2, -1, 0, -1};
+    if (pthread_create(&r.thread, NULL, run_worker, &r) != 0) {
+        ok(0, "the worker thread starts");
+        sup_close(&s);
+        return;
+    }
+    gloss__wire_msg m;
+    if (expect(&s, wid, "HELLO", 2, &m) == 0)
+        sup_msg_close(&m);
+    sup_config(&s, wid, "worker.conf.lua", good_config);
+    if (expect(&s, wid, "READY", 2, &m) == 0)
+        sup_msg_close(&m);
+    const uint64_t jobs[2] = {1, 2};
+    const char *ids[2] = {"a", "b"};
+    const char *metas[2] = {"{}", "{}"};
+    const char *texts[2] = {"first", "second"};
+    const size_t lens[2] = {5, 6};
+    sup_jobs(&s, wid, 2, jobs, ids, metas, texts, lens);
+    done_messages = 0;
+    json_t *d = expect_done(&s, wid, 1, "ok");
+    is_str(d ? str_at(d, "id") : NULL, "a", "the first job's document");
+    json_decref(d);
+    done_close();
+    d = expect_done(&s, wid, 2, "ok");
+    is_str(d ? str_at(d, "id") : NULL, "b", "the second job's document");
+    json_decref(d);
+    done_close();
+    is_int(done_messages, 2, "without a progress page, one DONE per job");
+    const char *stop[1] = {"STOP"};
+    sup_send(&s, wid, 1, stop, NULL);
+    pthread_join(r.thread, NULL);
+    is_int(r.status, 0, "STOP: the worker returns 0");
     sup_close(&s);
 }
 
@@ -434,13 +589,13 @@ static void test_bad_config(void)
 {
     sup s = {0};
     if (sup_open(&s, "bad") < 0) {
-        ok(0, "the supervisor's ROUTER binds");
+        ok(0, "a socketpair for the worker");
         return;
     }
     char log_path[128];
     snprintf(log_path, sizeof log_path, "%s/bad.log", tmpdir);
     const char *wid = "w2.1.9";
-    run r = {s.endpoint, wid, 2, 1, -1, 0};
+    run r = {s.wfd, wid, 2, 1, -1, 0, -1};
     capture_stderr(log_path);
     if (pthread_create(&r.thread, NULL, run_worker, &r) != 0) {
         free(release_stderr(log_path));
@@ -470,11 +625,11 @@ static void test_stop_before_config(void)
 {
     sup s = {0};
     if (sup_open(&s, "early") < 0) {
-        ok(0, "the supervisor's ROUTER binds");
+        ok(0, "a socketpair for the worker");
         return;
     }
     const char *wid = "w1.0.2";
-    run r = {s.endpoint, wid, 1, 0, -1, 0};
+    run r = {s.wfd, wid, 1, 0, -1, 0, -1};
     if (pthread_create(&r.thread, NULL, run_worker, &r) != 0) {
         ok(0, "the worker thread starts");
         sup_close(&s);
@@ -494,13 +649,13 @@ static void test_credit_zero_and_closed_connection(void)
 {
     sup s = {0};
     if (sup_open(&s, "closed") < 0) {
-        ok(0, "the supervisor's ROUTER binds");
+        ok(0, "a socketpair for the worker");
         return;
     }
     char log_path[128];
     snprintf(log_path, sizeof log_path, "%s/closed.log", tmpdir);
     const char *wid = "w3.0.4";
-    run r = {s.endpoint, wid, 3, 0, -1, 0};
+    run r = {s.wfd, wid, 3, 0, -1, 0, -1};
     capture_stderr(log_path);
     if (pthread_create(&r.thread, NULL, run_worker, &r) != 0) {
         free(release_stderr(log_path));
@@ -528,12 +683,12 @@ static void test_credit_zero_and_closed_connection(void)
 }
 
 /* The middle process forks the worker, then waits to be killed. */
-static void middle(const char *endpoint, int report_fd)
+static void middle(int fd, int report_fd)
 {
     pid_t w = fork();
     if (w == 0) {
         unsigned char status = (unsigned char)gloss__worker_main(
-            endpoint, "w5.0.7", 5, 2);
+            fd, "w5.0.7", 5, 2, -1);
         ssize_t n = write(report_fd, &status, 1);
         _exit(n == 1 ? 0 : 1);
     }
@@ -549,35 +704,31 @@ static void test_parent_gone(void)
         ok(0, "a pipe for the worker's report");
         return;
     }
-    char endpoint[128], path[96];
-    snprintf(path, sizeof path, "%s/orphan", tmpdir);
-    snprintf(endpoint, sizeof endpoint, "ipc://%s", path);
+    sup s = {0};
+    if (sup_open(&s, "orphan") < 0) {
+        ok(0, "a socketpair for the worker");
+        close(fds[0]);
+        close(fds[1]);
+        return;
+    }
     fflush(stdout);
     fflush(stderr);
-    /* The processes are forked before this test's ZeroMQ context exists,
-     * so they inherit no ZeroMQ state. */
     pid_t mid = fork();
     if (mid < 0) {
         ok(0, "fork");
         close(fds[0]);
         close(fds[1]);
+        sup_close(&s);
         return;
     }
     if (mid == 0) {
         close(fds[0]);
-        middle(endpoint, fds[1]);
+        close(s.fd);
+        middle(s.wfd, fds[1]);
         _exit(1);
     }
     close(fds[1]);
-
-    sup s = {0};
-    if (sup_open(&s, "orphan") < 0) {
-        ok(0, "the supervisor's ROUTER binds");
-        kill(mid, SIGKILL);
-        waitpid(mid, NULL, 0);
-        close(fds[0]);
-        return;
-    }
+    close(s.wfd);
     const char *wid = "w5.0.7";
     gloss__wire_msg m;
     if (expect(&s, wid, "HELLO", 2, &m) == 0)
@@ -619,6 +770,7 @@ int main(void)
     alarm(ALARM_S);
 
     test_serving();
+    test_job_by_job();
     test_bad_config();
     test_stop_before_config();
     test_credit_zero_and_closed_connection();

@@ -5,6 +5,9 @@
  *
  *   zprobe dealer ENDPOINT FRAME...   send, print the answer's frames
  *   zprobe push ENDPOINT FRAME...     send, no answer
+ *   zprobe stall ENDPOINT SECONDS     subscribe to everything, read nothing
+ *                                     for SECONDS (a subscriber that has
+ *                                     stopped keeping up), then exit
  *
  * A FRAME is literal text, "@FILE" for a file's bytes, "hex:4142ff" for raw
  * bytes, or "rep:N:TEXT" for TEXT repeated N times. The answer's frames
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "buf.h"
@@ -44,10 +48,33 @@ static int frame_bytes(const char *spec, gloss__buf *out)
     return 0;
 }
 
+/* A SUB that never reads: its receive queue (one message) and the
+ * socket's buffers fill, and then the publisher's queue for it. */
+static int stall(const char *endpoint, const char *seconds)
+{
+    void *ctx = zmq_ctx_new();
+    void *s = zmq_socket(ctx, ZMQ_SUB);
+    int hwm = 1, linger = 0;
+    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0);
+    if (zmq_connect(s, endpoint) != 0) {
+        fprintf(stderr, "zprobe: cannot connect to %s\n", endpoint);
+        return 2;
+    }
+    sleep((unsigned)atoi(seconds));
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "stall") == 0)
+        return stall(argv[2], argv[3]);
     if (argc < 4 || (strcmp(argv[1], "dealer") && strcmp(argv[1], "push"))) {
-        fprintf(stderr, "usage: zprobe dealer|push ENDPOINT FRAME...\n");
+        fprintf(stderr, "usage: zprobe dealer|push ENDPOINT FRAME...\n"
+                        "       zprobe stall ENDPOINT SECONDS\n");
         return 2;
     }
     int dealer = strcmp(argv[1], "dealer") == 0;

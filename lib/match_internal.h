@@ -1,0 +1,78 @@
+/*
+ * match_internal.h - what match.c (building, compiling) and match_scan.c
+ * (scanning, resolving overlaps) share about a matcher.
+ */
+#ifndef GLOSS_MATCH_INTERNAL_H
+#define GLOSS_MATCH_INTERNAL_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <hs.h>
+#include <pcre2.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "match.h"
+
+enum { KIND_PHRASE = 1, KIND_PATTERN = 2 };
+
+typedef struct match_group {
+    gloss__match_group_opts o; /* strings live in the matcher's arena */
+    const char *source;        /* "match:<name>" */
+} match_group;
+
+typedef struct match_entry {
+    gloss__match_entry pub;
+    const char *text;  /* the phrase (trimmed) or the regular expression */
+    const char *where; /* "file:line", for error messages */
+    pcre2_code *re;    /* patterns: the PCRE2 form */
+    pcre2_code *re_end; /* the same, anchored at the end of its subject */
+    uint32_t plen;     /* phrases: bytes they span in the scanned text */
+    uint32_t window;   /* patterns: how far back their matches can start */
+    int group;
+    unsigned char kind;
+    unsigned char prefilter; /* Vectorscan only says "maybe"; PCRE2 finds */
+} match_entry;
+
+/* A match before overlaps are resolved, in bytes of the original text. */
+typedef struct match_cand {
+    size_t start, end;
+    uint32_t entry;
+    int priority;
+    uint32_t cap_off, ncaps;
+} match_cand;
+
+struct gloss__matcher {
+    gloss__arena arena;
+    match_group *groups;
+    size_t ngroups, capgroups;
+    match_entry *entries;
+    size_t n, cap;
+    int fold;       /* some group folds diacritics: scan a folded copy */
+    int phrases;    /* there are phrases: scan a copy with plain spaces */
+    int from_cache;
+    hs_database_t *db;
+    hs_scratch_t *scratch;
+    pcre2_match_data *md;
+
+    /* Buffers of the scan, kept from one scan to the next. */
+    gloss__buf folded;
+    uint32_t *map;
+    size_t mapcap;
+    const char *text; /* the text being scanned */
+    size_t len;
+    const char *scanned; /* what Vectorscan scans: text, or folded.data */
+    size_t scanned_len;
+    int mapped;          /* scanned is folded: offsets go through map */
+    match_cand *cands;
+    size_t ncands, capcands;
+    unsigned char *fired; /* per entry: a prefilter pattern reported */
+    uint32_t *fired_list;
+    size_t nfired;
+    gloss__match_cap *caps;
+    size_t ncaps, capcaps;
+    gloss__match *out;
+    size_t capout;
+    int oom;
+};
+
+#endif

@@ -1,0 +1,426 @@
+/*
+ * match_scan.c - one pass of a matcher over a text (see match.h).
+ *
+ * The text goes through hs_scan once: a copy with its white space turned
+ * into spaces when there are phrases, folded as well when a group folds
+ * diacritics and the text is not plain ASCII. Each report becomes a
+ * candidate in bytes of the original text: a phrase starts its length
+ * before its end; a pattern's start (and its named groups) are found by
+ * an end-anchored PCRE2 match over a window before its end. Candidates
+ * that cut a word or a number (in groups that ask for boundaries), and
+ * matches of groups that keep diacritics but were found through the
+ * folded copy and differ from their phrase, are dropped. Prefilter
+ * patterns only record that they fired; PCRE2 then runs them over the
+ * original text.
+ *
+ * Overlaps are resolved greedily: candidates sorted by length (longest
+ * first), priority (highest first), start (earliest first) and entry
+ * (first added first) are taken one by one unless they overlap one taken
+ * already. The taken ones are kept sorted by start, so that the overlap
+ * test is a binary search.
+ */
+#include "match_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "match_fold.h"
+#include "utf8.h"
+
+static int push_cand(gloss__matcher *m, size_t start, size_t end,
+                     uint32_t entry, uint32_t cap_off, uint32_t ncaps)
+{
+    if (m->ncands == m->capcands) {
+        size_t ncap = m->capcands ? m->capcands * 2 : 256;
+        match_cand *c = realloc(m->cands, ncap * sizeof(*c));
+        if (!c) {
+            m->oom = 1;
+            return -1;
+        }
+        m->cands = c;
+        m->capcands = ncap;
+    }
+    m->cands[m->ncands++] = (match_cand){
+        start, end, entry, m->entries[entry].pub.priority, cap_off, ncaps};
+    return 0;
+}
+
+/* Where the byte at offset off of the scanned text came from. */
+static size_t orig_start(const gloss__matcher *m, size_t off)
+{
+    if (!m->mapped)
+        return off;
+    return off >= m->scanned_len ? m->len : m->map[off];
+}
+
+/* The end in the original text of a match ending before byte off of the
+ * scanned text. A match that ends inside the folded form of a character
+ * ("s" of the "ss" of "ß") takes the whole character. */
+static size_t orig_end(const gloss__matcher *m, size_t off)
+{
+    if (!m->mapped)
+        return off;
+    if (off == 0)
+        return 0;
+    uint32_t last = m->map[off - 1];
+    while (off < m->scanned_len && m->map[off] == last)
+        off++;
+    return off >= m->scanned_len ? m->len : m->map[off];
+}
+
+static int push_cap(gloss__matcher *m, const char *name, size_t s, size_t e)
+{
+    if (m->ncaps == m->capcaps) {
+        size_t ncap = m->capcaps ? m->capcaps * 2 : 64;
+        gloss__match_cap *c = realloc(m->caps, ncap * sizeof(*c));
+        if (!c) {
+            m->oom = 1;
+            return -1;
+        }
+        m->caps = c;
+        m->capcaps = ncap;
+    }
+    m->caps[m->ncaps++] = (gloss__match_cap){name, s, e};
+    return 0;
+}
+
+/* Records the named groups of the match in m->md (subject offsets, mapped
+ * to the original text when mapped is set); *off and *n receive where
+ * they went in m->caps. */
+static int push_named(gloss__matcher *m, const match_entry *e, int rc,
+                      int mapped, uint32_t *off, uint32_t *n)
+{
+    uint32_t namecount = 0, entry_size = 0;
+    PCRE2_SPTR table = NULL;
+    pcre2_pattern_info(e->re, PCRE2_INFO_NAMECOUNT, &namecount);
+    *off = (uint32_t)m->ncaps;
+    *n = 0;
+    if (namecount == 0)
+        return 0;
+    pcre2_pattern_info(e->re, PCRE2_INFO_NAMEENTRYSIZE, &entry_size);
+    pcre2_pattern_info(e->re, PCRE2_INFO_NAMETABLE, &table);
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+    for (uint32_t k = 0; k < namecount; k++) {
+        const unsigned char *ent = table + (size_t)k * entry_size;
+        uint32_t g = ((uint32_t)ent[0] << 8) | ent[1];
+        if ((int)g >= rc || ov[2 * g] == PCRE2_UNSET)
+            continue;
+        size_t s = ov[2 * g], t = ov[2 * g + 1];
+        if (mapped) {
+            s = orig_start(m, s);
+            t = t > s ? orig_end(m, t) : s;
+        }
+        if (push_cap(m, (const char *)ent + 2, s, t) < 0)
+            return -1;
+    }
+    *n = (uint32_t)m->ncaps - *off;
+    return 0;
+}
+
+/* A pattern's match ends at `to` of the scanned text: the end-anchored
+ * PCRE2 form, tried from the start of the pattern's window on, finds the
+ * leftmost start of a match ending there, and its named groups. */
+static int pattern_at(gloss__matcher *m, uint32_t id, size_t to)
+{
+    const match_entry *e = &m->entries[id];
+    size_t from = to > e->window ? to - e->window : 0;
+    while (from > 0 && ((unsigned char)m->scanned[from] & 0xC0) == 0x80)
+        from++;
+    int rc = pcre2_match(e->re_end, (PCRE2_SPTR)m->scanned, to, from,
+                         PCRE2_NO_UTF_CHECK, m->md, NULL);
+    if (rc < 0)
+        return 0; /* Vectorscan and PCRE2 disagree: trust PCRE2 */
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+    size_t s = orig_start(m, ov[0]), t = orig_end(m, to);
+    if (t <= s)
+        return 0;
+    uint32_t off, n;
+    if (push_named(m, e, rc, m->mapped, &off, &n) < 0)
+        return -1;
+    return push_cand(m, s, t, id, off, n);
+}
+
+static int on_match(unsigned int id, unsigned long long from,
+                    unsigned long long to, unsigned int flags, void *ctx)
+{
+    (void)flags;
+    (void)from;
+    gloss__matcher *m = ctx;
+    const match_entry *e = &m->entries[id];
+    if (e->prefilter) {
+        if (!m->fired[id]) {
+            m->fired[id] = 1;
+            m->fired_list[m->nfired++] = id;
+        }
+        return 0;
+    }
+    if (e->kind == KIND_PATTERN)
+        return pattern_at(m, id, (size_t)to) < 0;
+    if (to < e->plen)
+        return 0;
+    size_t s = orig_start(m, (size_t)to - e->plen), t = orig_end(m, (size_t)to);
+    if (t <= s)
+        return 0;
+    return push_cand(m, s, t, id, 0, 0) < 0;
+}
+
+/* ---- checks on a candidate ---------------------------------------------------- */
+
+static int is_word_cp(uint32_t cp)
+{
+    if (cp < 0x80)
+        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
+               (cp >= '0' && cp <= '9');
+    switch (utf8proc_category((utf8proc_int32_t)cp)) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT: case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The code point ending at off (0 when there is none or it is broken). */
+static uint32_t cp_before(const char *s, size_t off)
+{
+    if (off == 0)
+        return 0;
+    size_t i = off - 1;
+    while (i > 0 && off - i < 4 && ((unsigned char)s[i] & 0xC0) == 0x80)
+        i--;
+    uint32_t cp = 0;
+    if (gloss__utf8_decode((const unsigned char *)s + i, off - i, &cp, NULL) !=
+        off - i)
+        return 0;
+    return cp;
+}
+
+static uint32_t cp_at(const char *s, size_t n, size_t off)
+{
+    uint32_t cp = 0;
+    if (off >= n ||
+        !gloss__utf8_decode((const unsigned char *)s + off, n - off, &cp, NULL))
+        return 0;
+    return cp;
+}
+
+/* A match must not start or end between two word characters. */
+static int on_boundaries(const char *s, size_t n, size_t start, size_t end)
+{
+    if (is_word_cp(cp_before(s, start)) && is_word_cp(cp_at(s, n, start)))
+        return 0;
+    if (is_word_cp(cp_before(s, end)) && is_word_cp(cp_at(s, n, end)))
+        return 0;
+    return 1;
+}
+
+static int is_space_cp(uint32_t cp)
+{
+    return cp == ' ' || (cp >= '\t' && cp <= '\r') || cp == 0xA0 ||
+           (cp > 0x7F &&
+            utf8proc_category((utf8proc_int32_t)cp) == UTF8PROC_CATEGORY_ZS);
+}
+
+/* Whether text [start, end) spells phrase p exactly (case aside when ci),
+ * runs of white space being equal to runs of white space. */
+static int spells(const char *text, size_t start, size_t end, const char *p,
+                  int ci)
+{
+    size_t i = start, j = 0, pn = strlen(p);
+    while (i < end && j < pn) {
+        uint32_t a = 0, b = 0;
+        size_t ka = gloss__utf8_decode((const unsigned char *)text + i, end - i,
+                                       &a, NULL);
+        size_t kb = gloss__utf8_decode((const unsigned char *)p + j, pn - j, &b,
+                                       NULL);
+        if (!ka || !kb)
+            return 0;
+        if (is_space_cp(a) && is_space_cp(b)) {
+            while (i < end && is_space_cp(cp_at(text, end, i)))
+                i += gloss__utf8_decode((const unsigned char *)text + i,
+                                        end - i, &a, NULL);
+            while (j < pn && is_space_cp(cp_at(p, pn, j)))
+                j += gloss__utf8_decode((const unsigned char *)p + j, pn - j,
+                                        &b, NULL);
+            continue;
+        }
+        if (a != b && !(ci && utf8proc_tolower((utf8proc_int32_t)a) ==
+                                  utf8proc_tolower((utf8proc_int32_t)b)))
+            return 0;
+        i += ka;
+        j += kb;
+    }
+    return i == end && j == pn;
+}
+
+static int keep(const gloss__matcher *m, const match_cand *c)
+{
+    const match_entry *e = &m->entries[c->entry];
+    const match_group *g = &m->groups[e->group];
+    if (g->o.boundaries && !on_boundaries(m->text, m->len, c->start, c->end))
+        return 0;
+    if (e->kind == KIND_PHRASE && m->mapped && !g->o.diacritics_insensitive &&
+        !spells(m->text, c->start, c->end, e->text, g->o.case_insensitive))
+        return 0;
+    return 1;
+}
+
+/* ---- prefilter patterns ------------------------------------------------------- */
+
+/* Runs a prefilter pattern over the original text with PCRE2. */
+static int run_pcre(gloss__matcher *m, uint32_t id, char *err, size_t errlen)
+{
+    const match_entry *e = &m->entries[id];
+    size_t pos = 0;
+    while (pos <= m->len) {
+        int rc = pcre2_match(e->re, (PCRE2_SPTR)m->text, m->len, pos,
+                             PCRE2_NO_UTF_CHECK, m->md, NULL);
+        if (rc == PCRE2_ERROR_NOMATCH)
+            break;
+        if (rc < 0) {
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(rc, msg, sizeof msg);
+            snprintf(err, errlen, "%s: pattern '%.200s': %s", e->where,
+                     e->text, (const char *)msg);
+            return -1;
+        }
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+        size_t s = ov[0], t = ov[1];
+        if (t > s) {
+            uint32_t off, n;
+            if (push_named(m, e, rc, 0, &off, &n) < 0 ||
+                push_cand(m, s, t, id, off, n) < 0)
+                return -1;
+            pos = t;
+        } else {
+            /* An empty match: step over one character. */
+            pos = t + 1;
+            while (pos < m->len && ((unsigned char)m->text[pos] & 0xC0) == 0x80)
+                pos++;
+        }
+    }
+    return 0;
+}
+
+/* ---- resolving overlaps ------------------------------------------------------- */
+
+static int by_preference(const void *pa, const void *pb)
+{
+    const match_cand *a = pa, *b = pb;
+    size_t la = a->end - a->start, lb = b->end - b->start;
+    if (la != lb)
+        return la > lb ? -1 : 1;
+    if (a->priority != b->priority)
+        return a->priority > b->priority ? -1 : 1;
+    if (a->start != b->start)
+        return a->start < b->start ? -1 : 1;
+    return a->entry < b->entry ? -1 : a->entry > b->entry;
+}
+
+long gloss__matcher_scan(gloss__matcher *m, const char *text, size_t len,
+                         const gloss__match **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    m->ncands = m->ncaps = 0;
+    m->oom = 0;
+    if (!m->db)
+        return 0;
+    if (len > UINT32_MAX - 1) {
+        snprintf(err, errlen, "the text is too long to match (%zu bytes)", len);
+        return -1;
+    }
+    m->text = text;
+    m->len = len;
+    m->scanned = text;
+    m->scanned_len = len;
+    m->mapped = 0;
+    /* Vectorscan's UTF-8 mode and PCRE2 both need valid UTF-8. */
+    int ascii = gloss__fold_is_ascii(text, len);
+    if (!ascii && gloss__utf8_valid_prefix(text, len) != len) {
+        snprintf(err, errlen, "the text is not valid UTF-8 (run normalize "
+                 "before match)");
+        return -1;
+    }
+    if (m->fold && !ascii) {
+        gloss__buf_clear(&m->folded);
+        if (gloss__fold(&m->folded, text, len, &m->map, &m->mapcap) < 0 ||
+            m->folded.len > UINT32_MAX - 1) {
+            snprintf(err, errlen, "out of memory folding the text");
+            return -1;
+        }
+        m->scanned = m->folded.data ? m->folded.data : "";
+        m->scanned_len = m->folded.len;
+        m->mapped = 1;
+    } else if (m->phrases) {
+        gloss__buf_clear(&m->folded);
+        gloss__fold_spaces(&m->folded, text, len);
+        if (m->folded.oom) {
+            snprintf(err, errlen, "out of memory matching");
+            return -1;
+        }
+        m->scanned = m->folded.data ? m->folded.data : "";
+    }
+    hs_error_t hr = hs_scan(m->db, m->scanned, (unsigned)m->scanned_len, 0,
+                            m->scratch, on_match, m);
+    for (size_t i = 0; i < m->nfired; i++)
+        m->fired[m->fired_list[i]] = 0;
+    size_t nfired = m->nfired;
+    m->nfired = 0;
+    if (m->oom || (hr != HS_SUCCESS && hr != HS_SCAN_TERMINATED)) {
+        snprintf(err, errlen, m->oom ? "out of memory matching"
+                                     : "hs_scan failed (error %d)", (int)hr);
+        return -1;
+    }
+    for (size_t i = 0; i < nfired; i++)
+        if (run_pcre(m, m->fired_list[i], err, errlen) < 0) {
+            if (m->oom)
+                snprintf(err, errlen, "out of memory matching");
+            return -1;
+        }
+
+    /* Drop what the checks refuse, then resolve overlaps. */
+    size_t n = 0;
+    for (size_t i = 0; i < m->ncands; i++)
+        if (keep(m, &m->cands[i]))
+            m->cands[n++] = m->cands[i];
+    if (n == 0)
+        return 0;
+    qsort(m->cands, n, sizeof(*m->cands), by_preference);
+    if (n > m->capout) {
+        gloss__match *o = realloc(m->out, n * sizeof(*o));
+        if (!o) {
+            snprintf(err, errlen, "out of memory matching");
+            return -1;
+        }
+        m->out = o;
+        m->capout = n;
+    }
+    size_t taken = 0;
+    for (size_t i = 0; i < n; i++) {
+        const match_cand *c = &m->cands[i];
+        size_t lo = 0, hi = taken;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (m->out[mid].start < c->start)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < taken && m->out[lo].start < c->end)
+            continue;
+        if (lo > 0 && m->out[lo - 1].end > c->start)
+            continue;
+        memmove(&m->out[lo + 1], &m->out[lo], (taken - lo) * sizeof(*m->out));
+        m->out[lo] = (gloss__match){c->start, c->end,
+                                    &m->entries[c->entry].pub,
+                                    m->caps + c->cap_off, c->ncaps};
+        taken++;
+    }
+    *out = m->out;
+    return (long)taken;
+}

@@ -1,0 +1,29 @@
+# plugins/match.mk - the built-in `match` stage (dictionaries and patterns
+# in one Vectorscan pass), the matcher it shares with Lua's gloss.matcher(),
+# the shipped lexicon and patterns, and their tests.
+
+libgloss_a_SOURCES += \
+	lib/match.c lib/match.h lib/match_internal.h \
+	lib/match_scan.c \
+	lib/match_fold.c lib/match_fold.h \
+	lib/lua_match.c lib/lua_match.h \
+	plugins/match.c
+
+# The lexicon and patterns, written for gloss from public facts; the stage
+# finds them in $(pkgdatadir)/lexicon (or $GLOSS_LEXICON_DIR).
+lexicondir = $(pkgdatadir)/lexicon
+dist_lexicon_DATA = \
+	lexicon/patterns.tsv \
+	lexicon/eu.tsv \
+	lexicon/groups.tsv \
+	lexicon/international.tsv \
+	lexicon/countries.tsv \
+	lexicon/central-asia.tsv
+
+dist_doc_DATA += docs/match.md
+
+check_PROGRAMS += tests/test_match
+tests_test_match_SOURCES = tests/test_match.c tests/tap.h
+tests_test_match_LDADD = $(TEST_LIBS)
+tests_test_match_DEPENDENCIES = libgloss.a
+TESTS += tests/test_match

@@ -1,0 +1,452 @@
+/*
+ * test_match.c - the matcher behind the `match` stage and gloss.matcher(),
+ * and the stage in a pipeline: folding, case, boundaries, overlaps and
+ * priorities, patterns (captures, look-around, errors naming file, line
+ * and pattern), dictionary files (TSV, JSON, empty), and the policies
+ * that combine matches with entities already in the layer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "gloss/doc.h"
+#include "match.h"
+#include "match_fold.h"
+#include "pipeline.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/gloss-match-XXXXXX";
+
+static char *write_file(const char *name, const char *text)
+{
+    static char path[4][512];
+    static int k;
+    char *p = path[k++ % 4];
+    snprintf(p, 512, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+    return p;
+}
+
+/* The matches of m in text, written "LABEL[text]" and joined by spaces. */
+static const char *found(gloss__matcher *m, const char *text)
+{
+    static char out[4096];
+    const gloss__match *ms;
+    char err[512];
+    long n = gloss__matcher_scan(m, text, strlen(text), &ms, err, sizeof err);
+    if (n < 0) {
+        snprintf(out, sizeof out, "error: %s", err);
+        return out;
+    }
+    size_t used = 0;
+    out[0] = '\0';
+    for (long i = 0; i < n && used < sizeof out; i++)
+        used += (size_t)snprintf(out + used, sizeof out - used, "%s%s[%.*s]",
+                                 i ? " " : "", ms[i].entry->label,
+                                 (int)(ms[i].end - ms[i].start),
+                                 text + ms[i].start);
+    return out;
+}
+
+static gloss__matcher *phrases(const gloss__match_group_opts *o,
+                               const char *const *list)
+{
+    gloss__matcher *m = gloss__matcher_new();
+    int g = gloss__matcher_group(m, o);
+    char err[512];
+    for (size_t i = 0; list[i]; i += 2)
+        if (gloss__matcher_add_phrase(m, g, list[i], list[i + 1], NULL, NULL, 0,
+                                      "test", err, sizeof err) < 0)
+            diag("%s", err);
+    if (gloss__matcher_compile(m, NULL, err, sizeof err) < 0)
+        diag("%s", err);
+    return m;
+}
+
+static void test_fold(void)
+{
+    gloss__buf b = GLOSS__BUF_INIT;
+    uint32_t *map = NULL;
+    size_t cap = 0;
+    const char *s = "R\xC3\xB3\xC5\xBC""a \xC5\xBD""anaozen\nStra\xC3\x9F""e "
+                    "\xC3\xB8 \xC5\x82 \xC4\x91 \xEF\xAC\x81";
+    ok(gloss__fold(&b, s, strlen(s), &map, &cap) == 0, "fold: succeeds");
+    is_str(b.data, "Roza Zanaozen Strasse o l d fi",
+           "fold: accents go, special letters are spelled out, a line break "
+           "becomes a space, ligatures are split");
+    is_int(map[5], 7, "fold: the Z of Zanaozen points to the start of its "
+                      "original character");
+    is_int(map[18], 21, "fold: both bytes of ss point to the sharp s");
+    is_int(map[19], 21, "fold: (second byte)");
+    gloss__buf_free(&b);
+    free(map);
+    ok(gloss__fold_is_ascii("plain text", 10) &&
+           !gloss__fold_is_ascii("R\xC3\xB3\xC5\xBC""a", 6),
+       "fold: ASCII is recognised");
+}
+
+static void test_case_and_diacritics(void)
+{
+    gloss__match_group_opts o = {.name = "t", .diacritics_insensitive = 1,
+                                 .boundaries = 1};
+    const char *const l1[] = {"\xC5\xBD""anaozen", "LOC", "Roza", "PER", NULL};
+    gloss__matcher *m = phrases(&o, l1);
+    is_str(found(m, "In Zanaozen and \xC5\xBD""anaozen, R\xC3\xB3\xC5\xBC""a "
+                    "and Roza."),
+           "LOC[Zanaozen] LOC[\xC5\xBD""anaozen] PER[R\xC3\xB3\xC5\xBC""a] "
+           "PER[Roza]",
+           "diacritics-insensitive: with and without accents, spans on the "
+           "original bytes");
+    is_str(found(m, "in zanaozen"), "", "case-sensitive by default");
+    gloss__matcher_destroy(&m);
+
+    o.case_insensitive = 1;
+    const char *const l2[] = {"european parliament", "ORG",
+                              "\xD0\x96\xD0\xB0\xD0\xBD\xD0\xB0\xD0\xBE"
+                              "\xD0\xB7\xD0\xB5\xD0\xBD", "LOC", NULL};
+    m = phrases(&o, l2);
+    is_str(found(m, "THE EUROPEAN PARLIAMENT and the European\nParliament"),
+           "ORG[EUROPEAN PARLIAMENT] ORG[European\nParliament]",
+           "case-insensitive, and a space matches a line break");
+    is_str(found(m, "\xD0\x96\xD0\x90\xD0\x9D\xD0\x90\xD0\x9E\xD0\x97\xD0\x95"
+                    "\xD0\x9D"),
+           "LOC[\xD0\x96\xD0\x90\xD0\x9D\xD0\x90\xD0\x9E\xD0\x97\xD0\x95\xD0\x9D]",
+           "case-insensitive for Cyrillic too");
+    gloss__matcher_destroy(&m);
+
+    /* One group folds, another keeps diacritics: the folded scan must not
+     * loosen the second. */
+    m = gloss__matcher_new();
+    gloss__match_group_opts fold = {.name = "f", .diacritics_insensitive = 1};
+    gloss__match_group_opts keep = {.name = "k"};
+    int gf = gloss__matcher_group(m, &fold), gk = gloss__matcher_group(m, &keep);
+    char err[512];
+    gloss__matcher_add_phrase(m, gf, "Almaty", "LOC", NULL, NULL, 0, "t", err,
+                              sizeof err);
+    gloss__matcher_add_phrase(m, gk, "R\xC3\xB3\xC5\xBC""a", "PER", NULL, NULL,
+                              0, "t", err, sizeof err);
+    ok(gloss__matcher_compile(m, NULL, err, sizeof err) == 0,
+       "mixed groups compile");
+    is_str(found(m, "R\xC3\xB3\xC5\xBC""a, Roza and \xC3\x81lmaty"),
+           "PER[R\xC3\xB3\xC5\xBC""a] LOC[\xC3\x81lmaty]",
+           "a group that keeps diacritics matches only the exact spelling");
+    gloss__matcher_destroy(&m);
+}
+
+static void test_boundaries_overlaps(void)
+{
+    gloss__match_group_opts o = {.name = "t", .boundaries = 1};
+    const char *const l[] = {"Osh", "LOC", "European Parliament", "ORG",
+                             "Parliament", "ORG2", "Parliament of Georgia",
+                             "ORG3", NULL};
+    gloss__matcher *m = phrases(&o, l);
+    is_str(found(m, "Oshkosh, Joshua, Osh, (Osh) Osh2"), "LOC[Osh] LOC[Osh]",
+           "boundaries: no match inside a word or glued to a digit");
+    is_str(found(m, "the European Parliament."), "ORG[European Parliament]",
+           "overlaps: the longest match wins, an overlapping one is dropped");
+    is_str(found(m, "the European Parliament of Georgia"),
+           "ORG3[Parliament of Georgia]",
+           "overlaps: the longest wins even when it starts later");
+    is_str(found(m, "Parliament Parliament of Georgia"),
+           "ORG2[Parliament] ORG3[Parliament of Georgia]",
+           "overlaps: adjacent matches are all kept");
+    gloss__matcher_destroy(&m);
+
+    o.boundaries = 0;
+    const char *const l2[] = {"Osh", "LOC", NULL};
+    m = phrases(&o, l2);
+    is_str(found(m, "Oshkosh"), "LOC[Osh]", "boundaries = false matches inside words");
+    gloss__matcher_destroy(&m);
+
+    /* Two groups with the same phrase: the higher priority wins, and with
+     * equal priorities the group added first. */
+    m = gloss__matcher_new();
+    gloss__match_group_opts lo = {.name = "low", .priority = 0, .boundaries = 1};
+    gloss__match_group_opts hi = {.name = "high", .priority = 5, .boundaries = 1};
+    int glo = gloss__matcher_group(m, &lo), ghi = gloss__matcher_group(m, &hi);
+    char err[512];
+    gloss__matcher_add_phrase(m, glo, "Astana", "LOW", NULL, NULL, 0, "t", err,
+                              sizeof err);
+    gloss__matcher_add_phrase(m, ghi, "Astana", "HIGH", NULL, NULL, 0, "t", err,
+                              sizeof err);
+    gloss__matcher_add_phrase(m, glo, "Nur-Sultan", "FIRST", NULL, NULL, 0, "t",
+                              err, sizeof err);
+    gloss__matcher_add_phrase(m, glo, "Nur-Sultan", "SECOND", NULL, NULL, 0, "t",
+                              err, sizeof err);
+    gloss__matcher_compile(m, NULL, err, sizeof err);
+    is_str(found(m, "Astana (Nur-Sultan)"), "HIGH[Astana] FIRST[Nur-Sultan]",
+           "priorities: the higher wins; at equal priority, the first added");
+    const gloss__match *ms;
+    long n = gloss__matcher_scan(m, "Astana", 6, &ms, err, sizeof err);
+    is_str(n == 1 ? ms[0].entry->source : NULL, "match:high",
+           "a match names its source");
+    is_str(n == 1 ? ms[0].entry->id : NULL, "Astana",
+           "a phrase without an id has itself as id");
+    gloss__matcher_destroy(&m);
+}
+
+static void test_patterns(void)
+{
+    char err[1024];
+    gloss__matcher *m = gloss__matcher_new();
+    gloss__match_group_opts o = {.name = "rules", .boundaries = 1};
+    int g = gloss__matcher_group(m, &o);
+    const char *path = write_file(
+        "rules.tsv",
+        "# comment\n"
+        "\n"
+        "LAW\tArticle (?<article>[0-9]+)(?: of the (?<code>[A-Z][a-z]+ Code))?\n"
+        "AMOUNT\t(?<=EUR )[0-9]+\n"
+        "DATE\t[0-9]{1,2} (?:January|March) [0-9]{4}\tprecision=day\n");
+    ok(gloss__matcher_load_patterns(m, g, path, err, sizeof err) == 0,
+       "a pattern file loads");
+    ok(gloss__matcher_compile(m, NULL, err, sizeof err) == 0,
+       "patterns compile (look-behind through PCRE2)");
+    const char *text = "Under Article 174 of the Criminal Code, on 10 January "
+                       "2021, a fine of EUR 500 (not GBP 600).";
+    is_str(found(m, text),
+           "LAW[Article 174 of the Criminal Code] DATE[10 January 2021] "
+           "AMOUNT[500]",
+           "patterns find their exact spans, look-behind included");
+    const gloss__match *ms;
+    long n = gloss__matcher_scan(m, text, strlen(text), &ms, err, sizeof err);
+    int caps_ok = n == 3 && ms[0].ncaps == 2 &&
+                  strcmp(ms[0].caps[0].name, "article") == 0 &&
+                  ms[0].caps[0].end - ms[0].caps[0].start == 3 &&
+                  memcmp(text + ms[0].caps[0].start, "174", 3) == 0 &&
+                  strcmp(ms[0].caps[1].name, "code") == 0;
+    ok(caps_ok, "named groups are captured");
+    ok(n == 3 && ms[1].entry->nattrs == 1 &&
+           strcmp(ms[1].entry->attrs[0].key, "precision") == 0,
+       "a pattern line's attributes are kept");
+    gloss__matcher_destroy(&m);
+
+    /* Errors name the file, the line and the pattern. */
+    m = gloss__matcher_new();
+    g = gloss__matcher_group(m, &o);
+    path = write_file("bad.tsv", "DATE\t[0-9]+\n# ok so far\nLAW\tArticle ([0-9]+\n");
+    ok(gloss__matcher_load_patterns(m, g, path, err, sizeof err) < 0,
+       "a pattern that does not parse is refused");
+    like(err, "bad.tsv:3", "its error names the file and line");
+    like(err, "Article ([0-9]+", "and the pattern");
+    gloss__matcher_destroy(&m);
+
+    m = gloss__matcher_new();
+    g = gloss__matcher_group(m, &o);
+    path = write_file("empty-match.tsv", "DATE\t[0-9]+\nX\tx*\n");
+    ok(gloss__matcher_load_patterns(m, g, path, err, sizeof err) == 0 &&
+           gloss__matcher_compile(m, NULL, err, sizeof err) < 0,
+       "a pattern Vectorscan refuses fails the compilation");
+    like(err, "empty-match.tsv:2", "that error names the file and line too");
+    like(err, "'x*'", "and the pattern");
+    gloss__matcher_destroy(&m);
+
+    m = gloss__matcher_new();
+    g = gloss__matcher_group(m, &o);
+    path = write_file("nolabel.tsv", "[0-9]+\n");
+    ok(gloss__matcher_load_patterns(m, g, path, err, sizeof err) < 0,
+       "a pattern line without a label is refused");
+    like(err, "nolabel.tsv:1", "naming the line");
+    gloss__matcher_destroy(&m);
+}
+
+static void test_dictionaries(void)
+{
+    char err[1024];
+    gloss__matcher *m = gloss__matcher_new();
+    gloss__match_group_opts o = {.name = "d", .label = "ORG", .boundaries = 1,
+                                 .diacritics_insensitive = 1};
+    int g = gloss__matcher_group(m, &o);
+    const char *tsv = write_file(
+        "ngos.tsv",
+        "# name\tlabel\tid\tattrs\n"
+        "Front Line Defenders\t\tngo:fld\tcountry=IE;kind=ngo\n"
+        "Amnesty International\n"
+        "Dulat Agadil\tPER\tperson:agadil\n");
+    ok(gloss__matcher_load_dictionary(m, g, tsv, err, sizeof err) == 0,
+       "a TSV dictionary loads");
+    const char *json = write_file(
+        "people.json",
+        "[{\"phrases\": [\"R\xC3\xB3\xC5\xBC""a Thun\", \"Roza Thun\"], "
+        "\"label\": \"PER\", \"id\": \"person:thun\", "
+        "\"attributes\": {\"role\": \"MEP\", \"term\": 9}}]");
+    ok(gloss__matcher_load_dictionary(m, g, json, err, sizeof err) == 0,
+       "a JSON dictionary loads");
+    ok(gloss__matcher_compile(m, NULL, err, sizeof err) == 0, "they compile");
+    is_str(found(m, "Amnesty International, Front Line Defenders and "
+                    "R\xC3\xB3\xC5\xBC""a Thun on Dulat Agadil"),
+           "ORG[Amnesty International] ORG[Front Line Defenders] "
+           "PER[R\xC3\xB3\xC5\xBC""a Thun] PER[Dulat Agadil]",
+           "entries take the dictionary's label unless they give one");
+    const gloss__match *ms;
+    const char *t = "Front Line Defenders and Roza Thun";
+    long n = gloss__matcher_scan(m, t, strlen(t), &ms, err, sizeof err);
+    ok(n == 2 && strcmp(ms[0].entry->id, "ngo:fld") == 0 &&
+           ms[0].entry->nattrs == 2 &&
+           strcmp(ms[0].entry->attrs[1].value, "ngo") == 0,
+       "TSV ids and attributes are kept");
+    ok(n == 2 && strcmp(ms[1].entry->id, "person:thun") == 0 &&
+           ms[1].entry->nattrs == 2 &&
+           strcmp(ms[1].entry->attrs[1].value, "9") == 0,
+       "JSON ids and attributes are kept (numbers as their JSON text)");
+    gloss__matcher_destroy(&m);
+
+    m = gloss__matcher_new();
+    g = gloss__matcher_group(m, &o);
+    const char *empty = write_file("empty.tsv", "# nothing yet\n");
+    ok(gloss__matcher_load_dictionary(m, g, empty, err, sizeof err) == 0 &&
+           gloss__matcher_compile(m, NULL, err, sizeof err) == 0,
+       "an empty dictionary loads and compiles");
+    is_str(found(m, "anything at all"), "", "and finds nothing");
+    gloss__matcher_destroy(&m);
+
+    m = gloss__matcher_new();
+    g = gloss__matcher_group(m, &o);
+    const char *bad = write_file("bad.json", "[{\"phrase\": \"x\"}, {\"label\": \"X\"}]");
+    ok(gloss__matcher_load_dictionary(m, g, bad, err, sizeof err) < 0,
+       "a JSON entry without a phrase is refused");
+    like(err, "bad.json: entry 2", "naming the entry");
+    gloss__matcher_destroy(&m);
+
+    m = gloss__matcher_new();
+    gloss__match_group_opts nolabel = {.name = "n"};
+    g = gloss__matcher_group(m, &nolabel);
+    const char *nl = write_file("nolabel-dict.tsv", "Some Name\n");
+    ok(gloss__matcher_load_dictionary(m, g, nl, err, sizeof err) < 0,
+       "a phrase without a label (none in the file or the options) is refused");
+    like(err, "nolabel-dict.tsv:1", "naming the line");
+    gloss__matcher_destroy(&m);
+}
+
+/* Runs text through a pipeline built from src and returns the document. */
+static gloss_doc *run(const char *src, const char *text, char *err, size_t len)
+{
+    gloss__config *cfg = gloss__config_load_string(src, strlen(src), "t.lua",
+                                                   dir, err, len);
+    if (!cfg)
+        return NULL;
+    gloss__pipeline *p = gloss__pipeline_new(cfg, err, len);
+    gloss_doc *doc = NULL;
+    if (p) {
+        doc = gloss_doc_new("d", "test", text, strlen(text));
+        gloss__doc_status st;
+        gloss__pipeline_run(p, &doc, 1, &st);
+        gloss__pipeline_destroy(&p);
+    }
+    gloss__config_destroy(&cfg);
+    return doc;
+}
+
+/* The entities of doc as "LABEL[text]@source". */
+static const char *entities(gloss_doc *doc)
+{
+    static char out[2048];
+    size_t used = 0;
+    out[0] = '\0';
+    gloss_layer *l = doc ? gloss_doc_layer(doc, "entities", 0) : NULL;
+    size_t n = l ? gloss_layer_size(l) : 0;
+    const char *text = doc ? gloss_doc_text(doc, NULL) : "";
+    for (size_t i = 0; i < n && used < sizeof out; i++) {
+        gloss_span *s = gloss_layer_span(l, i);
+        const gloss_value *src = gloss_span_get(s, "source");
+        used += (size_t)snprintf(out + used, sizeof out - used, "%s%s[%.*s]@%s",
+                                 i ? " " : "", s->label,
+                                 (int)(s->end - s->start), text + s->start,
+                                 src ? src->as.string.ptr : "-");
+    }
+    return out;
+}
+
+static void test_stage(void)
+{
+    write_file("ner.lua",
+               "return { process = function(doc)\n"
+               "  local s, e = doc.text:find('European Parliament', 1, true)\n"
+               "  doc:add('entities', s, s + 7, 'MISC')\n"
+               "  local s2, e2 = doc.text:find('Dulat', 1, true)\n"
+               "  doc:add('entities', s2, e2, 'PER')\n"
+               "end }\n");
+    write_file("people.tsv", "European Parliament\tORG\teu:ep\n");
+    static const struct {
+        const char *policy, *want;
+    } cases[] = {
+        {"dictionary_first",
+         "ORG[European Parliament]@match:people PER[Dulat]@-"},
+        {"statistical_first", "MISC[European]@- PER[Dulat]@-"},
+        {"union", "ORG[European Parliament]@match:people MISC[European]@- "
+                  "PER[Dulat]@-"},
+    };
+    char src[1024], err[1024];
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        snprintf(src, sizeof src,
+                 "return { pipeline = { { script = 'ner.lua' }, { stage = "
+                 "'match', options = { builtin = false, policy = '%s', "
+                 "dictionaries = { 'people.tsv' } } } } }",
+                 cases[i].policy);
+        gloss_doc *doc = run(src, "The European Parliament and Dulat.", err,
+                             sizeof err);
+        if (!doc)
+            diag("%s", err);
+        is_str(entities(doc), cases[i].want, "policy %s", cases[i].policy);
+        gloss_doc_destroy(&doc);
+    }
+
+    gloss_doc *doc = run("return { pipeline = { { stage = 'match', options = "
+                         "{ builtin = false, dictionaries = { { file = "
+                         "'people.tsv', name = 'eu' } } } } } }",
+                         "no entities layer yet: European Parliament", err,
+                         sizeof err);
+    is_str(entities(doc), "ORG[European Parliament]@match:eu",
+           "the stage creates the layer when there is none; name sets the "
+           "source");
+    gloss_layer *l = doc ? gloss_doc_layer(doc, "entities", 0) : NULL;
+    const gloss_value *id = l && gloss_layer_size(l)
+                                ? gloss_span_get(gloss_layer_span(l, 0), "id")
+                                : NULL;
+    is_str(id ? id->as.string.ptr : NULL, "eu:ep", "spans carry the id");
+    gloss_doc_destroy(&doc);
+
+    write_file("broken.tsv", "DATE\t[0-9]{2,1}\n");
+    doc = run("return { pipeline = { { stage = 'match', options = { builtin = "
+              "false, patterns = { 'broken.tsv' } } } } }",
+              "x", err, sizeof err);
+    ok(doc == NULL, "a pattern that does not compile fails the configuration");
+    like(err, "broken.tsv:1", "the error names the file and line");
+    like(err, "[0-9]{2,1}", "and the pattern");
+
+    doc = run("return { pipeline = { { stage = 'match', options = { builtin = "
+              "false, dictionaries = { { file = 'people.tsv', colour = 1 } } "
+              "} } } }",
+              "x", err, sizeof err);
+    ok(doc == NULL && strstr(err, "unknown key 'colour'"),
+       "an unknown key of a dictionary is refused");
+
+    doc = run("return { pipeline = { { stage = 'match', options = { builtin = "
+              "false, dictionaries = { 'missing.tsv' } } } } }",
+              "x", err, sizeof err);
+    ok(doc == NULL && strstr(err, "missing.tsv"),
+       "a missing dictionary is an error naming it");
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir))
+        return skip_all("cannot create a temporary folder");
+    test_fold();
+    test_case_and_diacritics();
+    test_boundaries_overlaps();
+    test_patterns();
+    test_dictionaries();
+    test_stage();
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        diag("could not remove %s", dir);
+    return done_testing();
+}
