@@ -24,6 +24,22 @@ bench_bench_segment_LDADD = $(GLOSS_ENGINE_LIBS)
 bench_bench_segment_LDFLAGS = $(GLOSS_ENGINE_LINK)
 bench_bench_segment_DEPENDENCIES = libgloss.a
 
+# pos + ner: tokens per second of the taggers, through a pipeline, and
+# beside wink-nlp on the same samples when `make bench-wink-setup` has
+# installed it (with npm, into the build folder; never committed).
+noinst_PROGRAMS += bench/bench_tagger
+bench_bench_tagger_SOURCES = bench/bench_tagger.c
+bench_bench_tagger_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/plugins
+bench_bench_tagger_LDADD = $(GLOSS_ENGINE_LIBS)
+bench_bench_tagger_LDFLAGS = $(GLOSS_ENGINE_LINK)
+bench_bench_tagger_DEPENDENCIES = libgloss.a
+EXTRA_DIST += bench/wink_bench.js
+WINK_DIR = $(abs_builddir)/wink
+bench-wink-setup:
+	$(MKDIR_P) $(WINK_DIR) && cd $(WINK_DIR) && \
+	  npm install --no-save --no-package-lock wink-nlp wink-eng-lite-web-model
+.PHONY: bench-wink-setup
+
 # The text classifier against fastText on 20 Newsgroups (both skip, with
 # a message, when the data or the fasttext program is absent).
 noinst_PROGRAMS += bench/bench_classify
@@ -46,7 +62,7 @@ bench_bench_match_LDFLAGS = $(GLOSS_ENGINE_LINK)
 bench_bench_match_DEPENDENCIES = libgloss.a
 
 bench: bench/bench_overhead bench/bench_daemon bench/bench_segment glossd$(EXEEXT) \
-	bench/bench_classify bench/bench_match
+	bench/bench_classify bench/bench_match bench/bench_tagger
 	@echo "== per-document overhead: ./bench/bench_overhead $(srcdir)/bench"
 	@./bench/bench_overhead $(srcdir)/bench
 	@echo "== daemon pass-through: ./bench/bench_daemon ./glossd$(EXEEXT)"
@@ -57,4 +73,7 @@ bench: bench/bench_overhead bench/bench_daemon bench/bench_segment glossd$(EXEEX
 	@./bench/bench_classify $(srcdir)/../shared/data/textcls/20ng-train.jsonl bench/classify-
 	@echo "== match: top_srcdir=$(srcdir) ./bench/bench_match"
 	@top_srcdir=$(srcdir) ./bench/bench_match
+	@echo "== pos + ner: ./bench/bench_tagger $(srcdir)/../shared/seeds $(WINK_DIR) $(srcdir)/bench/wink_bench.js"
+	@GLOSS_MODEL_PATH=$(abs_top_srcdir)/models ./bench/bench_tagger $(srcdir)/../shared/seeds \
+	  $(WINK_DIR) $(srcdir)/bench/wink_bench.js
 .PHONY: bench

@@ -27,6 +27,9 @@ int gloss__cmd_train(int argc, char **argv);
 /* The classifier's tasks of `gloss train` and `gloss eval`
  * (cli/train_classify.c, cli/eval_classify.c). */
 int gloss__train_classify(int argc, char **argv);
+/* The taggers' tasks of `gloss train` (cli/train_tagger.c). */
+int gloss__train_pos(int argc, char **argv);
+int gloss__train_ner(int argc, char **argv);
 int gloss__eval_classify(int argc, char **argv);
 /* ping, stats, reload and drain: argv[0] names the command. */
 int gloss__cmd_control(int argc, char **argv);

@@ -20,11 +20,15 @@
 
 #include "cli.h"
 #include "eval_conllu.h"
+#include "eval_tagger.h"
 
 static void usage(FILE *out)
 {
     fprintf(out,
 "usage: gloss eval segment --ud FILE.conllu [-c CONFIG] [--errors N]\n"
+"       gloss eval pos --ud FILE.conllu [--model MODEL] [--raw]\n"
+"       gloss eval ner --conll FILE [--model MODEL]\n"
+"       (gloss eval pos --help, gloss eval ner --help)\n"
 "       gloss eval classify --jsonl FILE -m MODEL   (see its --help)\n"
 "\n"
 "Runs the pipeline on the raw text of a CoNLL-U file (its '# text' lines:\n"
@@ -211,11 +215,20 @@ int gloss__cmd_eval(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? GLOSS_EXIT_USAGE : GLOSS_EXIT_OK;
     }
-    if (strcmp(argv[1], "segment") == 0)
-        return eval_segment(argc - 1, argv + 1);
-    if (strcmp(argv[1], "classify") == 0)
-        return gloss__eval_classify(argc - 1, argv + 1);
-    fprintf(stderr, "gloss eval: unknown task '%s' (known: segment, classify)\n",
+    /* The tasks `gloss eval` knows; add a row for a new one. */
+    static const struct {
+        const char *task;
+        int (*run)(int argc, char **argv);
+    } tasks[] = {
+        {"segment", eval_segment},
+        {"pos", gloss__eval_pos},
+        {"ner", gloss__eval_ner},
+        {"classify", gloss__eval_classify},
+    };
+    for (size_t i = 0; i < sizeof tasks / sizeof tasks[0]; i++)
+        if (strcmp(argv[1], tasks[i].task) == 0)
+            return tasks[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "gloss eval: unknown task '%s' (known: segment, pos, ner, classify)\n",
             argv[1]);
     return GLOSS_EXIT_USAGE;
 }

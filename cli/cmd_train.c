@@ -14,6 +14,8 @@ static const struct train_kind {
     int (*run)(int argc, char **argv);
     const char *summary;
 } kinds[] = {
+    {"pos", gloss__train_pos, "part of speech (UPOS) from a CoNLL-U treebank"},
+    {"ner", gloss__train_ner, "named entities from CoNLL-2003 data"},
     {"classify", gloss__train_classify,
      "a text classifier from labelled JSON Lines"},
 };

@@ -23,6 +23,7 @@ static const struct command {
     {"check", gloss__cmd_check, "check a configuration and start its stages"},
     {"train", gloss__cmd_train, "train a statistical model (train classify)"},
     {"eval", gloss__cmd_eval, "score a stage against annotated data (eval segment)"},
+    {"train", gloss__cmd_train, "train a model from annotated data (train pos, ner)"},
     {"stages", gloss__cmd_stages, "list the built-in stages and their options"},
 };
 

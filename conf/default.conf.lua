@@ -57,6 +57,18 @@ return {
       script = "structure.lua",
     },
     {
+      -- Tags every token with its Universal part of speech, as the token
+      -- attribute "upos" (model: en-pos.bin, trained on UD English EWT).
+      stage = "pos",
+    },
+    {
+      -- Finds names of people, organisations, places and other names (PER,
+      -- ORG, LOC, MISC) as spans of the layer "entities", each with the
+      -- attributes "source" (the model) and "confidence" (model:
+      -- en-ner.bin, trained on CoNLL-2003).
+      stage = "ner",
+    },
+    {
       -- Finds dates, legal references (Article 174 of the Criminal Code,
       -- Rule 144), procedure and document numbers (2021/2544(RSP),
       -- B9-0149/2021), quantities, money, URLs and e-mail addresses, and

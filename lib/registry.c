@@ -12,12 +12,16 @@
 
 extern const gloss_stage_desc gloss__stage_normalize;
 extern const gloss_stage_desc gloss__stage_segment;
+extern const gloss_stage_desc gloss__stage_pos;
+extern const gloss_stage_desc gloss__stage_ner;
 extern const gloss_stage_desc gloss__stage_classify;
 extern const gloss_stage_desc gloss__stage_match;
 
 const gloss_stage_desc *const gloss__builtin_stages[] = {
     &gloss__stage_normalize,
     &gloss__stage_segment,
+    &gloss__stage_pos,
+    &gloss__stage_ner,
     &gloss__stage_classify,
     &gloss__stage_match,
     NULL,

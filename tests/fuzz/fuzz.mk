@@ -67,7 +67,7 @@ clean-fuzz:
 # check`; `make fuzz-model` fuzzes it with libFuzzer (same variables).
 check_PROGRAMS += tests/fuzz/replay_model
 tests_fuzz_replay_model_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_model.c
-tests_fuzz_replay_model_CPPFLAGS = $(AM_CPPFLAGS) \
+tests_fuzz_replay_model_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/plugins \
 	-DGLOSS_FUZZ_CORPUS='"tests/fuzz/corpus-model"'
 tests_fuzz_replay_model_LDADD = $(TEST_LIBS)
 tests_fuzz_replay_model_DEPENDENCIES = libgloss.a

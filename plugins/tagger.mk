@@ -1,0 +1,47 @@
+# plugins/tagger.mk - the statistical tagger (part of speech and named
+# entities): its core, the `pos` and `ner` stages, `gloss train`, the
+# default models and their tests.
+
+libgloss_a_SOURCES += \
+	plugins/tagger.c plugins/tagger.h plugins/tagger_internal.h \
+	plugins/tagger_feat.c plugins/tagger_train.c plugins/tagger_stage.c
+
+# Default models: installed with gloss, and found in the source tree by an
+# uninstalled build (tests point $GLOSS_MODEL_PATH at it).
+modelsdir = $(pkgdatadir)/models
+dist_models_DATA = models/en-pos.bin models/en-ner.bin
+AM_CPPFLAGS += -DGLOSS_MODEL_DIR='"$(modelsdir)"' \
+	-DGLOSS_SOURCE_MODEL_DIR='"$(abs_top_srcdir)/models"'
+
+# (gloss train and gloss eval pos/ner include the tagger's header from
+# plugins/: plugins/classify.mk gives gloss that include path.)
+
+# Word clusters from unlabelled text, for the models' cluster features
+# (`make models` runs it; see models/README.md).
+noinst_PROGRAMS += tools/gloss-clusters
+tools_gloss_clusters_SOURCES = tools/gloss-clusters.c
+tools_gloss_clusters_LDADD = $(GLOSS_ENGINE_LIBS) -lm
+tools_gloss_clusters_LDFLAGS = $(GLOSS_ENGINE_LINK)
+tools_gloss_clusters_DEPENDENCIES = libgloss.a
+
+# `make models` retrains the default models from the corpora in ../shared
+# (not distributed) and rewrites them in the source tree; commit them with
+# models/README.md. Word clusters come first, from the unlabelled text of
+# the same folder (tools/gloss-clusters); they go into both models.
+models: gloss$(EXEEXT) tools/gloss-clusters$(EXEEXT)
+	./tools/gloss-clusters$(EXEEXT) -o clusters.tsv \
+		$(GLOSS_CORPORA)/textcls/20ng-train.jsonl \
+		$(GLOSS_CORPORA)/ud_ewt/en_ewt-ud-train.conllu \
+		$(GLOSS_CORPORA)/conll2003/eng.train
+	./gloss$(EXEEXT) train pos --ud $(GLOSS_CORPORA)/ud_ewt/en_ewt-ud-train.conllu \
+		--dev $(GLOSS_CORPORA)/ud_ewt/en_ewt-ud-dev.conllu --clusters clusters.tsv \
+		--iterations 15 --seed 1 --max-size 5000000 -o $(top_srcdir)/models/en-pos.bin
+	./gloss$(EXEEXT) train ner --conll $(GLOSS_CORPORA)/conll2003/eng.train \
+		--dev $(GLOSS_CORPORA)/conll2003/eng.testa --clusters clusters.tsv \
+		--iterations 15 --seed 1 --max-size 5000000 -o $(top_srcdir)/models/en-ner.bin
+.PHONY: models
+CLEANFILES += clusters.tsv
+
+TESTS += tests/test_tagger.sh
+EXTRA_DIST += tests/test_tagger.sh tests/fixtures/tagger/tiny.conllu \
+	tests/fixtures/tagger/tiny.conll tests/fixtures/tagger/edit_entities.lua

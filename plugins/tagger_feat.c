@@ -1,0 +1,514 @@
+/*
+ * tagger_feat.c - features and greedy decoding, shared by tagging and
+ * training (see tagger_internal.h).
+ *
+ * Each token is first reduced to hashes (its form, lower-cased form with
+ * digits as 0, shape, prefixes and suffixes) and word-list bits; the
+ * features of a position combine those of a window of two tokens either
+ * side. Features are 64-bit hashes of (template, values), so no string is
+ * built while tagging. The decoder then walks the sentence left to right:
+ * the two labels already chosen are features of the next decision, and for
+ * ner the labels must form valid BILOU sequences, and the document memory
+ * (the label an earlier mention of the same capitalised word received)
+ * is one more feature.
+ */
+#include "tagger_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t gloss__tg_hash(const char *s, size_t len)
+{
+    return gloss__fnv1a64(GLOSS__FNV_BASIS, s, len);
+}
+
+uint32_t gloss__tg_lex_get(const void *table, uint64_t key)
+{
+    const tg_lex_table *t = table;
+    if (!t->rec)
+        return 0;
+    uint32_t fp = gloss__tg_fingerprint(key);
+    for (size_t i = key & t->mask, k = 0; k <= t->mask; k++, i = (i + 1) & t->mask) {
+        const unsigned char *r = t->rec + i * 8;
+        uint32_t rk;
+        memcpy(&rk, r, 4);
+        if (rk == fp) {
+            uint32_t v;
+            memcpy(&v, r + 4, 4);
+            return v;
+        }
+        if (rk == 0)
+            return 0;
+    }
+    return 0;
+}
+
+int gloss__tg_labels_init(tg_labels *l, gloss__tagger_kind kind)
+{
+    l->ntypes = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        l->bilou[i] = 0;
+        l->type[i] = -1;
+        if (kind != GLOSS__TAGGER_NER)
+            continue;
+        const char *s = l->name[i];
+        if (strcmp(s, "O") == 0) {
+            l->bilou[i] = 'O';
+            continue;
+        }
+        if (!strchr("BILU", s[0]) || s[0] == '\0' || s[1] != '-' || !s[2] ||
+            strlen(s + 2) >= sizeof l->types[0])
+            return -1;
+        l->bilou[i] = s[0];
+        size_t t = 0;
+        while (t < l->ntypes && strcmp(l->types[t], s + 2) != 0)
+            t++;
+        if (t == l->ntypes) {
+            if (l->ntypes == TG_MAX_TYPES)
+                return -1;
+            strcpy(l->types[l->ntypes++], s + 2);
+        }
+        l->type[i] = (int8_t)t;
+    }
+    return 0;
+}
+
+/* ---- tokens ------------------------------------------------------------ */
+
+enum {
+    F_INITCAP = 1, F_ALLCAPS = 2, F_DIGIT = 4, F_HYPHEN = 8, F_ALLDIGIT = 16,
+    F_PERIOD = 32, F_FIRST = 64, F_CAPSENT = 128, F_LOWER = 256, F_TITLESENT = 512,
+};
+
+static char shape_class(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return 'X';
+    if (c >= 'a' && c <= 'z')
+        return 'x';
+    if (c >= '0' && c <= '9')
+        return 'd';
+    if (c >= 0x80)
+        return 'u';
+    return (char)c;
+}
+
+static void describe(const gloss__tagger_tok *t, tg_tok *o)
+{
+    char low[64], shape[16];
+    size_t n = t->len < sizeof low ? t->len : sizeof low;
+    size_t ns = 0, letters = 0, upper = 0, digits = 0;
+    uint32_t f = 0;
+    for (size_t i = 0; i < t->len; i++) {
+        unsigned char c = (unsigned char)t->s[i];
+        char k = shape_class(c);
+        if (ns == 0 || (shape[ns - 1] != k && ns < sizeof shape))
+            shape[ns++] = k;
+        letters += k == 'X' || k == 'x';
+        upper += k == 'X';
+        digits += k == 'd';
+        if (c == '-')
+            f |= F_HYPHEN;
+        if (c == '.')
+            f |= F_PERIOD;
+        if (i < n)
+            low[i] = k == 'X' ? (char)(c | 0x20) : k == 'd' ? '0' : (char)c;
+    }
+    if (t->len && shape_class((unsigned char)t->s[0]) == 'X')
+        f |= F_INITCAP;
+    if (letters && upper == letters)
+        f |= F_ALLCAPS;
+    if (letters && upper == 0)
+        f |= F_LOWER;
+    if (digits)
+        f |= F_DIGIT;
+    if (digits && digits == t->len)
+        f |= F_ALLDIGIT;
+    o->flags = f;
+    o->w = gloss__tg_hash(t->s, t->len);
+    o->l = gloss__tg_hash(low, n);
+    o->shape = gloss__tg_hash(shape, ns);
+    /* Prefixes are the states of hashing the word forwards, suffixes of
+     * hashing it backwards: one pass over at most four bytes each. */
+    uint64_t hp = GLOSS__FNV_BASIS, hs = GLOSS__FNV_BASIS;
+    for (size_t k = 0; k < 4; k++) {
+        if (k < n) {
+            hp = (hp ^ (unsigned char)low[k]) * 0x100000001b3ull;
+            hs = (hs ^ (unsigned char)low[n - 1 - k]) * 0x100000001b3ull;
+        }
+        o->pre[k] = hp ^ 0x1111;
+        o->suf[k] = hs ^ 0x2222;
+    }
+    o->amb = o->gaz = o->lex = 0;
+}
+
+/* ner: marks tokens covered by gazetteer phrases (longest match first):
+ * gaz bits 0-7 "begins a phrase of type t", bits 8-15 "inside one". */
+static void match_phrases(const tg_decoder *d, tg_tok *tk, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        uint64_t h = TG_PHRASE_SEED;
+        size_t best = 0;
+        uint32_t best_types = 0;
+        for (size_t j = i; j < n && j - i < TG_MAX_PHRASE; j++) {
+            h = gloss__tg_phrase_step(h, tk[j].w);
+            uint32_t v = d->phrase.get(d->phrase.ctx, h);
+            if (v & 0xffu) {
+                best = j - i + 1;
+                best_types = v & 0xffu;
+            }
+            if (!(v & TG_PREFIX_BIT))
+                break;
+        }
+        if (!best) {
+            i++;
+            continue;
+        }
+        tk[i].gaz |= best_types;
+        for (size_t j = i + 1; j < i + best; j++)
+            tk[j].gaz |= best_types << 8;
+        i += best;
+    }
+}
+
+/* ---- features ---------------------------------------------------------- */
+
+#define T(id) (0x9e3779b97f4a7c15ull * (uint64_t)(id))
+#define F1(id, a) gloss__tg_mix(T(id), (a))
+#define F2(id, a, b) gloss__tg_mix(gloss__tg_mix(T(id), (a)), (b))
+
+static const tg_tok pad_before = {.w = 11, .l = 11, .shape = 11};
+static const tg_tok pad_after = {.w = 13, .l = 13, .shape = 13};
+
+/* The features of token i that do not depend on decisions. */
+static size_t static_features(const tg_decoder *d, const tg_tok *tk, size_t n,
+                              size_t i, uint64_t *f)
+{
+    const tg_tok *c = &tk[i];
+    const tg_tok *p1 = i >= 1 ? &tk[i - 1] : &pad_before;
+    const tg_tok *p2 = i >= 2 ? &tk[i - 2] : &pad_before;
+    const tg_tok *n1 = i + 1 < n ? &tk[i + 1] : &pad_after;
+    const tg_tok *n2 = i + 2 < n ? &tk[i + 2] : &pad_after;
+    size_t k = 0;
+    uint32_t fl = c->flags & ~(uint32_t)(F_CAPSENT | F_TITLESENT);
+    f[k++] = F1(1, 0);
+    f[k++] = F1(2, c->w);
+    f[k++] = F1(3, c->l);
+    f[k++] = F1(4, c->shape);
+    for (int j = 0; j < 3; j++)
+        f[k++] = F1(5 + j, c->pre[j]);
+    for (int j = 0; j < 4; j++)
+        f[k++] = F1(9 + j, c->suf[j]);
+    f[k++] = F1(13, p1->l);
+    f[k++] = F1(14, p2->l);
+    f[k++] = F1(15, n1->l);
+    f[k++] = F1(16, n2->l);
+    f[k++] = F1(17, p1->suf[2]);
+    f[k++] = F1(18, n1->suf[2]);
+    f[k++] = F1(19, p1->shape);
+    f[k++] = F1(20, n1->shape);
+    f[k++] = F2(21, p1->l, c->l);
+    f[k++] = F2(22, c->l, n1->l);
+    f[k++] = F1(23, fl);
+    f[k++] = F2(28, c->shape, (c->flags & F_FIRST) != 0);
+    if (d->clusters.get) {
+        /* Clusters: fine, middle and coarse for the word, fine and middle
+         * for its neighbours, middle two away. */
+        uint32_t fine = 0x7ffu, mid = 0x7ffu << 11;
+        f[k++] = F1(70, c->clu & fine);
+        f[k++] = F1(71, c->clu & mid);
+        f[k++] = F1(72, c->clu >> 22);
+        f[k++] = F1(73, p1->clu & fine);
+        f[k++] = F1(74, n1->clu & fine);
+        f[k++] = F1(75, p1->clu & mid);
+        f[k++] = F1(76, n1->clu & mid);
+        f[k++] = F1(77, p2->clu & mid);
+        f[k++] = F1(78, n2->clu & mid);
+        f[k++] = F2(79, c->clu & mid, n1->clu & mid);
+        f[k++] = F2(80, p1->clu & mid, c->clu & mid);
+    }
+    if (d->kind == GLOSS__TAGGER_POS) {
+        f[k++] = F1(24, c->amb);
+        f[k++] = F1(25, n1->amb);
+        f[k++] = F1(26, p1->amb);
+        f[k++] = F1(27, n2->amb);
+        f[k++] = F2(29, c->amb, n1->amb);
+        f[k++] = F2(30, c->suf[2], n1->amb);
+        f[k++] = F2(31, c->l, n1->suf[1]);
+        f[k++] = F2(32, p1->l, n1->l);
+        f[k++] = F2(81, c->shape, c->flags & (F_CAPSENT | F_TITLESENT));
+        f[k++] = F2(82, c->l, c->flags & (F_CAPSENT | F_TITLESENT | F_FIRST));
+        f[k++] = F1(83, n1->w);
+        f[k++] = F1(84, p1->w);
+
+        f[k++] = F2(85, c->suf[3], c->flags & (F_INITCAP | F_FIRST));
+    } else {
+        f[k++] = F1(33, c->pre[3]);
+        f[k++] = F1(34, p1->w);
+        f[k++] = F1(35, n1->w);
+        f[k++] = F2(36, p1->shape, c->shape);
+        f[k++] = F2(37, c->shape, n1->shape);
+        f[k++] = F1(38, c->gaz);
+        f[k++] = F2(39, c->gaz, c->shape);
+        f[k++] = F1(40, c->lex);
+        f[k++] = F2(41, c->lex, c->flags & (F_INITCAP | F_ALLCAPS | F_FIRST));
+        f[k++] = F1(42, p1->gaz);
+        f[k++] = F1(43, n1->gaz);
+        f[k++] = F2(44, c->shape, (c->flags & F_CAPSENT) != 0);
+        f[k++] = F2(45, c->w, (c->flags & F_CAPSENT) != 0);
+        f[k++] = F1(46, n1->lex);
+        f[k++] = F1(47, p1->lex);
+        f[k++] = F2(48, p1->w, c->w);
+        f[k++] = F1(49, p2->w);
+        f[k++] = F1(50, n2->w);
+        f[k++] = F2(51, p1->l, c->shape);
+        f[k++] = F2(52, c->shape, n1->l);
+        f[k++] = F1(53, p1->suf[3]);
+        f[k++] = F1(54, n1->suf[3]);
+        f[k++] = F2(55, c->w, n1->w);
+    }
+    return k;
+}
+
+/* ---- the document memory of ner ----------------------------------------- */
+
+gloss__tagger_doc *gloss__tagger_doc_new(void)
+{
+    return calloc(1, sizeof(gloss__tagger_doc));
+}
+
+void gloss__tg_memo_reset(tg_memo *m)
+{
+    if (m->n) {
+        memset(m->keys, 0, m->cap * sizeof *m->keys);
+        m->n = 0;
+    }
+}
+
+void gloss__tg_memo_free(tg_memo *m)
+{
+    free(m->keys);
+    free(m->counts);
+    memset(m, 0, sizeof *m);
+}
+
+void gloss__tagger_doc_reset(gloss__tagger_doc *d)
+{
+    if (!d)
+        return;
+    gloss__tg_memo_reset(&d->mem);
+    gloss__tg_memo_reset(&d->agg);
+}
+
+void gloss__tagger_doc_free(gloss__tagger_doc *d)
+{
+    if (!d)
+        return;
+    gloss__tg_memo_free(&d->mem);
+    gloss__tg_memo_free(&d->agg);
+    free(d->first);
+    free(d);
+}
+
+/* The slot of key in the memo, made when add is set (NULL when absent or
+ * out of memory: the memory is a hint, tagging goes on without it). */
+static uint16_t *memo_slot(tg_memo *d, uint64_t key, int add)
+{
+    key |= 1;
+    if (add && (d->n + 1) * 2 > d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 256;
+        uint64_t *keys = calloc(cap, sizeof *keys);
+        uint16_t(*counts)[TG_MAX_TYPES + 1] = calloc(cap, sizeof *counts);
+        if (!keys || !counts) {
+            free(keys);
+            free(counts);
+            return NULL;
+        }
+        for (size_t i = 0; i < d->cap; i++) {
+            if (!d->keys[i])
+                continue;
+            size_t j = d->keys[i] & (cap - 1);
+            while (keys[j])
+                j = (j + 1) & (cap - 1);
+            keys[j] = d->keys[i];
+            memcpy(counts[j], d->counts[i], sizeof counts[j]);
+        }
+        free(d->keys);
+        free(d->counts);
+        d->keys = keys;
+        d->counts = counts;
+        d->cap = cap;
+    }
+    if (!d->cap)
+        return NULL;
+    size_t j = key & (d->cap - 1);
+    while (d->keys[j]) {
+        if (d->keys[j] == key)
+            return d->counts[j];
+        j = (j + 1) & (d->cap - 1);
+    }
+    if (!add)
+        return NULL;
+    d->keys[j] = key;
+    memset(d->counts[j], 0, sizeof d->counts[j]);
+    d->n++;
+    return d->counts[j];
+}
+
+int gloss__tg_memo_majority(tg_memo *m, uint64_t key)
+{
+    uint16_t *c = memo_slot(m, key, 0);
+    int best = -2;
+    unsigned bc = 0;
+    for (int t = 0; c && t <= TG_MAX_TYPES; t++)
+        if (c[t] > bc) {
+            bc = c[t];
+            best = t - 1;
+        }
+    return best;
+}
+
+int gloss__tg_memo_add(tg_memo *m, uint64_t key, int type)
+{
+    uint16_t *c = memo_slot(m, key, 1);
+    if (!c)
+        return -1;
+    if (c[type + 1] < UINT16_MAX)
+        c[type + 1]++;
+    return 0;
+}
+
+int gloss__tg_memo_fill(tg_memo *m, const tg_labels *l, const gloss__tagger_tok *toks,
+                        size_t n, const uint8_t *labels)
+{
+    for (size_t i = 0; i < n; i++) {
+        tg_tok t;
+        describe(&toks[i], &t);
+        if (t.flags & (F_INITCAP | F_ALLCAPS))
+            if (gloss__tg_memo_add(m, t.l, l->type[labels[i]]) != 0)
+                return -1;
+    }
+    return 0;
+}
+
+/* ---- decoding ---------------------------------------------------------- */
+
+static int allowed(const tg_labels *l, int prev, int cur, int last)
+{
+    char pb = prev < 0 ? 'O' : l->bilou[prev], cb = l->bilou[cur];
+    if (pb == 'B' || pb == 'I') {
+        if (cb != 'I' && cb != 'L')
+            return 0;
+        return l->type[prev] == l->type[cur];
+    }
+    if (cb == 'I' || cb == 'L')
+        return 0;
+    if (last && cb == 'B')
+        return 0;
+    return 1;
+}
+
+void gloss__tg_decode(const tg_decoder *d, gloss__tagger_doc *doc,
+                      const gloss__tagger_tok *toks, size_t n, const uint8_t *gold,
+                      const uint8_t *first, uint8_t *out, float *conf)
+{
+    tg_tok tk[TG_MAX_SENT];
+    uint64_t f[TG_MAX_FEATS];
+    float scores[GLOSS__TAGGER_MAX_LABELS];
+    const tg_labels *lb = d->labels;
+    int ner = d->kind == GLOSS__TAGGER_NER;
+    size_t caps = 0, letters = 0, titled = 0, words = 0;
+    for (size_t i = 0; i < n; i++) {
+        describe(&toks[i], &tk[i]);
+        tk[i].amb = tk[i].lex = d->lex.get ? d->lex.get(d->lex.ctx, tk[i].w) : 0;
+        tk[i].clu = d->clusters.get ? d->clusters.get(d->clusters.ctx, tk[i].w) : 0;
+        if (tk[i].flags & (F_ALLCAPS | F_LOWER))
+            letters++;
+        caps += (tk[i].flags & F_ALLCAPS) != 0;
+        if (toks[i].len > 3 && (tk[i].flags & (F_ALLCAPS | F_LOWER | F_INITCAP))) {
+            words++;
+            titled += (tk[i].flags & F_INITCAP) != 0;
+        }
+    }
+    /* A title or heading: most longer words start with a capital. */
+    if (words >= 2 && titled * 10 >= words * 7)
+        for (size_t i = 0; i < n; i++)
+            tk[i].flags |= F_TITLESENT;
+    if (n)
+        tk[0].flags |= F_FIRST;
+    if (ner) {
+        /* A headline in capitals says little through its shapes. */
+        if (letters >= 2 && caps * 10 >= letters * 8)
+            for (size_t i = 0; i < n; i++)
+                tk[i].flags |= F_CAPSENT;
+        if (d->phrase.get)
+            match_phrases(d, tk, n);
+    }
+    int p1 = -1, p2 = -1;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = static_features(d, tk, n, i, f);
+        uint64_t t1 = (uint64_t)(p1 + 2), t2 = (uint64_t)(p2 + 2);
+        f[k++] = F1(60, t1);
+        f[k++] = F2(61, t1, t2);
+        f[k++] = F2(62, t1, tk[i].l);
+        f[k++] = F2(63, t1, tk[i].suf[2]);
+        int capital = (tk[i].flags & (F_INITCAP | F_ALLCAPS)) != 0;
+        if (ner) {
+            f[k++] = F2(64, t1, tk[i].shape);
+            if (doc && capital) {
+                int best = gloss__tg_memo_majority(&doc->mem, tk[i].l);
+                f[k++] = F1(65, (uint64_t)(best + 3));
+                f[k++] = F2(66, (uint64_t)(best + 3), tk[i].shape);
+            }
+        }
+        if (first) {
+            /* A second pass sees the first pass's labels on both sides,
+             * and for ner the first pass's majority label of the word in
+             * the whole document. */
+            uint64_t f0 = first[i] + 2u;
+            uint64_t fn1 = i + 1 < n ? first[i + 1] + 2u : 1, fn2 = i + 2 < n ? first[i + 2] + 2u : 1;
+            f[k++] = F1(90, f0);
+            f[k++] = F1(91, fn1);
+            f[k++] = F1(92, fn2);
+            f[k++] = F2(93, fn1, fn2);
+            f[k++] = F2(94, t1, fn1);
+            f[k++] = F2(95, f0, tk[i].l);
+            f[k++] = F2(96, fn1, tk[i].suf[2]);
+            if (ner && doc && capital) {
+                int agg = gloss__tg_memo_majority(&doc->agg, tk[i].l);
+                f[k++] = F1(97, (uint64_t)(agg + 3));
+                f[k++] = F2(98, (uint64_t)(agg + 3), tk[i].shape);
+                f[k++] = F2(99, (uint64_t)(agg + 3), f0);
+            }
+        }
+        _Static_assert(TG_MAX_FEATS >= 74, "room for every feature of a token");
+        d->score(d->score_ctx, f, k, scores);
+        int bestl = -1;
+        for (size_t y = 0; y < lb->n; y++) {
+            if (ner && !allowed(lb, p1, (int)y, i + 1 == n))
+                continue;
+            if (bestl < 0 || scores[y] > scores[bestl])
+                bestl = (int)y;
+        }
+        if (bestl < 0)
+            bestl = 0;
+        if (d->learn && gold)
+            d->learn(d->learn_ctx, f, k, gold[i], bestl);
+        out[i] = (uint8_t)bestl;
+        if (conf) {
+            /* Only entities report a confidence, so outside labels skip
+             * the exponentials. */
+            float z = 0;
+            if (!ner || lb->type[bestl] >= 0)
+                for (size_t y = 0; y < lb->n; y++)
+                    if (!ner || allowed(lb, p1, (int)y, i + 1 == n))
+                        z += expf((scores[y] - scores[bestl]) * d->scale);
+            conf[i] = z > 0 ? 1.0f / z : 1.0f;
+        }
+        if (ner && doc && capital)
+            gloss__tg_memo_add(&doc->mem, tk[i].l, lb->type[bestl]);
+        p2 = p1;
+        p1 = bestl;
+    }
+}

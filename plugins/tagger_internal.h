@@ -1,0 +1,174 @@
+/*
+ * tagger_internal.h - what tagger.c (tagging with a stored model) and
+ * tagger_train.c (training one) share: the label scheme, the feature
+ * extraction and the greedy decoder.
+ *
+ * The decoder does not know where weights come from: it asks a scorer for
+ * the scores of the features of one token (quantised weights in a mapped
+ * model when tagging, float weights in a growing table when training) and
+ * tells an optional learner what it chose, which is how training updates
+ * the weights with exactly the features tagging will see. Word lists (the
+ * POS ambiguity classes and the NER gazetteers) are likewise read through
+ * a lookup function, so that training can hide a document's own entities
+ * from the gazetteer while it learns from that document.
+ */
+#ifndef GLOSS_TAGGER_INTERNAL_H
+#define GLOSS_TAGGER_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tagger.h"
+
+#define TG_MAX_FEATS 80 /* at most 74 are made (ner, stacked): 57 + 17 */
+#define TG_MAX_TYPES 8
+/* Sentences longer than this are tagged in pieces. */
+#define TG_MAX_SENT 256
+/* The longest gazetteer phrase, in tokens. */
+#define TG_MAX_PHRASE 6
+
+/* The feature set (stored in a model's configuration as "features"). */
+#define TG_FEATURES_POS "pos-1"
+#define TG_FEATURES_NER "ner-1"
+
+/* Lexicon values: for pos, the ambiguity class (bit i: label i seen with
+ * the word); for ner, bits 0-7 the entity types a word was part of, and in
+ * the phrase table bits 0-7 the types a phrase was, bit 8 that it begins a
+ * longer phrase. */
+#define TG_PREFIX_BIT 0x100u
+
+typedef struct tg_lookup {
+    uint32_t (*get)(const void *ctx, uint64_t key);
+    const void *ctx;
+} tg_lookup;
+
+/* The label scheme of a model: for ner, each label's BILOU letter and
+ * entity type. */
+typedef struct tg_labels {
+    size_t n;
+    const char *name[GLOSS__TAGGER_MAX_LABELS];
+    char bilou[GLOSS__TAGGER_MAX_LABELS];     /* 'B','I','L','U','O'; 0 for pos */
+    int8_t type[GLOSS__TAGGER_MAX_LABELS];    /* entity type, -1 for O */
+    size_t ntypes;
+    char types[TG_MAX_TYPES][8];
+} tg_labels;
+
+/* Fills the scheme from label names; -1 when a ner label is not BILOU. */
+int gloss__tg_labels_init(tg_labels *l, gloss__tagger_kind kind);
+
+/* What the tagger knows of one token before deciding anything. */
+typedef struct tg_tok {
+    uint64_t w, l, shape, pre[4], suf[4];
+    uint32_t flags, amb, gaz, lex;
+    uint32_t clu; /* word clusters: fine | middle << 11 | coarse << 22, each + 1 */
+} tg_tok;
+
+/* Scores the features of one token into scores[0..nlabels). */
+typedef void (*tg_score_fn)(const void *ctx, const uint64_t *f, size_t n,
+                            float *scores);
+/* Told the features and choice at each token when training. */
+typedef void (*tg_learn_fn)(void *ctx, const uint64_t *f, size_t n, int gold,
+                            int chosen);
+
+/* How capitalised words were labelled in a document: counts per entity
+ * type (index 0: outside any entity) by lower-cased form. */
+typedef struct tg_memo {
+    uint64_t *keys;
+    uint16_t (*counts)[TG_MAX_TYPES + 1];
+    size_t cap, n;
+} tg_memo;
+
+/* The per-document state of tagging: the memory of the labels chosen so
+ * far (mem), the first pass's labels of the whole document (agg, for the
+ * second pass of a stacked model), and buffers. */
+struct gloss__tagger_doc {
+    tg_memo mem, agg;
+    uint8_t *first;
+    size_t capfirst;
+};
+
+/* The majority label type of key in a memo (-1 for outside, -2 when the
+ * word was not seen). */
+int gloss__tg_memo_majority(tg_memo *m, uint64_t key);
+/* Counts one labelled capitalised word; -1 when memory runs out. */
+int gloss__tg_memo_add(tg_memo *m, uint64_t key, int type);
+void gloss__tg_memo_reset(tg_memo *m);
+void gloss__tg_memo_free(tg_memo *m);
+/* Fills agg with the labels of the n tokens of a document. */
+int gloss__tg_memo_fill(tg_memo *m, const tg_labels *l, const gloss__tagger_tok *toks,
+                        size_t n, const uint8_t *labels);
+
+typedef struct tg_decoder {
+    gloss__tagger_kind kind;
+    const tg_labels *labels;
+    tg_lookup lex;    /* word -> ambiguity class (pos) or types (ner) */
+    tg_lookup phrase; /* ner: phrase hash -> types | TG_PREFIX_BIT */
+    tg_lookup clusters; /* word -> clusters (tg_tok.clu), or none */
+    tg_score_fn score;
+    const void *score_ctx;
+    tg_learn_fn learn; /* NULL when tagging */
+    void *learn_ctx;
+    float scale;       /* from score units to weight units, for conf */
+} tg_decoder;
+
+/* Tags n tokens (at most TG_MAX_SENT); gold (training) may be NULL.
+ * first, for the second pass of a stacked model, holds the first pass's
+ * labels of these tokens (NULL in a first pass); doc (may be NULL) gives
+ * the document memory and, with first, the first pass's labels of the
+ * whole document. */
+void gloss__tg_decode(const tg_decoder *d, gloss__tagger_doc *doc,
+                      const gloss__tagger_tok *toks, size_t n, const uint8_t *gold,
+                      const uint8_t *first, uint8_t *out, float *conf);
+
+/* Hashes used by both sides. */
+uint64_t gloss__tg_hash(const char *s, size_t len);
+static inline uint64_t gloss__tg_mix(uint64_t a, uint64_t b)
+{
+    uint64_t h = (a ^ (b + 0x9e3779b97f4a7c15ull + (a << 6) + (a >> 2)));
+    h ^= h >> 31;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 29;
+    return h;
+}
+/* The hash of a phrase of tokens, built one token at a time. */
+static inline uint64_t gloss__tg_phrase_step(uint64_t h, uint64_t word)
+{
+    return gloss__tg_mix(h ^ 0x51ed270b27a3f5c1ull, word);
+}
+#define TG_PHRASE_SEED 0x2545f4914f6cdd1dull
+
+/* The compact weight table of a model: 2^k records, found by linear
+ * probing, of a 32-bit key, a shift s and nlabels int8 weights q, each
+ * weighing q << s units of the model's scale. Eight bits and a shift per
+ * feature keep what matters of each feature's weights in half the bytes
+ * of int16, and a smaller table is a faster one: tagging is bound by
+ * fetching these records. */
+typedef struct tg_table {
+    const unsigned char *rec;
+    size_t mask;     /* records - 1 */
+    size_t stride;   /* bytes per record */
+    size_t nlabels;
+} tg_table;
+
+#define TG_MAX_SHIFT 15
+
+/* Record layout helpers shared with the writer. */
+static inline size_t gloss__tg_stride(size_t nlabels)
+{
+    return (5 + nlabels + 3) & ~(size_t)3;
+}
+static inline uint32_t gloss__tg_fingerprint(uint64_t h)
+{
+    return (uint32_t)(h >> 32) | 1u;
+}
+
+/* The compact word tables: 2^k 8-byte records of a u32 key (the
+ * fingerprint of a 64-bit hash, as for weights) and a u32 value, found by
+ * linear probing from the hash's low bits; key 0 is empty. */
+typedef struct tg_lex_table {
+    const unsigned char *rec;
+    size_t mask;
+} tg_lex_table;
+uint32_t gloss__tg_lex_get(const void *table, uint64_t key);
+
+#endif
