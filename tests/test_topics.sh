@@ -96,4 +96,17 @@ is "$rc" 0 "topics with evidence"
 like "$T/out" '"topic_cues":[' "adds the layer topic_cues"
 like "$T/out" '"label":"torture","attrs":{"weight":3}' "whose spans name the topic and the weight"
 
+# ---- a real sample resolution -------------------------------------------------
+# Recital F of the Kazakhstan motion in ../shared/seeds is about torture in
+# prisons: in section mode it carries torture as its strongest topic.
+seed="${GLOSS_SHARED:-/nonexistent}/seeds/000_9f5864ff0b1a8f3f.txt"
+if [ -f "$seed" ] && command -v python3 >/dev/null; then
+    run "$GLOSS" run -c "$T/topics.lua" "$seed"
+    python3 "$T/summary.py" "$T/out" >"$T/seed-summary"
+    like "$T/seed-summary" "recital F. torture" \
+        "the sample motion's recital on torture in prisons is labelled torture first"
+else
+    skip "../shared/seeds is absent"
+fi
+
 done_testing
