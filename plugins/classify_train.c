@@ -516,6 +516,12 @@ gloss__cls_model *gloss__cls_train(const gloss__cls_data *train,
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    goto out;
+fail:
+    gloss__cls_model_free(&m);
+out:
+    /* One release of the training state, whether the model was made or
+     * not: m is NULL after a failure. */
     free_vecs(tv, train->n);
     free_vecs(dv, dev ? dev->n : 0);
     free(gold);
@@ -525,15 +531,4 @@ gloss__cls_model *gloss__cls_train(const gloss__cls_data *train,
     free(best_bias);
     free(score);
     return m;
-fail:
-    gloss__cls_model_free(&m);
-    free_vecs(tv, train->n);
-    free_vecs(dv, dev ? dev->n : 0);
-    free(gold);
-    free(df);
-    free(order);
-    free(best);
-    free(best_bias);
-    free(score);
-    return NULL;
 }
