@@ -15,6 +15,8 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,13 +31,19 @@ struct gloss__tagger {
     float scale[2];
     int passes;
     tg_lex_table lex, phrases, clusters;
+    uint64_t id; /* which tagger a document state's cache belongs to */
 };
 
 /* What table_score reads: one pass's table and scale. */
 typedef struct pass_table {
     const tg_table *w;
     float scale;
+    uint64_t id; /* the tagger's, unique in the process */
 } pass_table;
+
+/* Tagger ids: a document state's cache knows whose sums it holds, even
+ * when a closed tagger's memory is reused by the next one. */
+static atomic_uint_least64_t next_id;
 
 static int is_pow2(size_t n) { return n && (n & (n - 1)) == 0; }
 
@@ -44,23 +52,42 @@ static int is_pow2(size_t n) { return n && (n & (n - 1)) == 0; }
 static inline void add_row(int32_t *restrict acc, const int8_t *restrict q, size_t n,
                            int shift)
 {
-    for (size_t y = 0; y < n; y++)
+    size_t y = 0;
+    /* Whole blocks of 16 in a loop of fixed length, which compilers turn
+     * into vector instructions, then the rest. */
+    for (; y + 16 <= n; y += 16)
+        for (size_t j = 0; j < 16; j++)
+            acc[y + j] += (int32_t)q[y + j] * (1 << shift);
+    for (; y < n; y++)
         acc[y] += (int32_t)q[y] * (1 << shift);
 }
 
-/* Sums the int8 weights of the features into scores, in weight units. */
-static void table_score(const void *ctx, const uint64_t *f, size_t n, float *scores)
+/* acc += v over n labels, in blocks of 16 as add_row. */
+static inline void add_vec(int32_t *restrict acc, const int32_t *restrict v, size_t n)
 {
-    const pass_table *pt = ctx;
-    const tg_table *w = pt->w;
-    int32_t acc[GLOSS__TAGGER_MAX_LABELS];
-    size_t L = w->nlabels;
-    memset(acc, 0, L * sizeof acc[0]);
-    /* The records are spread over megabytes: asking for all of them
-     * before reading any lets the memory system fetch them side by side
-     * instead of one miss after another. */
+    size_t y = 0;
+    for (; y + 16 <= n; y += 16)
+        for (size_t j = 0; j < 16; j++)
+            acc[y + j] += v[y + j];
+    for (; y < n; y++)
+        acc[y] += v[y];
+}
+
+/* Asks for the first record of each feature, before reading any. */
+static void table_prefetch(const tg_table *w, const uint64_t *f, size_t n)
+{
     for (size_t i = 0; i < n; i++)
         __builtin_prefetch(w->rec + (f[i] & w->mask) * w->stride);
+}
+
+/* Adds the int8 weights of the features to acc, in units of the scale
+ * (table_sum asks for their records first; table_sum_fetched is for
+ * features whose records were asked for earlier). */
+#define PAIR_AHEAD 4
+static void table_sum_fetched(const tg_table *w, const uint64_t *f, size_t n,
+                              int32_t *acc)
+{
+    size_t L = w->nlabels;
     for (size_t i = 0; i < n; i++) {
         uint32_t key = gloss__tg_fingerprint(f[i]);
         for (size_t s = f[i] & w->mask, k = 0; k <= w->mask; k++, s = (s + 1) & w->mask) {
@@ -75,8 +102,300 @@ static void table_score(const void *ctx, const uint64_t *f, size_t n, float *sco
                 break;
         }
     }
+}
+
+static void table_sum(const tg_table *w, const uint64_t *f, size_t n, int32_t *acc)
+{
+    /* The records are spread over megabytes: asking for all of them
+     * before reading any lets the memory system fetch them side by side
+     * instead of one miss after another. */
+    table_prefetch(w, f, n);
+    table_sum_fetched(w, f, n, acc);
+}
+
+/* Sums the int8 weights of the features into scores, in weight units. */
+static void table_score(const void *ctx, const uint64_t *f, size_t n, float *scores)
+{
+    const pass_table *pt = ctx;
+    int32_t acc[GLOSS__TAGGER_MAX_LABELS];
+    size_t L = pt->w->nlabels;
+    memset(acc, 0, L * sizeof acc[0]);
+    table_sum(pt->w, f, n, acc);
     for (size_t y = 0; y < L; y++)
         scores[y] = (float)acc[y] * pt->scale;
+}
+
+/* ---- the cache of per-token sums ------------------------------------------ */
+
+/* A bounded map from 64-bit keys (0 is empty) to records of a fixed size,
+ * in a table twice as large as the records it may hold; emptied, not
+ * evicted entry by entry, when full: simple, and the commonest words come
+ * back at once. */
+typedef struct cmap {
+    uint64_t *keys;
+    uint32_t *idx;
+    unsigned char *rec;
+    size_t cap, n, max, size;
+} cmap;
+
+static int cmap_init(cmap *m, size_t max, size_t size)
+{
+    m->max = max;
+    m->size = size;
+    m->cap = 1;
+    while (m->cap < max * 2)
+        m->cap <<= 1;
+    m->n = 0;
+    m->keys = calloc(m->cap, sizeof *m->keys);
+    m->idx = malloc(m->cap * sizeof *m->idx);
+    m->rec = malloc(max * size);
+    return m->keys && m->idx && m->rec ? 0 : -1;
+}
+
+static void cmap_free(cmap *m)
+{
+    free(m->keys);
+    free(m->idx);
+    free(m->rec);
+    memset(m, 0, sizeof *m);
+}
+
+static void cmap_clear(cmap *m)
+{
+    if (m->n) {
+        memset(m->keys, 0, m->cap * sizeof *m->keys);
+        m->n = 0;
+    }
+}
+
+/* The record of key, or NULL with *slot where to add it. */
+static void *cmap_get(const cmap *m, uint64_t key, size_t *slot)
+{
+    size_t j = key & (m->cap - 1);
+    while (m->keys[j]) {
+        if (m->keys[j] == key)
+            return m->rec + (size_t)m->idx[j] * m->size;
+        j = (j + 1) & (m->cap - 1);
+    }
+    *slot = j;
+    return NULL;
+}
+
+/* A new record for key at slot (from cmap_get); the map must not be full. */
+static void *cmap_add(cmap *m, uint64_t key, size_t slot)
+{
+    m->keys[slot] = key;
+    m->idx[slot] = (uint32_t)m->n;
+    return m->rec + m->n++ * m->size;
+}
+
+struct tg_cache {
+    uint64_t owner; /* the id of the tagger whose weights the sums are */
+    size_t L;
+    cmap toks; /* form hash -> tg_tok */
+    cmap sums; /* form and context -> int32 sums, [5][L] for offsets -2..2 */
+    int32_t *pad;    /* [5][L]: the padding before (-2, -1) and after (1, 2) */
+    int32_t *label1; /* [L + 2][L]: the previous label alone */
+    int32_t *label2; /* [(L + 2)^2][L]: the previous two labels */
+    int32_t *win; /* [TG_MAX_SENT][L]: the window sums of each token of a sentence */
+    int32_t *pairs; /* [TG_MAX_SENT][L]: the sums of its features of two tokens */
+    gloss__tagger_cache_stats st;
+};
+
+void gloss__tg_cache_free(struct tg_cache *c)
+{
+    if (!c)
+        return;
+    cmap_free(&c->toks);
+    cmap_free(&c->sums);
+    free(c->pad);
+    free(c->label1);
+    free(c->label2);
+    free(c->win);
+    free(c->pairs);
+    free(c);
+}
+
+void gloss__tagger_doc_set_cache(gloss__tagger_doc *d, size_t max_types)
+{
+    if (max_types && max_types < TG_MAX_SENT)
+        max_types = TG_MAX_SENT;
+    d->cache_max = max_types;
+    gloss__tg_cache_free(d->cache);
+    d->cache = NULL;
+}
+
+void gloss__tagger_doc_cache_stats(const gloss__tagger_doc *d,
+                                   gloss__tagger_cache_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    if (d->cache) {
+        *st = d->cache->st;
+        st->entries = d->cache->sums.n;
+    }
+}
+
+/* What the shortcut's callbacks see. */
+typedef struct fast_ctx {
+    struct tg_cache *c;
+    const tg_decoder *d;
+    const pass_table *pt;
+} fast_ctx;
+
+static void sum_token(const fast_ctx *x, const tg_tok *t, int off, int32_t *acc)
+{
+    uint64_t f[TG_MAX_TOKEN_FEATS];
+    size_t n = gloss__tg_token_features(x->d, t, off, f);
+    memset(acc, 0, x->c->L * sizeof *acc);
+    table_sum(x->pt->w, f, n, acc);
+}
+
+/* The cache of d for the weights pt and the decoder dec, made (or emptied,
+ * when another tagger used d last) as needed; NULL when out of memory,
+ * and tagging goes on without it. */
+static struct tg_cache *cache_for(gloss__tagger_doc *d, const tg_decoder *dec,
+                                  const pass_table *pt)
+{
+    struct tg_cache *c = d->cache;
+    size_t L = pt->w->nlabels;
+    if (c && c->owner == pt->id)
+        return c;
+    gloss__tg_cache_free(c);
+    d->cache = c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->owner = pt->id;
+    c->L = L;
+    c->pad = malloc(5 * L * sizeof *c->pad);
+    c->label1 = malloc((L + 2) * L * sizeof *c->label1);
+    c->label2 = malloc((L + 2) * (L + 2) * L * sizeof *c->label2);
+    c->win = malloc(TG_MAX_SENT * L * sizeof *c->win);
+    c->pairs = malloc(TG_MAX_SENT * L * sizeof *c->pairs);
+    if (!c->pad || !c->label1 || !c->label2 || !c->win || !c->pairs ||
+        cmap_init(&c->toks, d->cache_max, sizeof(tg_tok)) != 0 ||
+        cmap_init(&c->sums, d->cache_max, 5 * L * sizeof(int32_t)) != 0) {
+        gloss__tg_cache_free(c);
+        d->cache = NULL;
+        return NULL;
+    }
+    fast_ctx x = {c, dec, pt};
+    for (int off = -2; off <= 2; off++)
+        if (off)
+            sum_token(&x, off < 0 ? &gloss__tg_pad_before : &gloss__tg_pad_after, off,
+                      c->pad + (size_t)(off + 2) * L);
+    for (size_t t1 = 0; t1 < L + 2; t1++)
+        for (size_t t2 = 0; t2 < L + 2; t2++) {
+            uint64_t f[2];
+            gloss__tg_label_features(t1, t2, f);
+            int32_t *row = c->label2 + (t1 * (L + 2) + t2) * L;
+            memset(row, 0, L * sizeof *row);
+            table_sum(pt->w, f + 1, 1, row);
+            if (t2 == 0) {
+                memset(c->label1 + t1 * L, 0, L * sizeof *c->label1);
+                table_sum(pt->w, f, 1, c->label1 + t1 * L);
+            }
+        }
+    return c;
+}
+
+static void fast_token(void *ctx, const gloss__tagger_tok *tok, tg_tok *out)
+{
+    fast_ctx *x = ctx;
+    cmap *m = &x->c->toks;
+    uint64_t w = gloss__tg_hash(tok->s, tok->len);
+    uint64_t key = w ? w : 1;
+    size_t slot = 0;
+    const tg_tok *t = cmap_get(m, key, &slot);
+    if (t) {
+        *out = *t;
+        return;
+    }
+    gloss__tg_describe(x->d, tok, out);
+    if (m->n == m->max) {
+        cmap_clear(m);
+        cmap_get(m, key, &slot);
+    }
+    memcpy(cmap_add(m, key, slot), out, sizeof *out);
+}
+
+static void fast_prepare(void *ctx, const tg_tok *tk, size_t n)
+{
+    fast_ctx *x = ctx;
+    struct tg_cache *c = x->c;
+    cmap *m = &c->sums;
+    size_t L = c->L;
+    const int32_t *sums[TG_MAX_SENT];
+    /* Emptied before a sentence, never during one: the sums of its tokens
+     * are read in place until they are added up below. */
+    if (m->n + n > m->max) {
+        cmap_clear(m);
+        c->st.clears++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t key = gloss__tg_mix(tk[i].w, gloss__tg_context(&tk[i]));
+        key = key ? key : 1;
+        size_t slot = 0;
+        int32_t *s = cmap_get(m, key, &slot);
+        if (s) {
+            c->st.hits++;
+        } else {
+            c->st.misses++;
+            s = cmap_add(m, key, slot);
+            for (int off = -2; off <= 2; off++)
+                sum_token(x, &tk[i], off, s + (size_t)(off + 2) * L);
+        }
+        sums[i] = s;
+    }
+    /* The features that join two tokens are looked up for every token of
+     * the sentence here, those of the token PAIR_AHEAD - 1 further asked
+     * for while those of this one are added, so that fetching them
+     * overlaps. */
+    uint64_t pf[PAIR_AHEAD][TG_MAX_PAIR_FEATS];
+    size_t pn[PAIR_AHEAD];
+    int32_t *pairs = c->pairs;
+    for (size_t i = 0; i < n + PAIR_AHEAD - 1; i++) {
+        if (i < n) {
+            size_t b = i % PAIR_AHEAD;
+            pn[b] = gloss__tg_pair_features(x->d, tk, n, i, pf[b]);
+            table_prefetch(x->pt->w, pf[b], pn[b]);
+        }
+        if (i + 1 >= PAIR_AHEAD) {
+            size_t j = i + 1 - PAIR_AHEAD, b = j % PAIR_AHEAD;
+            memset(pairs + j * L, 0, L * sizeof *pairs);
+            table_sum_fetched(x->pt->w, pf[b], pn[b], pairs + j * L);
+        }
+    }
+    /* Each token's window sum: every token's five sums are read once,
+     * whole, and added where they belong; the padding fills the rest. */
+    memcpy(c->win, pairs, n * L * sizeof *c->win);
+    for (size_t j = 0; j < n + 4; j++)
+        for (int off = -2; off <= 2; off++) {
+            /* Token i sees position j - 2 at offset off. */
+            ptrdiff_t pj = (ptrdiff_t)j - 2, i = pj - off;
+            if (i < 0 || (size_t)i >= n)
+                continue;
+            const int32_t *s =
+                pj < 0 || (size_t)pj >= n ? c->pad : sums[pj];
+            s += (size_t)(off + 2) * L;
+            add_vec(c->win + (size_t)i * L, s, L);
+        }
+}
+
+static void fast_score(void *ctx, size_t i, size_t t1, size_t t2, const uint64_t *f,
+                       size_t n, float *scores)
+{
+    fast_ctx *x = ctx;
+    const struct tg_cache *c = x->c;
+    size_t L = c->L;
+    int32_t acc[GLOSS__TAGGER_MAX_LABELS];
+    const int32_t *w = c->win + i * L, *l1 = c->label1 + t1 * L,
+                  *l2 = c->label2 + (t1 * (L + 2) + t2) * L;
+    memcpy(acc, w, L * sizeof *acc);
+    add_vec(acc, l1, L);
+    add_vec(acc, l2, L);
+    table_sum(x->pt->w, f, n, acc);
+    for (size_t y = 0; y < L; y++)
+        scores[y] = (float)acc[y] * x->pt->scale;
 }
 
 static int lex_section(const gloss__model *m, const char *name, tg_lex_table *out,
@@ -112,6 +431,7 @@ gloss__tagger *gloss__tagger_from_model(gloss__model *m, gloss__tagger_kind kind
     }
     t->model = m;
     t->kind = kind;
+    t->id = atomic_fetch_add(&next_id, 1) + 1;
     size_t size = 0;
     const char *text = gloss__model_section(m, "config", &size);
     json_error_t jerr;
@@ -233,7 +553,7 @@ int gloss__tagger_tag_doc(const gloss__tagger *t, gloss__tagger_doc *doc,
 {
     size_t n = nsents ? sent_start[nsents] - sent_start[0] : 0;
     const gloss__tagger_tok *base = nsents ? toks + sent_start[0] : toks;
-    pass_table pt[2] = {{&t->weights[0], t->scale[0]}, {&t->weights[1], t->scale[1]}};
+    pass_table pt[2] = {{&t->weights[0], t->scale[0], t->id}, {&t->weights[1], t->scale[1], t->id}};
     tg_decoder d = {
         .kind = t->kind,
         .labels = &t->labels,
@@ -251,6 +571,13 @@ int gloss__tagger_tag_doc(const gloss__tagger *t, gloss__tagger_doc *doc,
         doc->capfirst = n + 1;
     }
     gloss__tagger_doc_reset(doc);
+    /* The cache of per-token sums serves one table: a stacked model's two
+     * passes are scored without it. */
+    fast_ctx fx = {NULL, &d, &pt[0]};
+    tg_fast fast = {fast_token, fast_prepare, fast_score, &fx};
+    if (t->passes == 1 && doc->cache_max)
+        fx.c = cache_for(doc, &d, &pt[0]);
+    d.fast = fx.c ? &fast : NULL;
     for (int p = 0; p < t->passes; p++) {
         d.score_ctx = &pt[p];
         int last = p + 1 == t->passes;

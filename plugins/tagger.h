@@ -57,6 +57,26 @@ gloss__tagger_doc *gloss__tagger_doc_new(void);
 void gloss__tagger_doc_reset(gloss__tagger_doc *d);
 void gloss__tagger_doc_free(gloss__tagger_doc *d);
 
+/* Tagging keeps, in the per-document state, the sums of the weights of
+ * the features that depend on one token alone, per word type (and what of
+ * it its sentence decides) and window offset, so that a word seen before
+ * costs a few additions instead of a few dozen lookups in the model. The
+ * cache belongs to the last tagger the state was used with (another
+ * tagger empties it: use one state per tagger), holds at most max_types
+ * entries and is emptied when full; the scores are exactly those of
+ * tagging without it. 0 turns it off; the default is
+ * GLOSS__TAGGER_CACHE_TYPES; values below TG_MAX_SENT (256) count as 256. */
+#define GLOSS__TAGGER_CACHE_TYPES 8192u
+void gloss__tagger_doc_set_cache(gloss__tagger_doc *d, size_t max_types);
+
+/* What the cache did: sums found and made, and times it was emptied
+ * because it was full. */
+typedef struct gloss__tagger_cache_stats {
+    size_t hits, misses, clears, entries;
+} gloss__tagger_cache_stats;
+void gloss__tagger_doc_cache_stats(const gloss__tagger_doc *d,
+                                   gloss__tagger_cache_stats *st);
+
 /* Tags a document: its tokens toks[sent_start[0] .. sent_start[nsents])
  * in nsents sentences (sent_start has nsents + 1 entries). out[i] gets the
  * label index of token sent_start[0] + i, conf[i] (when not NULL) the

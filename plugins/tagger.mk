@@ -42,6 +42,13 @@ models: gloss$(EXEEXT) tools/gloss-clusters$(EXEEXT)
 .PHONY: models
 CLEANFILES += clusters.tsv
 
+check_PROGRAMS += tests/test_tagger_cache
+tests_test_tagger_cache_SOURCES = tests/test_tagger_cache.c tests/tap.h
+tests_test_tagger_cache_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/plugins
+tests_test_tagger_cache_LDADD = $(TEST_LIBS)
+tests_test_tagger_cache_DEPENDENCIES = libgloss.a
+TESTS += tests/test_tagger_cache
+
 TESTS += tests/test_tagger.sh
 EXTRA_DIST += tests/test_tagger.sh tests/fixtures/tagger/tiny.conllu \
 	tests/fixtures/tagger/tiny.conll tests/fixtures/tagger/edit_entities.lua

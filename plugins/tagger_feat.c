@@ -132,7 +132,7 @@ static void describe(const gloss__tagger_tok *t, tg_tok *o)
     /* Prefixes are the states of hashing the word forwards, suffixes of
      * hashing it backwards: one pass over at most four bytes each. */
     uint64_t hp = GLOSS__FNV_BASIS, hs = GLOSS__FNV_BASIS;
-    for (size_t k = 0; k < 4; k++) {
+    for (size_t k = 0; k < TG_AFFIXES; k++) {
         if (k < n) {
             hp = (hp ^ (unsigned char)low[k]) * 0x100000001b3ull;
             hs = (hs ^ (unsigned char)low[n - 1 - k]) * 0x100000001b3ull;
@@ -141,6 +141,19 @@ static void describe(const gloss__tagger_tok *t, tg_tok *o)
         o->suf[k] = hs ^ 0x2222;
     }
     o->amb = o->gaz = o->lex = 0;
+}
+
+void gloss__tg_describe(const tg_decoder *d, const gloss__tagger_tok *t, tg_tok *o)
+{
+    describe(t, o);
+    o->amb = o->lex = d->lex.get ? d->lex.get(d->lex.ctx, o->w) : 0;
+    o->lamb = d->lex.get && o->l != o->w ? d->lex.get(d->lex.ctx, o->l) : o->amb;
+    o->clu = d->clusters.get ? d->clusters.get(d->clusters.ctx, o->w) : 0;
+}
+
+uint32_t gloss__tg_context(const tg_tok *t)
+{
+    return (t->flags & (F_FIRST | F_CAPSENT | F_TITLESENT)) | t->gaz << 16;
 }
 
 /* ner: marks tokens covered by gazetteer phrases (longest match first):
@@ -178,104 +191,179 @@ static void match_phrases(const tg_decoder *d, tg_tok *tk, size_t n)
 #define F1(id, a) gloss__tg_mix(T(id), (a))
 #define F2(id, a, b) gloss__tg_mix(gloss__tg_mix(T(id), (a)), (b))
 
-static const tg_tok pad_before = {.w = 11, .l = 11, .shape = 11};
-static const tg_tok pad_after = {.w = 13, .l = 13, .shape = 13};
+const tg_tok gloss__tg_pad_before = {.w = 11, .l = 11, .shape = 11};
+const tg_tok gloss__tg_pad_after = {.w = 13, .l = 13, .shape = 13};
 
-/* The features of token i that do not depend on decisions. */
-static size_t static_features(const tg_decoder *d, const tg_tok *tk, size_t n,
-                              size_t i, uint64_t *f)
+/* The features of one token t seen from the token being tagged at offset
+ * off (-2 to 2): they depend on that token alone (its hashes, flags and
+ * word-list bits), so tagging can sum their weights once per word type
+ * and offset and keep the sums (tagger.c). */
+size_t gloss__tg_token_features(const tg_decoder *d, const tg_tok *t, int off, uint64_t *f)
+{
+    size_t k = 0;
+    int pos = d->kind == GLOSS__TAGGER_POS, clu = d->clusters.get != NULL;
+    uint32_t fine = t->clu & 0x7ffu, mid = t->clu & (0x7ffu << 11);
+    switch (off) {
+    case 0: {
+        uint32_t fl = t->flags & ~(uint32_t)(F_CAPSENT | F_TITLESENT);
+        f[k++] = F1(1, 0);
+        f[k++] = F1(2, t->w);
+        f[k++] = F1(3, t->l);
+        f[k++] = F1(4, t->shape);
+        for (int j = 0; j < 3; j++)
+            f[k++] = F1(5 + j, t->pre[j]);
+        for (int j = 0; j < 4; j++)
+            f[k++] = F1(9 + j, t->suf[j]);
+        f[k++] = F1(23, fl);
+        f[k++] = F2(28, t->shape, (t->flags & F_FIRST) != 0);
+        if (clu) {
+            /* Clusters: fine, middle and coarse for the word, fine and
+             * middle for its neighbours, middle two away. */
+            f[k++] = F1(70, fine);
+            f[k++] = F1(71, mid);
+            f[k++] = F1(72, t->clu >> 22);
+        }
+        if (pos) {
+            f[k++] = F1(24, t->amb);
+            f[k++] = F2(81, t->shape, t->flags & (F_CAPSENT | F_TITLESENT));
+            f[k++] = F2(82, t->l, t->flags & (F_CAPSENT | F_TITLESENT | F_FIRST));
+            f[k++] = F2(85, t->suf[3], t->flags & (F_INITCAP | F_FIRST));
+        } else {
+            f[k++] = F1(33, t->pre[3]);
+            f[k++] = F1(38, t->gaz);
+            f[k++] = F2(39, t->gaz, t->shape);
+            f[k++] = F1(40, t->lex);
+            f[k++] = F2(41, t->lex, t->flags & (F_INITCAP | F_ALLCAPS | F_FIRST));
+            f[k++] = F2(44, t->shape, (t->flags & F_CAPSENT) != 0);
+            f[k++] = F2(45, t->w, (t->flags & F_CAPSENT) != 0);
+        }
+        break;
+    }
+    case -1:
+        f[k++] = F1(13, t->l);
+        f[k++] = F1(17, t->suf[2]);
+        f[k++] = F1(19, t->shape);
+        if (clu) {
+            f[k++] = F1(73, fine);
+            f[k++] = F1(75, mid);
+        }
+        if (pos) {
+            f[k++] = F1(26, t->amb);
+            f[k++] = F1(84, t->w);
+        } else {
+            f[k++] = F1(34, t->w);
+            f[k++] = F1(42, t->gaz);
+            f[k++] = F1(47, t->lex);
+            f[k++] = F1(53, t->suf[3]);
+        }
+        break;
+    case -2:
+        f[k++] = F1(14, t->l);
+        if (clu)
+            f[k++] = F1(77, mid);
+        if (!pos)
+            f[k++] = F1(49, t->w);
+        break;
+    case 1:
+        f[k++] = F1(15, t->l);
+        f[k++] = F1(18, t->suf[2]);
+        f[k++] = F1(20, t->shape);
+        if (clu) {
+            f[k++] = F1(74, fine);
+            f[k++] = F1(76, mid);
+        }
+        if (pos) {
+            f[k++] = F1(25, t->amb);
+            f[k++] = F1(83, t->w);
+        } else {
+            f[k++] = F1(35, t->w);
+            f[k++] = F1(43, t->gaz);
+            f[k++] = F1(46, t->lex);
+            f[k++] = F1(54, t->suf[3]);
+        }
+        break;
+    case 2:
+        f[k++] = F1(16, t->l);
+        if (clu)
+            f[k++] = F1(78, mid);
+        if (pos)
+            f[k++] = F1(27, t->amb);
+        else
+            f[k++] = F1(50, t->w);
+        break;
+    default:
+        break;
+    }
+    return k;
+}
+
+const tg_tok *gloss__tg_window(const tg_tok *tk, size_t n, size_t i, int off)
+{
+    if (off < 0 && i < (size_t)-off)
+        return &gloss__tg_pad_before;
+    if (off > 0 && i + (size_t)off >= n)
+        return &gloss__tg_pad_after;
+    return &tk[(ptrdiff_t)i + off];
+}
+
+size_t gloss__tg_label_features(uint64_t t1, uint64_t t2, uint64_t *f)
+{
+    f[0] = F1(60, t1);
+    f[1] = F2(61, t1, t2);
+    return 2;
+}
+
+/* The features of token i that join two tokens of the window: tagging
+ * looks each up, as it does the features of decisions. */
+size_t gloss__tg_pair_features(const tg_decoder *d, const tg_tok *tk, size_t n, size_t i,
+                               uint64_t *f)
 {
     const tg_tok *c = &tk[i];
-    const tg_tok *p1 = i >= 1 ? &tk[i - 1] : &pad_before;
-    const tg_tok *p2 = i >= 2 ? &tk[i - 2] : &pad_before;
-    const tg_tok *n1 = i + 1 < n ? &tk[i + 1] : &pad_after;
-    const tg_tok *n2 = i + 2 < n ? &tk[i + 2] : &pad_after;
+    const tg_tok *p1 = gloss__tg_window(tk, n, i, -1);
+    const tg_tok *n1 = gloss__tg_window(tk, n, i, 1);
     size_t k = 0;
-    uint32_t fl = c->flags & ~(uint32_t)(F_CAPSENT | F_TITLESENT);
-    f[k++] = F1(1, 0);
-    f[k++] = F1(2, c->w);
-    f[k++] = F1(3, c->l);
-    f[k++] = F1(4, c->shape);
-    for (int j = 0; j < 3; j++)
-        f[k++] = F1(5 + j, c->pre[j]);
-    for (int j = 0; j < 4; j++)
-        f[k++] = F1(9 + j, c->suf[j]);
-    f[k++] = F1(13, p1->l);
-    f[k++] = F1(14, p2->l);
-    f[k++] = F1(15, n1->l);
-    f[k++] = F1(16, n2->l);
-    f[k++] = F1(17, p1->suf[2]);
-    f[k++] = F1(18, n1->suf[2]);
-    f[k++] = F1(19, p1->shape);
-    f[k++] = F1(20, n1->shape);
     f[k++] = F2(21, p1->l, c->l);
     f[k++] = F2(22, c->l, n1->l);
-    f[k++] = F1(23, fl);
-    f[k++] = F2(28, c->shape, (c->flags & F_FIRST) != 0);
     if (d->clusters.get) {
-        /* Clusters: fine, middle and coarse for the word, fine and middle
-         * for its neighbours, middle two away. */
-        uint32_t fine = 0x7ffu, mid = 0x7ffu << 11;
-        f[k++] = F1(70, c->clu & fine);
-        f[k++] = F1(71, c->clu & mid);
-        f[k++] = F1(72, c->clu >> 22);
-        f[k++] = F1(73, p1->clu & fine);
-        f[k++] = F1(74, n1->clu & fine);
-        f[k++] = F1(75, p1->clu & mid);
-        f[k++] = F1(76, n1->clu & mid);
-        f[k++] = F1(77, p2->clu & mid);
-        f[k++] = F1(78, n2->clu & mid);
+        uint32_t mid = 0x7ffu << 11;
         f[k++] = F2(79, c->clu & mid, n1->clu & mid);
         f[k++] = F2(80, p1->clu & mid, c->clu & mid);
     }
     if (d->kind == GLOSS__TAGGER_POS) {
-        f[k++] = F1(24, c->amb);
-        f[k++] = F1(25, n1->amb);
-        f[k++] = F1(26, p1->amb);
-        f[k++] = F1(27, n2->amb);
         f[k++] = F2(29, c->amb, n1->amb);
         f[k++] = F2(30, c->suf[2], n1->amb);
         f[k++] = F2(31, c->l, n1->suf[1]);
         f[k++] = F2(32, p1->l, n1->l);
-        f[k++] = F2(81, c->shape, c->flags & (F_CAPSENT | F_TITLESENT));
-        f[k++] = F2(82, c->l, c->flags & (F_CAPSENT | F_TITLESENT | F_FIRST));
-        f[k++] = F1(83, n1->w);
-        f[k++] = F1(84, p1->w);
-
-        f[k++] = F2(85, c->suf[3], c->flags & (F_INITCAP | F_FIRST));
     } else {
-        f[k++] = F1(33, c->pre[3]);
-        f[k++] = F1(34, p1->w);
-        f[k++] = F1(35, n1->w);
         f[k++] = F2(36, p1->shape, c->shape);
         f[k++] = F2(37, c->shape, n1->shape);
-        f[k++] = F1(38, c->gaz);
-        f[k++] = F2(39, c->gaz, c->shape);
-        f[k++] = F1(40, c->lex);
-        f[k++] = F2(41, c->lex, c->flags & (F_INITCAP | F_ALLCAPS | F_FIRST));
-        f[k++] = F1(42, p1->gaz);
-        f[k++] = F1(43, n1->gaz);
-        f[k++] = F2(44, c->shape, (c->flags & F_CAPSENT) != 0);
-        f[k++] = F2(45, c->w, (c->flags & F_CAPSENT) != 0);
-        f[k++] = F1(46, n1->lex);
-        f[k++] = F1(47, p1->lex);
-        f[k++] = F2(48, p1->w, c->w);
-        f[k++] = F1(49, p2->w);
-        f[k++] = F1(50, n2->w);
         f[k++] = F2(51, p1->l, c->shape);
         f[k++] = F2(52, c->shape, n1->l);
-        f[k++] = F1(53, p1->suf[3]);
-        f[k++] = F1(54, n1->suf[3]);
+        f[k++] = F2(48, p1->w, c->w);
         f[k++] = F2(55, c->w, n1->w);
     }
     return k;
+}
+
+/* Every feature of token i that does not depend on decisions: those of
+ * each token of the window, then the pairs. */
+static size_t static_features(const tg_decoder *d, const tg_tok *tk, size_t n,
+                              size_t i, uint64_t *f)
+{
+    size_t k = 0;
+    for (int off = -2; off <= 2; off++)
+        k += gloss__tg_token_features(d, gloss__tg_window(tk, n, i, off), off, f + k);
+    return k + gloss__tg_pair_features(d, tk, n, i, f + k);
 }
 
 /* ---- the document memory of ner ----------------------------------------- */
 
 gloss__tagger_doc *gloss__tagger_doc_new(void)
 {
-    return calloc(1, sizeof(gloss__tagger_doc));
+    gloss__tagger_doc *d = calloc(1, sizeof(gloss__tagger_doc));
+    if (d)
+        d->cache_max = GLOSS__TAGGER_CACHE_TYPES;
+    return d;
 }
 
 void gloss__tg_memo_reset(tg_memo *m)
@@ -307,6 +395,7 @@ void gloss__tagger_doc_free(gloss__tagger_doc *d)
         return;
     gloss__tg_memo_free(&d->mem);
     gloss__tg_memo_free(&d->agg);
+    gloss__tg_cache_free(d->cache);
     free(d->first);
     free(d);
 }
@@ -419,10 +508,12 @@ void gloss__tg_decode(const tg_decoder *d, gloss__tagger_doc *doc,
     const tg_labels *lb = d->labels;
     int ner = d->kind == GLOSS__TAGGER_NER;
     size_t caps = 0, letters = 0, titled = 0, words = 0;
+    const tg_fast *fast = d->fast;
     for (size_t i = 0; i < n; i++) {
-        describe(&toks[i], &tk[i]);
-        tk[i].amb = tk[i].lex = d->lex.get ? d->lex.get(d->lex.ctx, tk[i].w) : 0;
-        tk[i].clu = d->clusters.get ? d->clusters.get(d->clusters.ctx, tk[i].w) : 0;
+        if (fast)
+            fast->token(fast->ctx, &toks[i], &tk[i]);
+        else
+            gloss__tg_describe(d, &toks[i], &tk[i]);
         if (tk[i].flags & (F_ALLCAPS | F_LOWER))
             letters++;
         caps += (tk[i].flags & F_ALLCAPS) != 0;
@@ -445,12 +536,20 @@ void gloss__tg_decode(const tg_decoder *d, gloss__tagger_doc *doc,
         if (d->phrase.get)
             match_phrases(d, tk, n);
     }
+    if (fast)
+        fast->prepare(fast->ctx, tk, n);
     int p1 = -1, p2 = -1;
     for (size_t i = 0; i < n; i++) {
-        size_t k = static_features(d, tk, n, i, f);
         uint64_t t1 = (uint64_t)(p1 + 2), t2 = (uint64_t)(p2 + 2);
-        f[k++] = F1(60, t1);
-        f[k++] = F2(61, t1, t2);
+        size_t k;
+        if (fast) {
+            /* Every feature that does not depend on decisions, and those
+             * of the two labels alone, are summed by the shortcut. */
+            k = 0;
+        } else {
+            k = static_features(d, tk, n, i, f);
+            k += gloss__tg_label_features(t1, t2, f + k);
+        }
         f[k++] = F2(62, t1, tk[i].l);
         f[k++] = F2(63, t1, tk[i].suf[2]);
         int capital = (tk[i].flags & (F_INITCAP | F_ALLCAPS)) != 0;
@@ -483,7 +582,10 @@ void gloss__tg_decode(const tg_decoder *d, gloss__tagger_doc *doc,
             }
         }
         _Static_assert(TG_MAX_FEATS >= 74, "room for every feature of a token");
-        d->score(d->score_ctx, f, k, scores);
+        if (fast)
+            fast->score(fast->ctx, i, (size_t)t1, (size_t)t2, f, k, scores);
+        else
+            d->score(d->score_ctx, f, k, scores);
         int bestl = -1;
         for (size_t y = 0; y < lb->n; y++) {
             if (ner && !allowed(lb, p1, (int)y, i + 1 == n))

@@ -20,7 +20,7 @@
 
 #include "tagger.h"
 
-#define TG_MAX_FEATS 80 /* at most 74 are made (ner, stacked): 57 + 17 */
+#define TG_MAX_FEATS 160
 #define TG_MAX_TYPES 8
 /* Sentences longer than this are tagged in pieces. */
 #define TG_MAX_SENT 256
@@ -57,9 +57,11 @@ typedef struct tg_labels {
 int gloss__tg_labels_init(tg_labels *l, gloss__tagger_kind kind);
 
 /* What the tagger knows of one token before deciding anything. */
+#define TG_AFFIXES 6
 typedef struct tg_tok {
-    uint64_t w, l, shape, pre[4], suf[4];
+    uint64_t w, l, shape, pre[TG_AFFIXES], suf[TG_AFFIXES];
     uint32_t flags, amb, gaz, lex;
+    uint32_t lamb; /* the word-list value of the lower-cased form */
     uint32_t clu; /* word clusters: fine | middle << 11 | coarse << 22, each + 1 */
 } tg_tok;
 
@@ -85,7 +87,12 @@ struct gloss__tagger_doc {
     tg_memo mem, agg;
     uint8_t *first;
     size_t capfirst;
+    struct tg_cache *cache; /* tagger.c: the sums of the last tagger used */
+    size_t cache_max;       /* word types it keeps; 0: no cache */
 };
+
+/* Frees a doc's cache (tagger.c). */
+void gloss__tg_cache_free(struct tg_cache *c);
 
 /* The majority label type of key in a memo (-1 for outside, -2 when the
  * word was not seen). */
@@ -98,7 +105,26 @@ void gloss__tg_memo_free(tg_memo *m);
 int gloss__tg_memo_fill(tg_memo *m, const tg_labels *l, const gloss__tagger_tok *toks,
                         size_t n, const uint8_t *labels);
 
-typedef struct tg_decoder {
+typedef struct tg_decoder tg_decoder;
+
+/* Tagging's shortcut (tagger.c): token fills a token's description (as
+ * gloss__tg_describe does, from a cache), prepare is told the tokens of a
+ * sentence before it is decoded (and sums the weights of every feature
+ * of each token that does not depend on decisions: the cached sums of
+ * each token of its window, gloss__tg_token_features, and its pairs,
+ * gloss__tg_pair_features), and score gives the scores of token i from
+ * those, the sums of the labels t1 and t2 alone (the previous two labels
+ * + 2) and the weights of the other features f. The scores are exactly
+ * those of d->score over every feature. */
+typedef struct tg_fast {
+    void (*token)(void *ctx, const gloss__tagger_tok *tok, tg_tok *out);
+    void (*prepare)(void *ctx, const tg_tok *tk, size_t n);
+    void (*score)(void *ctx, size_t i, size_t t1, size_t t2, const uint64_t *f, size_t n,
+                  float *scores);
+    void *ctx;
+} tg_fast;
+
+struct tg_decoder {
     gloss__tagger_kind kind;
     const tg_labels *labels;
     tg_lookup lex;    /* word -> ambiguity class (pos) or types (ner) */
@@ -109,7 +135,30 @@ typedef struct tg_decoder {
     tg_learn_fn learn; /* NULL when tagging */
     void *learn_ctx;
     float scale;       /* from score units to weight units, for conf */
-} tg_decoder;
+    const tg_fast *fast; /* NULL: every feature goes through score */
+};
+
+/* Describes a token: its hashes and flags, and its word-list values. */
+void gloss__tg_describe(const tg_decoder *d, const gloss__tagger_tok *t, tg_tok *o);
+/* What of a described token its sentence decides (first of the sentence,
+ * in a heading, gazetteer matches): with its form, the key of its
+ * per-token feature sums. */
+uint32_t gloss__tg_context(const tg_tok *t);
+/* The features of token t seen at offset off (-2 to 2) of the token being
+ * tagged; at most TG_MAX_TOKEN_FEATS. */
+#define TG_MAX_TOKEN_FEATS 48
+size_t gloss__tg_token_features(const tg_decoder *d, const tg_tok *t, int off, uint64_t *f);
+/* The features of token i of n that join two tokens of its window; at
+ * most TG_MAX_PAIR_FEATS. */
+#define TG_MAX_PAIR_FEATS 16
+size_t gloss__tg_pair_features(const tg_decoder *d, const tg_tok *tk, size_t n, size_t i,
+                               uint64_t *f);
+/* The features of the previous two labels alone (each label + 2, 1 for
+ * none): the first of t1, the second of both. Returns 2. */
+size_t gloss__tg_label_features(uint64_t t1, uint64_t t2, uint64_t *f);
+/* The token at offset off of token i of n, or the padding before or after. */
+const tg_tok *gloss__tg_window(const tg_tok *tk, size_t n, size_t i, int off);
+extern const tg_tok gloss__tg_pad_before, gloss__tg_pad_after;
 
 /* Tags n tokens (at most TG_MAX_SENT); gold (training) may be NULL.
  * first, for the second pass of a stacked model, holds the first pass's
