@@ -128,13 +128,16 @@ static void table_score(const void *ctx, const uint64_t *f, size_t n, float *sco
 /* ---- the cache of per-token sums ------------------------------------------ */
 
 /* A bounded map from 64-bit keys (0 is empty) to records of a fixed size,
- * in a table twice as large as the records it may hold; emptied, not
- * evicted entry by entry, when full: simple, and the commonest words come
- * back at once. */
+ * in a table twice as large as the records it may hold. When it is full,
+ * the records found again since it last was are kept (up to half of it)
+ * and the others dropped: words seen once go, the common ones stay, and
+ * no list of uses has to be kept up to date on every lookup. */
 typedef struct cmap {
     uint64_t *keys;
     uint32_t *idx;
     unsigned char *rec;
+    uint64_t *rkey; /* the key of each record */
+    uint8_t *used;  /* whether each record was found since the map was last full */
     size_t cap, n, max, size;
 } cmap;
 
@@ -149,7 +152,9 @@ static int cmap_init(cmap *m, size_t max, size_t size)
     m->keys = calloc(m->cap, sizeof *m->keys);
     m->idx = malloc(m->cap * sizeof *m->idx);
     m->rec = malloc(max * size);
-    return m->keys && m->idx && m->rec ? 0 : -1;
+    m->rkey = malloc(max * sizeof *m->rkey);
+    m->used = malloc(max);
+    return m->keys && m->idx && m->rec && m->rkey && m->used ? 0 : -1;
 }
 
 static void cmap_free(cmap *m)
@@ -157,24 +162,45 @@ static void cmap_free(cmap *m)
     free(m->keys);
     free(m->idx);
     free(m->rec);
+    free(m->rkey);
+    free(m->used);
     memset(m, 0, sizeof *m);
 }
 
-static void cmap_clear(cmap *m)
+/* Makes room for at least half the map: keeps the records found since
+ * the last time (the first max / 2 of them), moved to the front. */
+static void cmap_evict(cmap *m)
 {
-    if (m->n) {
-        memset(m->keys, 0, m->cap * sizeof *m->keys);
-        m->n = 0;
+    size_t kept = 0;
+    memset(m->keys, 0, m->cap * sizeof *m->keys);
+    for (size_t r = 0; r < m->n; r++) {
+        if (!m->used[r] || kept >= m->max / 2)
+            continue;
+        if (kept != r) {
+            memcpy(m->rec + kept * m->size, m->rec + r * m->size, m->size);
+            m->rkey[kept] = m->rkey[r];
+        }
+        m->used[kept] = 0;
+        size_t j = m->rkey[kept] & (m->cap - 1);
+        while (m->keys[j])
+            j = (j + 1) & (m->cap - 1);
+        m->keys[j] = m->rkey[kept];
+        m->idx[j] = (uint32_t)kept;
+        kept++;
     }
+    m->n = kept;
 }
 
-/* The record of key, or NULL with *slot where to add it. */
-static void *cmap_get(const cmap *m, uint64_t key, size_t *slot)
+/* The record of key (marked as found), or NULL with *slot where to add
+ * it. */
+static void *cmap_get(cmap *m, uint64_t key, size_t *slot)
 {
     size_t j = key & (m->cap - 1);
     while (m->keys[j]) {
-        if (m->keys[j] == key)
+        if (m->keys[j] == key) {
+            m->used[m->idx[j]] = 1;
             return m->rec + (size_t)m->idx[j] * m->size;
+        }
         j = (j + 1) & (m->cap - 1);
     }
     *slot = j;
@@ -186,19 +212,33 @@ static void *cmap_add(cmap *m, uint64_t key, size_t slot)
 {
     m->keys[slot] = key;
     m->idx[slot] = (uint32_t)m->n;
+    m->rkey[m->n] = key;
+    m->used[m->n] = 0;
     return m->rec + m->n++ * m->size;
 }
+
+/* A word type's entry: its sums at offsets -2..2 ([5][L]), then SLOTS
+ * sums of its features joined to a decision ([SLOTS][L]: to the previous
+ * label, or for ner to what the document memory says of the word), their
+ * keys (0: empty) and the slot to replace next. A word mostly follows
+ * the same few labels (for ner, mostly O), so the slots spare those
+ * lookups most of the time. */
+#define SLOTS 4
+#define ENTRY_KEYS(L) ((5 + SLOTS) * (L))
+#define ENTRY_INTS(L) (ENTRY_KEYS(L) + SLOTS + 1)
 
 struct tg_cache {
     uint64_t owner; /* the id of the tagger whose weights the sums are */
     size_t L;
     cmap toks; /* form hash -> tg_tok */
-    cmap sums; /* form and context -> int32 sums, [5][L] for offsets -2..2 */
+    cmap sums; /* form and context -> int32 entry, ENTRY_INTS(L) */
     int32_t *pad;    /* [5][L]: the padding before (-2, -1) and after (1, 2) */
     int32_t *label1; /* [L + 2][L]: the previous label alone */
     int32_t *label2; /* [(L + 2)^2][L]: the previous two labels */
     int32_t *win; /* [TG_MAX_SENT][L]: the window sums of each token of a sentence */
     int32_t *pairs; /* [TG_MAX_SENT][L]: the sums of its features of two tokens */
+    int32_t *ent[TG_MAX_SENT]; /* the entry of each token of the sentence */
+    const tg_tok *tk;          /* and its tokens */
     gloss__tagger_cache_stats st;
 };
 
@@ -218,8 +258,8 @@ void gloss__tg_cache_free(struct tg_cache *c)
 
 void gloss__tagger_doc_set_cache(gloss__tagger_doc *d, size_t max_types)
 {
-    if (max_types && max_types < TG_MAX_SENT)
-        max_types = TG_MAX_SENT;
+    if (max_types && max_types < 2 * TG_MAX_SENT)
+        max_types = 2 * TG_MAX_SENT;
     d->cache_max = max_types;
     gloss__tg_cache_free(d->cache);
     d->cache = NULL;
@@ -273,7 +313,7 @@ static struct tg_cache *cache_for(gloss__tagger_doc *d, const tg_decoder *dec,
     c->pairs = malloc(TG_MAX_SENT * L * sizeof *c->pairs);
     if (!c->pad || !c->label1 || !c->label2 || !c->win || !c->pairs ||
         cmap_init(&c->toks, d->cache_max, sizeof(tg_tok)) != 0 ||
-        cmap_init(&c->sums, d->cache_max, 5 * L * sizeof(int32_t)) != 0) {
+        cmap_init(&c->sums, d->cache_max, ENTRY_INTS(L) * sizeof(int32_t)) != 0) {
         gloss__tg_cache_free(c);
         d->cache = NULL;
         return NULL;
@@ -298,24 +338,37 @@ static struct tg_cache *cache_for(gloss__tagger_doc *d, const tg_decoder *dec,
     return c;
 }
 
-static void fast_token(void *ctx, const gloss__tagger_tok *tok, tg_tok *out)
+static void fast_tokens(void *ctx, const gloss__tagger_tok *toks, size_t n, tg_tok *out)
 {
     fast_ctx *x = ctx;
     cmap *m = &x->c->toks;
-    uint64_t w = gloss__tg_hash(tok->s, tok->len);
-    uint64_t key = w ? w : 1;
-    size_t slot = 0;
-    const tg_tok *t = cmap_get(m, key, &slot);
-    if (t) {
-        *out = *t;
-        return;
+    uint64_t keys[TG_MAX_SENT];
+    const tg_tok *found[TG_MAX_SENT];
+    /* Made room in before a sentence, never during one: what is found
+     * stays in place until it is copied out below. */
+    if (m->n + n > m->max)
+        cmap_evict(m);
+    /* The words of the sentence are hashed and their slots asked for
+     * first, their records next, then they are read: the misses overlap. */
+    for (size_t i = 0; i < n; i++) {
+        uint64_t w = gloss__tg_hash(toks[i].s, toks[i].len);
+        keys[i] = w ? w : 1;
+        __builtin_prefetch(&m->keys[keys[i] & (m->cap - 1)]);
     }
-    gloss__tg_describe(x->d, tok, out);
-    if (m->n == m->max) {
-        cmap_clear(m);
-        cmap_get(m, key, &slot);
+    for (size_t i = 0; i < n; i++) {
+        size_t slot = 0;
+        found[i] = cmap_get(m, keys[i], &slot);
+        if (found[i]) {
+            __builtin_prefetch(found[i]);
+            __builtin_prefetch((const char *)found[i] + 64);
+            continue;
+        }
+        gloss__tg_describe(x->d, &toks[i], &out[i]);
+        memcpy(cmap_add(m, keys[i], slot), &out[i], sizeof out[i]);
     }
-    memcpy(cmap_add(m, key, slot), out, sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        if (found[i])
+            out[i] = *found[i];
 }
 
 static void fast_prepare(void *ctx, const tg_tok *tk, size_t n)
@@ -325,26 +378,35 @@ static void fast_prepare(void *ctx, const tg_tok *tk, size_t n)
     cmap *m = &c->sums;
     size_t L = c->L;
     const int32_t *sums[TG_MAX_SENT];
-    /* Emptied before a sentence, never during one: the sums of its tokens
-     * are read in place until they are added up below. */
+    /* Made room in before a sentence, never during one: the sums of its
+     * tokens are read in place until they are added up below. */
     if (m->n + n > m->max) {
-        cmap_clear(m);
+        cmap_evict(m);
         c->st.clears++;
     }
+    uint64_t keys[TG_MAX_SENT];
     for (size_t i = 0; i < n; i++) {
         uint64_t key = gloss__tg_mix(tk[i].w, gloss__tg_context(&tk[i]));
-        key = key ? key : 1;
+        keys[i] = key ? key : 1;
+        __builtin_prefetch(&m->keys[keys[i] & (m->cap - 1)]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t key = keys[i];
         size_t slot = 0;
         int32_t *s = cmap_get(m, key, &slot);
         if (s) {
             c->st.hits++;
+            for (size_t b = 0; b < ENTRY_INTS(L) * sizeof *s; b += 64)
+                __builtin_prefetch((const char *)s + b);
         } else {
             c->st.misses++;
             s = cmap_add(m, key, slot);
             for (int off = -2; off <= 2; off++)
                 sum_token(x, &tk[i], off, s + (size_t)(off + 2) * L);
+            memset(s + ENTRY_KEYS(L), 0, (SLOTS + 1) * sizeof *s);
         }
         sums[i] = s;
+        c->ent[i] = s;
     }
     /* The features that join two tokens are looked up for every token of
      * the sentence here, those of the token PAIR_AHEAD - 1 further asked
@@ -367,6 +429,7 @@ static void fast_prepare(void *ctx, const tg_tok *tk, size_t n)
     }
     /* Each token's window sum: every token's five sums are read once,
      * whole, and added where they belong; the padding fills the rest. */
+    c->tk = tk;
     memcpy(c->win, pairs, n * L * sizeof *c->win);
     for (size_t j = 0; j < n + 4; j++)
         for (int off = -2; off <= 2; off++) {
@@ -381,11 +444,40 @@ static void fast_prepare(void *ctx, const tg_tok *tk, size_t n)
         }
 }
 
-static void fast_score(void *ctx, size_t i, size_t t1, size_t t2, const uint64_t *f,
-                       size_t n, float *scores)
+/* The sums of token i's features joined to a decision: its slot for key
+ * (LABEL_KEY: the previous label, MEMO_KEY: what the document memory
+ * says of the word), made when the entry has none. */
+#define LABEL_KEY(t1) ((int32_t)(t1) + 1)
+#define MEMO_KEY(m) ((int32_t)(m) + 1024)
+static const int32_t *slot_sums(fast_ctx *x, size_t i, int32_t key, uint64_t value)
+{
+    struct tg_cache *c = x->c;
+    size_t L = c->L;
+    int32_t *e = c->ent[i], *keys = e + ENTRY_KEYS(L);
+    for (size_t s = 0; s < SLOTS; s++)
+        if (keys[s] == key) {
+            c->st.label_hits++;
+            return e + (5 + s) * L;
+        }
+    c->st.label_misses++;
+    /* The slots are replaced in turn. */
+    size_t s = (size_t)keys[SLOTS] % SLOTS;
+    keys[SLOTS] = (int32_t)((s + 1) % SLOTS);
+    uint64_t f[4];
+    size_t k = key >= MEMO_KEY(0) ? gloss__tg_memo_features(&c->tk[i], value, f)
+                                  : gloss__tg_word_label_features(x->d, &c->tk[i], value, f);
+    int32_t *row = e + (5 + s) * L;
+    memset(row, 0, L * sizeof *row);
+    table_sum(x->pt->w, f, k, row);
+    keys[s] = key;
+    return row;
+}
+
+static void fast_score(void *ctx, size_t i, size_t t1, size_t t2, uint64_t memo,
+                       const uint64_t *f, size_t n, float *scores)
 {
     fast_ctx *x = ctx;
-    const struct tg_cache *c = x->c;
+    struct tg_cache *c = x->c;
     size_t L = c->L;
     int32_t acc[GLOSS__TAGGER_MAX_LABELS];
     const int32_t *w = c->win + i * L, *l1 = c->label1 + t1 * L,
@@ -393,6 +485,9 @@ static void fast_score(void *ctx, size_t i, size_t t1, size_t t2, const uint64_t
     memcpy(acc, w, L * sizeof *acc);
     add_vec(acc, l1, L);
     add_vec(acc, l2, L);
+    add_vec(acc, slot_sums(x, i, LABEL_KEY(t1), t1), L);
+    if (memo)
+        add_vec(acc, slot_sums(x, i, MEMO_KEY(memo), memo), L);
     table_sum(x->pt->w, f, n, acc);
     for (size_t y = 0; y < L; y++)
         scores[y] = (float)acc[y] * x->pt->scale;
@@ -574,7 +669,7 @@ int gloss__tagger_tag_doc(const gloss__tagger *t, gloss__tagger_doc *doc,
     /* The cache of per-token sums serves one table: a stacked model's two
      * passes are scored without it. */
     fast_ctx fx = {NULL, &d, &pt[0]};
-    tg_fast fast = {fast_token, fast_prepare, fast_score, &fx};
+    tg_fast fast = {fast_tokens, fast_prepare, fast_score, &fx};
     if (t->passes == 1 && doc->cache_max)
         fx.c = cache_for(doc, &d, &pt[0]);
     d.fast = fx.c ? &fast : NULL;

@@ -63,16 +63,18 @@ void gloss__tagger_doc_free(gloss__tagger_doc *d);
  * costs a few additions instead of a few dozen lookups in the model. The
  * cache belongs to the last tagger the state was used with (another
  * tagger empties it: use one state per tagger), holds at most max_types
- * entries and is emptied when full; the scores are exactly those of
- * tagging without it. 0 turns it off; the default is
- * GLOSS__TAGGER_CACHE_TYPES; values below TG_MAX_SENT (256) count as 256. */
-#define GLOSS__TAGGER_CACHE_TYPES 8192u
+ * entries and when full keeps (up to half of them) those used again since
+ * it last was full; the scores are exactly those of tagging without it.
+ * 0 turns it off; the default is GLOSS__TAGGER_CACHE_TYPES; values below
+ * 512 count as 512. */
+#define GLOSS__TAGGER_CACHE_TYPES 16384u
 void gloss__tagger_doc_set_cache(gloss__tagger_doc *d, size_t max_types);
 
-/* What the cache did: sums found and made, and times it was emptied
- * because it was full. */
+/* What the cache did: sums found and made, times it was full (and let
+ * go of the words not used again), the entries it holds. */
 typedef struct gloss__tagger_cache_stats {
     size_t hits, misses, clears, entries;
+    size_t label_hits, label_misses; /* the same for the sums joined to a label */
 } gloss__tagger_cache_stats;
 void gloss__tagger_doc_cache_stats(const gloss__tagger_doc *d,
                                    gloss__tagger_cache_stats *st);

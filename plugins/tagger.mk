@@ -38,7 +38,7 @@ models: gloss$(EXEEXT) tools/gloss-clusters$(EXEEXT)
 		--iterations 15 --seed 1 --max-size 5000000 -o $(top_srcdir)/models/en-pos.bin
 	./gloss$(EXEEXT) train ner --conll $(GLOSS_CORPORA)/conll2003/eng.train \
 		--dev $(GLOSS_CORPORA)/conll2003/eng.testa --clusters clusters.tsv \
-		--iterations 15 --seed 1 --max-size 5000000 -o $(top_srcdir)/models/en-ner.bin
+		--iterations 15 --seed 1 --max-size 10000000 -o $(top_srcdir)/models/en-ner.bin
 .PHONY: models
 CLEANFILES += clusters.tsv
 

@@ -44,6 +44,21 @@ uint32_t gloss__tg_lex_get(const void *table, uint64_t key)
     return 0;
 }
 
+static int allowed_slow(const tg_labels *l, int prev, int cur, int last)
+{
+    char pb = prev < 0 ? 'O' : l->bilou[prev], cb = l->bilou[cur];
+    if (pb == 'B' || pb == 'I') {
+        if (cb != 'I' && cb != 'L')
+            return 0;
+        return l->type[prev] == l->type[cur];
+    }
+    if (cb == 'I' || cb == 'L')
+        return 0;
+    if (last && cb == 'B')
+        return 0;
+    return 1;
+}
+
 int gloss__tg_labels_init(tg_labels *l, gloss__tagger_kind kind)
 {
     l->ntypes = 0;
@@ -71,6 +86,12 @@ int gloss__tg_labels_init(tg_labels *l, gloss__tagger_kind kind)
         }
         l->type[i] = (int8_t)t;
     }
+    for (int p = -1; p < (int)l->n; p++)
+        for (size_t c = 0; c < l->n; c++)
+            l->allow[p + 1][c] = (uint8_t)(kind != GLOSS__TAGGER_NER
+                                               ? 3
+                                               : allowed_slow(l, p, (int)c, 0) |
+                                                     allowed_slow(l, p, (int)c, 1) << 1);
     return 0;
 }
 
@@ -147,8 +168,13 @@ void gloss__tg_describe(const tg_decoder *d, const gloss__tagger_tok *t, tg_tok 
 {
     describe(t, o);
     o->amb = o->lex = d->lex.get ? d->lex.get(d->lex.ctx, o->w) : 0;
-    o->lamb = d->lex.get && o->l != o->w ? d->lex.get(d->lex.ctx, o->l) : o->amb;
+    o->lamb = d->kind == GLOSS__TAGGER_POS && d->lex.get && o->l != o->w
+                  ? d->lex.get(d->lex.ctx, o->l)
+                  : o->amb;
     o->clu = d->clusters.get ? d->clusters.get(d->clusters.ctx, o->w) : 0;
+    o->phrase1 = d->phrase.get ? d->phrase.get(d->phrase.ctx,
+                                               gloss__tg_phrase_step(TG_PHRASE_SEED, o->w))
+                               : 0;
 }
 
 uint32_t gloss__tg_context(const tg_tok *t)
@@ -166,7 +192,7 @@ static void match_phrases(const tg_decoder *d, tg_tok *tk, size_t n)
         uint32_t best_types = 0;
         for (size_t j = i; j < n && j - i < TG_MAX_PHRASE; j++) {
             h = gloss__tg_phrase_step(h, tk[j].w);
-            uint32_t v = d->phrase.get(d->phrase.ctx, h);
+            uint32_t v = j == i ? tk[i].phrase1 : d->phrase.get(d->phrase.ctx, h);
             if (v & 0xffu) {
                 best = j - i + 1;
                 best_types = v & 0xffu;
@@ -197,12 +223,17 @@ const tg_tok gloss__tg_pad_after = {.w = 13, .l = 13, .shape = 13};
 /* The features of one token t seen from the token being tagged at offset
  * off (-2 to 2): they depend on that token alone (its hashes, flags and
  * word-list bits), so tagging can sum their weights once per word type
- * and offset and keep the sums (tagger.c). */
+ * and offset and keep the sums (tagger.c). That makes them nearly free
+ * while tagging, hence many of them. */
 size_t gloss__tg_token_features(const tg_decoder *d, const tg_tok *t, int off, uint64_t *f)
 {
     size_t k = 0;
     int pos = d->kind == GLOSS__TAGGER_POS, clu = d->clusters.get != NULL;
-    uint32_t fine = t->clu & 0x7ffu, mid = t->clu & (0x7ffu << 11);
+    uint32_t fine = t->clu & 0x7ffu, mid = t->clu & (0x7ffu << 11), coarse = t->clu >> 22;
+    /* The letters of a neighbour: capitalised, all capitals, digits,
+     * hyphen, lower case; first of the sentence. */
+    uint32_t nflags =
+        t->flags & (F_INITCAP | F_ALLCAPS | F_DIGIT | F_HYPHEN | F_LOWER | F_FIRST);
     switch (off) {
     case 0: {
         uint32_t fl = t->flags & ~(uint32_t)(F_CAPSENT | F_TITLESENT);
@@ -210,26 +241,31 @@ size_t gloss__tg_token_features(const tg_decoder *d, const tg_tok *t, int off, u
         f[k++] = F1(2, t->w);
         f[k++] = F1(3, t->l);
         f[k++] = F1(4, t->shape);
-        for (int j = 0; j < 3; j++)
-            f[k++] = F1(5 + j, t->pre[j]);
         for (int j = 0; j < 4; j++)
-            f[k++] = F1(9 + j, t->suf[j]);
+            f[k++] = F1(5 + j, t->pre[j]);
+        for (int j = 0; j < TG_AFFIXES; j++)
+            f[k++] = F1(100 + j, t->suf[j]);
         f[k++] = F1(23, fl);
         f[k++] = F2(28, t->shape, (t->flags & F_FIRST) != 0);
         if (clu) {
-            /* Clusters: fine, middle and coarse for the word, fine and
-             * middle for its neighbours, middle two away. */
             f[k++] = F1(70, fine);
             f[k++] = F1(71, mid);
-            f[k++] = F1(72, t->clu >> 22);
+            f[k++] = F1(72, coarse);
         }
         if (pos) {
             f[k++] = F1(24, t->amb);
+            /* The tags of the lower-cased form, alone and with the
+             * capitals: "Apple" and "apple". */
+            f[k++] = F1(110, t->lamb);
+            f[k++] = F2(111, t->lamb, t->flags & (F_INITCAP | F_FIRST | F_ALLCAPS));
             f[k++] = F2(81, t->shape, t->flags & (F_CAPSENT | F_TITLESENT));
             f[k++] = F2(82, t->l, t->flags & (F_CAPSENT | F_TITLESENT | F_FIRST));
             f[k++] = F2(85, t->suf[3], t->flags & (F_INITCAP | F_FIRST));
         } else {
-            f[k++] = F1(33, t->pre[3]);
+            /* Clusters with the shape and the capitals (+0.4 F1 with the
+             * features of tokens two away below). */
+            f[k++] = F2(200, fine, t->shape);
+            f[k++] = F2(201, coarse, t->flags & (F_INITCAP | F_ALLCAPS | F_FIRST));
             f[k++] = F1(38, t->gaz);
             f[k++] = F2(39, t->gaz, t->shape);
             f[k++] = F1(40, t->lex);
@@ -240,57 +276,51 @@ size_t gloss__tg_token_features(const tg_decoder *d, const tg_tok *t, int off, u
         break;
     }
     case -1:
-        f[k++] = F1(13, t->l);
-        f[k++] = F1(17, t->suf[2]);
-        f[k++] = F1(19, t->shape);
+    case 1: {
+        /* Each side has its own template numbers (b: 0 before, 1 after;
+         * the numbers of the first feature set kept). */
+        uint64_t b = off > 0;
+        f[k++] = F1(13 + 2 * b, t->l);
+        f[k++] = F1(17 + b, t->suf[2]);
+        f[k++] = F1(19 + b, t->shape);
+        f[k++] = F1(120 + b, nflags);
+        f[k++] = F1(122 + b, t->suf[0]);
+        f[k++] = F1(124 + b, t->suf[3]);
         if (clu) {
-            f[k++] = F1(73, fine);
-            f[k++] = F1(75, mid);
+            f[k++] = F1(73 + b, fine);
+            f[k++] = F1(75 + b, mid);
+            f[k++] = F1(126 + b, coarse);
         }
         if (pos) {
-            f[k++] = F1(26, t->amb);
-            f[k++] = F1(84, t->w);
+            f[k++] = F1(26 - b, t->amb);
+            f[k++] = F1(128 + b, t->lamb);
+            f[k++] = F1(84 - b, t->w);
         } else {
-            f[k++] = F1(34, t->w);
-            f[k++] = F1(42, t->gaz);
-            f[k++] = F1(47, t->lex);
-            f[k++] = F1(53, t->suf[3]);
+            f[k++] = F2(202 + b, coarse, nflags);
+            f[k++] = F1(34 + b, t->w);
+            f[k++] = F1(42 + b, t->gaz);
+            f[k++] = F1(47 - b, t->lex);
         }
         break;
+    }
     case -2:
-        f[k++] = F1(14, t->l);
-        if (clu)
-            f[k++] = F1(77, mid);
-        if (!pos)
-            f[k++] = F1(49, t->w);
-        break;
-    case 1:
-        f[k++] = F1(15, t->l);
-        f[k++] = F1(18, t->suf[2]);
-        f[k++] = F1(20, t->shape);
+    case 2: {
+        uint64_t b = off > 0;
+        f[k++] = F1(14 + 2 * b, t->l);
         if (clu) {
-            f[k++] = F1(74, fine);
-            f[k++] = F1(76, mid);
+            f[k++] = F1(77 + b, mid);
+            f[k++] = F1(130 + b, fine);
         }
-        if (pos) {
-            f[k++] = F1(25, t->amb);
-            f[k++] = F1(83, t->w);
-        } else {
-            f[k++] = F1(35, t->w);
-            f[k++] = F1(43, t->gaz);
-            f[k++] = F1(46, t->lex);
-            f[k++] = F1(54, t->suf[3]);
-        }
-        break;
-    case 2:
-        f[k++] = F1(16, t->l);
-        if (clu)
-            f[k++] = F1(78, mid);
         if (pos)
-            f[k++] = F1(27, t->amb);
-        else
-            f[k++] = F1(50, t->w);
+            f[k++] = F1(132 + b, t->amb);
+        else {
+            f[k++] = F1(49 + b, t->w);
+            f[k++] = F1(208 + b, t->gaz);
+            f[k++] = F1(210 + b, t->lex);
+            f[k++] = F1(212 + b, nflags);
+        }
         break;
+    }
     default:
         break;
     }
@@ -304,6 +334,24 @@ const tg_tok *gloss__tg_window(const tg_tok *tk, size_t n, size_t i, int off)
     if (off > 0 && i + (size_t)off >= n)
         return &gloss__tg_pad_after;
     return &tk[(ptrdiff_t)i + off];
+}
+
+size_t gloss__tg_word_label_features(const tg_decoder *d, const tg_tok *t, uint64_t t1,
+                                     uint64_t *f)
+{
+    size_t k = 0;
+    f[k++] = F2(62, t1, t->l);
+    f[k++] = F2(63, t1, t->suf[2]);
+    if (d->kind == GLOSS__TAGGER_NER)
+        f[k++] = F2(64, t1, t->shape);
+    return k;
+}
+
+size_t gloss__tg_memo_features(const tg_tok *t, uint64_t memo, uint64_t *f)
+{
+    f[0] = F1(65, memo);
+    f[1] = F2(66, memo, t->shape);
+    return 2;
 }
 
 size_t gloss__tg_label_features(uint64_t t1, uint64_t t2, uint64_t *f)
@@ -322,13 +370,12 @@ size_t gloss__tg_pair_features(const tg_decoder *d, const tg_tok *tk, size_t n, 
     const tg_tok *p1 = gloss__tg_window(tk, n, i, -1);
     const tg_tok *n1 = gloss__tg_window(tk, n, i, 1);
     size_t k = 0;
+    /* Each costs a lookup per token while tagging. Pairs of clusters were
+     * measured to add nothing once each token's clusters had features of
+     * their own, and were left out; ner's pairs of words still give +0.2
+     * F1. */
     f[k++] = F2(21, p1->l, c->l);
     f[k++] = F2(22, c->l, n1->l);
-    if (d->clusters.get) {
-        uint32_t mid = 0x7ffu << 11;
-        f[k++] = F2(79, c->clu & mid, n1->clu & mid);
-        f[k++] = F2(80, p1->clu & mid, c->clu & mid);
-    }
     if (d->kind == GLOSS__TAGGER_POS) {
         f[k++] = F2(29, c->amb, n1->amb);
         f[k++] = F2(30, c->suf[2], n1->amb);
@@ -483,19 +530,10 @@ int gloss__tg_memo_fill(tg_memo *m, const tg_labels *l, const gloss__tagger_tok 
 
 /* ---- decoding ---------------------------------------------------------- */
 
-static int allowed(const tg_labels *l, int prev, int cur, int last)
+
+static inline int allowed(const tg_labels *l, int prev, int cur, int last)
 {
-    char pb = prev < 0 ? 'O' : l->bilou[prev], cb = l->bilou[cur];
-    if (pb == 'B' || pb == 'I') {
-        if (cb != 'I' && cb != 'L')
-            return 0;
-        return l->type[prev] == l->type[cur];
-    }
-    if (cb == 'I' || cb == 'L')
-        return 0;
-    if (last && cb == 'B')
-        return 0;
-    return 1;
+    return (l->allow[prev + 1][cur] >> last) & 1;
 }
 
 void gloss__tg_decode(const tg_decoder *d, gloss__tagger_doc *doc,
@@ -509,10 +547,10 @@ void gloss__tg_decode(const tg_decoder *d, gloss__tagger_doc *doc,
     int ner = d->kind == GLOSS__TAGGER_NER;
     size_t caps = 0, letters = 0, titled = 0, words = 0;
     const tg_fast *fast = d->fast;
+    if (fast)
+        fast->tokens(fast->ctx, toks, n, tk);
     for (size_t i = 0; i < n; i++) {
-        if (fast)
-            fast->token(fast->ctx, &toks[i], &tk[i]);
-        else
+        if (!fast)
             gloss__tg_describe(d, &toks[i], &tk[i]);
         if (tk[i].flags & (F_ALLCAPS | F_LOWER))
             letters++;
@@ -550,16 +588,14 @@ void gloss__tg_decode(const tg_decoder *d, gloss__tagger_doc *doc,
             k = static_features(d, tk, n, i, f);
             k += gloss__tg_label_features(t1, t2, f + k);
         }
-        f[k++] = F2(62, t1, tk[i].l);
-        f[k++] = F2(63, t1, tk[i].suf[2]);
+        if (!fast)
+            k += gloss__tg_word_label_features(d, &tk[i], t1, f + k);
         int capital = (tk[i].flags & (F_INITCAP | F_ALLCAPS)) != 0;
-        if (ner) {
-            f[k++] = F2(64, t1, tk[i].shape);
-            if (doc && capital) {
-                int best = gloss__tg_memo_majority(&doc->mem, tk[i].l);
-                f[k++] = F1(65, (uint64_t)(best + 3));
-                f[k++] = F2(66, (uint64_t)(best + 3), tk[i].shape);
-            }
+        uint64_t memo = 0;
+        if (ner && doc && capital) {
+            memo = (uint64_t)(gloss__tg_memo_majority(&doc->mem, tk[i].l) + 3);
+            if (!fast)
+                k += gloss__tg_memo_features(&tk[i], memo, f + k);
         }
         if (first) {
             /* A second pass sees the first pass's labels on both sides,
@@ -581,9 +617,9 @@ void gloss__tg_decode(const tg_decoder *d, gloss__tagger_doc *doc,
                 f[k++] = F2(99, (uint64_t)(agg + 3), f0);
             }
         }
-        _Static_assert(TG_MAX_FEATS >= 74, "room for every feature of a token");
+        _Static_assert(TG_MAX_FEATS >= 90, "room for every feature of a token");
         if (fast)
-            fast->score(fast->ctx, i, (size_t)t1, (size_t)t2, f, k, scores);
+            fast->score(fast->ctx, i, (size_t)t1, (size_t)t2, memo, f, k, scores);
         else
             d->score(d->score_ctx, f, k, scores);
         int bestl = -1;

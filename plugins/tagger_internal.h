@@ -20,7 +20,7 @@
 
 #include "tagger.h"
 
-#define TG_MAX_FEATS 160
+#define TG_MAX_FEATS 160 /* at most 90 are made (ner, stacked) */
 #define TG_MAX_TYPES 8
 /* Sentences longer than this are tagged in pieces. */
 #define TG_MAX_SENT 256
@@ -28,8 +28,8 @@
 #define TG_MAX_PHRASE 6
 
 /* The feature set (stored in a model's configuration as "features"). */
-#define TG_FEATURES_POS "pos-1"
-#define TG_FEATURES_NER "ner-1"
+#define TG_FEATURES_POS "pos-2"
+#define TG_FEATURES_NER "ner-2"
 
 /* Lexicon values: for pos, the ambiguity class (bit i: label i seen with
  * the word); for ner, bits 0-7 the entity types a word was part of, and in
@@ -51,6 +51,9 @@ typedef struct tg_labels {
     int8_t type[GLOSS__TAGGER_MAX_LABELS];    /* entity type, -1 for O */
     size_t ntypes;
     char types[TG_MAX_TYPES][8];
+    /* ner: whether label c may follow label p (p + 1: 0 for none), bit 0
+     * inside a sentence, bit 1 at its end; every bit set for pos. */
+    uint8_t allow[GLOSS__TAGGER_MAX_LABELS + 1][GLOSS__TAGGER_MAX_LABELS];
 } tg_labels;
 
 /* Fills the scheme from label names; -1 when a ner label is not BILOU. */
@@ -61,7 +64,8 @@ int gloss__tg_labels_init(tg_labels *l, gloss__tagger_kind kind);
 typedef struct tg_tok {
     uint64_t w, l, shape, pre[TG_AFFIXES], suf[TG_AFFIXES];
     uint32_t flags, amb, gaz, lex;
-    uint32_t lamb; /* the word-list value of the lower-cased form */
+    uint32_t lamb;    /* the word-list value of the lower-cased form */
+    uint32_t phrase1; /* ner: the phrase-table value of the word alone */
     uint32_t clu; /* word clusters: fine | middle << 11 | coarse << 22, each + 1 */
 } tg_tok;
 
@@ -107,20 +111,23 @@ int gloss__tg_memo_fill(tg_memo *m, const tg_labels *l, const gloss__tagger_tok 
 
 typedef struct tg_decoder tg_decoder;
 
-/* Tagging's shortcut (tagger.c): token fills a token's description (as
- * gloss__tg_describe does, from a cache), prepare is told the tokens of a
+/* Tagging's shortcut (tagger.c): tokens fills the descriptions of the n
+ * tokens of a sentence (as gloss__tg_describe does, from a cache), prepare is told the tokens of a
  * sentence before it is decoded (and sums the weights of every feature
  * of each token that does not depend on decisions: the cached sums of
  * each token of its window, gloss__tg_token_features, and its pairs,
  * gloss__tg_pair_features), and score gives the scores of token i from
  * those, the sums of the labels t1 and t2 alone (the previous two labels
- * + 2) and the weights of the other features f. The scores are exactly
+ * + 2), the features joining t1 to the token
+ * (gloss__tg_word_label_features) and, when memo is not 0, the document
+ * memory's (gloss__tg_memo_features), both kept for the last few values
+ * each word type met, and the weights of the other features f. The scores are exactly
  * those of d->score over every feature. */
 typedef struct tg_fast {
-    void (*token)(void *ctx, const gloss__tagger_tok *tok, tg_tok *out);
+    void (*tokens)(void *ctx, const gloss__tagger_tok *toks, size_t n, tg_tok *out);
     void (*prepare)(void *ctx, const tg_tok *tk, size_t n);
-    void (*score)(void *ctx, size_t i, size_t t1, size_t t2, const uint64_t *f, size_t n,
-                  float *scores);
+    void (*score)(void *ctx, size_t i, size_t t1, size_t t2, uint64_t memo,
+                  const uint64_t *f, size_t n, float *scores);
     void *ctx;
 } tg_fast;
 
@@ -153,6 +160,13 @@ size_t gloss__tg_token_features(const tg_decoder *d, const tg_tok *t, int off, u
 #define TG_MAX_PAIR_FEATS 16
 size_t gloss__tg_pair_features(const tg_decoder *d, const tg_tok *tk, size_t n, size_t i,
                                uint64_t *f);
+/* The features that join the previous label (+ 2, 1 for none) to token t:
+ * at most 3. */
+size_t gloss__tg_word_label_features(const tg_decoder *d, const tg_tok *t, uint64_t t1,
+                                     uint64_t *f);
+/* ner: the features of what the document memory says of a capitalised
+ * word (memo: its majority type + 3). Returns 2. */
+size_t gloss__tg_memo_features(const tg_tok *t, uint64_t memo, uint64_t *f);
 /* The features of the previous two labels alone (each label + 2, 1 for
  * none): the first of t1, the second of both. Returns 2. */
 size_t gloss__tg_label_features(uint64_t t1, uint64_t t2, uint64_t *f);

@@ -18,6 +18,7 @@ AM_TESTS_ENVIRONMENT = \
 	ZPROBE='$(abs_top_builddir)/tests/zprobe'; export ZPROBE; \
 	GLOSS_SCRIPT_PATH='$(abs_top_srcdir)/scripts'; export GLOSS_SCRIPT_PATH; \
 	GLOSS_LEXICON_DIR='$(abs_top_srcdir)/lexicon'; export GLOSS_LEXICON_DIR; \
+	GLOSS_MODEL_PATH='$(abs_top_srcdir)/models'; export GLOSS_MODEL_PATH; \
 	GLOSS_SHARED='$(abs_top_srcdir)/../shared'; export GLOSS_SHARED; \
 	PKG_CONFIG_PATH='$(abs_top_builddir)'; export PKG_CONFIG_PATH; \
 	CC='$(CC)'; export CC; \
