@@ -290,6 +290,26 @@ static void sum_token(const fast_ctx *x, const tg_tok *t, int off, int32_t *acc)
     table_sum(x->pt->w, f, n, acc);
 }
 
+/* The sums of a new word type at every offset, into its entry: the
+ * features of all five are asked for at once, so that the fetches of a
+ * word the worker has not seen yet overlap too. */
+static void sum_type(const fast_ctx *x, const tg_tok *t, int32_t *entry)
+{
+    uint64_t f[5 * TG_MAX_TOKEN_FEATS];
+    size_t n[5], k = 0, L = x->c->L;
+    for (int off = -2; off <= 2; off++) {
+        n[off + 2] = gloss__tg_token_features(x->d, t, off, f + k);
+        k += n[off + 2];
+    }
+    table_prefetch(x->pt->w, f, k);
+    memset(entry, 0, 5 * L * sizeof *entry);
+    k = 0;
+    for (int o = 0; o < 5; o++) {
+        table_sum_fetched(x->pt->w, f + k, n[o], entry + (size_t)o * L);
+        k += n[o];
+    }
+}
+
 /* The cache of d for the weights pt and the decoder dec, made (or emptied,
  * when another tagger used d last) as needed; NULL when out of memory,
  * and tagging goes on without it. */
@@ -401,8 +421,7 @@ static void fast_prepare(void *ctx, const tg_tok *tk, size_t n)
         } else {
             c->st.misses++;
             s = cmap_add(m, key, slot);
-            for (int off = -2; off <= 2; off++)
-                sum_token(x, &tk[i], off, s + (size_t)(off + 2) * L);
+            sum_type(x, &tk[i], s);
             memset(s + ENTRY_KEYS(L), 0, (SLOTS + 1) * sizeof *s);
         }
         sums[i] = s;
