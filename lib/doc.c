@@ -638,7 +638,10 @@ int gloss__layer_add_ranges(gloss_layer *layer, const void *ranges, size_t n,
         }
     }
     if (layer->cap - layer->n < n) {
-        size_t cap = layer->cap ? layer->cap : 16;
+        /* An empty layer gets exactly what it is given: the tokenizer adds
+         * a whole document's spans at once, and rounding up would leave a
+         * large share of the array untouched but allocated. */
+        size_t cap = layer->cap ? layer->cap : layer->n == 0 ? n : 16;
         while (cap - layer->n < n)
             cap *= 2;
         gloss_span **grown = gloss__arena_grow(&doc->arena, layer->spans,
@@ -656,19 +659,26 @@ int gloss__layer_add_ranges(gloss_layer *layer, const void *ranges, size_t n,
         errno = ENOMEM;
         return -1;
     }
-    memset(spans, 0, n * sizeof(*spans));
+    /* Each span is written whole, once, with no clearing pass before it;
+     * whether the layer stays sorted is checked on the way, as
+     * gloss_layer_add() does for each span. */
+    const gloss_span *prev = layer->n > 0 ? layer->spans[layer->n - 1] : NULL;
+    gloss_span **slot = layer->spans + layer->n;
+    uint32_t seq = layer->next_seq;
+    int sorted = layer->sorted;
     for (size_t k = 0; k < n; k++) {
         uint32_t se[2];
         memcpy(se, r + k * stride, sizeof se);
         gloss_span *span = &spans[k];
-        span->start = se[0];
-        span->end = se[1];
-        span->seq_ = layer->next_seq++;
-        if (layer->sorted && layer->n > 0 &&
-            span_cmp(layer->spans[layer->n - 1], span) > 0)
-            layer->sorted = 0;
-        layer->spans[layer->n++] = span;
+        *span = (gloss_span){.start = se[0], .end = se[1], .seq_ = seq++};
+        if (sorted && prev && span_cmp(prev, span) > 0)
+            sorted = 0;
+        prev = span;
+        slot[k] = span;
     }
+    layer->n += n;
+    layer->next_seq = seq;
+    layer->sorted = sorted;
     return 0;
 }
 

@@ -153,30 +153,11 @@ static int item_start(const unsigned char *s, size_t i, size_t e)
     return is_hspace(s[k + 1]);
 }
 
-typedef struct layers {
-    gloss_layer *paras, *sents, *toks, *mws;
-} layers;
-
-static int add_list(gloss_layer *layer, const gloss__seg_list *l)
+static int add_list(gloss_doc *doc, const char *name,
+                    const gloss__seg_list *l)
 {
-    return gloss__layer_add_ranges(layer, l->v, l->n, sizeof *l->v);
-}
-
-/* Segments the paragraph text[start..end) and adds its spans; returns -1
- * when memory runs out. */
-static int add_paragraph(const segment_ctx *sc, const layers *ly,
-                         const char *text, size_t start, size_t end,
-                         gloss__seg_out *out)
-{
-    gloss__seg_out_clear(out);
-    gloss__seg_paragraph(&sc->sg, text, start, end, out);
-    if (out->oom || !gloss_layer_add(ly->paras, start, end, NULL))
-        return -1;
-    if (add_list(ly->sents, &out->sentences) < 0 ||
-        add_list(ly->toks, &out->tokens) < 0 ||
-        add_list(ly->mws, &out->multiwords) < 0)
-        return -1;
-    return 0;
+    gloss_layer *layer = gloss_doc_layer(doc, name, 1);
+    return layer ? gloss__layer_add_ranges(layer, l->v, l->n, sizeof *l->v) : -1;
 }
 
 static int segment_process(void *ctx, gloss_doc *doc, gloss_err *err)
@@ -189,19 +170,14 @@ static int segment_process(void *ctx, gloss_doc *doc, gloss_err *err)
                            "before segment");
         return GLOSS_ERROR;
     }
-    layers ly = {
-        gloss_doc_layer(doc, "paragraphs", 1),
-        gloss_doc_layer(doc, "sentences", 1),
-        gloss_doc_layer(doc, "tokens", 1),
-        gloss_doc_layer(doc, "multiwords", 1),
-    };
-    if (!ly.paras || !ly.sents || !ly.toks || !ly.mws) {
-        gloss_err_set(err, "out of memory creating the layers");
-        return GLOSS_ERROR;
-    }
+    /* The spans of the whole document are gathered first and added to
+     * their layers at the end, each layer in one allocation of the exact
+     * size: adding them paragraph by paragraph grew the layers' arrays
+     * step by step, copying them and touching fresh memory each time. */
     const unsigned char *s = (const unsigned char *)text;
     gloss__seg_out out = {0};
-    int rc = 0, open = 0;
+    gloss__seg_list paras = {0};
+    int open = 0;
     size_t para = 0, para_end = 0, i = 0;
     for (;;) {
         const unsigned char *nl = memchr(s + i, '\n', n - i);
@@ -211,7 +187,8 @@ static int segment_process(void *ctx, gloss_doc *doc, gloss_err *err)
             v++;
         int blank = v == e;
         if (open && (blank || item_start(s, v, e))) {
-            rc = add_paragraph(sc, &ly, text, para, para_end, &out);
+            gloss__seg_paragraph(&sc->sg, text, para, para_end, &out);
+            gloss__seg_push(&out, &paras, para, para_end, 0);
             open = 0;
         }
         if (!blank) {
@@ -223,12 +200,25 @@ static int segment_process(void *ctx, gloss_doc *doc, gloss_err *err)
                 t--;
             para_end = t;
         }
-        if (rc < 0 || e == n)
+        if (out.oom || e == n)
             break;
         i = e + 1;
     }
-    if (rc == 0 && open)
-        rc = add_paragraph(sc, &ly, text, para, para_end, &out);
+    if (!out.oom && open) {
+        gloss__seg_paragraph(&sc->sg, text, para, para_end, &out);
+        gloss__seg_push(&out, &paras, para, para_end, 0);
+    }
+    /* The layers are created in this order whatever the text holds. */
+    int rc = out.oom ? -1 : 0;
+    if (rc == 0)
+        rc = add_list(doc, "paragraphs", &paras);
+    if (rc == 0)
+        rc = add_list(doc, "sentences", &out.sentences);
+    if (rc == 0)
+        rc = add_list(doc, "tokens", &out.tokens);
+    if (rc == 0)
+        rc = add_list(doc, "multiwords", &out.multiwords);
+    free(paras.v);
     gloss__seg_out_free(&out);
     if (rc < 0) {
         gloss_err_set(err, "out of memory adding the segments");

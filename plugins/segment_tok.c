@@ -85,6 +85,12 @@ static inline void push(gloss__seg_out *out, gloss__seg_list *l, size_t s,
     l->v[l->n++] = (gloss__seg_range){(uint32_t)s, (uint32_t)e, flags};
 }
 
+void gloss__seg_push(gloss__seg_out *out, gloss__seg_list *l, size_t start,
+                     size_t end, uint32_t flags)
+{
+    push(out, l, start, end, flags);
+}
+
 void gloss__seg_out_clear(gloss__seg_out *out)
 {
     out->tokens.n = out->multiwords.n = out->sentences.n = 0;
@@ -524,15 +530,28 @@ static int is_link(const scan *sc, size_t p, size_t q)
            gloss__sc_word(sc->sg->ascii[dot[1] & 0x7F]);
 }
 
+/* Whether s[0..n) is one of the emoticons ":)", ":(", ":D", ":P", ":p",
+ * ":/", ";)", "=)", "<3", ":-)", ":-(", ";-)". Every short chunk is asked,
+ * so the test is a few byte comparisons, not a walk through a list. */
 static int emoticon(const unsigned char *s, size_t n)
 {
-    static const char *const faces[] = {":)", ":(", ";)", ":-)", ":-(", ":D",
-                                        ":P", ":p", ";-)", ":/", "=)", "<3",
-                                        NULL};
-    for (size_t i = 0; faces[i]; i++)
-        if (strlen(faces[i]) == n && memcmp(faces[i], s, n) == 0)
-            return 1;
-    return 0;
+    if (n == 2) {
+        switch (s[0]) {
+        case ':':
+            return s[1] == ')' || s[1] == '(' || s[1] == 'D' || s[1] == 'P' ||
+                   s[1] == 'p' || s[1] == '/';
+        case ';':
+        case '=':
+            return s[1] == ')';
+        case '<':
+            return s[1] == '3';
+        default:
+            return 0;
+        }
+    }
+    return n == 3 && s[1] == '-' &&
+           ((s[0] == ':' && (s[2] == ')' || s[2] == '(')) ||
+            (s[0] == ';' && s[2] == ')'));
 }
 
 static void chunk(scan *sc, size_t a, size_t b, size_t end)

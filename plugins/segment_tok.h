@@ -58,6 +58,11 @@ void gloss__segmenter_init(gloss__segmenter *sg, const gloss__abbrevs *abbrevs,
 void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
                           size_t start, size_t end, gloss__seg_out *out);
 
+/* Appends the range [start, end) to l, one of out's lists or another;
+ * sets out->oom when memory runs out. */
+void gloss__seg_push(gloss__seg_out *out, gloss__seg_list *l, size_t start,
+                     size_t end, uint32_t flags);
+
 /* Empties out, keeping its memory; and frees it. */
 void gloss__seg_out_clear(gloss__seg_out *out);
 void gloss__seg_out_free(gloss__seg_out *out);
