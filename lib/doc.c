@@ -629,6 +629,14 @@ int gloss__layer_add_ranges(gloss_layer *layer, const void *ranges, size_t n,
     const unsigned char *r = ranges;
     if (n == 0)
         return 0;
+    /* One pass checks the bounds and whether the ranges keep a sorted
+     * layer sorted: in order after the last span when each starts after
+     * the one before, or at the same place and no longer (equal spans
+     * keep their insertion order). Integers only: comparing the spans
+     * themselves as they are written cost as much as writing them. */
+    const gloss_span *last = layer->n > 0 ? layer->spans[layer->n - 1] : NULL;
+    uint32_t ps = last ? last->start : 0, pe = last ? last->end : UINT32_MAX;
+    int sorted = layer->sorted;
     for (size_t k = 0; k < n; k++) {
         uint32_t se[2];
         memcpy(se, r + k * stride, sizeof se);
@@ -636,6 +644,9 @@ int gloss__layer_add_ranges(gloss_layer *layer, const void *ranges, size_t n,
             errno = EINVAL;
             return -1;
         }
+        sorted &= ps < se[0] || (ps == se[0] && pe >= se[1]);
+        ps = se[0];
+        pe = se[1];
     }
     if (layer->cap - layer->n < n) {
         /* An empty layer gets exactly what it is given: the tokenizer adds
@@ -659,22 +670,14 @@ int gloss__layer_add_ranges(gloss_layer *layer, const void *ranges, size_t n,
         errno = ENOMEM;
         return -1;
     }
-    /* Each span is written whole, once, with no clearing pass before it;
-     * whether the layer stays sorted is checked on the way, as
-     * gloss_layer_add() does for each span. */
-    const gloss_span *prev = layer->n > 0 ? layer->spans[layer->n - 1] : NULL;
+    /* Each span is written whole, once, with no clearing pass before it. */
     gloss_span **slot = layer->spans + layer->n;
     uint32_t seq = layer->next_seq;
-    int sorted = layer->sorted;
     for (size_t k = 0; k < n; k++) {
         uint32_t se[2];
         memcpy(se, r + k * stride, sizeof se);
-        gloss_span *span = &spans[k];
-        *span = (gloss_span){.start = se[0], .end = se[1], .seq_ = seq++};
-        if (sorted && prev && span_cmp(prev, span) > 0)
-            sorted = 0;
-        prev = span;
-        slot[k] = span;
+        spans[k] = (gloss_span){.start = se[0], .end = se[1], .seq_ = seq++};
+        slot[k] = &spans[k];
     }
     layer->n += n;
     layer->next_seq = seq;

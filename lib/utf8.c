@@ -69,6 +69,14 @@ size_t gloss__utf8_valid_prefix(const char *str, size_t n)
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < n) {
+        /* ASCII, most of any text, thirty-two bytes to a test. */
+        while (i + 32 <= n) {
+            uint64_t w[4];
+            memcpy(w, s + i, sizeof w);
+            if (((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ull) != 0)
+                break;
+            i += 32;
+        }
         if (i + 8 <= n) {
             uint64_t w;
             memcpy(&w, s + i, 8);
