@@ -6,8 +6,9 @@
 #
 # The documents: the text fixtures of the repository, generated ones
 # (brackets and quotes nested deep, a line of full stops, mixed scripts),
-# and the sample documents in ../shared/seeds when it is there (their
-# lines are skipped otherwise). For each document and layer, the expected
+# the sample documents in ../shared/seeds and the raw text of UD English
+# EWT dev and train when ../shared is there (their lines are skipped
+# otherwise). For each document and layer, the expected
 # file holds the number of spans and a SHA-256 of their byte offsets, and
 # the SHA-256 of the normalized text: offsets only, no text of the samples.
 #
@@ -58,6 +59,29 @@ for name in sorted(generated):
     with open(p, "w", encoding="utf-8") as f:
         f.write(generated[name])
     docs.append(("generated/" + name, p))
+# The raw text of UD English EWT dev and train, when ../shared has them:
+# sentences joined by a space, paragraphs and documents by a blank line.
+ewt_files = []
+for part in ("dev", "train"):
+    conllu = os.path.join(shared, "data", "ud_ewt", "en_ewt-ud-%s.conllu" % part) \
+        if shared else ""
+    if not conllu or not os.path.exists(conllu):
+        continue
+    paras, cur = [], []
+    for line in open(conllu, encoding="utf-8"):
+        if line.startswith("# newdoc") or line.startswith("# newpar"):
+            if cur:
+                paras.append(" ".join(cur))
+            cur = []
+        elif line.startswith("# text = "):
+            cur.append(line[len("# text = "):].rstrip("\n"))
+    if cur:
+        paras.append(" ".join(cur))
+    p = os.path.join(tmp, "ewt-%s.txt" % part)
+    with open(p, "w", encoding="utf-8") as f:
+        f.write("\n\n".join(paras) + "\n")
+    docs.append(("ewt/" + part, p))
+    ewt_files.append(p)
 seeds = os.path.join(shared, "seeds") if shared else ""
 seed_files = sorted(glob.glob(os.path.join(seeds, "*.txt"))) if seeds else []
 for p in seed_files:
@@ -101,8 +125,8 @@ for line in open(expected_path):
 t = 0
 for name in want:
     t += 1
-    if name.startswith("seeds/") and not seed_files:
-        print("ok %d - %s # SKIP no ../shared/seeds" % (t, name))
+    if (name.startswith("seeds/") or name.startswith("ewt/")) and name not in got:
+        print("ok %d - %s # SKIP not in ../shared" % (t, name))
         continue
     if name not in got:
         print("not ok %d - %s: no such document here" % (t, name))
