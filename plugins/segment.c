@@ -27,7 +27,15 @@
 typedef struct segment_ctx {
     gloss__abbrevs *abbrevs;
     gloss__segmenter sg;
+    /* The lists a document's spans are gathered in, kept from one
+     * document to the next (process is never called concurrently on one
+     * instance), unless a large document made them large. */
+    gloss__seg_out out;
+    gloss__seg_list paras;
 } segment_ctx;
+
+/* Lists holding more ranges than this are freed after their document. */
+#define KEEP_RANGES ((size_t)1 << 18)
 
 static const char *const language_choices[] = {"en", "none", NULL};
 static const char *const hyphen_choices[] = {"split", "keep", NULL};
@@ -83,6 +91,8 @@ static void segment_fini(void *ctx)
     if (!sc)
         return;
     gloss__abbrevs_destroy(&sc->abbrevs);
+    gloss__seg_out_free(&sc->out);
+    free(sc->paras.v);
     free(sc);
 }
 
@@ -162,7 +172,7 @@ static int add_list(gloss_doc *doc, const char *name,
 
 static int segment_process(void *ctx, gloss_doc *doc, gloss_err *err)
 {
-    const segment_ctx *sc = ctx;
+    segment_ctx *sc = ctx;
     size_t n;
     const char *text = gloss_doc_text(doc, &n);
     if (gloss__utf8_valid_prefix(text, n) != n) {
@@ -175,8 +185,10 @@ static int segment_process(void *ctx, gloss_doc *doc, gloss_err *err)
      * size: adding them paragraph by paragraph grew the layers' arrays
      * step by step, copying them and touching fresh memory each time. */
     const unsigned char *s = (const unsigned char *)text;
-    gloss__seg_out out = {0};
-    gloss__seg_list paras = {0};
+    gloss__seg_out *out = &sc->out;
+    gloss__seg_list *paras = &sc->paras;
+    gloss__seg_out_clear(out);
+    paras->n = 0;
     int open = 0;
     size_t para = 0, para_end = 0, i = 0;
     for (;;) {
@@ -187,8 +199,8 @@ static int segment_process(void *ctx, gloss_doc *doc, gloss_err *err)
             v++;
         int blank = v == e;
         if (open && (blank || item_start(s, v, e))) {
-            gloss__seg_paragraph(&sc->sg, text, para, para_end, &out);
-            gloss__seg_push(&out, &paras, para, para_end, 0);
+            gloss__seg_paragraph(&sc->sg, text, para, para_end, out);
+            gloss__seg_push(out, paras, para, para_end, 0);
             open = 0;
         }
         if (!blank) {
@@ -200,26 +212,30 @@ static int segment_process(void *ctx, gloss_doc *doc, gloss_err *err)
                 t--;
             para_end = t;
         }
-        if (out.oom || e == n)
+        if (out->oom || e == n)
             break;
         i = e + 1;
     }
-    if (!out.oom && open) {
-        gloss__seg_paragraph(&sc->sg, text, para, para_end, &out);
-        gloss__seg_push(&out, &paras, para, para_end, 0);
+    if (!out->oom && open) {
+        gloss__seg_paragraph(&sc->sg, text, para, para_end, out);
+        gloss__seg_push(out, paras, para, para_end, 0);
     }
     /* The layers are created in this order whatever the text holds. */
-    int rc = out.oom ? -1 : 0;
+    int rc = out->oom ? -1 : 0;
     if (rc == 0)
-        rc = add_list(doc, "paragraphs", &paras);
+        rc = add_list(doc, "paragraphs", paras);
     if (rc == 0)
-        rc = add_list(doc, "sentences", &out.sentences);
+        rc = add_list(doc, "sentences", &out->sentences);
     if (rc == 0)
-        rc = add_list(doc, "tokens", &out.tokens);
+        rc = add_list(doc, "tokens", &out->tokens);
     if (rc == 0)
-        rc = add_list(doc, "multiwords", &out.multiwords);
-    free(paras.v);
-    gloss__seg_out_free(&out);
+        rc = add_list(doc, "multiwords", &out->multiwords);
+    if (out->tokens.cap > KEEP_RANGES || out->sentences.cap > KEEP_RANGES ||
+        out->multiwords.cap > KEEP_RANGES || paras->cap > KEEP_RANGES) {
+        gloss__seg_out_free(out);
+        free(paras->v);
+        memset(paras, 0, sizeof *paras);
+    }
     if (rc < 0) {
         gloss_err_set(err, "out of memory adding the segments");
         return GLOSS_ERROR;

@@ -94,11 +94,13 @@ void gloss__seg_push(gloss__seg_out *out, gloss__seg_list *l, size_t start,
 void gloss__seg_out_clear(gloss__seg_out *out)
 {
     out->tokens.n = out->multiwords.n = out->sentences.n = 0;
+    out->nlook = 0;
     out->oom = 0;
 }
 
 void gloss__seg_out_free(gloss__seg_out *out)
 {
+    free(out->look);
     free(out->tokens.v);
     free(out->multiwords.v);
     free(out->sentences.v);
@@ -175,12 +177,31 @@ static inline uint32_t first_flags(const scan *sc, size_t s)
     }
 }
 
+/* The tokens sentences() looks at whatever surrounds them: see there. */
+#define T_LOOK (T_STOP | T_ABBR | T_RULE | T_LINK | T_EMO | T_DIGIT)
+
 static inline void emit(scan *sc, size_t s, size_t e, uint32_t flags)
 {
-    gloss__seg_list *t = &sc->out->tokens;
+    gloss__seg_out *o = sc->out;
+    gloss__seg_list *t = &o->tokens;
     if (t->n && t->v[t->n - 1].end == s && s != sc->para)
         flags |= T_GLUED;
-    push(sc->out, t, s, e, flags);
+    if (o->nlook == o->caplook) {
+        size_t cap = o->caplook ? 2 * o->caplook : 256;
+        uint32_t *v = realloc(o->look, cap * sizeof *v);
+        if (!v) {
+            o->oom = 1;
+            return;
+        }
+        o->look = v;
+        o->caplook = cap;
+    }
+    /* Written always, counted only when wanted: no branch to mispredict
+     * on a word's kind. */
+    o->look[o->nlook] = (uint32_t)t->n;
+    o->nlook += (flags & T_LOOK) != 0 ||
+                ((flags & T_UPPER) && e - s == 2); /* "AM", "PM" */
+    push(o, t, s, e, flags);
 }
 
 static int lower_eq(const unsigned char *s, size_t len, const char *word)
@@ -1005,22 +1026,38 @@ static void cut(scan *sc, size_t *from, size_t to_excl)
     *from = to_excl;
 }
 
-static void sentences(scan *sc, size_t first)
+static void sentences(scan *sc, size_t first, size_t look)
 {
     gloss__seg_list *t = &sc->out->tokens;
+    const uint32_t *looks = sc->out->look;
+    const size_t nlook = sc->out->nlook;
     size_t n = t->n, from = first;
     int list_kind = 0; /* the kind and value of the next list marker */
     long list_next = 0;
     uint32_t list_case = 0; /* T_UPPER or T_LOWER: how its items begin */
     for (size_t i = first; i < n; i++) {
+        /* Most tokens are words in the middle of a sentence, which none
+         * of the rules below is about: outside a list, the loop goes
+         * straight to the next token that emit() marked (T_LOOK, or "AM"
+         * and "PM"), or to the start of the next sentence if sooner. In
+         * a list, short tokens may be its next marker, and each is
+         * tested. */
+        if (i != from && !list_kind) {
+            while (look < nlook && looks[look] < i)
+                look++;
+            size_t next = look < nlook ? looks[look] : n;
+            if (from > i && from < next)
+                next = from;
+            if (next != i) {
+                i = next - 1;
+                continue;
+            }
+        }
         uint32_t f = t->v[i].flags;
         int kind;
         long value;
         size_t m;
-        /* Most tokens are words in the middle of a sentence, which none
-         * of the rules below is about: they are passed over at once. */
-        if (i != from &&
-            !(f & (T_STOP | T_ABBR | T_RULE | T_LINK | T_EMO | T_DIGIT)) &&
+        if (i != from && !(f & T_LOOK) &&
             !((f & T_UPPER) && t->v[i].end - t->v[i].start == 2) &&
             !(list_kind && (t->v[i].end - t->v[i].start <= 2 ||
                             sc->s[t->v[i].start] >= 0xC2)))
@@ -1228,7 +1265,7 @@ void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
     scan sc = {sg, (const unsigned char *)text, end, out, start};
     const unsigned char *s = sc.s;
     const unsigned char *cls = sg->ascii;
-    size_t first = out->tokens.n, i = start;
+    size_t first = out->tokens.n, look = out->nlook, i = start;
     while (i < end) {
         unsigned char ch = s[i];
         if (ch < 0x80 && cls[ch] == GLOSS__SC_SPACE) {
@@ -1296,6 +1333,6 @@ void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
         }
         i = j;
     }
-    if (out->tokens.n > first)
-        sentences(&sc, first);
+    if (out->tokens.n > first && !out->oom)
+        sentences(&sc, first, look);
 }

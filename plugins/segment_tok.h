@@ -31,6 +31,11 @@ typedef struct gloss__seg_list {
 
 typedef struct gloss__seg_out {
     gloss__seg_list tokens, multiwords, sentences;
+    /* The indices of the tokens the sentence splitter must look at (stops,
+     * numbers, links, ...), written as the tokens are: the splitter goes
+     * from one to the next instead of testing every word. */
+    uint32_t *look;
+    size_t nlook, caplook;
     int oom;
 } gloss__seg_out;
 
