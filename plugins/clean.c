@@ -359,32 +359,43 @@ int gloss__clean_text(const gloss__cleaner *cl, const char *in, size_t len,
     if (len == 0)
         return 0;
 
-    /* Lines and their flags. */
-    size_t nlines = 1;
-    for (const char *p = in; (p = memchr(p, '\n', (size_t)(in + len - p))); p++)
+    /* Lines, found in one pass (the array grows as needed), and their
+     * flags. */
+    size_t nlines = 0, caplines = len / 64 + 16;
+    gloss__line *lines = malloc(caplines * sizeof(*lines));
+    if (!lines)
+        return -1;
+    for (size_t at = 0;;) {
+        const char *nl = memchr(in + at, '\n', len - at);
+        size_t e = nl ? (size_t)(nl - in) : len;
+        if (nlines == caplines) {
+            gloss__line *more = realloc(lines, 2 * caplines * sizeof(*lines));
+            if (!more) {
+                free(lines);
+                return -1;
+            }
+            lines = more;
+            caplines *= 2;
+        }
+        lines[nlines].start = (uint32_t)at;
+        lines[nlines].end = (uint32_t)e;
         nlines++;
-    gloss__line *lines = malloc(nlines * sizeof(*lines));
+        if (!nl)
+            break;
+        at = e + 1;
+    }
     uint8_t *flags = calloc(nlines, 1);
-    if (!lines || !flags) {
+    if (!flags) {
         free(lines);
-        free(flags);
         return -1;
     }
     size_t width = 0;
-    {
-        size_t at = 0;
-        for (size_t i = 0; i < nlines; i++) {
-            const char *nl = memchr(in + at, '\n', len - at);
-            size_t e = nl ? (size_t)(nl - in) : len;
-            lines[i].start = (uint32_t)at;
-            lines[i].end = (uint32_t)e;
-            size_t a = gloss__line_lead(in, at, e);
-            if (a == e)
-                flags[i] |= GLOSS__LINE_BLANK;
-            else if (e - a > width)
-                width = e - a;
-            at = e + 1;
-        }
+    for (size_t i = 0; i < nlines; i++) {
+        size_t a = gloss__line_lead(in, lines[i].start, lines[i].end);
+        if (a == lines[i].end)
+            flags[i] |= GLOSS__LINE_BLANK;
+        else if (lines[i].end - a > width)
+            width = lines[i].end - a;
     }
     if (width > MAX_WIDTH)
         width = MAX_WIDTH;
