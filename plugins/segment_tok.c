@@ -197,10 +197,17 @@ static inline void emit(scan *sc, size_t s, size_t e, uint32_t flags)
         o->caplook = cap;
     }
     /* Written always, counted only when wanted: no branch to mispredict
-     * on a word's kind. */
+     * on a word's kind. Besides T_LOOK, the shapes that may mark a list
+     * item ("a", "b.", a bullet; numbers are T_DIGIT) or close a time
+     * ("AM", "PM") are looked at. */
+    const unsigned char *w = sc->s + s;
+    size_t len = e - s;
+    int letter = (unsigned)((w[0] | 0x20) - 'a') < 26u;
+    int shape = (letter && (len == 1 || (len == 2 && (w[1] == '.' || w[1] == 'M')))) ||
+                (len == 1 && (w[0] == '-' || w[0] == '*')) ||
+                (w[0] >= 0xC2 && len <= 3);
     o->look[o->nlook] = (uint32_t)t->n;
-    o->nlook += (flags & T_LOOK) != 0 ||
-                ((flags & T_UPPER) && e - s == 2); /* "AM", "PM" */
+    o->nlook += (flags & T_LOOK) != 0 || shape;
     push(o, t, s, e, flags);
 }
 
@@ -1037,12 +1044,10 @@ static void sentences(scan *sc, size_t first, size_t look)
     uint32_t list_case = 0; /* T_UPPER or T_LOWER: how its items begin */
     for (size_t i = first; i < n; i++) {
         /* Most tokens are words in the middle of a sentence, which none
-         * of the rules below is about: outside a list, the loop goes
-         * straight to the next token that emit() marked (T_LOOK, or "AM"
-         * and "PM"), or to the start of the next sentence if sooner. In
-         * a list, short tokens may be its next marker, and each is
-         * tested. */
-        if (i != from && !list_kind) {
+         * of the rules below is about: the loop goes straight to the next
+         * token that emit() marked (T_LOOK, a list marker's shape, "AM"
+         * and "PM"), or to the start of the next sentence if sooner. */
+        if (i != from) {
             while (look < nlook && looks[look] < i)
                 look++;
             size_t next = look < nlook ? looks[look] : n;
