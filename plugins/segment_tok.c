@@ -180,22 +180,38 @@ static inline uint32_t first_flags(const scan *sc, size_t s)
 /* The tokens sentences() looks at whatever surrounds them: see there. */
 #define T_LOOK (T_STOP | T_ABBR | T_RULE | T_LINK | T_EMO | T_DIGIT)
 
-static inline void emit(scan *sc, size_t s, size_t e, uint32_t flags)
+/* Doubles the room of out->look; kept out of line, so that emit() stays
+ * small enough to be inlined everywhere. */
+static int grow_look(gloss__seg_out *o)
+{
+    size_t cap = o->caplook ? 2 * o->caplook : 256;
+    uint32_t *v = realloc(o->look, cap * sizeof *v);
+    if (!v) {
+        o->oom = 1;
+        return -1;
+    }
+    o->look = v;
+    o->caplook = cap;
+    return 0;
+}
+
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
+/* Appends a token. Called for every token from a dozen places, which
+ * made the compiler keep it out of line; a call per token cost more than
+ * its body. */
+static ALWAYS_INLINE void emit(scan *sc, size_t s, size_t e, uint32_t flags)
 {
     gloss__seg_out *o = sc->out;
     gloss__seg_list *t = &o->tokens;
     if (t->n && t->v[t->n - 1].end == s && s != sc->para)
         flags |= T_GLUED;
-    if (o->nlook == o->caplook) {
-        size_t cap = o->caplook ? 2 * o->caplook : 256;
-        uint32_t *v = realloc(o->look, cap * sizeof *v);
-        if (!v) {
-            o->oom = 1;
-            return;
-        }
-        o->look = v;
-        o->caplook = cap;
-    }
+    if (o->nlook == o->caplook && grow_look(o) < 0)
+        return;
     /* Written always, counted only when wanted: no branch to mispredict
      * on a word's kind. Besides T_LOOK, the shapes that may mark a list
      * item ("a", "b.", a bullet; numbers are T_DIGIT) or close a time
