@@ -629,25 +629,6 @@ int gloss__layer_add_ranges(gloss_layer *layer, const void *ranges, size_t n,
     const unsigned char *r = ranges;
     if (n == 0)
         return 0;
-    /* One pass checks the bounds and whether the ranges keep a sorted
-     * layer sorted: in order after the last span when each starts after
-     * the one before, or at the same place and no longer (equal spans
-     * keep their insertion order). Integers only: comparing the spans
-     * themselves as they are written cost as much as writing them. */
-    const gloss_span *last = layer->n > 0 ? layer->spans[layer->n - 1] : NULL;
-    uint32_t ps = last ? last->start : 0, pe = last ? last->end : UINT32_MAX;
-    int sorted = layer->sorted;
-    for (size_t k = 0; k < n; k++) {
-        uint32_t se[2];
-        memcpy(se, r + k * stride, sizeof se);
-        if (!span_fits(doc, se[0], se[1])) {
-            errno = EINVAL;
-            return -1;
-        }
-        sorted &= ps < se[0] || (ps == se[0] && pe >= se[1]);
-        ps = se[0];
-        pe = se[1];
-    }
     if (layer->cap - layer->n < n) {
         /* An empty layer gets exactly what it is given: the tokenizer adds
          * a whole document's spans at once, and rounding up would leave a
@@ -670,12 +651,28 @@ int gloss__layer_add_ranges(gloss_layer *layer, const void *ranges, size_t n,
         errno = ENOMEM;
         return -1;
     }
-    /* Each span is written whole, once, with no clearing pass before it. */
+    /* One pass checks each range, writes its span whole (no clearing
+     * before) and its slot, and follows whether a sorted layer stays
+     * sorted: in order after the last span when each range starts after
+     * the one before, or at the same place and no longer (equal spans
+     * keep their insertion order), integers only. The layer counts the
+     * new spans only once all are known good: a bad bound adds nothing
+     * (the arena block is left unused). */
+    const gloss_span *last = layer->n > 0 ? layer->spans[layer->n - 1] : NULL;
+    uint32_t ps = last ? last->start : 0, pe = last ? last->end : UINT32_MAX;
+    int sorted = layer->sorted;
     gloss_span **slot = layer->spans + layer->n;
     uint32_t seq = layer->next_seq;
     for (size_t k = 0; k < n; k++) {
         uint32_t se[2];
         memcpy(se, r + k * stride, sizeof se);
+        if (!span_fits(doc, se[0], se[1])) {
+            errno = EINVAL;
+            return -1;
+        }
+        sorted &= ps < se[0] || (ps == se[0] && pe >= se[1]);
+        ps = se[0];
+        pe = se[1];
         spans[k] = (gloss_span){.start = se[0], .end = se[1], .seq_ = seq++};
         slot[k] = &spans[k];
     }
