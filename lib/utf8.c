@@ -77,6 +77,8 @@ size_t gloss__utf8_valid_prefix(const char *str, size_t n)
                 break;
             i += 32;
         }
+        if (i >= n)
+            break;
         if (i + 8 <= n) {
             uint64_t w;
             memcpy(&w, s + i, 8);
