@@ -663,10 +663,16 @@ int gloss__layer_add_ranges(gloss_layer *layer, const void *ranges, size_t n,
     int sorted = layer->sorted;
     gloss_span **slot = layer->spans + layer->n;
     uint32_t seq = layer->next_seq;
+    const char *text = doc->text;
+    const size_t len = doc->len;
     for (size_t k = 0; k < n; k++) {
         uint32_t se[2];
         memcpy(se, r + k * stride, sizeof se);
-        if (!span_fits(doc, se[0], se[1])) {
+        /* span_fits(), written out: the call per span cost more than the
+         * test. */
+        if (se[0] > se[1] || se[1] > len ||
+            !gloss__utf8_boundary(text, len, se[0]) ||
+            !gloss__utf8_boundary(text, len, se[1])) {
             errno = EINVAL;
             return -1;
         }

@@ -1212,49 +1212,83 @@ static void sentences(scan *sc, size_t first, size_t look)
 
 /* ---- the paragraph ------------------------------------------------------ */
 
-/* Skips the ASCII bytes of a chunk from j: up to end, an ASCII space or the
- * first byte of a multibyte character, whichever comes first. Clears
- * GLOSS__SEG_CHUNK_PLAIN in *all if a skipped byte is not a letter or a
- * digit, and GLOSS__SEG_CHUNK_DIGIT if one is not a digit. With SSE2, which
- * every x86-64 has, sixteen bytes are classified at once: words end at
- * unpredictable places, and one branch per word instead of one per byte is
- * what makes this scan cheap. */
-static inline size_t ascii_run(const gloss__segmenter *sg, const unsigned char *s,
-                               size_t j, size_t end, unsigned *all)
+/*
+ * Bit masks of 64 bytes of a paragraph, from base: bit k is about byte
+ * base + k. The chunk scan asks them where the next space or non-ASCII
+ * byte is and whether the bytes before it are all letters and digits, or
+ * all digits; one window serves the dozen words it holds, instead of each
+ * word classifying the bytes after it again. Bytes past the paragraph's
+ * end count as stops. With SSE2, which every x86-64 has, a window is four
+ * loads and a few comparisons; elsewhere the chunk table fills it.
+ */
+typedef struct window {
+    size_t base;
+    uint64_t stop;     /* ASCII space or control, a byte from 0x80, the end */
+    uint64_t nonplain; /* not an ASCII letter or digit */
+    uint64_t nondigit; /* not an ASCII digit */
+} window;
+
+static void window_load(const gloss__segmenter *sg, window *w,
+                        const unsigned char *s, size_t base, size_t end)
 {
+    unsigned char pad[64];
+    const unsigned char *p = s + base;
+    if (end - base < 64) {
+        /* The paragraph's tail: never read past it. */
+        memset(pad, ' ', sizeof pad);
+        memcpy(pad, p, end - base);
+        p = pad;
+    }
+    w->base = base;
+    uint64_t stop = 0, plain = 0, digit = 0;
 #if defined(__SSE2__)
+    (void)sg;
     const __m128i stop_below = _mm_set1_epi8(0x21); /* signed: spaces and 0x80+ */
     const __m128i case_bit = _mm_set1_epi8(0x20);
     const __m128i a_1 = _mm_set1_epi8('a' - 1), z1 = _mm_set1_epi8('z' + 1);
     const __m128i d_1 = _mm_set1_epi8('0' - 1), d1 = _mm_set1_epi8('9' + 1);
-    while (j + 16 <= end) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
-        unsigned stop = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, stop_below));
+    for (unsigned k = 0; k < 64; k += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
         __m128i folded = _mm_or_si128(v, case_bit);
         __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(folded, a_1),
                                       _mm_cmplt_epi8(folded, z1));
-        __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, d_1), _mm_cmplt_epi8(v, d1));
-        unsigned dm = (unsigned)_mm_movemask_epi8(digit);
-        unsigned pm = (unsigned)_mm_movemask_epi8(_mm_or_si128(alpha, digit));
-        unsigned n = stop ? (unsigned)__builtin_ctz(stop) : 16u;
-        unsigned range = (1u << n) - 1u;
-        if ((pm & range) != range)
-            *all &= ~GLOSS__SEG_CHUNK_PLAIN;
-        if ((dm & range) != range)
-            *all &= ~GLOSS__SEG_CHUNK_DIGIT;
-        j += n;
-        if (stop)
-            return j;
+        __m128i dg = _mm_and_si128(_mm_cmpgt_epi8(v, d_1), _mm_cmplt_epi8(v, d1));
+        stop |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, stop_below)) << k;
+        digit |= (uint64_t)(unsigned)_mm_movemask_epi8(dg) << k;
+        plain |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(alpha, dg)) << k;
+    }
+#else
+    for (unsigned k = 0; k < 64; k++) {
+        unsigned bits = sg->chunk[p[k]];
+        stop |= (uint64_t)((bits & (GLOSS__SEG_CHUNK_SPACE | GLOSS__SEG_CHUNK_MULTI)) != 0) << k;
+        plain |= (uint64_t)((bits & GLOSS__SEG_CHUNK_PLAIN) != 0) << k;
+        digit |= (uint64_t)((bits & GLOSS__SEG_CHUNK_DIGIT) != 0) << k;
     }
 #endif
-    while (j < end) {
-        unsigned bits = sg->chunk[s[j]];
-        if (bits & (GLOSS__SEG_CHUNK_SPACE | GLOSS__SEG_CHUNK_MULTI))
-            break;
-        *all &= bits;
-        j++;
+    w->stop = stop;
+    w->nonplain = ~plain;
+    w->nondigit = ~digit;
+}
+
+/* The first stop (see window) at or after j; ors into *np and *nd the
+ * nonplain and nondigit bits of the bytes passed over. */
+static inline size_t next_stop(const gloss__segmenter *sg, window *w,
+                               const unsigned char *s, size_t j, size_t end,
+                               uint64_t *np, uint64_t *nd)
+{
+    for (;;) {
+        if (j - w->base >= 64) /* unsigned: also when j is before base */
+            window_load(sg, w, s, j, end);
+        unsigned off = (unsigned)(j - w->base);
+        uint64_t st = w->stop >> off;
+        uint64_t take = st ? ((uint64_t)1 << __builtin_ctzll(st)) - 1
+                           : ~(uint64_t)0 >> off;
+        *np |= (w->nonplain >> off) & take;
+        *nd |= (w->nondigit >> off) & take;
+        if (st)
+            return j + (size_t)__builtin_ctzll(st);
+        j = w->base + 64;
     }
-    return j;
 }
 
 /* Whether s[a..e) holds only ASCII letters and digits. */
@@ -1287,6 +1321,9 @@ void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
     const unsigned char *s = sc.s;
     const unsigned char *cls = sg->ascii;
     size_t first = out->tokens.n, look = out->nlook, i = start;
+    window win;
+    if (i < end)
+        window_load(sg, &win, s, i, end);
     while (i < end) {
         unsigned char ch = s[i];
         if (ch < 0x80 && cls[ch] == GLOSS__SC_SPACE) {
@@ -1294,18 +1331,19 @@ void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
             continue;
         }
         size_t j = i, len = 1;
-        unsigned all = GLOSS__SEG_CHUNK_PLAIN | GLOSS__SEG_CHUNK_DIGIT;
-        while (j < end) {
-            j = ascii_run(sg, s, j, end, &all);
+        uint64_t np = 0, nd = 0;
+        int multi = 0;
+        for (;;) {
+            j = next_stop(sg, &win, s, j, end, &np, &nd);
             if (j >= end || (sg->chunk[s[j]] & GLOSS__SEG_CHUNK_SPACE))
                 break;
             if (cls_at(&sc, j, &len) == GLOSS__SC_SPACE)
                 break; /* a non-ASCII space */
-            all = 0;
+            multi = 1;
             j += len;
         }
-        int plain = (all & GLOSS__SEG_CHUNK_PLAIN) != 0;
-        int digits = (all & GLOSS__SEG_CHUNK_DIGIT) != 0;
+        int plain = !multi && !np;
+        int digits = !multi && !nd;
         if (i == j) {
             i += len; /* a non-ASCII space */
             continue;
