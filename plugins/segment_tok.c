@@ -135,6 +135,7 @@ typedef struct scan {
     size_t n;             /* the whole text's length */
     gloss__seg_out *out;
     size_t para;          /* where the paragraph starts */
+    size_t last_end;      /* where the last token ends (SIZE_MAX: none) */
 } scan;
 
 /* The class of the character at i, its length in *len. */
@@ -208,8 +209,9 @@ static ALWAYS_INLINE void emit(scan *sc, size_t s, size_t e, uint32_t flags)
 {
     gloss__seg_out *o = sc->out;
     gloss__seg_list *t = &o->tokens;
-    if (t->n && t->v[t->n - 1].end == s && s != sc->para)
+    if (sc->last_end == s && s != sc->para)
         flags |= T_GLUED;
+    sc->last_end = e;
     if (o->nlook == o->caplook && grow_look(o) < 0)
         return;
     /* Written always, counted only when wanted: no branch to mispredict
@@ -1317,7 +1319,8 @@ static size_t group_space(const unsigned char *s, size_t i, size_t end)
 void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
                           size_t start, size_t end, gloss__seg_out *out)
 {
-    scan sc = {sg, (const unsigned char *)text, end, out, start};
+    scan sc = {sg, (const unsigned char *)text, end, out, start,
+               out->tokens.n ? out->tokens.v[out->tokens.n - 1].end : SIZE_MAX};
     const unsigned char *s = sc.s;
     const unsigned char *cls = sg->ascii;
     size_t first = out->tokens.n, look = out->nlook, i = start;
