@@ -69,13 +69,25 @@ size_t gloss__utf8_valid_prefix(const char *str, size_t n)
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < n) {
-        /* ASCII, most of any text, thirty-two bytes to a test. */
+        /* ASCII, most of any text, thirty-two bytes to a test; the step
+         * that holds a byte from 0x80 goes straight to it. */
         while (i + 32 <= n) {
             uint64_t w[4];
             memcpy(w, s + i, sizeof w);
-            if (((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ull) != 0)
-                break;
-            i += 32;
+            if (((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ull) == 0) {
+                i += 32;
+                continue;
+            }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            for (unsigned k = 0; k < 4; k++) {
+                uint64_t high = w[k] & 0x8080808080808080ull;
+                if (high) {
+                    i += 8 * k + (unsigned)__builtin_ctzll(high) / 8;
+                    break;
+                }
+            }
+#endif
+            break;
         }
         if (i >= n)
             break;

@@ -1316,6 +1316,26 @@ static size_t group_space(const unsigned char *s, size_t i, size_t end)
     return 0;
 }
 
+/* Whether the plain word s[i..j) may be one EWT splits: five or six
+ * letters with the third of "cannot", "gonna", "wanna" or "gotta". Word
+ * lengths follow no pattern, so this is arithmetic, not a branch on the
+ * length; the byte read is inside the word whatever its length. */
+static inline int split_candidate(const unsigned char *s, size_t i, size_t j)
+{
+    size_t len = j - i;
+    unsigned char third = s[i + (len >= 3) * 2] | 0x20;
+    return ((len == 5) | (len == 6)) & ((third == 'n') | (third == 't'));
+}
+
+/* The flags of a plain word (ASCII letters and digits) from its first
+ * byte. */
+static inline uint32_t plain_flags(const gloss__segmenter *sg, unsigned char c)
+{
+    int k = sg->ascii[c];
+    return k == GLOSS__SC_UPPER ? T_UPPER : k == GLOSS__SC_LOWER ? T_LOWER
+                                                                  : T_DIGIT;
+}
+
 void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
                           size_t start, size_t end, gloss__seg_out *out)
 {
@@ -1371,13 +1391,10 @@ void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
             emit(&sc, i, e, T_DIGIT);
             if (e < j)
                 chunk(&sc, e, j, end);
-        } else if (plain && ((j - i != 5 && j - i != 6) ||
-                             !(s[i + 2] == 'n' || s[i + 2] == 'N' ||
-                               s[i + 2] == 't' || s[i + 2] == 'T'))) {
+        } else if (plain && !split_candidate(s, i, j)) {
             /* Letters and digits only: no clitic, and no multiword
-             * unless it has the third letter of "cannot", "gonna",
-             * "wanna" or "gotta". */
-            emit(&sc, i, j, first_flags(&sc, i));
+             * unless it could be "cannot", "gonna", "wanna" or "gotta". */
+            emit(&sc, i, j, plain_flags(sg, s[i]));
         } else if (plain) {
             emit_word(&sc, i, j, 0);
         } else if (j - i >= 2 && (s[j - 1] == ',' || s[j - 1] == ';' ||
