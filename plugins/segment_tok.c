@@ -1407,6 +1407,20 @@ void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
             else
                 emit_word(&sc, i, j - 1, 0);
             emit_punct(&sc, j - 1, j);
+        } else if (j - i >= 2 && s[j - 1] == '.' && plain_bytes(sg, s, i, j - 1) &&
+                   !(j - i == 4 && lower_eq(s + i, 3, "www"))) {
+            /* "word.": a plain word and a full stop, which ends most
+             * sentences, cut as chunk() would cut it (only "www." is a
+             * link there): the stop stays on an abbreviation, an initial
+             * or a list marker, and is a token of its own otherwise. */
+            int keep;
+            uint32_t stop_flags = keeps_stop(&sc, i, j - 1, j, end, &keep);
+            if (keep) {
+                emit_word(&sc, i, j, stop_flags);
+            } else {
+                emit_word(&sc, i, j - 1, 0);
+                emit_punct(&sc, j - 1, j);
+            }
         } else {
             chunk(&sc, i, j, end);
         }
