@@ -225,15 +225,24 @@ static size_t next_special(const char *s, size_t i, size_t to, int lt,
                    want_d = digits ? 0xFFFFu : 0;
     const __m128i vlt = _mm_set1_epi8('<'), vbr = _mm_set1_epi8('[');
     const __m128i d_1 = _mm_set1_epi8('0' - 1), d1 = _mm_set1_epi8('9' + 1);
-    while (i + 16 <= to) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+    for (;;) {
+        /* The last step of a line loads the sixteen bytes that end it,
+         * which the text always holds once the line reaches that far,
+         * and ignores those already looked at: no byte-by-byte tail. */
+        size_t at = i + 16 <= to ? i : to >= 16 && i < to ? to - 16 : SIZE_MAX;
+        if (at == SIZE_MAX)
+            break;
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + at));
         unsigned m =
             ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vlt)) & want_lt) |
             ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vbr)) & want_br) |
             ((unsigned)_mm_movemask_epi8(_mm_and_si128(
                  _mm_cmpgt_epi8(v, d_1), _mm_cmplt_epi8(v, d1))) & want_d);
+        m &= ~((1u << (i - at)) - 1u);
         if (m)
-            return i + (size_t)__builtin_ctz(m);
+            return at + (size_t)__builtin_ctz(m);
+        if (at + 16 >= to)
+            return to;
         i += 16;
     }
 #endif
