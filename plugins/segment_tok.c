@@ -1235,8 +1235,20 @@ static void window_load(const gloss__segmenter *sg, window *w,
 {
     unsigned char pad[64];
     const unsigned char *p = s + base;
-    if (end - base < 64) {
-        /* The paragraph's tail: never read past it. */
+    unsigned shift = 0;
+    if (base >= end) {
+        /* At the end: nothing but stops. */
+        w->base = base;
+        w->stop = w->nonplain = w->nondigit = ~(uint64_t)0;
+        return;
+    }
+    if (end - base < 64 && end >= 64) {
+        /* The paragraph's tail: the 64 bytes that end it, shifted, so
+         * that nothing past it is read. */
+        shift = (unsigned)(base - (end - 64));
+        p = s + end - 64;
+    } else if (end - base < 64) {
+        /* A text shorter than a window. */
         memset(pad, ' ', sizeof pad);
         memcpy(pad, p, end - base);
         p = pad;
@@ -1267,6 +1279,12 @@ static void window_load(const gloss__segmenter *sg, window *w,
         digit |= (uint64_t)((bits & GLOSS__SEG_CHUNK_DIGIT) != 0) << k;
     }
 #endif
+    if (shift) {
+        /* Bytes past the end are stops. */
+        stop = (stop >> shift) | ~(~(uint64_t)0 >> shift);
+        plain >>= shift;
+        digit >>= shift;
+    }
     w->stop = stop;
     w->nonplain = ~plain;
     w->nondigit = ~digit;
