@@ -629,16 +629,11 @@ int gloss__layer_add_ranges(gloss_layer *layer, const void *ranges, size_t n,
     const unsigned char *r = ranges;
     if (n == 0)
         return 0;
-    for (size_t k = 0; k < n; k++) {
-        uint32_t se[2];
-        memcpy(se, r + k * stride, sizeof se);
-        if (!span_fits(doc, se[0], se[1])) {
-            errno = EINVAL;
-            return -1;
-        }
-    }
     if (layer->cap - layer->n < n) {
-        size_t cap = layer->cap ? layer->cap : 16;
+        /* An empty layer gets exactly what it is given: the tokenizer adds
+         * a whole document's spans at once, and rounding up would leave a
+         * large share of the array untouched but allocated. */
+        size_t cap = layer->cap ? layer->cap : layer->n == 0 ? n : 16;
         while (cap - layer->n < n)
             cap *= 2;
         gloss_span **grown = gloss__arena_grow(&doc->arena, layer->spans,
@@ -656,19 +651,40 @@ int gloss__layer_add_ranges(gloss_layer *layer, const void *ranges, size_t n,
         errno = ENOMEM;
         return -1;
     }
-    memset(spans, 0, n * sizeof(*spans));
+    /* One pass checks each range, writes its span whole (no clearing
+     * before) and its slot, and follows whether a sorted layer stays
+     * sorted: in order after the last span when each range starts after
+     * the one before, or at the same place and no longer (equal spans
+     * keep their insertion order), integers only. The layer counts the
+     * new spans only once all are known good: a bad bound adds nothing
+     * (the arena block is left unused). */
+    const gloss_span *last = layer->n > 0 ? layer->spans[layer->n - 1] : NULL;
+    uint32_t ps = last ? last->start : 0, pe = last ? last->end : UINT32_MAX;
+    int sorted = layer->sorted;
+    gloss_span **slot = layer->spans + layer->n;
+    uint32_t seq = layer->next_seq;
+    const char *text = doc->text;
+    const size_t len = doc->len;
     for (size_t k = 0; k < n; k++) {
         uint32_t se[2];
         memcpy(se, r + k * stride, sizeof se);
-        gloss_span *span = &spans[k];
-        span->start = se[0];
-        span->end = se[1];
-        span->seq_ = layer->next_seq++;
-        if (layer->sorted && layer->n > 0 &&
-            span_cmp(layer->spans[layer->n - 1], span) > 0)
-            layer->sorted = 0;
-        layer->spans[layer->n++] = span;
+        /* span_fits(), written out: the call per span cost more than the
+         * test. */
+        if (se[0] > se[1] || se[1] > len ||
+            !gloss__utf8_boundary(text, len, se[0]) ||
+            !gloss__utf8_boundary(text, len, se[1])) {
+            errno = EINVAL;
+            return -1;
+        }
+        sorted &= ps < se[0] || (ps == se[0] && pe >= se[1]);
+        ps = se[0];
+        pe = se[1];
+        spans[k] = (gloss_span){.start = se[0], .end = se[1], .seq_ = seq++};
+        slot[k] = &spans[k];
     }
+    layer->n += n;
+    layer->next_seq = seq;
+    layer->sorted = sorted;
     return 0;
 }
 

@@ -225,15 +225,24 @@ static size_t next_special(const char *s, size_t i, size_t to, int lt,
                    want_d = digits ? 0xFFFFu : 0;
     const __m128i vlt = _mm_set1_epi8('<'), vbr = _mm_set1_epi8('[');
     const __m128i d_1 = _mm_set1_epi8('0' - 1), d1 = _mm_set1_epi8('9' + 1);
-    while (i + 16 <= to) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+    for (;;) {
+        /* The last step of a line loads the sixteen bytes that end it,
+         * which the text always holds once the line reaches that far,
+         * and ignores those already looked at: no byte-by-byte tail. */
+        size_t at = i + 16 <= to ? i : to >= 16 && i < to ? to - 16 : SIZE_MAX;
+        if (at == SIZE_MAX)
+            break;
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + at));
         unsigned m =
             ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vlt)) & want_lt) |
             ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vbr)) & want_br) |
             ((unsigned)_mm_movemask_epi8(_mm_and_si128(
                  _mm_cmpgt_epi8(v, d_1), _mm_cmplt_epi8(v, d1))) & want_d);
+        m &= ~((1u << (i - at)) - 1u);
         if (m)
-            return i + (size_t)__builtin_ctz(m);
+            return at + (size_t)__builtin_ctz(m);
+        if (at + 16 >= to)
+            return to;
         i += 16;
     }
 #endif
@@ -359,32 +368,43 @@ int gloss__clean_text(const gloss__cleaner *cl, const char *in, size_t len,
     if (len == 0)
         return 0;
 
-    /* Lines and their flags. */
-    size_t nlines = 1;
-    for (const char *p = in; (p = memchr(p, '\n', (size_t)(in + len - p))); p++)
+    /* Lines, found in one pass (the array grows as needed), and their
+     * flags. */
+    size_t nlines = 0, caplines = len / 64 + 16;
+    gloss__line *lines = malloc(caplines * sizeof(*lines));
+    if (!lines)
+        return -1;
+    for (size_t at = 0;;) {
+        const char *nl = memchr(in + at, '\n', len - at);
+        size_t e = nl ? (size_t)(nl - in) : len;
+        if (nlines == caplines) {
+            gloss__line *more = realloc(lines, 2 * caplines * sizeof(*lines));
+            if (!more) {
+                free(lines);
+                return -1;
+            }
+            lines = more;
+            caplines *= 2;
+        }
+        lines[nlines].start = (uint32_t)at;
+        lines[nlines].end = (uint32_t)e;
         nlines++;
-    gloss__line *lines = malloc(nlines * sizeof(*lines));
+        if (!nl)
+            break;
+        at = e + 1;
+    }
     uint8_t *flags = calloc(nlines, 1);
-    if (!lines || !flags) {
+    if (!flags) {
         free(lines);
-        free(flags);
         return -1;
     }
     size_t width = 0;
-    {
-        size_t at = 0;
-        for (size_t i = 0; i < nlines; i++) {
-            const char *nl = memchr(in + at, '\n', len - at);
-            size_t e = nl ? (size_t)(nl - in) : len;
-            lines[i].start = (uint32_t)at;
-            lines[i].end = (uint32_t)e;
-            size_t a = gloss__line_lead(in, at, e);
-            if (a == e)
-                flags[i] |= GLOSS__LINE_BLANK;
-            else if (e - a > width)
-                width = e - a;
-            at = e + 1;
-        }
+    for (size_t i = 0; i < nlines; i++) {
+        size_t a = gloss__line_lead(in, lines[i].start, lines[i].end);
+        if (a == lines[i].end)
+            flags[i] |= GLOSS__LINE_BLANK;
+        else if (lines[i].end - a > width)
+            width = lines[i].end - a;
     }
     if (width > MAX_WIDTH)
         width = MAX_WIDTH;

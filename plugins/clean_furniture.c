@@ -22,6 +22,10 @@
  * one key differ in their digits ("2/5" and "3/5") has its repeated lines
  * removed.
  */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,13 +70,112 @@ static uint64_t word_hash(const char *s, size_t a, size_t b, int *letters,
     return h;
 }
 
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* The high bit of each byte of x that equals c (exact for the lowest such
+ * byte; a byte above a match may be flagged too). */
+static inline uint64_t bytes_eq(uint64_t x, unsigned char c)
+{
+    uint64_t y = x ^ (ONES * c);
+    return (y - ONES) & ~y & HIGHS;
+}
+
+/* The high bit of each byte of x that is an ASCII digit (same caveat). */
+static inline uint64_t bytes_digit(uint64_t x)
+{
+    uint64_t y = x ^ (ONES * '0'); /* digits become 0 to 9 */
+    return (y - ONES * 10) & ~y & HIGHS;
+}
+
+/* The separators of words in a line: space, tab, form feed. */
+static inline uint64_t bytes_sep(uint64_t x)
+{
+    return bytes_eq(x, ' ') | bytes_eq(x, '\t') | bytes_eq(x, '\f');
+}
+
+/*
+ * Hashes the word that starts at s[w], before b, and returns where it
+ * ends. A word without digits, nearly all of them, is read and hashed
+ * eight bytes at a time; a word with digits goes to word_hash(), which
+ * masks them. The two kinds never meet (a word has digits or not), so
+ * equal words, digits masked, still get equal hashes.
+ */
+/* One step of the hash of a word: eight bytes in, one multiply; line_key()
+ * mixes each word's hash fully afterwards. */
+static inline uint64_t absorb(uint64_t h, uint64_t x)
+{
+    h = (h ^ x) * 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 29);
+}
+
+static size_t next_word(const char *s, size_t w, size_t b, uint64_t *hash,
+                        int *letters, uint64_t *digits)
+{
+    size_t i = w;
+    uint64_t seen_digit = 0, h = 0x9e3779b97f4a7c15ull;
+    int ended = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (i + 8 <= b) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        uint64_t sep = bytes_sep(x);
+        if (!sep) {
+            seen_digit |= bytes_digit(x);
+            h = absorb(h, x);
+            i += 8;
+            continue;
+        }
+        /* The word ends in this load, before its first separator. */
+        unsigned k = (unsigned)__builtin_ctzll(sep) / 8;
+        if (k) {
+            uint64_t keep = ((uint64_t)1 << (8 * k)) - 1;
+            x &= keep;
+            seen_digit |= bytes_digit(x | ~keep); /* 0xFF is no digit */
+            h = absorb(h, x);
+        }
+        i += k;
+        ended = 1;
+        break;
+    }
+#endif
+    if (!ended) {
+        /* The end of the line, a byte at a time, packed eight bytes to a
+         * step from the same offsets as above, so that a word hashes the
+         * same wherever it stands. */
+        uint64_t x = 0;
+        unsigned k = 0;
+        while (i < b && s[i] != ' ' && s[i] != '\t' && s[i] != '\f') {
+            unsigned char c = (unsigned char)s[i++];
+            seen_digit |= c >= '0' && c <= '9';
+            x |= (uint64_t)c << (8 * k);
+            if (++k == 8) {
+                h = absorb(h, x);
+                x = 0;
+                k = 0;
+            }
+        }
+        if (k)
+            h = absorb(h, x);
+    }
+    if (seen_digit) {
+        *hash = word_hash(s, w, i, letters, digits);
+        return i;
+    }
+    *letters = 0;
+    for (size_t k = w; k < i && !*letters; k++)
+        *letters = gloss__wordbyte((unsigned char)s[k]);
+    *hash = h ^ (uint64_t)(i - w);
+    return i;
+}
+
 /* The key of line [a, b): 0 when the line cannot be furniture. *digits
  * receives a hash of the digits the key masks, which tells page numbers
  * apart. */
 static uint64_t line_key(const char *s, size_t a, size_t b, int *numeric,
                          uint64_t *digits)
 {
-    uint64_t sum = 0, all = 0, nwords = 0;
+    uint64_t sum = 0, nwords = 0;
     int any_letters = 0;
     size_t i = a;
     *numeric = 0;
@@ -81,14 +184,11 @@ static uint64_t line_key(const char *s, size_t a, size_t b, int *numeric,
     while (i < b) {
         while (i < b && (s[i] == ' ' || s[i] == '\t' || s[i] == '\f'))
             i++;
-        size_t w = i;
-        while (i < b && s[i] != ' ' && s[i] != '\t' && s[i] != '\f')
-            i++;
-        if (w == i)
+        if (i == b)
             break;
         int letters;
-        uint64_t h = word_hash(s, w, i, &letters, digits);
-        all = mix(all ^ h) + nwords;
+        uint64_t h;
+        i = next_word(s, i, b, &h, &letters, digits);
         nwords++;
         if (letters) {
             any_letters = 1;
@@ -98,7 +198,21 @@ static uint64_t line_key(const char *s, size_t a, size_t b, int *numeric,
     if (nwords == 0)
         return 0;
     if (!any_letters) {
+        /* A line of numbers, rare: its key keeps the order of its words,
+         * hashed again in a second walk. */
+        uint64_t all = 0, ignored = 0;
+        size_t k = 0;
         *numeric = 1;
+        for (i = a; i < b; k++) {
+            while (i < b && (s[i] == ' ' || s[i] == '\t' || s[i] == '\f'))
+                i++;
+            if (i == b)
+                break;
+            int letters;
+            uint64_t h;
+            i = next_word(s, i, b, &h, &letters, &ignored);
+            all = mix(all ^ h) + k;
+        }
         return mix(all ^ 0x6e756d626572ull) | 1;
     }
     /* A line of one word ("B9-0149/2021", "(2021/2544(RSP))") is as
@@ -106,6 +220,65 @@ static uint64_t line_key(const char *s, size_t a, size_t b, int *numeric,
      * needs one more occurrence, like a line of numbers. */
     *numeric = nwords == 1;
     return mix(sum) | 1;
+}
+
+/*
+ * A cheap summary of line [a, b) that two lines of one key always share:
+ * the number and the sum of its letter bytes (gloss__wordbyte). The key
+ * is made of the words with letters, digits masked, in any order, so
+ * equal keys mean equal letters; lines of numbers all share one summary.
+ * Most lines of a text occur once, and a line whose summary occurs once
+ * cannot repeat: only the others are hashed word by word. SSE2 reads the
+ * line sixteen bytes at a time, the last load overlapping the one before
+ * rather than reading past the line.
+ */
+static uint64_t letter_key(const char *s, size_t a, size_t b)
+{
+    uint64_t count = 0, sum = 0;
+    size_t i = a;
+#if defined(__SSE2__)
+    static const unsigned char from[32] = {
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    if (b - a >= 16) {
+        const __m128i zero = _mm_setzero_si128(), case_bit = _mm_set1_epi8(0x20);
+        const __m128i a_1 = _mm_set1_epi8('a' - 1), z1 = _mm_set1_epi8('z' + 1);
+        const __m128i one = _mm_set1_epi8(1);
+        for (;;) {
+            size_t at = i + 16 <= b ? i : b - 16;
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + at));
+            __m128i f = _mm_or_si128(v, case_bit);
+            __m128i letter = _mm_or_si128(
+                _mm_and_si128(_mm_cmpgt_epi8(f, a_1), _mm_cmplt_epi8(f, z1)),
+                _mm_cmplt_epi8(v, zero)); /* signed: 0x80 and up */
+            /* The bytes before i were counted by the load before. */
+            letter = _mm_and_si128(letter, _mm_loadu_si128(
+                (const __m128i *)(const void *)(from + 16 - (i - at))));
+            /* Horizontal sums of the letters' bytes and of one per
+             * letter (without a popcount instruction, which x86-64's
+             * baseline lacks). */
+            __m128i sums = _mm_sad_epu8(_mm_and_si128(v, letter), zero);
+            __m128i ones = _mm_sad_epu8(_mm_and_si128(one, letter), zero);
+            sum += (uint64_t)_mm_cvtsi128_si32(sums) +
+                   (uint64_t)_mm_cvtsi128_si32(_mm_srli_si128(sums, 8));
+            count += (uint64_t)_mm_cvtsi128_si32(ones) +
+                     (uint64_t)_mm_cvtsi128_si32(_mm_srli_si128(ones, 8));
+            if (at + 16 >= b)
+                break;
+            i = at + 16;
+        }
+        i = b;
+    }
+#endif
+    for (; i < b; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (gloss__wordbyte(c)) {
+            count++;
+            sum += c;
+        }
+    }
+    return mix((count << 32) ^ sum) | 1;
 }
 
 /* The key of a line's frame: its first and last words. */
@@ -198,14 +371,16 @@ int gloss__clean_furniture(const char *s, const gloss__line *lines, size_t n,
     }
     /* Each line's key is computed once: hashing every short line is the
      * costliest part of cleaning, and the second sweep needs the same keys
-     * (0: the line cannot be furniture) and whether each line is numeric. */
+     * (0: the line cannot be furniture) and whether each line is numeric.
+     * A first sweep sums up the lines (letter_key), so that only lines
+     * whose summary repeats are hashed. */
     uint64_t *keys = malloc((n ? n : 1) * (sizeof(*keys) + 1));
     if (!keys) {
         table_free(&t);
         return -1;
     }
     uint8_t *numerics = (uint8_t *)(keys + n);
-    int paged = 0;
+    size_t candidates = 0;
     for (size_t i = 0; i < n; i++) {
         keys[i] = 0;
         if (flags[i] & GLOSS__LINE_BLANK)
@@ -213,6 +388,23 @@ int gloss__clean_furniture(const char *s, const gloss__line *lines, size_t n,
         size_t a = content_start(s, &lines[i]), b = content_end(s, &lines[i]);
         if (b - a > MAX_FURNITURE_LINE || entry_like(s, &lines[i]))
             continue;
+        keys[i] = letter_key(s, a, b);
+        (*slot(&t, keys[i]))++;
+        candidates++;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (keys[i] && *slot(&t, keys[i]) < 2)
+            keys[i] = 0;
+    if (candidates) {
+        memset(t.keys, 0, (t.mask + 1) * sizeof(*t.keys));
+        memset(t.counts, 0, (t.mask + 1) * sizeof(*t.counts));
+    }
+    int paged = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!keys[i])
+            continue;
+        keys[i] = 0;
+        size_t a = content_start(s, &lines[i]), b = content_end(s, &lines[i]);
         int numeric;
         uint64_t digits = 0;
         uint64_t k = line_key(s, a, b, &numeric, &digits);

@@ -35,6 +35,10 @@
  */
 #include "normalize.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -75,6 +79,41 @@ static inline int plain8(uint64_t w)
     uint64_t del = w ^ (ONES * 0x7F);
     uint64_t is_del = (del - ONES) & ~del & HIGHS;
     return ((w & HIGHS) | below_space | is_del) == 0;
+}
+
+/* How many bytes from s[i] on (before n) no setting ever changes:
+ * printable ASCII, tab and line feed. Text is mostly these, line breaks
+ * included, so the passes below skip them sixteen bytes at a time with
+ * SSE2 (every x86-64 has it), eight at a time elsewhere. */
+static inline size_t plain_run(const unsigned char *s, size_t i, size_t n)
+{
+    const size_t start = i;
+#if defined(__SSE2__)
+    const __m128i below = _mm_set1_epi8(0x20), nl = _mm_set1_epi8('\n');
+    const __m128i tab = _mm_set1_epi8('\t'), del = _mm_set1_epi8(0x7F);
+    while (i + 16 <= n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        /* Signed: bytes from 0x80 up count as below a space too. */
+        __m128i ctl = _mm_andnot_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, tab)),
+            _mm_cmplt_epi8(v, below));
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(ctl, _mm_cmpeq_epi8(v, del)));
+        if (m)
+            return i + (size_t)__builtin_ctz(m) - start;
+        i += 16;
+    }
+#endif
+    while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (!plain8(w))
+            break;
+        i += 8;
+    }
+    while (i < n && ((s[i] >= 0x20 && s[i] < 0x7F) || s[i] == '\n' || s[i] == '\t'))
+        i++;
+    return i - start;
 }
 
 static inline int is_stable(const gloss__normalizer *nz, uint32_t cp)
@@ -475,14 +514,11 @@ static int scan(const gloss__normalizer *nz, const unsigned char *s, size_t n,
     const int forms = nz->set.form != GLOSS__FORM_NONE;
     size_t i = 0, prev = 0, copied = 0;
     while (i < n) {
-        if (i + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (plain8(w)) {
-                i += 8;
-                prev = i - 1;
-                continue;
-            }
+        size_t k = plain_run(s, i, n);
+        if (k) {
+            i += k;
+            prev = i - 1;
+            continue;
         }
         if (s[i] < 0x80) {
             if (checking && nz->ascii[s[i]] != KEEP) {
@@ -580,13 +616,10 @@ static int clean(const gloss__normalizer *nz, const unsigned char *s, size_t n,
     gloss__buf_add(out, s, from);
     size_t i = from, copied = from;
     while (i < n) {
-        if (i + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (plain8(w)) {
-                i += 8;
-                continue;
-            }
+        size_t k = plain_run(s, i, n);
+        if (k) {
+            i += k;
+            continue;
         }
         unsigned char c = s[i];
         enum action a;

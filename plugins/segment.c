@@ -15,8 +15,11 @@
  * into several tokens ("don't" = "do" + "n't"), as CoNLL-U's multiword
  * lines do. All spans are added in text order, the layers' fast path.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "doc_internal.h"
 #include "gloss/stage.h"
@@ -27,7 +30,45 @@
 typedef struct segment_ctx {
     gloss__abbrevs *abbrevs;
     gloss__segmenter sg;
+    /* The lists a document's spans are gathered in, kept from one
+     * document to the next (process is never called concurrently on one
+     * instance), unless a large document made them large. */
+    gloss__seg_out out;
+    gloss__seg_list paras;
 } segment_ctx;
+
+/* Lists that grew past LAZY_RANGES ranges for a large document keep their
+ * memory for the next one, but its pages are handed back lazily
+ * (MADV_FREE): the kernel takes them when memory runs short, and
+ * otherwise the next large document finds them in place instead of
+ * faulting in and zeroing fresh pages, which was a third of the cost of
+ * a 10 MiB document of brackets. Lists past KEEP_RANGES are freed. */
+#define LAZY_RANGES ((size_t)1 << 18)
+#define KEEP_RANGES ((size_t)1 << 23)
+
+/* Hands back lazily the whole pages inside the n bytes at p, which hold
+ * nothing that is needed any more. */
+static void lazy_free(void *p, size_t n)
+{
+#ifdef MADV_FREE
+    long page = sysconf(_SC_PAGESIZE);
+    if (!p || page <= 0)
+        return;
+    uintptr_t a = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    uintptr_t b = ((uintptr_t)p + n) & ~((uintptr_t)page - 1);
+    if (b > a)
+        madvise((void *)a, b - a, MADV_FREE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
+static void lazy_free_list(gloss__seg_list *l)
+{
+    if (l->cap > LAZY_RANGES)
+        lazy_free(l->v, l->cap * sizeof *l->v);
+}
 
 static const char *const language_choices[] = {"en", "none", NULL};
 static const char *const hyphen_choices[] = {"split", "keep", NULL};
@@ -83,6 +124,8 @@ static void segment_fini(void *ctx)
     if (!sc)
         return;
     gloss__abbrevs_destroy(&sc->abbrevs);
+    gloss__seg_out_free(&sc->out);
+    free(sc->paras.v);
     free(sc);
 }
 
@@ -153,35 +196,16 @@ static int item_start(const unsigned char *s, size_t i, size_t e)
     return is_hspace(s[k + 1]);
 }
 
-typedef struct layers {
-    gloss_layer *paras, *sents, *toks, *mws;
-} layers;
-
-static int add_list(gloss_layer *layer, const gloss__seg_list *l)
+static int add_list(gloss_doc *doc, const char *name,
+                    const gloss__seg_list *l)
 {
-    return gloss__layer_add_ranges(layer, l->v, l->n, sizeof *l->v);
-}
-
-/* Segments the paragraph text[start..end) and adds its spans; returns -1
- * when memory runs out. */
-static int add_paragraph(const segment_ctx *sc, const layers *ly,
-                         const char *text, size_t start, size_t end,
-                         gloss__seg_out *out)
-{
-    gloss__seg_out_clear(out);
-    gloss__seg_paragraph(&sc->sg, text, start, end, out);
-    if (out->oom || !gloss_layer_add(ly->paras, start, end, NULL))
-        return -1;
-    if (add_list(ly->sents, &out->sentences) < 0 ||
-        add_list(ly->toks, &out->tokens) < 0 ||
-        add_list(ly->mws, &out->multiwords) < 0)
-        return -1;
-    return 0;
+    gloss_layer *layer = gloss_doc_layer(doc, name, 1);
+    return layer ? gloss__layer_add_ranges(layer, l->v, l->n, sizeof *l->v) : -1;
 }
 
 static int segment_process(void *ctx, gloss_doc *doc, gloss_err *err)
 {
-    const segment_ctx *sc = ctx;
+    segment_ctx *sc = ctx;
     size_t n;
     const char *text = gloss_doc_text(doc, &n);
     if (gloss__utf8_valid_prefix(text, n) != n) {
@@ -189,19 +213,16 @@ static int segment_process(void *ctx, gloss_doc *doc, gloss_err *err)
                            "before segment");
         return GLOSS_ERROR;
     }
-    layers ly = {
-        gloss_doc_layer(doc, "paragraphs", 1),
-        gloss_doc_layer(doc, "sentences", 1),
-        gloss_doc_layer(doc, "tokens", 1),
-        gloss_doc_layer(doc, "multiwords", 1),
-    };
-    if (!ly.paras || !ly.sents || !ly.toks || !ly.mws) {
-        gloss_err_set(err, "out of memory creating the layers");
-        return GLOSS_ERROR;
-    }
+    /* The spans of the whole document are gathered first and added to
+     * their layers at the end, each layer in one allocation of the exact
+     * size: adding them paragraph by paragraph grew the layers' arrays
+     * step by step, copying them and touching fresh memory each time. */
     const unsigned char *s = (const unsigned char *)text;
-    gloss__seg_out out = {0};
-    int rc = 0, open = 0;
+    gloss__seg_out *out = &sc->out;
+    gloss__seg_list *paras = &sc->paras;
+    gloss__seg_out_clear(out);
+    paras->n = 0;
+    int open = 0;
     size_t para = 0, para_end = 0, i = 0;
     for (;;) {
         const unsigned char *nl = memchr(s + i, '\n', n - i);
@@ -211,7 +232,8 @@ static int segment_process(void *ctx, gloss_doc *doc, gloss_err *err)
             v++;
         int blank = v == e;
         if (open && (blank || item_start(s, v, e))) {
-            rc = add_paragraph(sc, &ly, text, para, para_end, &out);
+            gloss__seg_paragraph(&sc->sg, text, para, para_end, out);
+            gloss__seg_push(out, paras, para, para_end, 0);
             open = 0;
         }
         if (!blank) {
@@ -223,13 +245,38 @@ static int segment_process(void *ctx, gloss_doc *doc, gloss_err *err)
                 t--;
             para_end = t;
         }
-        if (rc < 0 || e == n)
+        if (out->oom || e == n)
             break;
         i = e + 1;
     }
-    if (rc == 0 && open)
-        rc = add_paragraph(sc, &ly, text, para, para_end, &out);
-    gloss__seg_out_free(&out);
+    if (!out->oom && open) {
+        gloss__seg_paragraph(&sc->sg, text, para, para_end, out);
+        gloss__seg_push(out, paras, para, para_end, 0);
+    }
+    /* The layers are created in this order whatever the text holds. */
+    int rc = out->oom ? -1 : 0;
+    if (rc == 0)
+        rc = add_list(doc, "paragraphs", paras);
+    if (rc == 0)
+        rc = add_list(doc, "sentences", &out->sentences);
+    if (rc == 0)
+        rc = add_list(doc, "tokens", &out->tokens);
+    if (rc == 0)
+        rc = add_list(doc, "multiwords", &out->multiwords);
+    if (out->tokens.cap > KEEP_RANGES || out->sentences.cap > KEEP_RANGES ||
+        out->multiwords.cap > KEEP_RANGES || paras->cap > KEEP_RANGES ||
+        out->caplook > KEEP_RANGES) {
+        gloss__seg_out_free(out);
+        free(paras->v);
+        memset(paras, 0, sizeof *paras);
+    } else {
+        lazy_free_list(&out->tokens);
+        lazy_free_list(&out->sentences);
+        lazy_free_list(&out->multiwords);
+        lazy_free_list(paras);
+        if (out->caplook > LAZY_RANGES)
+            lazy_free(out->look, out->caplook * sizeof *out->look);
+    }
     if (rc < 0) {
         gloss_err_set(err, "out of memory adding the segments");
         return GLOSS_ERROR;

@@ -24,3 +24,10 @@ TESTS += tests/test_eval.sh tests/test_sentences.sh
 EXTRA_DIST += tests/test_sentences.sh tests/fixtures/segment/boundaries.tsv
 EXTRA_DIST += tests/test_eval.sh tests/fixtures/segment/small.conllu \
 	tests/fixtures/segment/segment-only.conf.lua
+
+# The spans of normalize + segment on the fixtures, generated documents
+# and the samples, against those recorded before the tokenizer was
+# restructured for speed (offsets and digests only).
+TESTS += tests/test_segment_same.sh
+EXTRA_DIST += tests/test_segment_same.sh tests/fixtures/segment/spans.expected \
+	tests/fixtures/segment/normalize-segment.conf.lua

@@ -85,14 +85,22 @@ static inline void push(gloss__seg_out *out, gloss__seg_list *l, size_t s,
     l->v[l->n++] = (gloss__seg_range){(uint32_t)s, (uint32_t)e, flags};
 }
 
+void gloss__seg_push(gloss__seg_out *out, gloss__seg_list *l, size_t start,
+                     size_t end, uint32_t flags)
+{
+    push(out, l, start, end, flags);
+}
+
 void gloss__seg_out_clear(gloss__seg_out *out)
 {
     out->tokens.n = out->multiwords.n = out->sentences.n = 0;
+    out->nlook = 0;
     out->oom = 0;
 }
 
 void gloss__seg_out_free(gloss__seg_out *out)
 {
+    free(out->look);
     free(out->tokens.v);
     free(out->multiwords.v);
     free(out->sentences.v);
@@ -127,6 +135,7 @@ typedef struct scan {
     size_t n;             /* the whole text's length */
     gloss__seg_out *out;
     size_t para;          /* where the paragraph starts */
+    size_t last_end;      /* where the last token ends (SIZE_MAX: none) */
 } scan;
 
 /* The class of the character at i, its length in *len. */
@@ -169,12 +178,55 @@ static inline uint32_t first_flags(const scan *sc, size_t s)
     }
 }
 
-static inline void emit(scan *sc, size_t s, size_t e, uint32_t flags)
+/* The tokens sentences() looks at whatever surrounds them: see there. */
+#define T_LOOK (T_STOP | T_ABBR | T_RULE | T_LINK | T_EMO | T_DIGIT)
+
+/* Doubles the room of out->look; kept out of line, so that emit() stays
+ * small enough to be inlined everywhere. */
+static int grow_look(gloss__seg_out *o)
 {
-    gloss__seg_list *t = &sc->out->tokens;
-    if (t->n && t->v[t->n - 1].end == s && s != sc->para)
+    size_t cap = o->caplook ? 2 * o->caplook : 256;
+    uint32_t *v = realloc(o->look, cap * sizeof *v);
+    if (!v) {
+        o->oom = 1;
+        return -1;
+    }
+    o->look = v;
+    o->caplook = cap;
+    return 0;
+}
+
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
+/* Appends a token. Called for every token from a dozen places, which
+ * made the compiler keep it out of line; a call per token cost more than
+ * its body. */
+static ALWAYS_INLINE void emit(scan *sc, size_t s, size_t e, uint32_t flags)
+{
+    gloss__seg_out *o = sc->out;
+    gloss__seg_list *t = &o->tokens;
+    if (sc->last_end == s && s != sc->para)
         flags |= T_GLUED;
-    push(sc->out, t, s, e, flags);
+    sc->last_end = e;
+    if (o->nlook == o->caplook && grow_look(o) < 0)
+        return;
+    /* Written always, counted only when wanted: no branch to mispredict
+     * on a word's kind. Besides T_LOOK, the shapes that may mark a list
+     * item ("a", "b.", a bullet; numbers are T_DIGIT) or close a time
+     * ("AM", "PM") are looked at. */
+    const unsigned char *w = sc->s + s;
+    size_t len = e - s;
+    int letter = (unsigned)((w[0] | 0x20) - 'a') < 26u;
+    int shape = (letter && (len == 1 || (len == 2 && (w[1] == '.' || w[1] == 'M')))) ||
+                (len == 1 && (w[0] == '-' || w[0] == '*')) ||
+                (w[0] >= 0xC2 && len <= 3);
+    o->look[o->nlook] = (uint32_t)t->n;
+    o->nlook += (flags & T_LOOK) != 0 || shape;
+    push(o, t, s, e, flags);
 }
 
 static int lower_eq(const unsigned char *s, size_t len, const char *word)
@@ -197,9 +249,14 @@ static void emit_word(scan *sc, size_t a, size_t e, uint32_t extra)
 {
     const unsigned char *s = sc->s;
     size_t cut = 0, len = e - a;
-    /* Only a short tail can be a clitic; look for its apostrophe there. */
+    /* Only a short tail can be a clitic; look for its apostrophe there,
+     * once a glance at its bytes has shown one may be there (an ASCII
+     * apostrophe, or the first byte of U+2019): most words have none. */
     size_t from = len > 6 ? e - 6 : a;
-    for (size_t k = e; k > from + 1;) {
+    int apostrophe = 0;
+    for (size_t k = from + 1; k < e; k++)
+        apostrophe |= s[k] == '\'' || s[k] == 0xE2;
+    for (size_t k = e; apostrophe && k > from + 1;) {
         size_t j = char_before(sc, k);
         size_t al = k - j;
         int c = s[j] == '\'' || (al == 3 && s[j] == 0xE2 && s[j + 1] == 0x80 &&
@@ -524,15 +581,28 @@ static int is_link(const scan *sc, size_t p, size_t q)
            gloss__sc_word(sc->sg->ascii[dot[1] & 0x7F]);
 }
 
+/* Whether s[0..n) is one of the emoticons ":)", ":(", ":D", ":P", ":p",
+ * ":/", ";)", "=)", "<3", ":-)", ":-(", ";-)". Every short chunk is asked,
+ * so the test is a few byte comparisons, not a walk through a list. */
 static int emoticon(const unsigned char *s, size_t n)
 {
-    static const char *const faces[] = {":)", ":(", ";)", ":-)", ":-(", ":D",
-                                        ":P", ":p", ";-)", ":/", "=)", "<3",
-                                        NULL};
-    for (size_t i = 0; faces[i]; i++)
-        if (strlen(faces[i]) == n && memcmp(faces[i], s, n) == 0)
-            return 1;
-    return 0;
+    if (n == 2) {
+        switch (s[0]) {
+        case ':':
+            return s[1] == ')' || s[1] == '(' || s[1] == 'D' || s[1] == 'P' ||
+                   s[1] == 'p' || s[1] == '/';
+        case ';':
+        case '=':
+            return s[1] == ')';
+        case '<':
+            return s[1] == '3';
+        default:
+            return 0;
+        }
+    }
+    return n == 3 && s[1] == '-' &&
+           ((s[0] == ':' && (s[2] == ')' || s[2] == '(')) ||
+            (s[0] == ';' && s[2] == ')'));
 }
 
 static void chunk(scan *sc, size_t a, size_t b, size_t end)
@@ -981,22 +1051,37 @@ static void cut(scan *sc, size_t *from, size_t to_excl)
     *from = to_excl;
 }
 
-static void sentences(scan *sc, size_t first)
+static void sentences(scan *sc, size_t first, size_t look)
 {
     gloss__seg_list *t = &sc->out->tokens;
+    const uint32_t *looks = sc->out->look;
+    const size_t nlook = sc->out->nlook;
     size_t n = t->n, from = first;
     int list_kind = 0; /* the kind and value of the next list marker */
     long list_next = 0;
     uint32_t list_case = 0; /* T_UPPER or T_LOWER: how its items begin */
     for (size_t i = first; i < n; i++) {
+        /* Most tokens are words in the middle of a sentence, which none
+         * of the rules below is about: the loop goes straight to the next
+         * token that emit() marked (T_LOOK, a list marker's shape, "AM"
+         * and "PM"), or to the start of the next sentence if sooner. */
+        if (i != from) {
+            while (look < nlook && looks[look] < i)
+                look++;
+            size_t next = look < nlook ? looks[look] : n;
+            if (from > i && from < next)
+                next = from;
+            if (next != i) {
+                i = next - 1;
+                continue;
+            }
+        }
         uint32_t f = t->v[i].flags;
         int kind;
         long value;
         size_t m;
-        /* Most tokens are words in the middle of a sentence, which none
-         * of the rules below is about: they are passed over at once. */
-        if (i != from &&
-            !(f & (T_STOP | T_ABBR | T_RULE | T_LINK | T_EMO | T_DIGIT | T_UPPER)) &&
+        if (i != from && !(f & T_LOOK) &&
+            !((f & T_UPPER) && t->v[i].end - t->v[i].start == 2) &&
             !(list_kind && (t->v[i].end - t->v[i].start <= 2 ||
                             sc->s[t->v[i].start] >= 0xC2)))
             continue;
@@ -1026,8 +1111,13 @@ static void sentences(scan *sc, size_t first)
             continue;
         }
         if (i == from && (f & T_UPPER)) {
+            /* sign_off() answers 0 for "none"; when the tokens were
+             * counted from each paragraph's start, a formula of one word
+             * opening a paragraph (its index 0) was thus never split off
+             * ("Best Pizzas in Town" as a title), which EWT agrees with:
+             * kept so, now that the tokens of a document share one list. */
             size_t last = sign_off(sc, i);
-            if (last) {
+            if (last > first) {
                 cut(sc, &from, last + 1);
                 i = last;
                 continue;
@@ -1124,49 +1214,101 @@ static void sentences(scan *sc, size_t first)
 
 /* ---- the paragraph ------------------------------------------------------ */
 
-/* Skips the ASCII bytes of a chunk from j: up to end, an ASCII space or the
- * first byte of a multibyte character, whichever comes first. Clears
- * GLOSS__SEG_CHUNK_PLAIN in *all if a skipped byte is not a letter or a
- * digit, and GLOSS__SEG_CHUNK_DIGIT if one is not a digit. With SSE2, which
- * every x86-64 has, sixteen bytes are classified at once: words end at
- * unpredictable places, and one branch per word instead of one per byte is
- * what makes this scan cheap. */
-static inline size_t ascii_run(const gloss__segmenter *sg, const unsigned char *s,
-                               size_t j, size_t end, unsigned *all)
+/*
+ * Bit masks of 64 bytes of a paragraph, from base: bit k is about byte
+ * base + k. The chunk scan asks them where the next space or non-ASCII
+ * byte is and whether the bytes before it are all letters and digits, or
+ * all digits; one window serves the dozen words it holds, instead of each
+ * word classifying the bytes after it again. Bytes past the paragraph's
+ * end count as stops. With SSE2, which every x86-64 has, a window is four
+ * loads and a few comparisons; elsewhere the chunk table fills it.
+ */
+typedef struct window {
+    size_t base;
+    uint64_t stop;     /* ASCII space or control, a byte from 0x80, the end */
+    uint64_t nonplain; /* not an ASCII letter or digit */
+    uint64_t nondigit; /* not an ASCII digit */
+} window;
+
+static void window_load(const gloss__segmenter *sg, window *w,
+                        const unsigned char *s, size_t base, size_t end)
 {
+    unsigned char pad[64];
+    const unsigned char *p = s + base;
+    unsigned shift = 0;
+    if (base >= end) {
+        /* At the end: nothing but stops. */
+        w->base = base;
+        w->stop = w->nonplain = w->nondigit = ~(uint64_t)0;
+        return;
+    }
+    if (end - base < 64 && end >= 64) {
+        /* The paragraph's tail: the 64 bytes that end it, shifted, so
+         * that nothing past it is read. */
+        shift = (unsigned)(base - (end - 64));
+        p = s + end - 64;
+    } else if (end - base < 64) {
+        /* A text shorter than a window. */
+        memset(pad, ' ', sizeof pad);
+        memcpy(pad, p, end - base);
+        p = pad;
+    }
+    w->base = base;
+    uint64_t stop = 0, plain = 0, digit = 0;
 #if defined(__SSE2__)
+    (void)sg;
     const __m128i stop_below = _mm_set1_epi8(0x21); /* signed: spaces and 0x80+ */
     const __m128i case_bit = _mm_set1_epi8(0x20);
     const __m128i a_1 = _mm_set1_epi8('a' - 1), z1 = _mm_set1_epi8('z' + 1);
     const __m128i d_1 = _mm_set1_epi8('0' - 1), d1 = _mm_set1_epi8('9' + 1);
-    while (j + 16 <= end) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
-        unsigned stop = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, stop_below));
+    for (unsigned k = 0; k < 64; k += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
         __m128i folded = _mm_or_si128(v, case_bit);
         __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(folded, a_1),
                                       _mm_cmplt_epi8(folded, z1));
-        __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, d_1), _mm_cmplt_epi8(v, d1));
-        unsigned dm = (unsigned)_mm_movemask_epi8(digit);
-        unsigned pm = (unsigned)_mm_movemask_epi8(_mm_or_si128(alpha, digit));
-        unsigned n = stop ? (unsigned)__builtin_ctz(stop) : 16u;
-        unsigned range = (1u << n) - 1u;
-        if ((pm & range) != range)
-            *all &= ~GLOSS__SEG_CHUNK_PLAIN;
-        if ((dm & range) != range)
-            *all &= ~GLOSS__SEG_CHUNK_DIGIT;
-        j += n;
-        if (stop)
-            return j;
+        __m128i dg = _mm_and_si128(_mm_cmpgt_epi8(v, d_1), _mm_cmplt_epi8(v, d1));
+        stop |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, stop_below)) << k;
+        digit |= (uint64_t)(unsigned)_mm_movemask_epi8(dg) << k;
+        plain |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(alpha, dg)) << k;
+    }
+#else
+    for (unsigned k = 0; k < 64; k++) {
+        unsigned bits = sg->chunk[p[k]];
+        stop |= (uint64_t)((bits & (GLOSS__SEG_CHUNK_SPACE | GLOSS__SEG_CHUNK_MULTI)) != 0) << k;
+        plain |= (uint64_t)((bits & GLOSS__SEG_CHUNK_PLAIN) != 0) << k;
+        digit |= (uint64_t)((bits & GLOSS__SEG_CHUNK_DIGIT) != 0) << k;
     }
 #endif
-    while (j < end) {
-        unsigned bits = sg->chunk[s[j]];
-        if (bits & (GLOSS__SEG_CHUNK_SPACE | GLOSS__SEG_CHUNK_MULTI))
-            break;
-        *all &= bits;
-        j++;
+    if (shift) {
+        /* Bytes past the end are stops. */
+        stop = (stop >> shift) | ~(~(uint64_t)0 >> shift);
+        plain >>= shift;
+        digit >>= shift;
     }
-    return j;
+    w->stop = stop;
+    w->nonplain = ~plain;
+    w->nondigit = ~digit;
+}
+
+/* The first stop (see window) at or after j; ors into *np and *nd the
+ * nonplain and nondigit bits of the bytes passed over. */
+static inline size_t next_stop(const gloss__segmenter *sg, window *w,
+                               const unsigned char *s, size_t j, size_t end,
+                               uint64_t *np, uint64_t *nd)
+{
+    for (;;) {
+        if (j - w->base >= 64) /* unsigned: also when j is before base */
+            window_load(sg, w, s, j, end);
+        unsigned off = (unsigned)(j - w->base);
+        uint64_t st = w->stop >> off;
+        uint64_t take = st ? ((uint64_t)1 << __builtin_ctzll(st)) - 1
+                           : ~(uint64_t)0 >> off;
+        *np |= (w->nonplain >> off) & take;
+        *nd |= (w->nondigit >> off) & take;
+        if (st)
+            return j + (size_t)__builtin_ctzll(st);
+        j = w->base + 64;
+    }
 }
 
 /* Whether s[a..e) holds only ASCII letters and digits. */
@@ -1192,13 +1334,37 @@ static size_t group_space(const unsigned char *s, size_t i, size_t end)
     return 0;
 }
 
+/* Whether the plain word s[i..j) may be one EWT splits: five or six
+ * letters with the third of "cannot", "gonna", "wanna" or "gotta". Word
+ * lengths follow no pattern, so this is arithmetic, not a branch on the
+ * length; the byte read is inside the word whatever its length. */
+static inline int split_candidate(const unsigned char *s, size_t i, size_t j)
+{
+    size_t len = j - i;
+    unsigned char third = s[i + (len >= 3) * 2] | 0x20;
+    return ((len == 5) | (len == 6)) & ((third == 'n') | (third == 't'));
+}
+
+/* The flags of a plain word (ASCII letters and digits) from its first
+ * byte. */
+static inline uint32_t plain_flags(const gloss__segmenter *sg, unsigned char c)
+{
+    int k = sg->ascii[c];
+    return k == GLOSS__SC_UPPER ? T_UPPER : k == GLOSS__SC_LOWER ? T_LOWER
+                                                                  : T_DIGIT;
+}
+
 void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
                           size_t start, size_t end, gloss__seg_out *out)
 {
-    scan sc = {sg, (const unsigned char *)text, end, out, start};
+    scan sc = {sg, (const unsigned char *)text, end, out, start,
+               out->tokens.n ? out->tokens.v[out->tokens.n - 1].end : SIZE_MAX};
     const unsigned char *s = sc.s;
     const unsigned char *cls = sg->ascii;
-    size_t first = out->tokens.n, i = start;
+    size_t first = out->tokens.n, look = out->nlook, i = start;
+    window win;
+    if (i < end)
+        window_load(sg, &win, s, i, end);
     while (i < end) {
         unsigned char ch = s[i];
         if (ch < 0x80 && cls[ch] == GLOSS__SC_SPACE) {
@@ -1206,18 +1372,19 @@ void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
             continue;
         }
         size_t j = i, len = 1;
-        unsigned all = GLOSS__SEG_CHUNK_PLAIN | GLOSS__SEG_CHUNK_DIGIT;
-        while (j < end) {
-            j = ascii_run(sg, s, j, end, &all);
+        uint64_t np = 0, nd = 0;
+        int multi = 0;
+        for (;;) {
+            j = next_stop(sg, &win, s, j, end, &np, &nd);
             if (j >= end || (sg->chunk[s[j]] & GLOSS__SEG_CHUNK_SPACE))
                 break;
             if (cls_at(&sc, j, &len) == GLOSS__SC_SPACE)
                 break; /* a non-ASCII space */
-            all = 0;
+            multi = 1;
             j += len;
         }
-        int plain = (all & GLOSS__SEG_CHUNK_PLAIN) != 0;
-        int digits = (all & GLOSS__SEG_CHUNK_DIGIT) != 0;
+        int plain = !multi && !np;
+        int digits = !multi && !nd;
         if (i == j) {
             i += len; /* a non-ASCII space */
             continue;
@@ -1242,9 +1409,10 @@ void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
             emit(&sc, i, e, T_DIGIT);
             if (e < j)
                 chunk(&sc, e, j, end);
-        } else if (plain && j - i != 5 && j - i != 6) {
-            /* Letters and digits only: no clitic, no multiword. */
-            emit(&sc, i, j, first_flags(&sc, i));
+        } else if (plain && !split_candidate(s, i, j)) {
+            /* Letters and digits only: no clitic, and no multiword
+             * unless it could be "cannot", "gonna", "wanna" or "gotta". */
+            emit(&sc, i, j, plain_flags(sg, s[i]));
         } else if (plain) {
             emit_word(&sc, i, j, 0);
         } else if (j - i >= 2 && (s[j - 1] == ',' || s[j - 1] == ';' ||
@@ -1257,11 +1425,25 @@ void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
             else
                 emit_word(&sc, i, j - 1, 0);
             emit_punct(&sc, j - 1, j);
+        } else if (j - i >= 2 && s[j - 1] == '.' && plain_bytes(sg, s, i, j - 1) &&
+                   !(j - i == 4 && lower_eq(s + i, 3, "www"))) {
+            /* "word.": a plain word and a full stop, which ends most
+             * sentences, cut as chunk() would cut it (only "www." is a
+             * link there): the stop stays on an abbreviation, an initial
+             * or a list marker, and is a token of its own otherwise. */
+            int keep;
+            uint32_t stop_flags = keeps_stop(&sc, i, j - 1, j, end, &keep);
+            if (keep) {
+                emit_word(&sc, i, j, stop_flags);
+            } else {
+                emit_word(&sc, i, j - 1, 0);
+                emit_punct(&sc, j - 1, j);
+            }
         } else {
             chunk(&sc, i, j, end);
         }
         i = j;
     }
-    if (out->tokens.n > first)
-        sentences(&sc, first);
+    if (out->tokens.n > first && !out->oom)
+        sentences(&sc, first, look);
 }

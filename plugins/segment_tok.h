@@ -31,6 +31,11 @@ typedef struct gloss__seg_list {
 
 typedef struct gloss__seg_out {
     gloss__seg_list tokens, multiwords, sentences;
+    /* The indices of the tokens the sentence splitter must look at (stops,
+     * numbers, links, ...), written as the tokens are: the splitter goes
+     * from one to the next instead of testing every word. */
+    uint32_t *look;
+    size_t nlook, caplook;
     int oom;
 } gloss__seg_out;
 
@@ -57,6 +62,11 @@ void gloss__segmenter_init(gloss__segmenter *sg, const gloss__abbrevs *abbrevs,
  * into sentences, appending to out. */
 void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
                           size_t start, size_t end, gloss__seg_out *out);
+
+/* Appends the range [start, end) to l, one of out's lists or another;
+ * sets out->oom when memory runs out. */
+void gloss__seg_push(gloss__seg_out *out, gloss__seg_list *l, size_t start,
+                     size_t end, uint32_t flags);
 
 /* Empties out, keeping its memory; and frees it. */
 void gloss__seg_out_clear(gloss__seg_out *out);
