@@ -12,7 +12,7 @@
  * meta the scanner accepts but a worker's jansson refuses.
  *
  * Strings are the bulk of an envelope, so the string lexer skips runs of
- * plain bytes eight at a time and only looks closely at quotes,
+ * plain bytes sixteen at a time and only looks closely at quotes,
  * backslashes and control bytes. The input is known to be valid UTF-8
  * (admission checks that first), so bytes above 0x7F need no attention.
  *
@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytescan.h"
 #include "utf8.h"
 
 /* Tokens: punctuation is its own character; the rest are above 255. */
@@ -181,26 +182,12 @@ static uint32_t hex4(const unsigned char *s)
 }
 
 /* Returns the first offset from i on (or n) holding a byte a string's
- * contents cannot have as is: a quote, a backslash or a control byte. Eight
- * bytes at a time while none is there: the tests below are exact for "is
- * any byte of the word such a byte" (the classic has-zero-byte and
- * has-less-than tricks), and the byte loop then finds which. */
+ * contents cannot have as is: a quote, a backslash or a control byte
+ * (bytescan.h tests sixteen bytes at a time). Bytes above 0x7F need no
+ * attention: the input is known to be valid UTF-8. */
 static size_t skip_plain(const unsigned char *s, size_t i, size_t n)
 {
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    while (i + 8 <= n) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-        uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) |
-                       ((w - ones * 0x20) & ~w);
-        if (hit & highs)
-            break;
-        i += 8;
-    }
-    while (i < n && s[i] != '"' && s[i] != '\\' && s[i] >= 0x20)
-        i++;
-    return i;
+    return gloss__scan_json_plain(s, i, n, 0);
 }
 
 /* Lexes the string whose opening quote is at i. Lexing errors come first,

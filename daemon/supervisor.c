@@ -97,6 +97,14 @@ static gloss__job *find_inflight(gloss__sup *sup, const char *id)
 
 /* ---- input and backpressure ----------------------------------------------- */
 
+/* Sets what an input watcher waits for, when that changes: this runs for
+ * every document, and most of the time nothing changes. */
+static void set_input_events(gloss__zwatch *w, int events)
+{
+    if (w && gloss__zwatch_events(w) != events)
+        gloss__zwatch_set_events(w, events);
+}
+
 void gloss__sup_update_input(gloss__sup *sup)
 {
     const gloss__daemon_conf *d = &gloss__sup_config(sup)->daemon;
@@ -108,16 +116,19 @@ void gloss__sup_update_input(gloss__sup *sup)
     /* Reading further ahead than QUEUE_AHEAD documents waiting for a
      * worker gains nothing: they would only wait longer, and their memory
      * falls out of the caches before a worker gets them. Input is held
-     * there too (not counted as a pause: the bound is not reached). */
-    int hold = full || sup->queue.n >= QUEUE_AHEAD;
+     * there too (not counted as a pause: the bound is not reached), and
+     * resumes once the queue is down to half of that: stopping and
+     * starting the watchers costs system calls in this thread and in
+     * ZeroMQ's, which a hold of one document at a time would pay for
+     * every document. */
+    int ahead = sup->queue.n >= QUEUE_AHEAD ||
+                (sup->input_held && sup->queue.n > QUEUE_AHEAD / 2);
+    int hold = full || ahead;
     sup->input_held = hold;
     /* While draining, submit stays open to tell clients "draining"; feed
      * stops, and what waits in it stays with ZeroMQ. */
-    if (sup->w_submit)
-        gloss__zwatch_set_events(sup->w_submit, hold ? 0 : ZMQ_POLLIN);
-    if (sup->w_feed)
-        gloss__zwatch_set_events(sup->w_feed,
-                                 (hold || sup->draining) ? 0 : ZMQ_POLLIN);
+    set_input_events(sup->w_submit, hold ? 0 : ZMQ_POLLIN);
+    set_input_events(sup->w_feed, (hold || sup->draining) ? 0 : ZMQ_POLLIN);
 }
 
 void gloss__sup_reply(void *sock, const char *identity, size_t idlen,
@@ -428,9 +439,11 @@ void gloss__sup_publish(gloss__sup *sup, const char *topic, const char *json,
         return;
     }
     char head[48];
-    int n = snprintf(head, sizeof head, "{\"seq\":%llu%s",
-                     (unsigned long long)(sup->seq + 1), len > 2 ? "," : "");
-    int rc = send_published(sup, topic, head, (size_t)n, json, len);
+    memcpy(head, "{\"seq\":", 7);
+    size_t n = 7 + gloss__json_uint(head + 7, sup->seq + 1);
+    if (len > 2)
+        head[n++] = ',';
+    int rc = send_published(sup, topic, head, n, json, len);
     if (rc < 0 && errno == EAGAIN) {
         /* A subscriber's queue is full (publish_hwm): with XPUB_NODROP the
          * socket refuses the message instead of dropping it unseen. It is
@@ -440,7 +453,7 @@ void gloss__sup_publish(gloss__sup *sup, const char *topic, const char *json,
         sup->stats.publish_overflows++;
         int nodrop = 0;
         zmq_setsockopt(sup->publish, ZMQ_XPUB_NODROP, &nodrop, sizeof nodrop);
-        rc = send_published(sup, topic, head, (size_t)n, json, len);
+        rc = send_published(sup, topic, head, n, json, len);
         nodrop = 1;
         zmq_setsockopt(sup->publish, ZMQ_XPUB_NODROP, &nodrop, sizeof nodrop);
     }

@@ -3,11 +3,14 @@
  *
  * The decoder is the table of well-formed byte sequences from the Unicode
  * standard (Table 3-7) written out as range checks; the validator skips runs
- * of ASCII eight bytes at a time, since most text is mostly ASCII.
+ * of ASCII sixteen bytes at a time (bytescan.h), since most text is mostly
+ * ASCII.
  */
 #include "utf8.h"
 
 #include <string.h>
+
+#include "bytescan.h"
 
 size_t gloss__utf8_decode(const unsigned char *s, size_t n, uint32_t *cp,
                           size_t *bad)
@@ -68,26 +71,18 @@ size_t gloss__utf8_valid_prefix(const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
-    while (i < n) {
-        if (i + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if ((w & 0x8080808080808080ull) == 0) {
-                i += 8;
-                continue;
-            }
-        }
-        if (s[i] < 0x80) {
-            i++;
-            continue;
-        }
+    for (;;) {
+        /* ASCII runs are skipped sixteen bytes at a time; only the bytes
+         * outside ASCII are decoded. */
+        i = gloss__scan_nonascii(s, i, n);
+        if (i >= n)
+            return n;
         uint32_t cp;
         size_t len = gloss__utf8_decode(s + i, n - i, &cp, NULL);
         if (len == 0)
             return i;
         i += len;
     }
-    return n;
 }
 
 size_t gloss__utf8_encode(uint32_t cp, char *out)
