@@ -153,9 +153,20 @@ static json_t *rejection(gloss__reject r, const char *id, const char *msg)
     return body;
 }
 
-/* Queues an admitted document. Returns 1 when it was queued, 0 when it was
- * a duplicate of one in flight (and was freed). */
-static int enqueue(gloss__sup *sup, gloss__admitted *doc)
+void gloss__job_free(gloss__job *job)
+{
+    gloss__admitted_free(&job->doc);
+    zmq_msg_close(&job->payload);
+    free(job);
+}
+
+/* Queues an admitted document whose payload is frame `frame` of m: when
+ * its text is borrowed from there, the frame moves into the job, not a
+ * copy of it. Returns 1 when it was queued, 0 when it was a duplicate of
+ * one in flight, -1 when memory ran out (either way the document was
+ * freed). */
+static int enqueue(gloss__sup *sup, gloss__admitted *doc, gloss__wire_msg *m,
+                   size_t frame)
 {
     if (doc->id_given && find_inflight(sup, doc->id)) {
         sup->stats.duplicates++;
@@ -169,15 +180,24 @@ static int enqueue(gloss__sup *sup, gloss__admitted *doc)
     }
     job->number = ++sup->next_job;
     job->doc = *doc;
+    if (doc->text_borrowed) {
+        size_t off = (size_t)(doc->text - m->frame[frame]);
+        if (gloss__wire_take(m, frame, &job->payload) < 0) {
+            gloss__job_free(job);
+            return -1;
+        }
+        job->doc.text = (char *)zmq_msg_data(&job->payload) + off;
+    } else {
+        zmq_msg_init(&job->payload);
+    }
     if (job->doc.id_given &&
         gloss__idset_put(&sup->inflight_ids, job->doc.id, job) < 0) {
-        gloss__admitted_free(&job->doc);
-        free(job);
+        gloss__job_free(job);
         return -1;
     }
     gloss__jobs_push(&sup->queue, job);
     sup->inflight_docs++;
-    sup->inflight_bytes += doc->text_len;
+    sup->inflight_bytes += job->doc.text_len;
     sup->stats.accepted++;
     return 1;
 }
@@ -242,17 +262,18 @@ static void on_submit(gloss__zwatch *w, int revents, void *arg)
             gloss__wire_msg_close(&m);
             continue;
         }
-        char *doc_id = strdup(doc.id);
-        int queued = enqueue(sup, &doc);
+        /* The id is kept for the reply: enqueue frees a duplicate. */
+        char doc_id[256];
+        snprintf(doc_id, sizeof doc_id, "%s", doc.id);
+        int queued = enqueue(sup, &doc, &m, 2);
         json_t *body;
-        if (queued < 0 || !doc_id)
+        if (queued < 0)
             body = rejection(GLOSS__REJECT_INTERNAL, NULL, "out of memory");
         else if (queued == 0)
             body = json_pack("{s:b, s:s, s:b}", "ok", 1, "id", doc_id,
                              "duplicate", 1);
         else
             body = json_pack("{s:b, s:s}", "ok", 1, "id", doc_id);
-        free(doc_id);
         gloss__sup_reply(sup->submit, m.frame[0], m.len[0], body);
         gloss__wire_msg_close(&m);
         gloss__sup_update_input(sup);
@@ -293,13 +314,14 @@ static void on_feed(gloss__zwatch *w, int revents, void *arg)
             r = gloss__admit(&sup->adm_feed, m.frame[0], m.len[0], &doc, msg,
                              sizeof msg, id, sizeof id);
         }
-        gloss__wire_msg_close(&m);
         if (r != GLOSS__ACCEPT) {
+            gloss__wire_msg_close(&m);
             sup->stats.rejected[r]++;
             publish_admission_error(sup, r, id, msg);
             continue;
         }
-        enqueue(sup, &doc);
+        enqueue(sup, &doc, &m, 0);
+        gloss__wire_msg_close(&m);
         gloss__sup_update_input(sup);
     }
     gloss__sup_dispatch(sup);
@@ -483,8 +505,7 @@ void gloss__sup_job_done(gloss__sup *sup, gloss__job *job)
         gloss__idset_del(&sup->inflight_ids, job->doc.id);
     sup->inflight_docs--;
     sup->inflight_bytes -= job->doc.text_len;
-    gloss__admitted_free(&job->doc);
-    free(job);
+    gloss__job_free(job);
     gloss__sup_update_input(sup);
 }
 
@@ -608,8 +629,10 @@ int gloss__sup_start(gloss__sup *sup, char *err, size_t errlen)
     }
 
     gloss__id_init(&sup->ids);
+    /* Text is borrowed from the message it came in, which the job keeps
+     * (borrow_text): the supervisor does not copy a document's text. */
     sup->adm_submit = (gloss__admission){d->max_document_size, "submit",
-                                         gloss__id_next, &sup->ids};
+                                         gloss__id_next, &sup->ids, 1};
     sup->adm_feed = sup->adm_submit;
     sup->adm_feed.default_source = "feed";
 
@@ -698,8 +721,7 @@ static void free_jobs(gloss__job_list *l)
     while (l->head) {
         gloss__job *j = l->head;
         gloss__jobs_remove(l, j);
-        gloss__admitted_free(&j->doc);
-        free(j);
+        gloss__job_free(j);
     }
 }
 

@@ -35,6 +35,9 @@ typedef struct gloss__worker gloss__worker;
 typedef struct gloss__job {
     uint64_t number;          /* job number on the wire */
     gloss__admitted doc;
+    /* The message the document's text is borrowed from (an empty message
+     * when the text was copied): kept, not copied, until the job ends. */
+    zmq_msg_t payload;
     int attempts;             /* times a worker died holding it */
     uint64_t started_ns;      /* when it was sent to its worker */
     gloss__worker *worker;    /* NULL while queued */
@@ -167,6 +170,9 @@ void gloss__sup_job_report(gloss__sup *sup, gloss__job *job, const char *topic,
                            const char *stage, const char *message);
 void gloss__sup_maybe_finish(gloss__sup *sup);
 
+/* Frees a job: its document and the message its text came in. */
+void gloss__job_free(gloss__job *job);
+
 /* job lists */
 void gloss__jobs_push(gloss__job_list *l, gloss__job *j);
 void gloss__jobs_push_front(gloss__job_list *l, gloss__job *j);
@@ -190,9 +196,9 @@ gloss__outmsg *gloss__outmsg_new(size_t n, const void *const *data,
 /* Sends (and takes) msg. Returns 0, or -1 when the worker's stream is gone. */
 int gloss__worker_write(gloss__worker *w, gloss__outmsg *msg);
 /* Sends the n job records as one JOB message. Fields of 4 KiB or more are
- * written from where they lie, not copied: each must be followed by a NUL
- * and stay where it is until the worker answers the job or its exit has
- * been handled (a job's admitted document does). Returns 0, or -1. */
+ * written from where they lie, not copied: each must stay where it is
+ * until the worker answers the job or its exit has been handled (a job's
+ * admitted document and its payload message do). Returns 0, or -1. */
 int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
                              size_t n);
 void gloss__workers_check_deadlines(gloss__sup *sup);

@@ -136,6 +136,13 @@ typedef struct gloss__wire_msg {
 int gloss__wire_recv(void *sock, gloss__wire_msg *m, int flags);
 void gloss__wire_msg_close(gloss__wire_msg *m);
 
+/* Moves frame i of a received message into the zmq_msg_t *zmsg (which
+ * needs no initialising and is the caller's to close), so that its bytes
+ * can outlive m without being copied; frame i of m is empty afterwards.
+ * Where the bytes lie may change (ZeroMQ keeps short frames inside the
+ * zmq_msg_t itself): use zmq_msg_data(zmsg). Returns 0, or -1. */
+int gloss__wire_take(gloss__wire_msg *m, size_t i, void *zmsg);
+
 /* True when frame i exists and equals the NUL-terminated word. */
 int gloss__wire_is(const gloss__wire_msg *m, size_t i, const char *word);
 

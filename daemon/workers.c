@@ -107,7 +107,7 @@ typedef struct jobs_msg {
 
 static int by_ref(const gloss__wire_rec *r, size_t i)
 {
-    return r->len[i] >= REF_MIN && r->field[i][r->len[i]] == '\0';
+    return r->len[i] >= REF_MIN;
 }
 
 /* Appends n bytes to the message's own bytes at *p, extending the last
@@ -132,10 +132,12 @@ int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
         own += size;
         for (size_t f = 0; f < recs[i].nfields; f++)
             if (by_ref(&recs[i], f)) {
-                own -= recs[i].len[f] + 1;
+                own -= recs[i].len[f];
                 refs++;
             }
     }
+    /* The NUL after a field written from where it lies is the message's
+     * own byte: the field's next byte may be anything, or not there. */
     size_t max_bufs = 1 + 2 * refs;
     jobs_msg *m = malloc(sizeof(*m) + max_bufs * sizeof(uv_buf_t) + own);
     if (!m)
@@ -160,13 +162,12 @@ int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
         for (size_t f = 0; f < r->nfields; f++) {
             uint64_t l = r->len[f];
             add_own(m, &p, &l, 8);
-            if (by_ref(r, f)) {
+            if (by_ref(r, f))
                 m->bufs[m->nbufs++] =
-                    uv_buf_init((char *)r->field[f], (unsigned)(l + 1));
-            } else {
+                    uv_buf_init((char *)r->field[f], (unsigned)l);
+            else
                 add_own(m, &p, r->field[f], r->len[f]);
-                add_own(m, &p, "", 1);
-            }
+            add_own(m, &p, "", 1);
         }
     }
     m->req.data = m;
