@@ -4,7 +4,8 @@
  *
  * A worker is this same program started as `glossd --worker ...`, with one
  * end of a socketpair as its descriptor 3 (libuv makes the pair; the
- * supervisor reads its end with a uv_pipe_t and writes with uv_write). It
+ * supervisor reads its end with a uv_pipe_t and writes with uv_try_write,
+ * queueing with uv_write only what the socket cannot take at once). It
  * says HELLO, is sent its generation's configuration, says READY with its
  * credit, and then answers each JOB with DONE. Its death is seen by libuv's exit
  * callback: every job it held goes back to the front of the queue, once;
@@ -83,16 +84,53 @@ static void on_written(uv_write_t *req, int status)
     free(req->data);
 }
 
-int gloss__worker_write(gloss__worker *w, gloss__outmsg *msg)
+/*
+ * Writes bufs to w's stream; owner (a malloc'd block holding req) is freed
+ * once nothing needs it any more. Most messages go out at once with
+ * uv_try_write, which costs one system call and nothing else; only what
+ * the socket cannot take now is queued with uv_write. (A uv_write that
+ * completes at once still costs its callback a loop iteration later and,
+ * with libuv 1.44, an epoll_ctl for every message.) Returns 0, or -1 when
+ * the worker's stream is gone.
+ */
+static int write_bufs(gloss__worker *w, void *owner, uv_write_t *req,
+                      uv_buf_t *bufs, unsigned nbufs)
 {
-    msg->req.data = msg;
-    uv_buf_t b = uv_buf_init(msg->data, (unsigned)msg->size);
-    if (w->exited || uv_is_closing((uv_handle_t *)&w->pipe) ||
-        uv_write(&msg->req, (uv_stream_t *)&w->pipe, &b, 1, on_written) != 0) {
-        free(msg);
+    uv_stream_t *s = (uv_stream_t *)&w->pipe;
+    if (w->exited || uv_is_closing((uv_handle_t *)&w->pipe)) {
+        free(owner);
+        return -1;
+    }
+    int n = uv_try_write(s, bufs, nbufs);
+    if (n < 0 && n != UV_EAGAIN) {
+        free(owner);
+        return -1;
+    }
+    /* Skips what went out, part of a buffer included. */
+    size_t left = n > 0 ? (size_t)n : 0;
+    while (nbufs > 0 && left >= bufs->len) {
+        left -= bufs->len;
+        bufs++;
+        nbufs--;
+    }
+    if (nbufs == 0) {
+        free(owner);
+        return 0;
+    }
+    bufs->base += left;
+    bufs->len -= left;
+    req->data = owner;
+    if (uv_write(req, s, bufs, nbufs, on_written) != 0) {
+        free(owner);
         return -1;
     }
     return 0;
+}
+
+int gloss__worker_write(gloss__worker *w, gloss__outmsg *msg)
+{
+    uv_buf_t b = uv_buf_init(msg->data, (unsigned)msg->size);
+    return write_bufs(w, msg, &msg->req, &b, 1);
 }
 
 /* A JOB message whose large fields are written from where they lie. */
@@ -170,14 +208,7 @@ int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
             add_own(m, &p, "", 1);
         }
     }
-    m->req.data = m;
-    if (w->exited || uv_is_closing((uv_handle_t *)&w->pipe) ||
-        uv_write(&m->req, (uv_stream_t *)&w->pipe, m->bufs, m->nbufs,
-                 on_written) != 0) {
-        free(m);
-        return -1;
-    }
-    return 0;
+    return write_bufs(w, m, &m->req, m->bufs, m->nbufs);
 }
 
 /* Sends the NUL-terminated words as frames. */
