@@ -433,39 +433,61 @@ void gloss__sup_dispatch(gloss__sup *sup)
 
 /* ---- results ------------------------------------------------------------ */
 
-/* Sends [topic][head + json without its '{'] on the publish socket, the
- * message written straight into the buffer ZeroMQ sends. Returns 0, or -1
+/* How a published message is made: the document's JSON is an object, and
+ * the sequence number goes in as its first member, so the supervisor never
+ * parses what it publishes. Either the head and the JSON are copied into a
+ * new message, or (in place) the head is written over the JSON's '{' and
+ * the bytes before it, and the message points into that buffer. */
+typedef struct pub_src {
+    const char *json;
+    size_t len;
+    char head[32];
+    size_t head_len;
+    /* In place: the buffer's release function and its argument; NULL to
+     * copy. hold(hint) is called for each message made on the buffer. */
+    zmq_free_fn *release;
+    void (*hold)(void *hint);
+    void *hint;
+} pub_src;
+
+/* Makes the message of src. Returns 0, or -1. */
+static int make_published(const pub_src *src, zmq_msg_t *msg)
+{
+    size_t size = src->head_len + src->len - 1;
+    if (src->release) {
+        char *start = (char *)src->json + 1 - src->head_len;
+        src->hold(src->hint);
+        if (zmq_msg_init_data(msg, start, size, src->release, src->hint) != 0) {
+            src->release(start, src->hint);
+            return -1;
+        }
+        return 0;
+    }
+    if (zmq_msg_init_size(msg, size) != 0)
+        return -1;
+    char *p = zmq_msg_data(msg);
+    memcpy(p, src->head, src->head_len);
+    memcpy(p + src->head_len, src->json + 1, src->len - 1);
+    return 0;
+}
+
+/* Sends [topic][src's message] on the publish socket. Returns 0, or -1
  * with errno. */
-static int send_published(gloss__sup *sup, const char *topic, const char *head,
-                          size_t head_len, const char *json, size_t len)
+static int send_published(gloss__sup *sup, const char *topic,
+                          const pub_src *src)
 {
     zmq_msg_t msg;
-    if (zmq_msg_init_size(&msg, head_len + len - 1) != 0)
+    if (make_published(src, &msg) != 0)
         return -1;
-    char *p = zmq_msg_data(&msg);
-    memcpy(p, head, head_len);
-    memcpy(p + head_len, json + 1, len - 1);
     const void *frames[1] = {topic};
     size_t lens[1] = {strlen(topic)};
     return gloss__wire_send_msg(sup->publish, ZMQ_DONTWAIT, 1, frames, lens,
                                 &msg);
 }
 
-void gloss__sup_publish(gloss__sup *sup, const char *topic, const char *json,
-                        size_t len)
+static void publish_src(gloss__sup *sup, const char *topic, const pub_src *src)
 {
-    /* The document's JSON is an object: the sequence number goes in as its
-     * first member, so the supervisor never parses what it publishes. */
-    if (len < 2 || json[0] != '{') {
-        sup->stats.publish_errors++;
-        return;
-    }
-    char head[48];
-    memcpy(head, "{\"seq\":", 7);
-    size_t n = 7 + gloss__json_uint(head + 7, sup->seq + 1);
-    if (len > 2)
-        head[n++] = ',';
-    int rc = send_published(sup, topic, head, n, json, len);
+    int rc = send_published(sup, topic, src);
     if (rc < 0 && errno == EAGAIN) {
         /* A subscriber's queue is full (publish_hwm): with XPUB_NODROP the
          * socket refuses the message instead of dropping it unseen. It is
@@ -475,7 +497,7 @@ void gloss__sup_publish(gloss__sup *sup, const char *topic, const char *json,
         sup->stats.publish_overflows++;
         int nodrop = 0;
         zmq_setsockopt(sup->publish, ZMQ_XPUB_NODROP, &nodrop, sizeof nodrop);
-        rc = send_published(sup, topic, head, n, json, len);
+        rc = send_published(sup, topic, src);
         nodrop = 1;
         zmq_setsockopt(sup->publish, ZMQ_XPUB_NODROP, &nodrop, sizeof nodrop);
     }
@@ -485,6 +507,52 @@ void gloss__sup_publish(gloss__sup *sup, const char *topic, const char *json,
     } else {
         sup->stats.publish_errors++;
     }
+}
+
+/* Fills src's head for the next sequence number. Returns 0, or -1 when
+ * json is not an object. */
+static int pub_head(gloss__sup *sup, pub_src *src, const char *json, size_t len)
+{
+    if (len < 2 || json[0] != '{')
+        return -1;
+    src->json = json;
+    src->len = len;
+    memcpy(src->head, "{\"seq\":", 7);
+    src->head_len = 7 + gloss__json_uint(src->head + 7, sup->seq + 1);
+    if (len > 2)
+        src->head[src->head_len++] = ',';
+    src->release = NULL;
+    return 0;
+}
+
+void gloss__sup_publish(gloss__sup *sup, const char *topic, const char *json,
+                        size_t len)
+{
+    pub_src src;
+    if (pub_head(sup, &src, json, len) < 0) {
+        sup->stats.publish_errors++;
+        return;
+    }
+    publish_src(sup, topic, &src);
+}
+
+int gloss__sup_publish_inplace(gloss__sup *sup, const char *topic, char *json,
+                               size_t len, size_t room, zmq_free_fn *release,
+                               void (*hold)(void *hint), void *hint)
+{
+    pub_src src;
+    if (pub_head(sup, &src, json, len) < 0) {
+        sup->stats.publish_errors++;
+        return 0;
+    }
+    if (src.head_len > room + 1)
+        return -1;
+    memcpy(json + 1 - src.head_len, src.head, src.head_len);
+    src.release = release;
+    src.hold = hold;
+    src.hint = hint;
+    publish_src(sup, topic, &src);
+    return 0;
 }
 
 /* XPUB hands subscriptions to the program; nothing needs them, but unread

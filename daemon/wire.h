@@ -40,7 +40,10 @@
  *     u64 job | u32 status | u32 nfields | nfields x (u64 len | len bytes | NUL)
  *
  * The NUL after each field lets the worker use id, source and meta as C
- * strings where they lie, without copying them.
+ * strings where they lie, without copying them. The JSON of a DONE record
+ * comes first so that the supervisor can publish it from where it was
+ * read: the 24 bytes before it (job, status, nfields and its length),
+ * already read by then, take the published message's head {"seq":N,.
  *
  * Credit: a worker sends READY once, after its configuration is built, with
  * the number of jobs it may hold at once; it does not send READY again.
