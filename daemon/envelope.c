@@ -15,10 +15,14 @@
  *   escapes make text longer (a quote or newline takes two bytes) and the
  *   envelope carries an id, a source and meta besides the text. The text
  *   inside it is then held to max_document_size like raw text.
- * - UTF-8 is checked over the whole message before parsing, so a bad byte
- *   is reported as invalid_utf8 with its offset in the message, whichever
- *   form the message has (jansson would refuse it too, but without saying
- *   where in bytes).
+ * - A bad UTF-8 byte is reported as invalid_utf8 with its offset in the
+ *   message, whichever form the message has, before any JSON error
+ *   (jansson would refuse it too, but without saying where in bytes). Raw
+ *   text is checked in one pass; an envelope's scanner checks its strings
+ *   as it reads them and accepts nothing but ASCII outside them, and when
+ *   it refuses an envelope the whole message is checked before the JSON
+ *   error is reported: the outcome is that of a check before parsing, for
+ *   one pass over an envelope that is accepted.
  * - The envelope is read by a scanner made for it (envelope_scan.h), not
  *   by a general JSON library: it builds no tree, copies only the strings
  *   admission keeps, and keeps meta as the text it came as. It accepts and
@@ -460,17 +464,21 @@ static gloss__reject admit(const gloss__admission *adm, const void *payload,
                      "(max_document_size) is %zu", len, limit);
         return GLOSS__REJECT_TOO_LARGE;
     }
-    if (check_utf8(p, len, envelope ? "the envelope" : "the text", msg,
-                   msglen) < 0)
-        return GLOSS__REJECT_INVALID_UTF8;
-
     if (envelope) {
+        /* The scanner checks UTF-8 as it reads (envelope_scan.h); when it
+         * refuses the envelope, a bad byte anywhere is what is reported,
+         * as if the message had been checked first. */
         r = admit_envelope(adm, p, len, out, msg, msglen, id_out, idlen);
+        if (r == GLOSS__REJECT_BAD_JSON &&
+            check_utf8(p, len, "the envelope", msg, msglen) < 0)
+            r = GLOSS__REJECT_INVALID_UTF8;
         if (r != GLOSS__ACCEPT) {
             gloss__admitted_free(out);
             return r;
         }
     } else {
+        if (check_utf8(p, len, "the text", msg, msglen) < 0)
+            return GLOSS__REJECT_INVALID_UTF8;
         const char *nul = memchr(p, '\0', len);
         if (nul) {
             snprintf(msg, msglen, "the text has a NUL byte at byte %zu; text "

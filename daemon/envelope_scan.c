@@ -12,9 +12,13 @@
  * meta the scanner accepts but a worker's jansson refuses.
  *
  * Strings are the bulk of an envelope, so the string lexer skips runs of
- * plain bytes sixteen at a time and only looks closely at quotes,
- * backslashes and control bytes. The input is known to be valid UTF-8
- * (admission checks that first), so bytes above 0x7F need no attention.
+ * plain ASCII sixteen bytes at a time and only looks closely at quotes,
+ * backslashes, control bytes and bytes above 0x7F, whose sequences it
+ * checks for UTF-8 in the same pass. Outside strings only ASCII is
+ * accepted, so an envelope the scanner accepts is valid UTF-8 as a whole,
+ * and admission need not read it twice; when the scanner refuses one,
+ * admission checks the whole message for UTF-8 before it reports a JSON
+ * error.
  *
  * Duplicate keys are refused at every level, like JSON_REJECT_DUPLICATES:
  * each open object's keys sit on a stack (compared linearly while an
@@ -182,12 +186,12 @@ static uint32_t hex4(const unsigned char *s)
 }
 
 /* Returns the first offset from i on (or n) holding a byte a string's
- * contents cannot have as is: a quote, a backslash or a control byte
- * (bytescan.h tests sixteen bytes at a time). Bytes above 0x7F need no
- * attention: the input is known to be valid UTF-8. */
+ * contents cannot have as is (a quote, a backslash or a control byte) or a
+ * byte above 0x7F, whose sequence is checked for UTF-8 (bytescan.h tests
+ * sixteen bytes at a time). */
 static size_t skip_plain(const unsigned char *s, size_t i, size_t n)
 {
-    return gloss__scan_json_plain(s, i, n, 0);
+    return gloss__scan_json_plain(s, i, n, 1);
 }
 
 /* Lexes the string whose opening quote is at i. Lexing errors come first,
@@ -211,6 +215,20 @@ static int lex_string(scanner *sc, size_t i)
         unsigned c = s[j];
         if (c == '"')
             break;
+        if (c >= 0x80) {
+            /* The string's bytes are checked for UTF-8 here, in the same
+             * pass; admission reports a bad sequence as invalid_utf8 (it
+             * checks the whole message whenever a scan fails). */
+            uint32_t cp;
+            size_t len = gloss__utf8_decode(s + j, n - j, &cp, NULL);
+            if (len == 0) {
+                sc->pos = j + 1;
+                fail(sc, "invalid UTF-8");
+                return sc->tok = TOK_INVALID;
+            }
+            j += len;
+            continue;
+        }
         if (c < 0x20) {
             sc->pos = j;
             if (c == '\n')
