@@ -804,6 +804,8 @@ void gloss__sup_close(gloss__sup *sup)
     if (sup->zctx)
         zmq_ctx_term(sup->zctx);
     sup->zctx = NULL;
+    /* ZeroMQ has released every published message now. */
+    free(atomic_exchange(&sup->spare_inbuf, NULL));
     if (sup->run_dir[0])
         rmdir(sup->run_dir);
     free_jobs(&sup->queue);

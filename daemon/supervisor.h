@@ -159,6 +159,10 @@ struct gloss__sup {
      * counting those that only published messages hold (workers.c); ZeroMQ
      * frees those from its I/O thread, hence atomic. */
     _Atomic size_t inbuf_bytes;
+    /* One released buffer of the usual size, kept for the next read so
+     * that reading does not allocate (and fault in) a fresh one each time;
+     * set from ZeroMQ's I/O thread too. */
+    _Atomic(gloss__inbuf *) spare_inbuf;
 };
 
 /* supervisor.c */

@@ -50,10 +50,13 @@
  * the buffer is counted. The reader holds one reference; each published
  * message one more. A buffer that only the reader holds is reused (what is
  * left of a message moves to its front); one that messages still point
- * into is left to them, and reading goes on in a new one. */
+ * into is left to them, and reading goes on in a new one. The last
+ * release of a buffer of the usual size keeps it as the supervisor's
+ * spare (one at most), which the next new buffer is, so that reading
+ * does not allocate and fault in fresh memory every time. */
 struct gloss__inbuf {
     _Atomic size_t refs;
-    _Atomic size_t *account;  /* the supervisor's inbuf_bytes */
+    gloss__sup *sup;          /* its inbuf_bytes and spare_inbuf */
     size_t cap;
     char data[];
 };
@@ -63,14 +66,28 @@ struct gloss__inbuf {
  * make the supervisor keep a whole buffer for each message queued for it. */
 #define INBUF_PUBLISH_MAX ((size_t)64 << 20)
 
+/* The size of a new buffer, unless a message needs more. */
+#define READ_SIZE 65536
+
+/* A buffer of at least cap bytes: READ_SIZE (the spare one when there is
+ * one) unless more is needed. */
 static gloss__inbuf *inbuf_new(gloss__sup *sup, size_t cap)
 {
+    if (cap <= READ_SIZE) {
+        gloss__inbuf *spare = atomic_exchange_explicit(&sup->spare_inbuf, NULL,
+                                                       memory_order_acquire);
+        if (spare) {
+            atomic_store_explicit(&spare->refs, 1, memory_order_relaxed);
+            return spare;
+        }
+        cap = READ_SIZE;
+    }
     gloss__inbuf *b = malloc(sizeof(*b) + cap);
     if (b) {
         atomic_init(&b->refs, 1);
-        b->account = &sup->inbuf_bytes;
+        b->sup = sup;
         b->cap = cap;
-        atomic_fetch_add_explicit(b->account, cap, memory_order_relaxed);
+        atomic_fetch_add_explicit(&sup->inbuf_bytes, cap, memory_order_relaxed);
     }
     return b;
 }
@@ -88,10 +105,16 @@ static void inbuf_release(void *data, void *hint)
 {
     gloss__inbuf *b = hint;
     (void)data;
-    if (b && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) {
-        atomic_fetch_sub_explicit(b->account, b->cap, memory_order_relaxed);
-        free(b);
-    }
+    if (!b || atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    gloss__inbuf *none = NULL;
+    if (b->cap == READ_SIZE &&
+        atomic_compare_exchange_strong_explicit(&b->sup->spare_inbuf, &none, b,
+                                                memory_order_release,
+                                                memory_order_relaxed))
+        return;
+    atomic_fetch_sub_explicit(&b->sup->inbuf_bytes, b->cap, memory_order_relaxed);
+    free(b);
 }
 
 static int inbuf_shared(gloss__inbuf *b)
@@ -735,10 +758,8 @@ static int take_messages(gloss__sup *sup, gloss__worker *w)
     return rc;
 }
 
-/* The least room worth reading into at the end of a buffer, and the size
- * of a new buffer. */
+/* The least room worth reading into at the end of a buffer. */
 #define READ_MIN 16384
-#define READ_SIZE 65536
 
 /* Room for the next read: what is left of the buffer when it is at least
  * READ_MIN and holds the rest of the message being read; otherwise what is
@@ -761,8 +782,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
         w->in_len = rest;
     }
     if (!w->in || w->in->cap - w->in_len < need) {
-        size_t size = rest + (need > READ_SIZE ? need : READ_SIZE);
-        gloss__inbuf *grown = inbuf_new(w->sup, size);
+        gloss__inbuf *grown = inbuf_new(w->sup, rest + need);
         if (!grown) {
             *buf = uv_buf_init(NULL, 0); /* libuv reports UV_ENOBUFS */
             return;
