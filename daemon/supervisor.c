@@ -744,6 +744,12 @@ int gloss__sup_start(gloss__sup *sup, char *err, size_t errlen)
         return -1;
     }
 
+    /* A write to a worker that has just died must fail with EPIPE, which
+     * the worker code expects (its exit then takes care of its jobs), not
+     * end the supervisor with SIGPIPE: libuv writes to the socketpair
+     * with writev, which raises it. Workers start with the default again
+     * (libuv resets signal dispositions in the child it spawns). */
+    signal(SIGPIPE, SIG_IGN);
     uv_signal_init(sup->loop, &sup->sig_term);
     uv_signal_init(sup->loop, &sup->sig_int);
     uv_signal_init(sup->loop, &sup->sig_hup);
