@@ -15,10 +15,14 @@
  *   escapes make text longer (a quote or newline takes two bytes) and the
  *   envelope carries an id, a source and meta besides the text. The text
  *   inside it is then held to max_document_size like raw text.
- * - UTF-8 is checked over the whole message before parsing, so a bad byte
- *   is reported as invalid_utf8 with its offset in the message, whichever
- *   form the message has (jansson would refuse it too, but without saying
- *   where in bytes).
+ * - A bad UTF-8 byte is reported as invalid_utf8 with its offset in the
+ *   message, whichever form the message has, before any JSON error
+ *   (jansson would refuse it too, but without saying where in bytes). Raw
+ *   text is checked in one pass; an envelope's scanner checks its strings
+ *   as it reads them and accepts nothing but ASCII outside them, and when
+ *   it refuses an envelope the whole message is checked before the JSON
+ *   error is reported: the outcome is that of a check before parsing, for
+ *   one pass over an envelope that is accepted.
  * - The envelope is read by a scanner made for it (envelope_scan.h), not
  *   by a general JSON library: it builds no tree, copies only the strings
  *   admission keeps, and keeps meta as the text it came as. It accepts and
@@ -76,10 +80,7 @@ void gloss__admitted_free(gloss__admitted *a)
 {
     if (!a)
         return;
-    free(a->id);
-    free(a->source);
-    free(a->text);
-    free(a->meta_json);
+    free(a->mem_);
     memset(a, 0, sizeof *a);
 }
 
@@ -215,23 +216,87 @@ static int check_source(gloss__scan_kind kind, const char *s, size_t n,
     return 0;
 }
 
-/* Copies a string member's contents, decoded, into a new buffer; *n
- * receives the decoded length. NULL when memory ran out. */
-static char *field_string(const char *payload, const gloss__scan_field *f,
-                          size_t *n)
+/* The one allocation of an admitted document (see gloss__admitted): its
+ * strings are laid out in it one after the other. The block is sized for
+ * the most they can take, so taking never fails. */
+typedef struct block {
+    char *p;
+} block;
+
+/* Starts out's block with room for size bytes. Returns 0, or -1. */
+static int block_start(gloss__admitted *out, block *b, size_t size)
+{
+    out->mem_ = malloc(size);
+    b->p = out->mem_;
+    return out->mem_ ? 0 : -1;
+}
+
+/* Copies n bytes and a NUL into the block; returns where they went. */
+static char *block_put(block *b, const char *s, size_t n)
+{
+    char *at = b->p;
+    memcpy(at, s, n);
+    at[n] = '\0';
+    b->p += n + 1;
+    return at;
+}
+
+/* Copies a string member's contents, decoded, into the block; *n receives
+ * the decoded length (at most the raw one). */
+static char *field_string(block *b, const char *payload,
+                          const gloss__scan_field *f, size_t *n)
 {
     size_t raw = f->end - f->start;
-    char *out = malloc(raw + 1);
-    if (!out)
-        return NULL;
-    if (f->escaped) {
-        *n = gloss__scan_unescape(payload + f->start, raw, out);
-    } else {
-        memcpy(out, payload + f->start, raw);
-        out[raw] = '\0';
+    if (!f->escaped) {
         *n = raw;
+        return block_put(b, payload + f->start, raw);
     }
-    return out;
+    char *at = b->p;
+    *n = gloss__scan_unescape(payload + f->start, raw, at);
+    b->p += *n + 1;
+    return at;
+}
+
+/* The raw bytes of a string member (0 for other kinds). */
+static size_t raw_len(const gloss__scan_field *f)
+{
+    return f->kind == GLOSS__SCAN_STRING ? f->end - f->start : 0;
+}
+
+static const char *default_source(const gloss__admission *adm)
+{
+    return adm->default_source ? adm->default_source : "default";
+}
+
+/* Gives out what the message did not: an id from the generator, the
+ * endpoint's source, an empty meta object; the block has room for them. */
+static gloss__reject fill_defaults(const gloss__admission *adm,
+                                   gloss__admitted *out, block *b, char *msg,
+                                   size_t msglen)
+{
+    if (!out->id && !out->id_given) {
+        char *id = adm->new_id ? adm->new_id(adm->new_id_arg) : NULL;
+        size_t n = id ? strlen(id) : 0;
+        if (id && n <= GLOSS__ID_GEN_MAX)
+            out->id = block_put(b, id, n);
+        free(id);
+    }
+    if (!out->source) {
+        const char *src = default_source(adm);
+        out->source = block_put(b, src, strlen(src));
+    }
+    if (!out->meta_json) {
+        out->meta_json = block_put(b, "{}", 2);
+        out->meta_len = 2;
+    }
+    if (!out->id) {
+        /* Out of memory is not the client's fault: "internal" tells it to
+         * try again later rather than to change the document. */
+        snprintf(msg, msglen, "out of memory%s",
+                 adm->new_id ? "" : " (or no id generator)");
+        return GLOSS__REJECT_INTERNAL;
+    }
+    return GLOSS__ACCEPT;
 }
 
 /* Parses and checks an envelope; on success fills out (text, source, meta;
@@ -266,13 +331,29 @@ static gloss__reject admit_envelope(const gloss__admission *adm,
     const gloss__scan_field *source = &sr.field[GLOSS__FIELD_SOURCE];
     const gloss__scan_field *meta = &sr.field[GLOSS__FIELD_META];
 
+    /* One block holds every string the document keeps: the id (or room
+     * for a generated one), the source (or the default), meta (or "{}")
+     * and the text, unless it is borrowed from the payload. Decoding never
+     * makes a string longer, so the raw lengths bound what is needed. */
+    int borrow = adm->borrow_text && !text->escaped;
+    int copy_text = !borrow && (text->escaped ||
+                                raw_len(text) <= adm->max_document_size);
+    size_t size = (id->kind ? raw_len(id) : GLOSS__ID_GEN_MAX) + 1 +
+                  (source->kind ? raw_len(source)
+                                : strlen(default_source(adm))) + 1 +
+                  (meta->kind ? meta->end - meta->start : 2) + 1;
+    if (copy_text)
+        size += raw_len(text) + 1;
+    block b;
+    if (block_start(out, &b, size) < 0)
+        goto oom;
+
     /* The id comes first, so that every later rejection can carry it and
      * the client can tell which of its documents was refused. */
     if (id->kind) {
         size_t n = 0;
-        if (id->kind == GLOSS__SCAN_STRING &&
-            !(out->id = field_string(payload, id, &n)))
-            goto oom;
+        if (id->kind == GLOSS__SCAN_STRING)
+            out->id = field_string(&b, payload, id, &n);
         if (check_id(id->kind, out->id, n, msg, msglen) < 0)
             return GLOSS__REJECT_BAD_FIELD;
         if (n < idlen)
@@ -294,9 +375,8 @@ static gloss__reject admit_envelope(const gloss__admission *adm,
     }
     if (source->kind) {
         size_t n = 0;
-        if (source->kind == GLOSS__SCAN_STRING &&
-            !(out->source = field_string(payload, source, &n)))
-            goto oom;
+        if (source->kind == GLOSS__SCAN_STRING)
+            out->source = field_string(&b, payload, source, &n);
         if (check_source(source->kind, out->source, n, msg, msglen) < 0)
             return GLOSS__REJECT_BAD_FIELD;
     }
@@ -307,11 +387,15 @@ static gloss__reject admit_envelope(const gloss__admission *adm,
     }
 
     /* Text without escapes is as long as it was sent, and is refused for
-     * its size before it is copied; text with escapes is decoded first. */
+     * its size before it is copied (or borrowed); text with escapes is
+     * decoded first. */
     size_t n = text->end - text->start;
-    if (text->escaped || n <= adm->max_document_size) {
-        if (!(out->text = field_string(payload, text, &n)))
-            goto oom;
+    if (borrow && n <= adm->max_document_size) {
+        out->text = (char *)payload + text->start;
+        out->text_borrowed = 1;
+        out->text_len = n;
+    } else if (copy_text) {
+        out->text = field_string(&b, payload, text, &n);
         out->text_len = n;
     }
     if (n > adm->max_document_size) {
@@ -325,14 +409,10 @@ static gloss__reject admit_envelope(const gloss__admission *adm,
         return GLOSS__REJECT_EMPTY;
     }
     if (meta->kind) {
-        size_t mlen = meta->end - meta->start;
-        if (!(out->meta_json = malloc(mlen + 1)))
-            goto oom;
-        memcpy(out->meta_json, payload + meta->start, mlen);
-        out->meta_json[mlen] = '\0';
-        out->meta_len = mlen;
+        out->meta_len = meta->end - meta->start;
+        out->meta_json = block_put(&b, payload + meta->start, out->meta_len);
     }
-    return GLOSS__ACCEPT;
+    return fill_defaults(adm, out, &b, msg, msglen);
 oom:
     /* Out of memory is not the client's fault: "internal" tells it to try
      * again later rather than to change the document. */
@@ -384,17 +464,21 @@ static gloss__reject admit(const gloss__admission *adm, const void *payload,
                      "(max_document_size) is %zu", len, limit);
         return GLOSS__REJECT_TOO_LARGE;
     }
-    if (check_utf8(p, len, envelope ? "the envelope" : "the text", msg,
-                   msglen) < 0)
-        return GLOSS__REJECT_INVALID_UTF8;
-
     if (envelope) {
+        /* The scanner checks UTF-8 as it reads (envelope_scan.h); when it
+         * refuses the envelope, a bad byte anywhere is what is reported,
+         * as if the message had been checked first. */
         r = admit_envelope(adm, p, len, out, msg, msglen, id_out, idlen);
+        if (r == GLOSS__REJECT_BAD_JSON &&
+            check_utf8(p, len, "the envelope", msg, msglen) < 0)
+            r = GLOSS__REJECT_INVALID_UTF8;
         if (r != GLOSS__ACCEPT) {
             gloss__admitted_free(out);
             return r;
         }
     } else {
+        if (check_utf8(p, len, "the text", msg, msglen) < 0)
+            return GLOSS__REJECT_INVALID_UTF8;
         const char *nul = memchr(p, '\0', len);
         if (nul) {
             snprintf(msg, msglen, "the text has a NUL byte at byte %zu; text "
@@ -406,34 +490,25 @@ static gloss__reject admit(const gloss__admission *adm, const void *payload,
             snprintf(msg, msglen, "the text is only white space");
             return GLOSS__REJECT_EMPTY;
         }
-        out->text = malloc(len + 1);
-        if (out->text) {
-            memcpy(out->text, p, len);
-            out->text[len] = '\0';
+        size_t size = GLOSS__ID_GEN_MAX + 1 + strlen(default_source(adm)) +
+                      1 + 2 + 1 + (adm->borrow_text ? 0 : len + 1);
+        block b;
+        if (block_start(out, &b, size) < 0) {
+            snprintf(msg, msglen, "out of memory");
+            return GLOSS__REJECT_INTERNAL;
+        }
+        if (adm->borrow_text) {
+            out->text = (char *)p;
+            out->text_borrowed = 1;
+        } else {
+            out->text = block_put(&b, p, len);
         }
         out->text_len = len;
+        r = fill_defaults(adm, out, &b, msg, msglen);
+        if (r != GLOSS__ACCEPT)
+            gloss__admitted_free(out);
     }
-
-    /* What the message did not give: an id from the generator, the
-     * endpoint's source, an empty meta object. */
-    if (!out->id && !out->id_given && adm->new_id)
-        out->id = adm->new_id(adm->new_id_arg);
-    if (!out->source)
-        out->source = strdup(adm->default_source ? adm->default_source
-                                                 : "default");
-    if (!out->meta_json && (out->meta_json = malloc(3))) {
-        memcpy(out->meta_json, "{}", 3);
-        out->meta_len = 2;
-    }
-    if (!out->text || !out->id || !out->source || !out->meta_json) {
-        /* Out of memory is not the client's fault: "internal" tells it to
-         * try again later rather than to change the document. */
-        gloss__admitted_free(out);
-        snprintf(msg, msglen, "out of memory%s",
-                 adm->new_id ? "" : " (or no id generator)");
-        return GLOSS__REJECT_INTERNAL;
-    }
-    return GLOSS__ACCEPT;
+    return r;
 }
 
 gloss__reject gloss__admit(const gloss__admission *adm, const void *payload,

@@ -35,13 +35,17 @@ typedef enum gloss__reject {
 const char *gloss__reject_code(gloss__reject r);
 
 /* An admitted document, not yet a gloss_doc: the supervisor queues these
- * and workers build the document. Every field is owned (free with
- * gloss__admitted_free). */
+ * and workers build the document. Its strings lie in one allocation, made
+ * once per document (free it with gloss__admitted_free), except the text
+ * when it is borrowed (gloss__admission.borrow_text). */
 typedef struct gloss__admitted {
     char *id;          /* given, or generated */
     char *source;      /* given, or the endpoint's default */
-    char *text;        /* NUL-terminated UTF-8 */
+    /* UTF-8; NUL-terminated unless borrowed, in which case it points into
+     * the payload and lives as long as the caller keeps that. */
+    char *text;
     size_t text_len;
+    int text_borrowed;
     /* The meta object as JSON text, NUL-terminated: the envelope's own
      * bytes, validated (whitespace included), or "{}". Kept as text
      * because the supervisor only forwards it to a worker, which parses
@@ -49,15 +53,25 @@ typedef struct gloss__admitted {
     char *meta_json;
     size_t meta_len;
     int id_given;      /* the client chose the id */
+    char *mem_;        /* private: the allocation the strings lie in */
 } gloss__admitted;
+
+/* The longest id a generator may make (bytes, without the NUL). */
+#define GLOSS__ID_GEN_MAX 63
 
 typedef struct gloss__admission {
     size_t max_document_size;  /* bytes of text */
     const char *default_source;/* "submit" or "feed" */
-    /* Generates an id for messages without one; the generator keeps its
-     * own state (see gloss__id_next). */
+    /* Generates an id for messages without one (a malloc'd string of at
+     * most GLOSS__ID_GEN_MAX bytes); the generator keeps its own state
+     * (see gloss__id_next). */
     char *(*new_id)(void *arg);
     void *new_id_arg;
+    /* When set, text that needs no decoding (raw text, and an envelope's
+     * text without escapes) is not copied: the admitted document's text
+     * points into the payload, which the caller then keeps as long as the
+     * document (the supervisor keeps the ZeroMQ message with its job). */
+    int borrow_text;
 } gloss__admission;
 
 /*

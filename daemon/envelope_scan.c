@@ -12,9 +12,13 @@
  * meta the scanner accepts but a worker's jansson refuses.
  *
  * Strings are the bulk of an envelope, so the string lexer skips runs of
- * plain bytes eight at a time and only looks closely at quotes,
- * backslashes and control bytes. The input is known to be valid UTF-8
- * (admission checks that first), so bytes above 0x7F need no attention.
+ * plain ASCII sixteen bytes at a time and only looks closely at quotes,
+ * backslashes, control bytes and bytes above 0x7F, whose sequences it
+ * checks for UTF-8 in the same pass. Outside strings only ASCII is
+ * accepted, so an envelope the scanner accepts is valid UTF-8 as a whole,
+ * and admission need not read it twice; when the scanner refuses one,
+ * admission checks the whole message for UTF-8 before it reports a JSON
+ * error.
  *
  * Duplicate keys are refused at every level, like JSON_REJECT_DUPLICATES:
  * each open object's keys sit on a stack (compared linearly while an
@@ -33,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytescan.h"
 #include "utf8.h"
 
 /* Tokens: punctuation is its own character; the rest are above 255. */
@@ -181,26 +186,12 @@ static uint32_t hex4(const unsigned char *s)
 }
 
 /* Returns the first offset from i on (or n) holding a byte a string's
- * contents cannot have as is: a quote, a backslash or a control byte. Eight
- * bytes at a time while none is there: the tests below are exact for "is
- * any byte of the word such a byte" (the classic has-zero-byte and
- * has-less-than tricks), and the byte loop then finds which. */
+ * contents cannot have as is (a quote, a backslash or a control byte) or a
+ * byte above 0x7F, whose sequence is checked for UTF-8 (bytescan.h tests
+ * sixteen bytes at a time). */
 static size_t skip_plain(const unsigned char *s, size_t i, size_t n)
 {
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    while (i + 8 <= n) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-        uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) |
-                       ((w - ones * 0x20) & ~w);
-        if (hit & highs)
-            break;
-        i += 8;
-    }
-    while (i < n && s[i] != '"' && s[i] != '\\' && s[i] >= 0x20)
-        i++;
-    return i;
+    return gloss__scan_json_plain(s, i, n, 1);
 }
 
 /* Lexes the string whose opening quote is at i. Lexing errors come first,
@@ -224,6 +215,20 @@ static int lex_string(scanner *sc, size_t i)
         unsigned c = s[j];
         if (c == '"')
             break;
+        if (c >= 0x80) {
+            /* The string's bytes are checked for UTF-8 here, in the same
+             * pass; admission reports a bad sequence as invalid_utf8 (it
+             * checks the whole message whenever a scan fails). */
+            uint32_t cp;
+            size_t len = gloss__utf8_decode(s + j, n - j, &cp, NULL);
+            if (len == 0) {
+                sc->pos = j + 1;
+                fail(sc, "invalid UTF-8");
+                return sc->tok = TOK_INVALID;
+            }
+            j += len;
+            continue;
+        }
         if (c < 0x20) {
             sc->pos = j;
             if (c == '\n')

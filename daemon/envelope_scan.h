@@ -71,10 +71,11 @@ typedef struct gloss__scan_result {
 } gloss__scan_result;
 
 /*
- * Scans the envelope s (n bytes), which must be valid UTF-8. Returns 0 when
- * it is valid JSON whose top-level value is an object (r says where its
- * known members are), 1 when it is not (r says where and why), and -1 when
- * memory ran out.
+ * Scans the envelope s (n bytes). Returns 0 when it is valid JSON whose
+ * top-level value is an object (r says where its known members are), which
+ * implies that s is valid UTF-8; 1 when it is not (r says where and why;
+ * when s is not valid UTF-8 the reason is meant for nobody: the caller
+ * reports the bad byte instead), and -1 when memory ran out.
  */
 int gloss__scan_envelope(const char *s, size_t n, gloss__scan_result *r);
 

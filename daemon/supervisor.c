@@ -97,6 +97,14 @@ static gloss__job *find_inflight(gloss__sup *sup, const char *id)
 
 /* ---- input and backpressure ----------------------------------------------- */
 
+/* Sets what an input watcher waits for, when that changes: this runs for
+ * every document, and most of the time nothing changes. */
+static void set_input_events(gloss__zwatch *w, int events)
+{
+    if (w && gloss__zwatch_events(w) != events)
+        gloss__zwatch_set_events(w, events);
+}
+
 void gloss__sup_update_input(gloss__sup *sup)
 {
     const gloss__daemon_conf *d = &gloss__sup_config(sup)->daemon;
@@ -108,16 +116,19 @@ void gloss__sup_update_input(gloss__sup *sup)
     /* Reading further ahead than QUEUE_AHEAD documents waiting for a
      * worker gains nothing: they would only wait longer, and their memory
      * falls out of the caches before a worker gets them. Input is held
-     * there too (not counted as a pause: the bound is not reached). */
-    int hold = full || sup->queue.n >= QUEUE_AHEAD;
+     * there too (not counted as a pause: the bound is not reached), and
+     * resumes once the queue is down to half of that: stopping and
+     * starting the watchers costs system calls in this thread and in
+     * ZeroMQ's, which a hold of one document at a time would pay for
+     * every document. */
+    int ahead = sup->queue.n >= QUEUE_AHEAD ||
+                (sup->input_held && sup->queue.n > QUEUE_AHEAD / 2);
+    int hold = full || ahead;
     sup->input_held = hold;
     /* While draining, submit stays open to tell clients "draining"; feed
      * stops, and what waits in it stays with ZeroMQ. */
-    if (sup->w_submit)
-        gloss__zwatch_set_events(sup->w_submit, hold ? 0 : ZMQ_POLLIN);
-    if (sup->w_feed)
-        gloss__zwatch_set_events(sup->w_feed,
-                                 (hold || sup->draining) ? 0 : ZMQ_POLLIN);
+    set_input_events(sup->w_submit, hold ? 0 : ZMQ_POLLIN);
+    set_input_events(sup->w_feed, (hold || sup->draining) ? 0 : ZMQ_POLLIN);
 }
 
 void gloss__sup_reply(void *sock, const char *identity, size_t idlen,
@@ -142,9 +153,20 @@ static json_t *rejection(gloss__reject r, const char *id, const char *msg)
     return body;
 }
 
-/* Queues an admitted document. Returns 1 when it was queued, 0 when it was
- * a duplicate of one in flight (and was freed). */
-static int enqueue(gloss__sup *sup, gloss__admitted *doc)
+void gloss__job_free(gloss__job *job)
+{
+    gloss__admitted_free(&job->doc);
+    zmq_msg_close(&job->payload);
+    free(job);
+}
+
+/* Queues an admitted document whose payload is frame `frame` of m: when
+ * its text is borrowed from there, the frame moves into the job, not a
+ * copy of it. Returns 1 when it was queued, 0 when it was a duplicate of
+ * one in flight, -1 when memory ran out (either way the document was
+ * freed). */
+static int enqueue(gloss__sup *sup, gloss__admitted *doc, gloss__wire_msg *m,
+                   size_t frame)
 {
     if (doc->id_given && find_inflight(sup, doc->id)) {
         sup->stats.duplicates++;
@@ -158,15 +180,24 @@ static int enqueue(gloss__sup *sup, gloss__admitted *doc)
     }
     job->number = ++sup->next_job;
     job->doc = *doc;
+    if (doc->text_borrowed) {
+        size_t off = (size_t)(doc->text - m->frame[frame]);
+        if (gloss__wire_take(m, frame, &job->payload) < 0) {
+            gloss__job_free(job);
+            return -1;
+        }
+        job->doc.text = (char *)zmq_msg_data(&job->payload) + off;
+    } else {
+        zmq_msg_init(&job->payload);
+    }
     if (job->doc.id_given &&
         gloss__idset_put(&sup->inflight_ids, job->doc.id, job) < 0) {
-        gloss__admitted_free(&job->doc);
-        free(job);
+        gloss__job_free(job);
         return -1;
     }
     gloss__jobs_push(&sup->queue, job);
     sup->inflight_docs++;
-    sup->inflight_bytes += doc->text_len;
+    sup->inflight_bytes += job->doc.text_len;
     sup->stats.accepted++;
     return 1;
 }
@@ -231,17 +262,18 @@ static void on_submit(gloss__zwatch *w, int revents, void *arg)
             gloss__wire_msg_close(&m);
             continue;
         }
-        char *doc_id = strdup(doc.id);
-        int queued = enqueue(sup, &doc);
+        /* The id is kept for the reply: enqueue frees a duplicate. */
+        char doc_id[256];
+        snprintf(doc_id, sizeof doc_id, "%s", doc.id);
+        int queued = enqueue(sup, &doc, &m, 2);
         json_t *body;
-        if (queued < 0 || !doc_id)
+        if (queued < 0)
             body = rejection(GLOSS__REJECT_INTERNAL, NULL, "out of memory");
         else if (queued == 0)
             body = json_pack("{s:b, s:s, s:b}", "ok", 1, "id", doc_id,
                              "duplicate", 1);
         else
             body = json_pack("{s:b, s:s}", "ok", 1, "id", doc_id);
-        free(doc_id);
         gloss__sup_reply(sup->submit, m.frame[0], m.len[0], body);
         gloss__wire_msg_close(&m);
         gloss__sup_update_input(sup);
@@ -282,13 +314,14 @@ static void on_feed(gloss__zwatch *w, int revents, void *arg)
             r = gloss__admit(&sup->adm_feed, m.frame[0], m.len[0], &doc, msg,
                              sizeof msg, id, sizeof id);
         }
-        gloss__wire_msg_close(&m);
         if (r != GLOSS__ACCEPT) {
+            gloss__wire_msg_close(&m);
             sup->stats.rejected[r]++;
             publish_admission_error(sup, r, id, msg);
             continue;
         }
-        enqueue(sup, &doc);
+        enqueue(sup, &doc, &m, 0);
+        gloss__wire_msg_close(&m);
         gloss__sup_update_input(sup);
     }
     gloss__sup_dispatch(sup);
@@ -400,37 +433,61 @@ void gloss__sup_dispatch(gloss__sup *sup)
 
 /* ---- results ------------------------------------------------------------ */
 
-/* Sends [topic][head + json without its '{'] on the publish socket, the
- * message written straight into the buffer ZeroMQ sends. Returns 0, or -1
+/* How a published message is made: the document's JSON is an object, and
+ * the sequence number goes in as its first member, so the supervisor never
+ * parses what it publishes. Either the head and the JSON are copied into a
+ * new message, or (in place) the head is written over the JSON's '{' and
+ * the bytes before it, and the message points into that buffer. */
+typedef struct pub_src {
+    const char *json;
+    size_t len;
+    char head[32];
+    size_t head_len;
+    /* In place: the buffer's release function and its argument; NULL to
+     * copy. hold(hint) is called for each message made on the buffer. */
+    zmq_free_fn *release;
+    void (*hold)(void *hint);
+    void *hint;
+} pub_src;
+
+/* Makes the message of src. Returns 0, or -1. */
+static int make_published(const pub_src *src, zmq_msg_t *msg)
+{
+    size_t size = src->head_len + src->len - 1;
+    if (src->release) {
+        char *start = (char *)src->json + 1 - src->head_len;
+        src->hold(src->hint);
+        if (zmq_msg_init_data(msg, start, size, src->release, src->hint) != 0) {
+            src->release(start, src->hint);
+            return -1;
+        }
+        return 0;
+    }
+    if (zmq_msg_init_size(msg, size) != 0)
+        return -1;
+    char *p = zmq_msg_data(msg);
+    memcpy(p, src->head, src->head_len);
+    memcpy(p + src->head_len, src->json + 1, src->len - 1);
+    return 0;
+}
+
+/* Sends [topic][src's message] on the publish socket. Returns 0, or -1
  * with errno. */
-static int send_published(gloss__sup *sup, const char *topic, const char *head,
-                          size_t head_len, const char *json, size_t len)
+static int send_published(gloss__sup *sup, const char *topic,
+                          const pub_src *src)
 {
     zmq_msg_t msg;
-    if (zmq_msg_init_size(&msg, head_len + len - 1) != 0)
+    if (make_published(src, &msg) != 0)
         return -1;
-    char *p = zmq_msg_data(&msg);
-    memcpy(p, head, head_len);
-    memcpy(p + head_len, json + 1, len - 1);
     const void *frames[1] = {topic};
     size_t lens[1] = {strlen(topic)};
     return gloss__wire_send_msg(sup->publish, ZMQ_DONTWAIT, 1, frames, lens,
                                 &msg);
 }
 
-void gloss__sup_publish(gloss__sup *sup, const char *topic, const char *json,
-                        size_t len)
+static void publish_src(gloss__sup *sup, const char *topic, const pub_src *src)
 {
-    /* The document's JSON is an object: the sequence number goes in as its
-     * first member, so the supervisor never parses what it publishes. */
-    if (len < 2 || json[0] != '{') {
-        sup->stats.publish_errors++;
-        return;
-    }
-    char head[48];
-    int n = snprintf(head, sizeof head, "{\"seq\":%llu%s",
-                     (unsigned long long)(sup->seq + 1), len > 2 ? "," : "");
-    int rc = send_published(sup, topic, head, (size_t)n, json, len);
+    int rc = send_published(sup, topic, src);
     if (rc < 0 && errno == EAGAIN) {
         /* A subscriber's queue is full (publish_hwm): with XPUB_NODROP the
          * socket refuses the message instead of dropping it unseen. It is
@@ -440,7 +497,7 @@ void gloss__sup_publish(gloss__sup *sup, const char *topic, const char *json,
         sup->stats.publish_overflows++;
         int nodrop = 0;
         zmq_setsockopt(sup->publish, ZMQ_XPUB_NODROP, &nodrop, sizeof nodrop);
-        rc = send_published(sup, topic, head, (size_t)n, json, len);
+        rc = send_published(sup, topic, src);
         nodrop = 1;
         zmq_setsockopt(sup->publish, ZMQ_XPUB_NODROP, &nodrop, sizeof nodrop);
     }
@@ -450,6 +507,52 @@ void gloss__sup_publish(gloss__sup *sup, const char *topic, const char *json,
     } else {
         sup->stats.publish_errors++;
     }
+}
+
+/* Fills src's head for the next sequence number. Returns 0, or -1 when
+ * json is not an object. */
+static int pub_head(gloss__sup *sup, pub_src *src, const char *json, size_t len)
+{
+    if (len < 2 || json[0] != '{')
+        return -1;
+    src->json = json;
+    src->len = len;
+    memcpy(src->head, "{\"seq\":", 7);
+    src->head_len = 7 + gloss__json_uint(src->head + 7, sup->seq + 1);
+    if (len > 2)
+        src->head[src->head_len++] = ',';
+    src->release = NULL;
+    return 0;
+}
+
+void gloss__sup_publish(gloss__sup *sup, const char *topic, const char *json,
+                        size_t len)
+{
+    pub_src src;
+    if (pub_head(sup, &src, json, len) < 0) {
+        sup->stats.publish_errors++;
+        return;
+    }
+    publish_src(sup, topic, &src);
+}
+
+int gloss__sup_publish_inplace(gloss__sup *sup, const char *topic, char *json,
+                               size_t len, size_t room, zmq_free_fn *release,
+                               void (*hold)(void *hint), void *hint)
+{
+    pub_src src;
+    if (pub_head(sup, &src, json, len) < 0) {
+        sup->stats.publish_errors++;
+        return 0;
+    }
+    if (src.head_len > room + 1)
+        return -1;
+    memcpy(json + 1 - src.head_len, src.head, src.head_len);
+    src.release = release;
+    src.hold = hold;
+    src.hint = hint;
+    publish_src(sup, topic, &src);
+    return 0;
 }
 
 /* XPUB hands subscriptions to the program; nothing needs them, but unread
@@ -470,8 +573,7 @@ void gloss__sup_job_done(gloss__sup *sup, gloss__job *job)
         gloss__idset_del(&sup->inflight_ids, job->doc.id);
     sup->inflight_docs--;
     sup->inflight_bytes -= job->doc.text_len;
-    gloss__admitted_free(&job->doc);
-    free(job);
+    gloss__job_free(job);
     gloss__sup_update_input(sup);
 }
 
@@ -595,8 +697,10 @@ int gloss__sup_start(gloss__sup *sup, char *err, size_t errlen)
     }
 
     gloss__id_init(&sup->ids);
+    /* Text is borrowed from the message it came in, which the job keeps
+     * (borrow_text): the supervisor does not copy a document's text. */
     sup->adm_submit = (gloss__admission){d->max_document_size, "submit",
-                                         gloss__id_next, &sup->ids};
+                                         gloss__id_next, &sup->ids, 1};
     sup->adm_feed = sup->adm_submit;
     sup->adm_feed.default_source = "feed";
 
@@ -640,6 +744,12 @@ int gloss__sup_start(gloss__sup *sup, char *err, size_t errlen)
         return -1;
     }
 
+    /* A write to a worker that has just died must fail with EPIPE, which
+     * the worker code expects (its exit then takes care of its jobs), not
+     * end the supervisor with SIGPIPE: libuv writes to the socketpair
+     * with writev, which raises it. Workers start with the default again
+     * (libuv resets signal dispositions in the child it spawns). */
+    signal(SIGPIPE, SIG_IGN);
     uv_signal_init(sup->loop, &sup->sig_term);
     uv_signal_init(sup->loop, &sup->sig_int);
     uv_signal_init(sup->loop, &sup->sig_hup);
@@ -685,8 +795,7 @@ static void free_jobs(gloss__job_list *l)
     while (l->head) {
         gloss__job *j = l->head;
         gloss__jobs_remove(l, j);
-        gloss__admitted_free(&j->doc);
-        free(j);
+        gloss__job_free(j);
     }
 }
 
@@ -701,6 +810,8 @@ void gloss__sup_close(gloss__sup *sup)
     if (sup->zctx)
         zmq_ctx_term(sup->zctx);
     sup->zctx = NULL;
+    /* ZeroMQ has released every published message now. */
+    free(atomic_exchange(&sup->spare_inbuf, NULL));
     if (sup->run_dir[0])
         rmdir(sup->run_dir);
     free_jobs(&sup->queue);

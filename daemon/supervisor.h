@@ -18,6 +18,7 @@
 #ifndef GLOSS_SUPERVISOR_H
 #define GLOSS_SUPERVISOR_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <jansson.h>
 #include <stdint.h>
@@ -31,10 +32,14 @@
 
 typedef struct gloss__sup gloss__sup;
 typedef struct gloss__worker gloss__worker;
+typedef struct gloss__inbuf gloss__inbuf;
 
 typedef struct gloss__job {
     uint64_t number;          /* job number on the wire */
     gloss__admitted doc;
+    /* The message the document's text is borrowed from (an empty message
+     * when the text was copied): kept, not copied, until the job ends. */
+    zmq_msg_t payload;
     int attempts;             /* times a worker died holding it */
     uint64_t started_ns;      /* when it was sent to its worker */
     gloss__worker *worker;    /* NULL while queued */
@@ -57,8 +62,10 @@ struct gloss__worker {
     gloss__sup *sup;
     uv_process_t proc;
     uv_pipe_t pipe;           /* the stream to the worker (a socketpair) */
-    char *in;                 /* bytes read from it, not yet a whole message */
-    size_t in_len, in_cap;
+    /* Bytes read from it (workers.c): [in_off, in_len) are not yet a
+     * whole message. Published messages point into it too. */
+    gloss__inbuf *in;
+    size_t in_off, in_len;
     int handles;              /* of proc and pipe, not yet closed */
     char identity[64];
     unsigned generation;
@@ -148,6 +155,14 @@ struct gloss__sup {
     gloss__sup_stats stats;
     gloss__stage_metrics *stages;
     size_t n_stages, cap_stages;
+    /* Bytes of the buffers read from workers that are still allocated,
+     * counting those that only published messages hold (workers.c); ZeroMQ
+     * frees those from its I/O thread, hence atomic. */
+    _Atomic size_t inbuf_bytes;
+    /* One released buffer of the usual size, kept for the next read so
+     * that reading does not allocate (and fault in) a fresh one each time;
+     * set from ZeroMQ's I/O thread too. */
+    _Atomic(gloss__inbuf *) spare_inbuf;
 };
 
 /* supervisor.c */
@@ -160,12 +175,30 @@ void gloss__sup_update_input(gloss__sup *sup);
  * takes the reference to body (NULL sends nothing). */
 void gloss__sup_reply(void *sock, const char *identity, size_t idlen,
                       json_t *body);
+/* Publishes the JSON object json (len bytes) on topic with the next
+ * sequence number, copied into the message. */
 void gloss__sup_publish(gloss__sup *sup, const char *topic, const char *json,
                         size_t len);
+/*
+ * The same without copying json: the head of the message ({"seq":N,) is
+ * written over json's first byte and up to room bytes before it, and the
+ * message points into that buffer, which ZeroMQ releases (from its own
+ * thread) with release(data, hint); hold(hint) is called for each message
+ * made on it first. json is no longer an object afterwards, and its bytes
+ * must stay as they are until released. Returns 0 (published, or counted
+ * in publish_errors), or -1 when room is too small, in which case nothing
+ * was written or sent.
+ */
+int gloss__sup_publish_inplace(gloss__sup *sup, const char *topic, char *json,
+                               size_t len, size_t room, zmq_free_fn *release,
+                               void (*hold)(void *hint), void *hint);
 void gloss__sup_job_done(gloss__sup *sup, gloss__job *job);
 void gloss__sup_job_report(gloss__sup *sup, gloss__job *job, const char *topic,
                            const char *stage, const char *message);
 void gloss__sup_maybe_finish(gloss__sup *sup);
+
+/* Frees a job: its document and the message its text came in. */
+void gloss__job_free(gloss__job *job);
 
 /* job lists */
 void gloss__jobs_push(gloss__job_list *l, gloss__job *j);
@@ -190,9 +223,9 @@ gloss__outmsg *gloss__outmsg_new(size_t n, const void *const *data,
 /* Sends (and takes) msg. Returns 0, or -1 when the worker's stream is gone. */
 int gloss__worker_write(gloss__worker *w, gloss__outmsg *msg);
 /* Sends the n job records as one JOB message. Fields of 4 KiB or more are
- * written from where they lie, not copied: each must be followed by a NUL
- * and stay where it is until the worker answers the job or its exit has
- * been handled (a job's admitted document does). Returns 0, or -1. */
+ * written from where they lie, not copied: each must stay where it is
+ * until the worker answers the job or its exit has been handled (a job's
+ * admitted document and its payload message do). Returns 0, or -1. */
 int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
                              size_t n);
 void gloss__workers_check_deadlines(gloss__sup *sup);

@@ -121,6 +121,21 @@ void gloss__wire_msg_close(gloss__wire_msg *m)
     memset(m, 0, sizeof(*m));
 }
 
+int gloss__wire_take(gloss__wire_msg *m, size_t i, void *zmsg)
+{
+    zmq_msg_init(zmsg);
+    if (i >= m->nframes || !m->zmsgs_) {
+        errno = EINVAL;
+        return -1;
+    }
+    zmq_msg_t *z = m->zmsgs_;
+    if (zmq_msg_move(zmsg, &z[i]) != 0)
+        return -1;
+    m->frame[i] = empty_frame;
+    m->len[i] = 0;
+    return 0;
+}
+
 int gloss__wire_is(const gloss__wire_msg *m, size_t i, const char *word)
 {
     if (i >= m->nframes)

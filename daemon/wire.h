@@ -40,7 +40,10 @@
  *     u64 job | u32 status | u32 nfields | nfields x (u64 len | len bytes | NUL)
  *
  * The NUL after each field lets the worker use id, source and meta as C
- * strings where they lie, without copying them.
+ * strings where they lie, without copying them. The JSON of a DONE record
+ * comes first so that the supervisor can publish it from where it was
+ * read: the 24 bytes before it (job, status, nfields and its length),
+ * already read by then, take the published message's head {"seq":N,.
  *
  * Credit: a worker sends READY once, after its configuration is built, with
  * the number of jobs it may hold at once; it does not send READY again.
@@ -135,6 +138,13 @@ typedef struct gloss__wire_msg {
  */
 int gloss__wire_recv(void *sock, gloss__wire_msg *m, int flags);
 void gloss__wire_msg_close(gloss__wire_msg *m);
+
+/* Moves frame i of a received message into the zmq_msg_t *zmsg (which
+ * needs no initialising and is the caller's to close), so that its bytes
+ * can outlive m without being copied; frame i of m is empty afterwards.
+ * Where the bytes lie may change (ZeroMQ keeps short frames inside the
+ * zmq_msg_t itself): use zmq_msg_data(zmsg). Returns 0, or -1. */
+int gloss__wire_take(gloss__wire_msg *m, size_t i, void *zmsg);
 
 /* True when frame i exists and equals the NUL-terminated word. */
 int gloss__wire_is(const gloss__wire_msg *m, size_t i, const char *word);

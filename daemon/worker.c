@@ -137,11 +137,20 @@ static void connection_closed(worker *w)
  * or -1 (the reason was said). */
 static int wait_socket(worker *w, short events)
 {
+    if (w->gone)
+        return -1;
     struct pollfd p = {w->fd, events, 0};
-    if (poll(&p, 1, POLL_MS) < 0 && errno != EINTR) {
+    int n = poll(&p, 1, POLL_MS);
+    if (n < 0 && errno != EINTR) {
         say(w, "cannot wait for the supervisor: %s", strerror(errno));
         return -1;
     }
+    /* The parent is looked at when a wait ends with nothing to do (once a
+     * second while idle), not before every wait: a busy worker waits once
+     * per batch, and a supervisor that died closed its end, which ends the
+     * wait at once. */
+    if (n == 0 && supervisor_gone(w))
+        return -1;
     return 0;
 }
 
@@ -170,7 +179,7 @@ static int read_full(worker *w, char *buf, size_t len)
             say(w, "cannot receive: %s", strerror(errno));
             return -1;
         }
-        if (supervisor_gone(w) || wait_socket(w, POLLIN) < 0)
+        if (wait_socket(w, POLLIN) < 0)
             return -1;
     }
     return 1;
@@ -256,7 +265,7 @@ static int send_msg(worker *w, size_t n, const void *const *data,
                 say(w, "cannot send: %s", strerror(errno));
                 return -1;
             }
-            if (supervisor_gone(w) || wait_socket(w, POLLOUT) < 0)
+            if (wait_socket(w, POLLOUT) < 0)
                 return -1;
             continue;
         }

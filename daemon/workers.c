@@ -4,7 +4,8 @@
  *
  * A worker is this same program started as `glossd --worker ...`, with one
  * end of a socketpair as its descriptor 3 (libuv makes the pair; the
- * supervisor reads its end with a uv_pipe_t and writes with uv_write). It
+ * supervisor reads its end with a uv_pipe_t and writes with uv_try_write,
+ * queueing with uv_write only what the socket cannot take at once). It
  * says HELLO, is sent its generation's configuration, says READY with its
  * credit, and then answers each JOB with DONE. Its death is seen by libuv's exit
  * callback: every job it held goes back to the front of the queue, once;
@@ -41,6 +42,86 @@
  * turn the supervisor into a fork loop. */
 #define RESPAWN_DELAY_MS 1000
 
+/* ---- what workers send ----------------------------------------------------
+ *
+ * What is read from a worker goes into an inbuf, and the documents in it
+ * are published from where they lie (gloss__sup_publish_inplace): ZeroMQ's
+ * I/O thread sends them from there and releases them when it is done, so
+ * the buffer is counted. The reader holds one reference; each published
+ * message one more. A buffer that only the reader holds is reused (what is
+ * left of a message moves to its front); one that messages still point
+ * into is left to them, and reading goes on in a new one. The last
+ * release of a buffer of the usual size keeps it as the supervisor's
+ * spare (one at most), which the next new buffer is, so that reading
+ * does not allocate and fault in fresh memory every time. */
+struct gloss__inbuf {
+    _Atomic size_t refs;
+    gloss__sup *sup;          /* its inbuf_bytes and spare_inbuf */
+    size_t cap;
+    char data[];
+};
+
+/* Above this many bytes of buffers still allocated, results are published
+ * as copies: a subscriber that is slow to read a rare topic could otherwise
+ * make the supervisor keep a whole buffer for each message queued for it. */
+#define INBUF_PUBLISH_MAX ((size_t)64 << 20)
+
+/* The size of a new buffer, unless a message needs more. */
+#define READ_SIZE 65536
+
+/* A buffer of at least cap bytes: READ_SIZE (the spare one when there is
+ * one) unless more is needed. */
+static gloss__inbuf *inbuf_new(gloss__sup *sup, size_t cap)
+{
+    if (cap <= READ_SIZE) {
+        gloss__inbuf *spare = atomic_exchange_explicit(&sup->spare_inbuf, NULL,
+                                                       memory_order_acquire);
+        if (spare) {
+            atomic_store_explicit(&spare->refs, 1, memory_order_relaxed);
+            return spare;
+        }
+        cap = READ_SIZE;
+    }
+    gloss__inbuf *b = malloc(sizeof(*b) + cap);
+    if (b) {
+        atomic_init(&b->refs, 1);
+        b->sup = sup;
+        b->cap = cap;
+        atomic_fetch_add_explicit(&sup->inbuf_bytes, cap, memory_order_relaxed);
+    }
+    return b;
+}
+
+static void inbuf_hold(void *hint)
+{
+    gloss__inbuf *b = hint;
+    atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+}
+
+/* Drops a reference (a zmq_free_fn: ZeroMQ calls it from its I/O thread).
+ * The last one frees the buffer; acquire-release, so that the thread that
+ * frees it sees every use of it done. */
+static void inbuf_release(void *data, void *hint)
+{
+    gloss__inbuf *b = hint;
+    (void)data;
+    if (!b || atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    gloss__inbuf *none = NULL;
+    if (b->cap == READ_SIZE &&
+        atomic_compare_exchange_strong_explicit(&b->sup->spare_inbuf, &none, b,
+                                                memory_order_release,
+                                                memory_order_relaxed))
+        return;
+    atomic_fetch_sub_explicit(&b->sup->inbuf_bytes, b->cap, memory_order_relaxed);
+    free(b);
+}
+
+static int inbuf_shared(gloss__inbuf *b)
+{
+    return atomic_load_explicit(&b->refs, memory_order_acquire) > 1;
+}
+
 /* A worker's process and pipe handles carry the worker: it is freed when
  * both are closed. */
 static void on_closed(uv_handle_t *h)
@@ -50,7 +131,7 @@ static void on_closed(uv_handle_t *h)
         return;
     if (w->progress)
         munmap(w->progress, sizeof(*w->progress));
-    free(w->in);
+    inbuf_release(NULL, w->in);
     free(w);
 }
 
@@ -83,16 +164,53 @@ static void on_written(uv_write_t *req, int status)
     free(req->data);
 }
 
-int gloss__worker_write(gloss__worker *w, gloss__outmsg *msg)
+/*
+ * Writes bufs to w's stream; owner (a malloc'd block holding req) is freed
+ * once nothing needs it any more. Most messages go out at once with
+ * uv_try_write, which costs one system call and nothing else; only what
+ * the socket cannot take now is queued with uv_write. (A uv_write that
+ * completes at once still costs its callback a loop iteration later and,
+ * with libuv 1.44, an epoll_ctl for every message.) Returns 0, or -1 when
+ * the worker's stream is gone.
+ */
+static int write_bufs(gloss__worker *w, void *owner, uv_write_t *req,
+                      uv_buf_t *bufs, unsigned nbufs)
 {
-    msg->req.data = msg;
-    uv_buf_t b = uv_buf_init(msg->data, (unsigned)msg->size);
-    if (w->exited || uv_is_closing((uv_handle_t *)&w->pipe) ||
-        uv_write(&msg->req, (uv_stream_t *)&w->pipe, &b, 1, on_written) != 0) {
-        free(msg);
+    uv_stream_t *s = (uv_stream_t *)&w->pipe;
+    if (w->exited || uv_is_closing((uv_handle_t *)&w->pipe)) {
+        free(owner);
+        return -1;
+    }
+    int n = uv_try_write(s, bufs, nbufs);
+    if (n < 0 && n != UV_EAGAIN) {
+        free(owner);
+        return -1;
+    }
+    /* Skips what went out, part of a buffer included. */
+    size_t left = n > 0 ? (size_t)n : 0;
+    while (nbufs > 0 && left >= bufs->len) {
+        left -= bufs->len;
+        bufs++;
+        nbufs--;
+    }
+    if (nbufs == 0) {
+        free(owner);
+        return 0;
+    }
+    bufs->base += left;
+    bufs->len -= left;
+    req->data = owner;
+    if (uv_write(req, s, bufs, nbufs, on_written) != 0) {
+        free(owner);
         return -1;
     }
     return 0;
+}
+
+int gloss__worker_write(gloss__worker *w, gloss__outmsg *msg)
+{
+    uv_buf_t b = uv_buf_init(msg->data, (unsigned)msg->size);
+    return write_bufs(w, msg, &msg->req, &b, 1);
 }
 
 /* A JOB message whose large fields are written from where they lie. */
@@ -107,7 +225,7 @@ typedef struct jobs_msg {
 
 static int by_ref(const gloss__wire_rec *r, size_t i)
 {
-    return r->len[i] >= REF_MIN && r->field[i][r->len[i]] == '\0';
+    return r->len[i] >= REF_MIN;
 }
 
 /* Appends n bytes to the message's own bytes at *p, extending the last
@@ -132,10 +250,12 @@ int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
         own += size;
         for (size_t f = 0; f < recs[i].nfields; f++)
             if (by_ref(&recs[i], f)) {
-                own -= recs[i].len[f] + 1;
+                own -= recs[i].len[f];
                 refs++;
             }
     }
+    /* The NUL after a field written from where it lies is the message's
+     * own byte: the field's next byte may be anything, or not there. */
     size_t max_bufs = 1 + 2 * refs;
     jobs_msg *m = malloc(sizeof(*m) + max_bufs * sizeof(uv_buf_t) + own);
     if (!m)
@@ -160,23 +280,15 @@ int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
         for (size_t f = 0; f < r->nfields; f++) {
             uint64_t l = r->len[f];
             add_own(m, &p, &l, 8);
-            if (by_ref(r, f)) {
+            if (by_ref(r, f))
                 m->bufs[m->nbufs++] =
-                    uv_buf_init((char *)r->field[f], (unsigned)(l + 1));
-            } else {
+                    uv_buf_init((char *)r->field[f], (unsigned)l);
+            else
                 add_own(m, &p, r->field[f], r->len[f]);
-                add_own(m, &p, "", 1);
-            }
+            add_own(m, &p, "", 1);
         }
     }
-    m->req.data = m;
-    if (w->exited || uv_is_closing((uv_handle_t *)&w->pipe) ||
-        uv_write(&m->req, (uv_stream_t *)&w->pipe, m->bufs, m->nbufs,
-                 on_written) != 0) {
-        free(m);
-        return -1;
-    }
-    return 0;
+    return write_bufs(w, m, &m->req, m->bufs, m->nbufs);
 }
 
 /* Sends the NUL-terminated words as frames. */
@@ -445,13 +557,25 @@ static void on_hello(gloss__sup *sup, gloss__worker *w)
         w->state = GLOSS__WORKER_CONFIGURING;
 }
 
-/* Publishes a result on each topic the worker listed, one per line. */
-static void publish_topics(gloss__sup *sup, const gloss__wire_rec *r)
+/* The bytes of a DONE record before its JSON field (wire.h): job, status,
+ * nfields and the field's length. They have been read by then, so the
+ * head of the published message can be written over them. */
+#define REC_ROOM (8 + 4 + 4 + 8)
+
+/* Publishes a result on each topic the worker listed, one per line. The
+ * first message is made in place, from the buffer the result was read
+ * into (its record's own bytes before the JSON take the head); the others
+ * are copies, since the first one's bytes are ZeroMQ's by then. r's JSON
+ * is the first field of a record of w->in. */
+static void publish_topics(gloss__sup *sup, gloss__worker *w,
+                           const gloss__wire_rec *r)
 {
-    const char *json = r->field[0];
+    char *json = (char *)r->field[0];
     size_t json_len = r->len[0];
     const char *p = r->field[1];
     const char *end = p + r->len[1];
+    int first = 1;
+    char *copy = NULL;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -459,10 +583,30 @@ static void publish_topics(gloss__sup *sup, const gloss__wire_rec *r)
             char topic[256];
             memcpy(topic, p, len);
             topic[len] = '\0';
-            gloss__sup_publish(sup, topic, json, json_len);
+            if (first && nl && nl + 1 < end) {
+                /* More topics follow: they are published from a copy, made
+                 * before the first one changes the bytes. */
+                copy = malloc(json_len);
+                if (copy)
+                    memcpy(copy, json, json_len);
+            }
+            if (first && (size_t)(json - w->in->data) >= REC_ROOM &&
+                atomic_load_explicit(&sup->inbuf_bytes, memory_order_relaxed) <=
+                    INBUF_PUBLISH_MAX &&
+                gloss__sup_publish_inplace(sup, topic, json, json_len, REC_ROOM,
+                                           inbuf_release, inbuf_hold,
+                                           w->in) == 0) {
+                /* Published from where it lies. */
+            } else if (first || copy) {
+                gloss__sup_publish(sup, topic, first ? json : copy, json_len);
+            } else {
+                sup->stats.publish_errors++;
+            }
+            first = 0;
         }
         p += len + 1;
     }
+    free(copy);
 }
 
 static gloss__stage_metrics *stage_metrics(gloss__sup *sup, const char *name,
@@ -539,7 +683,7 @@ static int done_one(gloss__sup *sup, gloss__worker *w, const gloss__wire_rec *r)
         sup->stats.dropped++;
     else
         sup->stats.failed++;
-    publish_topics(sup, r);
+    publish_topics(sup, w, r);
     add_stage_report(sup, r->field[2], r->len[2]);
     gloss__sup_job_done(sup, job);
     return 0;
@@ -589,19 +733,19 @@ static void on_message(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg 
  * cannot be trusted any more (the worker is then killed). */
 static int take_messages(gloss__sup *sup, gloss__worker *w)
 {
-    size_t off = 0;
     int rc = 0;
-    while (off < w->in_len) {
+    while (w->in && w->in_off < w->in_len) {
         gloss__wire_msg m;
         size_t used;
-        int r = gloss__wire_unpack(w->in + off, w->in_len - off, &m, &used);
+        int r = gloss__wire_unpack(w->in->data + w->in_off,
+                                   w->in_len - w->in_off, &m, &used);
         if (r == 0)
             break;
         if (r < 0 && used == 0) {
             fprintf(stderr, "glossd: worker %s sent a message too large to be "
                             "one of the protocol; stopping it\n", w->identity);
             rc = -1;
-            off = w->in_len;
+            w->in_off = w->in_len;
             break;
         }
         if (r < 0)
@@ -609,33 +753,49 @@ static int take_messages(gloss__sup *sup, gloss__worker *w)
                     w->identity);
         else
             on_message(sup, w, &m);
-        off += used;
+        w->in_off += used;
     }
-    memmove(w->in, w->in + off, w->in_len - off);
-    w->in_len -= off;
     return rc;
 }
 
-/* Room for the next read: at least 64 KiB, or the rest of a message whose
- * head says it is larger. */
+/* The least room worth reading into at the end of a buffer. */
+#define READ_MIN 16384
+
+/* Room for the next read: what is left of the buffer when it is at least
+ * READ_MIN and holds the rest of the message being read; otherwise what is
+ * left of that message moves to the front of the buffer, when only the
+ * reader holds it, or to a new one. */
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     gloss__worker *w = h->data;
-    size_t want = suggested > 65536 ? suggested : 65536;
+    (void)suggested;
+    size_t rest = w->in ? w->in_len - w->in_off : 0;
+    size_t need = READ_MIN;
     uint64_t body;
-    if (w->in_len >= GLOSS__WIRE_HEAD && gloss__wire_body(w->in, &body) == 0 &&
-        GLOSS__WIRE_HEAD + body > w->in_len + want)
-        want = GLOSS__WIRE_HEAD + (size_t)body - w->in_len;
-    if (w->in_cap - w->in_len < want) {
-        char *grown = realloc(w->in, w->in_len + want);
+    if (rest >= GLOSS__WIRE_HEAD &&
+        gloss__wire_body(w->in->data + w->in_off, &body) == 0 &&
+        GLOSS__WIRE_HEAD + body > rest + need)
+        need = GLOSS__WIRE_HEAD + (size_t)body - rest;
+    if (w->in && w->in->cap - w->in_len < need && !inbuf_shared(w->in)) {
+        memmove(w->in->data, w->in->data + w->in_off, rest);
+        w->in_off = 0;
+        w->in_len = rest;
+    }
+    if (!w->in || w->in->cap - w->in_len < need) {
+        gloss__inbuf *grown = inbuf_new(w->sup, rest + need);
         if (!grown) {
             *buf = uv_buf_init(NULL, 0); /* libuv reports UV_ENOBUFS */
             return;
         }
+        if (rest)
+            memcpy(grown->data, w->in->data + w->in_off, rest);
+        inbuf_release(NULL, w->in);
         w->in = grown;
-        w->in_cap = w->in_len + want;
+        w->in_off = 0;
+        w->in_len = rest;
     }
-    *buf = uv_buf_init(w->in + w->in_len, (unsigned)(w->in_cap - w->in_len));
+    *buf = uv_buf_init(w->in->data + w->in_len,
+                       (unsigned)(w->in->cap - w->in_len));
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)

@@ -6,7 +6,7 @@
  * only allocations are the buffer's own growth. Three pieces do the work:
  *
  * - The string writer copies runs of bytes that need no escaping with one
- *   memcpy each. It tests eight bytes at a time with word arithmetic while
+ *   memcpy each. It tests sixteen bytes at a time (bytescan.h) while
  *   the text is plain ASCII, checks the common two-byte UTF-8 sequences
  *   inline, and only calls the full decoder for longer sequences. Invalid
  *   UTF-8 becomes U+FFFD (one per maximal ill-formed subpart), so the output
@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytescan.h"
 #include "doc_internal.h"
 #include "utf8.h"
 
@@ -54,21 +55,6 @@
 
 #define ONES 0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
-
-/* True when some byte of w is zero (exact, with no false positives). */
-static inline uint64_t has_zero_byte(uint64_t w)
-{
-    return (w - ONES) & ~w & HIGHS;
-}
-
-/* True when any of the eight bytes of w needs more than a plain copy: a
- * byte outside ASCII, a control character, a quote or a backslash. */
-static inline uint64_t needs_care(uint64_t w)
-{
-    uint64_t control = (w - ONES * 0x20) & ~w & HIGHS;
-    return (w & HIGHS) | control | has_zero_byte(w ^ (ONES * '"')) |
-           has_zero_byte(w ^ (ONES * '\\'));
-}
 
 static void write_escape(gloss__buf *out, unsigned char c)
 {
@@ -119,19 +105,13 @@ static int write_string_body(gloss__buf *out, const char *str, size_t n)
      * front makes the common case a single growth of the buffer. */
     gloss__buf_reserve(out, n + 2);
     while (i < n) {
-        if (i + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (!needs_care(w)) {
-                i += 8;
-                continue;
-            }
-        }
+        /* Plain ASCII is skipped sixteen bytes at a time (bytescan.h):
+         * only bytes outside ASCII, controls, quotes and backslashes are
+         * looked at. */
+        i = gloss__scan_json_plain(s, i, n, 1);
+        if (i >= n)
+            break;
         unsigned char c = s[i];
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            i++;
-            continue;
-        }
         if (c >= 0x80) {
             /* C2..DF followed by a continuation byte is always a
              * well-formed two-byte sequence: Latin, Greek, Cyrillic. */
@@ -202,6 +182,11 @@ static size_t put_uint(char *p, uint64_t v)
     }
     memcpy(p, digits + sizeof digits - n, n);
     return n;
+}
+
+size_t gloss__json_uint(char *p, uint64_t v)
+{
+    return put_uint(p, v);
 }
 
 static void write_uint(gloss__buf *out, uint64_t v)

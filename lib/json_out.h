@@ -39,4 +39,8 @@ int gloss__doc_to_json(gloss_doc *doc, const gloss__json_opts *opts,
  * JSON requires and replacing ill-formed UTF-8 with U+FFFD. */
 void gloss__json_string(gloss__buf *out, const char *s, size_t len);
 
+/* Writes the decimal digits of v at p (room for 20, no NUL added) and
+ * returns how many: a number written without printf's cost. */
+size_t gloss__json_uint(char *p, uint64_t v);
+
 #endif

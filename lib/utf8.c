@@ -3,16 +3,14 @@
  *
  * The decoder is the table of well-formed byte sequences from the Unicode
  * standard (Table 3-7) written out as range checks; the validator skips runs
- * of ASCII thirty-two bytes at a time (SSE2) or eight, since most text is
- * mostly ASCII.
+ * of ASCII sixteen bytes at a time (bytescan.h), since most text is mostly
+ * ASCII.
  */
 #include "utf8.h"
 
 #include <string.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+#include "bytescan.h"
 
 size_t gloss__utf8_decode(const unsigned char *s, size_t n, uint32_t *cp,
                           size_t *bad)
@@ -73,53 +71,18 @@ size_t gloss__utf8_valid_prefix(const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
-    while (i < n) {
-        /* ASCII, most of any text, thirty-two bytes to a test; the step
-         * that holds a byte from 0x80 goes straight to it. */
-#if defined(__SSE2__)
-        while (i + 32 <= n) {
-            __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-            __m128i hi = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 16));
-            unsigned m = (unsigned)_mm_movemask_epi8(lo) |
-                         (unsigned)_mm_movemask_epi8(hi) << 16;
-            if (m) {
-                i += (size_t)__builtin_ctz(m);
-                break;
-            }
-            i += 32;
-        }
-#else
-        while (i + 32 <= n) {
-            uint64_t w[4];
-            memcpy(w, s + i, sizeof w);
-            if (((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ull) == 0) {
-                i += 32;
-                continue;
-            }
-            break;
-        }
-#endif
+    for (;;) {
+        /* ASCII runs are skipped sixteen bytes at a time; only the bytes
+         * outside ASCII are decoded. */
+        i = gloss__scan_nonascii(s, i, n);
         if (i >= n)
-            break;
-        if (i + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if ((w & 0x8080808080808080ull) == 0) {
-                i += 8;
-                continue;
-            }
-        }
-        if (s[i] < 0x80) {
-            i++;
-            continue;
-        }
+            return n;
         uint32_t cp;
         size_t len = gloss__utf8_decode(s + i, n - i, &cp, NULL);
         if (len == 0)
             return i;
         i += len;
     }
-    return n;
 }
 
 size_t gloss__utf8_encode(uint32_t cp, char *out)
