@@ -57,9 +57,8 @@ void gloss__matcher_destroy(gloss__matcher **mp)
     }
     free(m->entries);
     free(m->groups);
-    free(m->expr_entry);
-    free(m->expr_len);
-    free(m->expr_starts);
+    free(m->exprs);
+    free(m->hits);
     hs_free_scratch(m->scratch);
     hs_free_database(m->db);
     pcre2_match_data_free(m->md);
@@ -799,14 +798,12 @@ int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
     unsigned *flags = malloc(nexpr * sizeof(*flags));
     unsigned *ids = malloc(nexpr * sizeof(*ids));
     size_t *offs = malloc(nexpr * sizeof(*offs));
-    m->expr_entry = malloc(nexpr * sizeof(*m->expr_entry));
-    m->expr_len = calloc(nexpr, sizeof(*m->expr_len));
-    m->expr_starts = calloc(nexpr, 1);
+    m->exprs = calloc(nexpr, sizeof(*m->exprs));
+    m->nexprs = nexpr;
     gloss__buf all = GLOSS__BUF_INIT, fold = GLOSS__BUF_INIT;
     int rc = -1;
     char *path = NULL;
-    if (!exprs || !flags || !ids || !offs || !m->expr_entry || !m->expr_len ||
-        !m->expr_starts) {
+    if (!exprs || !flags || !ids || !offs || !m->exprs) {
         snprintf(err, errlen, "out of memory compiling the matcher");
         goto done;
     }
@@ -821,14 +818,19 @@ int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
         for (size_t j = 0; j < k; j++, x++) {
             offs[x] = all.len;
             ids[x] = (unsigned)x;
-            m->expr_entry[x] = (uint32_t)i;
+            match_expr *xe = &m->exprs[x];
+            xe->entry = (uint32_t)i;
+            xe->boundaries = g->o.boundaries != 0;
             if (e->kind == KIND_PATTERN && !e->ntriggers) {
                 gloss__buf_adds(&all, e->text);
                 flags[x] = pattern_flags(m, e);
+                xe->what = e->prefilter ? EXPR_PREFILTER : EXPR_PATTERN;
             } else {
                 const char *p = e->ntriggers ? e->triggers[j] : e->text;
+                xe->what = e->ntriggers ? EXPR_TRIGGER : EXPR_PHRASE;
+                xe->spell = !e->ntriggers && !g->o.diacritics_insensitive;
                 if (e->ntriggers && p[0] == '^') {
-                    m->expr_starts[x] = 1;
+                    xe->starts = 1;
                     p++;
                 }
                 size_t n = strlen(p);
@@ -839,8 +841,9 @@ int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
                     n = fold.len;
                 }
                 int ci = g->o.case_insensitive;
-                phrase_regex(&all, p, n, ci,
-                             e->ntriggers ? &m->expr_len[x] : &e->plen);
+                phrase_regex(&all, p, n, ci, &xe->len);
+                if (!e->ntriggers)
+                    e->plen = xe->len;
                 flags[x] = ci ? HS_FLAG_CASELESS : 0;
             }
             gloss__buf_addc(&all, '\0');
@@ -866,7 +869,7 @@ int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
                              NULL, &m->db, &ce) != HS_SUCCESS) {
             if (ce && ce->expression >= 0 && (size_t)ce->expression < nexpr) {
                 const match_entry *e =
-                    &m->entries[m->expr_entry[ce->expression]];
+                    &m->entries[m->exprs[ce->expression].entry];
                 snprintf(err, errlen, "%s: %s '%.300s' does not compile: %s",
                          e->where, e->kind == KIND_PATTERN ? "pattern"
                                                            : "phrase",

@@ -39,6 +39,26 @@ typedef struct match_entry {
     unsigned char prefilter; /* Vectorscan only says "maybe"; PCRE2 finds */
 } match_entry;
 
+/* What a scan needs to know about one Vectorscan expression, packed into
+ * one small table so that the reports of a scan touch little memory. */
+enum { EXPR_PHRASE = 1, EXPR_TRIGGER, EXPR_PATTERN, EXPR_PREFILTER };
+
+typedef struct match_expr {
+    uint32_t entry;
+    uint32_t len;             /* phrase: bytes it spans in the scanned text;
+                                 trigger: its length */
+    unsigned char what;       /* EXPR_* */
+    unsigned char starts;     /* a trigger that starts every match ("^") */
+    unsigned char boundaries; /* its group asks for word boundaries */
+    unsigned char spell;      /* a phrase of a group that keeps diacritics:
+                                 checked against the text when folded */
+} match_expr;
+
+/* One report of hs_scan, kept for the pass after the scan. */
+typedef struct match_hit {
+    uint32_t expr, to;
+} match_hit;
+
 /* A match before overlaps are resolved, in bytes of the original text. */
 typedef struct match_cand {
     size_t start, end;
@@ -57,10 +77,8 @@ struct gloss__matcher {
     int phrases;    /* there are phrases: scan a copy with plain spaces */
     int from_cache;
     hs_database_t *db;
-    uint32_t *expr_entry; /* Vectorscan id -> entry */
-    uint32_t *expr_len;   /* Vectorscan id -> length of a trigger */
-    unsigned char *expr_starts; /* Vectorscan id -> the trigger starts
-                                   every match ("^" in a pattern file) */
+    match_expr *exprs; /* Vectorscan id -> what it stands for */
+    size_t nexprs;
     uint32_t scan_no;
     hs_scratch_t *scratch;
     pcre2_match_data *md;
@@ -73,6 +91,8 @@ struct gloss__matcher {
     const char *scanned; /* what Vectorscan scans: text, or folded.data */
     size_t scanned_len;
     int mapped;          /* scanned is folded: offsets go through map */
+    match_hit *hits; /* the reports of hs_scan, in the order they came */
+    size_t nhits, caphits;
     match_cand *cands;
     size_t ncands, capcands;
     unsigned char *fired; /* per entry: a prefilter pattern reported */

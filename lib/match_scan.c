@@ -3,15 +3,22 @@
  *
  * The text goes through hs_scan once: a copy with its white space turned
  * into spaces when there are phrases, folded as well when a group folds
- * diacritics and the text is not plain ASCII. Each report becomes a
- * candidate in bytes of the original text: a phrase starts its length
- * before its end; a pattern's start (and its named groups) are found by
- * an end-anchored PCRE2 match over a window before its end. Candidates
- * that cut a word or a number (in groups that ask for boundaries), and
- * matches of groups that keep diacritics but were found through the
- * folded copy and differ from their phrase, are dropped. Prefilter
- * patterns only record that they fired; PCRE2 then runs them over the
- * original text.
+ * diacritics and the text is not plain ASCII. The callback does O(1)
+ * work: it appends the expression and the end of each report to a flat
+ * array, so that Vectorscan's own loop stays hot in the cache. One pass
+ * over that array afterwards turns the reports into candidates in bytes
+ * of the original text: a phrase starts its length before its end; a
+ * pattern's start (and its named groups) are found by an end-anchored
+ * PCRE2 match over a window before its end; a trigger has PCRE2 run its
+ * pattern around it. Candidates that cut a word or a number (in groups
+ * that ask for boundaries), and matches of groups that keep diacritics but
+ * were found through the folded copy and differ from their phrase, are
+ * dropped as they are made; word characters are told apart with a
+ * branch-free test on ASCII bytes, and only bytes beyond ASCII are
+ * decoded. Prefilter patterns only record that they fired; PCRE2 then
+ * runs them over the original text. The reports are handled in the order
+ * Vectorscan gave them, which is what the callback did before, so the
+ * matches do not depend on where the work happens.
  *
  * Overlaps are resolved greedily: candidates sorted by length (longest
  * first), priority (highest first), start (earliest first) and entry
@@ -32,10 +39,18 @@
 
 static int is_word_cp(uint32_t cp);
 static uint32_t cp_before(const char *s, size_t off);
-static int keep(const gloss__matcher *m, const match_cand *c);
+static int on_boundaries(const char *s, size_t n, size_t start, size_t end);
+static int word_before(const char *s, size_t off);
 
-static int push_cand(gloss__matcher *m, size_t start, size_t end,
-                     uint32_t entry, uint32_t cap_off, uint32_t ncaps)
+/* An ASCII letter or digit (c < 0x80), without a branch. */
+static inline int ascii_word(unsigned c)
+{
+    return (c | 0x20) - 'a' < 26u || c - '0' < 10u;
+}
+
+/* Adds a candidate that passed its checks. */
+static int add_cand(gloss__matcher *m, size_t start, size_t end,
+                    uint32_t entry, uint32_t cap_off, uint32_t ncaps)
 {
     if (m->ncands == m->capcands) {
         size_t ncap = m->capcands ? m->capcands * 2 : 256;
@@ -50,6 +65,21 @@ static int push_cand(gloss__matcher *m, size_t start, size_t end,
     m->cands[m->ncands++] = (match_cand){
         start, end, entry, m->entries[entry].pub.priority, cap_off, ncaps};
     return 0;
+}
+
+/* Adds a candidate of a pattern unless it cuts a word in a group that asks
+ * for boundaries; a refused one gives back the named groups pushed for it
+ * (they are the last ones in m->caps). */
+static int push_cand(gloss__matcher *m, size_t start, size_t end,
+                     uint32_t entry, uint32_t cap_off, uint32_t ncaps)
+{
+    const match_entry *e = &m->entries[entry];
+    if (m->groups[e->group].o.boundaries &&
+        !on_boundaries(m->text, m->len, start, end)) {
+        m->ncaps = cap_off;
+        return 0;
+    }
+    return add_cand(m, start, end, entry, cap_off, ncaps);
 }
 
 /* Where the byte at offset off of the scanned text came from. */
@@ -153,8 +183,9 @@ static int triggered_at(gloss__matcher *m, uint32_t id, size_t tstart,
     match_entry *e = &m->entries[id];
     /* A trigger that starts with a letter or digit must start a word:
      * "men" is not looked for in "amendment". */
-    if (is_word_cp((unsigned char)m->scanned[tstart]) &&
-        is_word_cp(cp_before(m->scanned, tstart)))
+    unsigned char first = (unsigned char)m->scanned[tstart];
+    if ((first < 0x80 ? ascii_word(first) : is_word_cp(first)) &&
+        word_before(m->scanned, tstart))
         return 0;
     size_t end = m->scanned_len - to > e->window ? to + e->window
                                                  : m->scanned_len;
@@ -215,39 +246,82 @@ static int triggered_at(gloss__matcher *m, uint32_t id, size_t tstart,
     return 0;
 }
 
+/* The callback: O(1), no allocation but the array's rare growth. */
 static int on_match(unsigned int xid, unsigned long long from,
                     unsigned long long to, unsigned int flags, void *ctx)
 {
     (void)flags;
     (void)from;
     gloss__matcher *m = ctx;
-    uint32_t id = m->expr_entry[xid];
-    const match_entry *e = &m->entries[id];
-    if (e->ntriggers) {
-        size_t len = m->expr_len[xid];
-        return triggered_at(m, id, to >= len ? (size_t)to - len : 0,
-                            (size_t)to, m->expr_starts[xid]) < 0;
-    }
-    if (e->prefilter) {
-        if (!m->fired[id]) {
-            m->fired[id] = 1;
-            m->fired_list[m->nfired++] = id;
+    if (m->nhits == m->caphits) {
+        size_t ncap = m->caphits ? m->caphits * 2 : 1024;
+        match_hit *h = realloc(m->hits, ncap * sizeof(*h));
+        if (!h) {
+            m->oom = 1;
+            return 1;
         }
-        return 0;
+        m->hits = h;
+        m->caphits = ncap;
     }
-    if (e->kind == KIND_PATTERN)
-        return pattern_at(m, id, (size_t)to) < 0;
-    if (to < e->plen)
+    m->hits[m->nhits++] = (match_hit){xid, (uint32_t)to};
+    return 0;
+}
+
+static int spells(const char *text, size_t start, size_t end, const char *p,
+                  int ci);
+
+/* A phrase ends at `to` of the scanned text. */
+static int phrase_at(gloss__matcher *m, const match_expr *x, size_t to)
+{
+    if (to < x->len)
         return 0;
-    size_t s = orig_start(m, (size_t)to - e->plen), t = orig_end(m, (size_t)to);
-    if (t <= s)
+    size_t s = to - x->len, t = to;
+    if (m->mapped) {
+        s = orig_start(m, s);
+        t = orig_end(m, t);
+        if (t <= s)
+            return 0;
+    }
+    if (x->boundaries && !on_boundaries(m->text, m->len, s, t))
         return 0;
-    /* Checked now rather than with the other candidates: prefixes of
-     * longer names ("Kazakh" in "Kazakhstan") report often. */
-    match_cand c = {s, t, id, 0, 0, 0};
-    if (!keep(m, &c))
-        return 0;
-    return push_cand(m, s, t, id, 0, 0) < 0;
+    if (x->spell && m->mapped) {
+        const match_entry *e = &m->entries[x->entry];
+        if (!spells(m->text, s, t, e->text,
+                    m->groups[e->group].o.case_insensitive))
+            return 0;
+    }
+    return add_cand(m, s, t, x->entry, 0, 0);
+}
+
+/* Turns the reports of the scan into candidates, in the order they came. */
+static int handle_hits(gloss__matcher *m)
+{
+    for (size_t i = 0; i < m->nhits; i++) {
+        const match_expr *x = &m->exprs[m->hits[i].expr];
+        size_t to = m->hits[i].to;
+        int rc = 0;
+        switch (x->what) {
+        case EXPR_PHRASE:
+            rc = phrase_at(m, x, to);
+            break;
+        case EXPR_TRIGGER:
+            rc = triggered_at(m, x->entry, to >= x->len ? to - x->len : 0, to,
+                              x->starts);
+            break;
+        case EXPR_PREFILTER:
+            if (!m->fired[x->entry]) {
+                m->fired[x->entry] = 1;
+                m->fired_list[m->nfired++] = x->entry;
+            }
+            break;
+        default:
+            rc = pattern_at(m, x->entry, to);
+            break;
+        }
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* ---- checks on a candidate ---------------------------------------------------- */
@@ -293,12 +367,32 @@ static uint32_t cp_at(const char *s, size_t n, size_t off)
     return cp;
 }
 
-/* A match must not start or end between two word characters. */
+/* Whether the character ending at off, or starting at off, is a word
+ * character: ASCII bytes answer at once, others are decoded. */
+static int word_before(const char *s, size_t off)
+{
+    if (off == 0)
+        return 0;
+    unsigned char c = (unsigned char)s[off - 1];
+    return c < 0x80 ? ascii_word(c) : is_word_cp(cp_before(s, off));
+}
+
+static int word_at(const char *s, size_t n, size_t off)
+{
+    if (off >= n)
+        return 0;
+    unsigned char c = (unsigned char)s[off];
+    return c < 0x80 ? ascii_word(c) : is_word_cp(cp_at(s, n, off));
+}
+
+/* A match must not start or end between two word characters. The end is
+ * tried first: a phrase that is the start of a longer word ("Kazak" in
+ * "Kazakhstan") is the commonest refusal. */
 static int on_boundaries(const char *s, size_t n, size_t start, size_t end)
 {
-    if (is_word_cp(cp_before(s, start)) && is_word_cp(cp_at(s, n, start)))
+    if (word_at(s, n, end) && word_before(s, end))
         return 0;
-    if (is_word_cp(cp_before(s, end)) && is_word_cp(cp_at(s, n, end)))
+    if (word_at(s, n, start) && word_before(s, start))
         return 0;
     return 1;
 }
@@ -340,18 +434,6 @@ static int spells(const char *text, size_t start, size_t end, const char *p,
         j += kb;
     }
     return i == end && j == pn;
-}
-
-static int keep(const gloss__matcher *m, const match_cand *c)
-{
-    const match_entry *e = &m->entries[c->entry];
-    const match_group *g = &m->groups[e->group];
-    if (g->o.boundaries && !on_boundaries(m->text, m->len, c->start, c->end))
-        return 0;
-    if (e->kind == KIND_PHRASE && m->mapped && !g->o.diacritics_insensitive &&
-        !spells(m->text, c->start, c->end, e->text, g->o.case_insensitive))
-        return 0;
-    return 1;
 }
 
 /* ---- prefilter patterns ------------------------------------------------------- */
@@ -450,8 +532,11 @@ long gloss__matcher_scan(gloss__matcher *m, const char *text, size_t len,
         }
         m->scanned = m->folded.data ? m->folded.data : "";
     }
+    m->nhits = 0;
     hs_error_t hr = hs_scan(m->db, m->scanned, (unsigned)m->scanned_len, 0,
                             m->scratch, on_match, m);
+    if (!m->oom && hr == HS_SUCCESS)
+        handle_hits(m);
     for (size_t i = 0; i < m->nfired; i++)
         m->fired[m->fired_list[i]] = 0;
     size_t nfired = m->nfired;
@@ -468,11 +553,9 @@ long gloss__matcher_scan(gloss__matcher *m, const char *text, size_t len,
             return -1;
         }
 
-    /* Drop what the checks refuse, then resolve overlaps. */
-    size_t n = 0;
-    for (size_t i = 0; i < m->ncands; i++)
-        if (keep(m, &m->cands[i]))
-            m->cands[n++] = m->cands[i];
+    /* Every candidate passed its checks when it was made: resolve
+     * overlaps. */
+    size_t n = m->ncands;
     if (n == 0)
         return 0;
     if (n > m->capout) {

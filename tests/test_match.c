@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "config.h"
 #include "gloss/doc.h"
 #include "match.h"
@@ -443,6 +444,121 @@ static void test_stage(void)
        "a missing dictionary is an error naming it");
 }
 
+/* A matcher of the shipped lexicon and patterns: "shipped" as the bench
+ * and the stage load them, "mixed" with other options per group. */
+static gloss__matcher *lexicon_matcher(const char *lex, int mixed)
+{
+    static const char *const dicts[] = {"eu.tsv", "groups.tsv",
+                                        "international.tsv", "countries.tsv",
+                                        "central-asia.tsv"};
+    gloss__matcher *m = gloss__matcher_new();
+    char path[4200], err[1024];
+    gloss__match_group_opts po = {.name = "patterns", .boundaries = 1,
+                                  .case_insensitive = mixed,
+                                  .priority = mixed};
+    int g = gloss__matcher_group(m, &po);
+    snprintf(path, sizeof path, "%s/patterns.tsv", lex);
+    int rc = gloss__matcher_load_patterns(m, g, path, err, sizeof err);
+    for (size_t i = 0; i < 5 && rc == 0; i++) {
+        gloss__match_group_opts o = {.name = dicts[i], .boundaries = 1,
+                                     .diacritics_insensitive = 1};
+        if (mixed) {
+            o.boundaries = i != 1;
+            o.case_insensitive = i != 0;
+            o.diacritics_insensitive = i == 4;
+            o.priority = (int)i;
+        }
+        g = gloss__matcher_group(m, &o);
+        snprintf(path, sizeof path, "%s/%s", lex, dicts[i]);
+        rc = gloss__matcher_load_dictionary(m, g, path, err, sizeof err);
+    }
+    if (rc == 0)
+        rc = gloss__matcher_compile(m, NULL, err, sizeof err);
+    if (rc < 0) {
+        diag("%s", err);
+        gloss__matcher_destroy(&m);
+    }
+    return m;
+}
+
+/* The matches on the fixtures are those recorded in expected-matches.tsv
+ * (made by the matcher before its scan was restructured): every span,
+ * label, id, source and named group, in both configurations. */
+static void test_same_matches(void)
+{
+    static const char *const files[] = {
+        "docs/article.txt", "docs/resolution.txt", "structure/article.txt",
+        "structure/joined.txt", "structure/motion-pdf.txt",
+        "structure/resolution-html.txt", "match/tricky.txt"};
+    const char *src = getenv("top_srcdir") ? getenv("top_srcdir") : ".";
+    char path[4096], lex[4096];
+    snprintf(lex, sizeof lex, "%s/lexicon", src);
+    snprintf(path, sizeof path, "%s/tests/fixtures/match/expected-matches.tsv",
+             src);
+    gloss__buf want = GLOSS__BUF_INIT;
+    if (gloss__buf_read_file(&want, path) < 0) {
+        ok(0, "expected-matches.tsv is readable");
+        gloss__buf_free(&want);
+        return;
+    }
+    for (int mixed = 0; mixed < 2; mixed++) {
+        const char *conf = mixed ? "mixed" : "shipped";
+        gloss__buf got = GLOSS__BUF_INIT, exp = GLOSS__BUF_INIT;
+        /* The expected lines of this configuration. */
+        for (const char *l = want.data; l && *l;) {
+            const char *nl = strchr(l, '\n');
+            size_t n = nl ? (size_t)(nl - l) + 1 : strlen(l);
+            size_t k = strlen(conf);
+            if (l[0] != '#' && strncmp(l, conf, k) == 0 && l[k] == '\t')
+                gloss__buf_add(&exp, l, n);
+            l += n;
+        }
+        gloss__matcher *m = lexicon_matcher(lex, mixed);
+        for (size_t f = 0; m && f < sizeof files / sizeof *files; f++) {
+            gloss__buf text = GLOSS__BUF_INIT;
+            snprintf(path, sizeof path, "%s/tests/fixtures/%s", src, files[f]);
+            const gloss__match *ms;
+            char err[512];
+            long n = gloss__buf_read_file(&text, path) < 0
+                         ? -1
+                         : gloss__matcher_scan(m, text.data ? text.data : "",
+                                               text.len, &ms, err, sizeof err);
+            if (n < 0)
+                gloss__buf_printf(&got, "cannot match %s\n", files[f]);
+            for (long i = 0; i < n; i++) {
+                gloss__buf_printf(&got, "%s\t%s\t%zu\t%zu\t%s\t%s\t%s", conf,
+                                  files[f], ms[i].start, ms[i].end,
+                                  ms[i].entry->label,
+                                  ms[i].entry->id ? ms[i].entry->id : "-",
+                                  ms[i].entry->source);
+                for (size_t c = 0; c < ms[i].ncaps; c++)
+                    gloss__buf_printf(&got, "\t%s=%zu-%zu", ms[i].caps[c].name,
+                                      ms[i].caps[c].start, ms[i].caps[c].end);
+                gloss__buf_addc(&got, '\n');
+            }
+            gloss__buf_free(&text);
+        }
+        int same = m && got.len == exp.len && exp.len > 0 &&
+                   memcmp(got.data, exp.data, exp.len) == 0;
+        if (!same && got.data && exp.data) {
+            size_t i = 0;
+            while (i < got.len && i < exp.len && got.data[i] == exp.data[i])
+                i++;
+            while (i > 0 && exp.data[i - 1] != '\n')
+                i--;
+            diag("first difference: got '%.120s', expected '%.120s'",
+                 got.data + (i < got.len ? i : got.len),
+                 exp.data + (i < exp.len ? i : exp.len));
+        }
+        ok(same, "%s lexicon: the same matches on the fixtures as before the "
+           "scan was restructured", conf);
+        gloss__matcher_destroy(&m);
+        gloss__buf_free(&got);
+        gloss__buf_free(&exp);
+    }
+    gloss__buf_free(&want);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -453,6 +569,7 @@ int main(void)
     test_patterns();
     test_dictionaries();
     test_stage();
+    test_same_matches();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
