@@ -62,6 +62,7 @@ void gloss__matcher_destroy(gloss__matcher **mp)
     hs_free_scratch(m->scratch);
     hs_free_database(m->db);
     pcre2_match_data_free(m->md);
+    pcre2_match_context_free(m->mctx);
     gloss__buf_free(&m->folded);
     gloss__fold_map_free(&m->map);
     free(m->cands);
@@ -241,6 +242,10 @@ int gloss__matcher_add_pattern(gloss__matcher *m, int group, const char *regex,
     uint32_t options = PCRE2_UTF | PCRE2_MULTILINE;
     if (m->groups[group].o.case_insensitive)
         options |= PCRE2_CASELESS;
+    /* Around a trigger, PCRE2 wants only matches that start before the
+     * trigger's end: an offset limit stops its search there. */
+    if (ntriggers)
+        options |= PCRE2_USE_OFFSET_LIMIT;
     int code;
     PCRE2_SIZE off;
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)regex, len, options, &code,
@@ -779,9 +784,10 @@ int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
             max_caps = caps;
     }
     m->md = pcre2_match_data_create(max_caps + 1, NULL);
+    m->mctx = pcre2_match_context_create(NULL);
     m->fired = calloc(m->n ? m->n : 1, 1);
     m->fired_list = malloc((m->n ? m->n : 1) * sizeof(*m->fired_list));
-    if (!m->md || !m->fired || !m->fired_list) {
+    if (!m->md || !m->mctx || !m->fired || !m->fired_list) {
         snprintf(err, errlen, "out of memory compiling the matcher");
         return -1;
     }
@@ -820,6 +826,7 @@ int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
             ids[x] = (unsigned)x;
             match_expr *xe = &m->exprs[x];
             xe->entry = (uint32_t)i;
+            xe->priority = e->pub.priority;
             xe->boundaries = g->o.boundaries != 0;
             if (e->kind == KIND_PATTERN && !e->ntriggers) {
                 gloss__buf_adds(&all, e->text);

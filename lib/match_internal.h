@@ -45,6 +45,8 @@ enum { EXPR_PHRASE = 1, EXPR_TRIGGER, EXPR_PATTERN, EXPR_PREFILTER };
 
 typedef struct match_expr {
     uint32_t entry;
+    int priority;             /* its entry's, so that a report touches
+                                 this table only */
     uint32_t len;             /* phrase: bytes it spans in the scanned text;
                                  trigger: its length */
     unsigned char what;       /* EXPR_* */
@@ -82,6 +84,7 @@ struct gloss__matcher {
     uint32_t scan_no;
     hs_scratch_t *scratch;
     pcre2_match_data *md;
+    pcre2_match_context *mctx; /* carries the offset limit of triggers */
 
     /* Buffers of the scan, kept from one scan to the next. */
     gloss__buf folded;
@@ -91,6 +94,7 @@ struct gloss__matcher {
     const char *scanned; /* what Vectorscan scans: text, or folded.data */
     size_t scanned_len;
     int mapped;          /* scanned is folded: offsets go through map */
+    size_t map_hint;     /* where the last lookup in map ended */
     match_hit *hits; /* the reports of hs_scan, in the order they came */
     size_t nhits, caphits;
     match_cand *cands;

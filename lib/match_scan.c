@@ -50,7 +50,8 @@ static inline int ascii_word(unsigned c)
 
 /* Adds a candidate that passed its checks. */
 static int add_cand(gloss__matcher *m, size_t start, size_t end,
-                    uint32_t entry, uint32_t cap_off, uint32_t ncaps)
+                    uint32_t entry, int priority, uint32_t cap_off,
+                    uint32_t ncaps)
 {
     if (m->ncands == m->capcands) {
         size_t ncap = m->capcands ? m->capcands * 2 : 256;
@@ -62,8 +63,8 @@ static int add_cand(gloss__matcher *m, size_t start, size_t end,
         m->cands = c;
         m->capcands = ncap;
     }
-    m->cands[m->ncands++] = (match_cand){
-        start, end, entry, m->entries[entry].pub.priority, cap_off, ncaps};
+    m->cands[m->ncands++] =
+        (match_cand){start, end, entry, priority, cap_off, ncaps};
     return 0;
 }
 
@@ -79,25 +80,27 @@ static int push_cand(gloss__matcher *m, size_t start, size_t end,
         m->ncaps = cap_off;
         return 0;
     }
-    return add_cand(m, start, end, entry, cap_off, ncaps);
+    return add_cand(m, start, end, entry, e->pub.priority, cap_off, ncaps);
 }
 
 /* Where the byte at offset off of the scanned text came from. */
-static size_t orig_start(const gloss__matcher *m, size_t off)
+static size_t orig_start(gloss__matcher *m, size_t off)
 {
     if (!m->mapped)
         return off;
-    return off >= m->scanned_len ? m->len : gloss__fold_orig_start(&m->map, off);
+    return off >= m->scanned_len ? m->len : gloss__fold_orig_start(&m->map, off,
+                                                           &m->map_hint);
 }
 
 /* The end in the original text of a match ending before byte off of the
  * scanned text. A match that ends inside the folded form of a character
  * ("s" of the "ss" of "ß") takes the whole character. */
-static size_t orig_end(const gloss__matcher *m, size_t off)
+static size_t orig_end(gloss__matcher *m, size_t off)
 {
     if (!m->mapped)
         return off;
-    return off >= m->scanned_len ? m->len : gloss__fold_orig_end(&m->map, off);
+    return off >= m->scanned_len ? m->len : gloss__fold_orig_end(&m->map, off,
+                                                         &m->map_hint);
 }
 
 static int push_cap(gloss__matcher *m, const char *name, size_t s, size_t e)
@@ -215,9 +218,14 @@ static int triggered_at(gloss__matcher *m, uint32_t id, size_t tstart,
     size_t pos = tstart > e->window ? tstart - e->window : 0;
     while (pos > 0 && ((unsigned char)m->scanned[pos] & 0xC0) == 0x80)
         pos++;
-    while (pos <= end) {
+    /* A search from `to` on could only find matches that start after the
+     * trigger, which this loop gives up on: stop before making it. */
+    /* Matches must start before `to` (the loop gives up on others): the
+     * offset limit keeps PCRE2 from looking for them further on. */
+    pcre2_set_offset_limit(m->mctx, to - 1);
+    while (pos < to) {
         int rc = pcre2_match(e->re, (PCRE2_SPTR)m->scanned, end, pos,
-                             PCRE2_NO_UTF_CHECK, m->md, NULL);
+                             PCRE2_NO_UTF_CHECK, m->md, m->mctx);
         if (rc < 0)
             return 0;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
@@ -290,13 +298,22 @@ static int phrase_at(gloss__matcher *m, const match_expr *x, size_t to)
                     m->groups[e->group].o.case_insensitive))
             return 0;
     }
-    return add_cand(m, s, t, x->entry, 0, 0);
+    return add_cand(m, s, t, x->entry, x->priority, 0, 0);
 }
+
+/* How many reports ahead handle_hits() asks for the expression it will
+ * need: the table of a large dictionary does not stay in the cache while
+ * Vectorscan scans, and reports come in no order of expression. */
+#define PREFETCH_AHEAD 8
 
 /* Turns the reports of the scan into candidates, in the order they came. */
 static int handle_hits(gloss__matcher *m)
 {
     for (size_t i = 0; i < m->nhits; i++) {
+#if defined(__GNUC__) || defined(__clang__)
+        if (i + PREFETCH_AHEAD < m->nhits)
+            __builtin_prefetch(&m->exprs[m->hits[i + PREFETCH_AHEAD].expr]);
+#endif
         const match_expr *x = &m->exprs[m->hits[i].expr];
         size_t to = m->hits[i].to;
         int rc = 0;
@@ -506,23 +523,30 @@ long gloss__matcher_scan(gloss__matcher *m, const char *text, size_t len,
     m->scanned = text;
     m->scanned_len = len;
     m->mapped = 0;
-    /* Vectorscan's UTF-8 mode and PCRE2 both need valid UTF-8. */
+    /* Vectorscan's UTF-8 mode and PCRE2 both need valid UTF-8; folding
+     * checks it on its way, other texts beyond ASCII are checked here. */
+    static const char bad_utf8[] =
+        "the text is not valid UTF-8 (run normalize before match)";
     int ascii = gloss__fold_is_ascii(text, len);
-    if (!ascii && gloss__utf8_valid_prefix(text, len) != len) {
-        snprintf(err, errlen, "the text is not valid UTF-8 (run normalize "
-                 "before match)");
-        return -1;
-    }
     if (m->fold && !ascii) {
         gloss__buf_clear(&m->folded);
         if (gloss__fold(&m->folded, text, len, &m->map) < 0 ||
             m->folded.len > UINT32_MAX - 1) {
-            snprintf(err, errlen, "out of memory folding the text");
+            snprintf(err, errlen, "%s", m->map.bad ? bad_utf8
+                                   : "out of memory folding the text");
+            return -1;
+        }
+        if (m->map.bad) {
+            snprintf(err, errlen, "%s", bad_utf8);
             return -1;
         }
         m->scanned = m->folded.data ? m->folded.data : "";
         m->scanned_len = m->folded.len;
         m->mapped = 1;
+        m->map_hint = 0;
+    } else if (!ascii && gloss__utf8_valid_prefix(text, len) != len) {
+        snprintf(err, errlen, "%s", bad_utf8);
+        return -1;
     } else if (m->phrases) {
         gloss__buf_clear(&m->folded);
         gloss__fold_spaces(&m->folded, text, len);
