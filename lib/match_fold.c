@@ -166,6 +166,47 @@ void gloss__fold_spaces(gloss__buf *out, const char *s, size_t n)
     out->data[out->len] = '\0';
 }
 
+/* Appends the run of ASCII bytes that s starts with, its white space
+ * turned into spaces as gloss__fold_spaces() does, and returns its length:
+ * finding where the run ends and copying it are one pass. Bytes past the
+ * run may be written beyond out->len; they are overwritten later. */
+static size_t add_ascii_run(gloss__buf *out, const char *s, size_t n)
+{
+    if (gloss__buf_reserve(out, n) < 0)
+        return 0;
+    char *d = out->data + out->len;
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i nine = _mm_set1_epi8(9), four = _mm_set1_epi8(4),
+                  space = _mm_set1_epi8(' ');
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i t = _mm_sub_epi8(v, nine);
+        __m128i ws = _mm_cmpeq_epi8(_mm_min_epu8(t, four), t);
+        _mm_storeu_si128((__m128i *)(void *)(d + i),
+                         _mm_or_si128(_mm_and_si128(ws, space),
+                                      _mm_andnot_si128(ws, v)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(v);
+        if (mask) {
+            i += (size_t)__builtin_ctz(mask);
+            goto done;
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c & 0x80)
+            break;
+        d[i] = (char)((unsigned char)(c - 9) < 5 ? ' ' : c);
+    }
+#ifdef __SSE2__
+done:
+#endif
+    out->len += i;
+    out->data[out->len] = '\0';
+    return i;
+}
+
 int gloss__fold(gloss__buf *out, const char *s, size_t n, gloss__fold_map *map)
 {
     if (map) {
@@ -174,11 +215,12 @@ int gloss__fold(gloss__buf *out, const char *s, size_t n, gloss__fold_map *map)
     }
     size_t i = 0;
     while (i < n) {
-        /* The ASCII run from i. */
-        size_t j = i + ascii_run(s + i, n - i);
-        if (j > i) {
-            gloss__fold_spaces(out, s + i, j - i);
-            i = j;
+        /* The ASCII run from i, copied as it is found. */
+        size_t run = add_ascii_run(out, s + i, n - i);
+        if (out->oom)
+            return -1;
+        if (run) {
+            i += run;
             continue;
         }
         size_t before = out->len;
@@ -274,4 +316,26 @@ size_t gloss__fold_orig_end(const gloss__fold_map *map, size_t f, size_t *hint)
     if (f <= (size_t)p->f + p->flen)
         return (size_t)p->o + p->olen;
     return f - (p->f + p->flen) + (p->o + p->olen);
+}
+
+void gloss__fold_orig_span(const gloss__fold_map *map, size_t fs, size_t fe,
+                           size_t *os, size_t *oe, size_t *hint)
+{
+    size_t k = points_before(map, fe, hint);
+    const gloss__fold_point *p = k ? &map->p[k - 1] : NULL;
+    if (!p) {
+        *os = fs;
+        *oe = fe;
+        return;
+    }
+    if ((size_t)p->f + p->flen <= fs) {
+        /* Every point before fe ends before fs: one shift for both. */
+        size_t shift_o = (size_t)p->o + p->olen, shift_f = (size_t)p->f + p->flen;
+        *os = fs - shift_f + shift_o;
+        *oe = fe - shift_f + shift_o;
+        return;
+    }
+    *oe = fe <= (size_t)p->f + p->flen ? (size_t)p->o + p->olen
+                                       : fe - (p->f + p->flen) + (p->o + p->olen);
+    *os = gloss__fold_orig_start(map, fs, hint);
 }

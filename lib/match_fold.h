@@ -67,6 +67,12 @@ size_t gloss__fold_orig_start(const gloss__fold_map *map, size_t f,
 size_t gloss__fold_orig_end(const gloss__fold_map *map, size_t f,
                             size_t *hint);
 
+/* Both ends of the folded span [fs, fe) (fs < fe) in the original, as the
+ * two functions above give them, with one lookup in the map when no
+ * folded character lies inside the span (the common case). */
+void gloss__fold_orig_span(const gloss__fold_map *map, size_t fs, size_t fe,
+                           size_t *os, size_t *oe, size_t *hint);
+
 /* Appends s with ASCII white space turned into spaces (the same length,
  * so offsets need no map). */
 void gloss__fold_spaces(gloss__buf *out, const char *s, size_t n);

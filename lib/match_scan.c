@@ -285,8 +285,10 @@ static int phrase_at(gloss__matcher *m, const match_expr *x, size_t to)
         return 0;
     size_t s = to - x->len, t = to;
     if (m->mapped) {
-        s = orig_start(m, s);
-        t = orig_end(m, t);
+        if (t >= m->scanned_len)
+            s = orig_start(m, s), t = m->len;
+        else
+            gloss__fold_orig_span(&m->map, s, t, &s, &t, &m->map_hint);
         if (t <= s)
             return 0;
     }
