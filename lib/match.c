@@ -687,6 +687,34 @@ static void cache_write(const char *dir, const char *path, hs_database_t *db)
  * can match there; bounding the window bounds the work per report. */
 #define MAX_WINDOW 256u
 
+/* When PCRE2 knows that every match of e starts with one of a range of
+ * ASCII bytes (digits, for patterns led by a number), records the range:
+ * around a trigger, a window without such a byte needs no search, and
+ * looking for one takes sixteen bytes a step. Other sets of first bytes
+ * (letters of several cases) are common enough that the check would not
+ * pay. */
+static void first_range(match_entry *e)
+{
+    const uint8_t *bits = NULL;
+    if (pcre2_pattern_info(e->re, PCRE2_INFO_FIRSTBITMAP, &bits) != 0 || !bits)
+        return;
+    int lo = -1, hi = -1;
+    for (int c = 0; c < 256; c++) {
+        if (!(bits[c >> 3] & (1u << (c & 7))))
+            continue;
+        if (lo < 0)
+            lo = c;
+        else if (c != hi + 1)
+            return; /* not one range */
+        hi = c;
+    }
+    if (lo < 0 || hi >= 0x80)
+        return;
+    e->first_lo = (unsigned char)lo;
+    e->first_hi = (unsigned char)hi;
+    e->has_first = 1;
+}
+
 /* Checks one pattern alone, moving it to prefilter mode when Vectorscan
  * cannot match it exactly (look-around, back-references), and prepares
  * the end-anchored PCRE2 form that finds where a match starts. Returns 0,
@@ -708,6 +736,7 @@ static int check_pattern(gloss__matcher *m, match_entry *e, char *err,
         }
         hs_free_compile_error(ce);
         pcre2_jit_compile(e->re, PCRE2_JIT_COMPLETE);
+        first_range(e);
         int anchored = 0;
         for (size_t i = 0; i < e->ntriggers; i++)
             anchored |= e->triggers[i][0] == '^';

@@ -32,6 +32,9 @@ typedef struct match_entry {
     const char **triggers; /* patterns: literals Vectorscan looks for */
     size_t ntriggers;
     pcre2_code *re_start; /* the pattern anchored where it starts */
+    unsigned char first_lo, first_hi; /* patterns: every match starts with a
+                                         byte in [first_lo, first_hi] */
+    unsigned char has_first;
     uint32_t seen_scan; /* the scan that last found a match of the entry */
     size_t seen_end;    /* where that match ended */
     int group;

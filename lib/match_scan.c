@@ -33,6 +33,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "match_fold.h"
 #include "utf8.h"
@@ -176,6 +179,27 @@ static int pattern_at(gloss__matcher *m, uint32_t id, size_t to)
     return push_cand(m, s, t, id, off, n);
 }
 
+/* Whether one of the n bytes at s is in [lo, hi]. */
+static int has_byte_in(const char *s, size_t n, unsigned char lo,
+                       unsigned char hi)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i vlo = _mm_set1_epi8((char)lo),
+                  span = _mm_set1_epi8((char)(hi - lo));
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i t = _mm_sub_epi8(v, vlo);
+        if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, span), t)))
+            return 1;
+    }
+#endif
+    for (; i < n; i++)
+        if ((unsigned char)((unsigned char)s[i] - lo) <= (unsigned char)(hi - lo))
+            return 1;
+    return 0;
+}
+
 /* A trigger of pattern id ends at `to`: PCRE2 looks for the pattern's
  * matches from a window before the trigger to a window after it. A match
  * that overlaps one found for the same pattern earlier in this scan was
@@ -220,6 +244,10 @@ static int triggered_at(gloss__matcher *m, uint32_t id, size_t tstart,
         pos++;
     /* A search from `to` on could only find matches that start after the
      * trigger, which this loop gives up on: stop before making it. */
+    /* No byte a match can start with before `to`: no match to look for. */
+    if (e->has_first &&
+        !has_byte_in(m->scanned + pos, to - pos, e->first_lo, e->first_hi))
+        return 0;
     /* Matches must start before `to` (the loop gives up on others): the
      * offset limit keeps PCRE2 from looking for them further on. */
     pcre2_set_offset_limit(m->mctx, to - 1);
