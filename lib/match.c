@@ -282,6 +282,11 @@ int gloss__matcher_add_pattern(gloss__matcher *m, int group, const char *regex,
                 snprintf(err, errlen, "%s: out of memory", where);
                 return -1;
             }
+            /* A space in a trigger stands for any white space, which
+             * only the copy with plain spaces shows as a space. */
+            for (const char *c = t[i]; *c; c++)
+                if (is_space((unsigned char)*c))
+                    m->phrases = 1;
         }
         e->triggers = t;
         e->ntriggers = ntriggers;

@@ -79,7 +79,8 @@ struct gloss__matcher {
     match_entry *entries;
     size_t n, cap;
     int fold;       /* some group folds diacritics: scan a folded copy */
-    int phrases;    /* there are phrases: scan a copy with plain spaces */
+    int phrases;    /* there are phrases, or triggers with white space:
+                       scan a copy with plain spaces */
     int from_cache;
     hs_database_t *db;
     match_expr *exprs; /* Vectorscan id -> what it stands for */

@@ -257,6 +257,21 @@ static void test_patterns(void)
     like(err, "'x*'", "and the pattern");
     gloss__matcher_destroy(&m);
 
+    /* A space in a trigger stands for any white space, even in a
+     * matcher without phrases; a number and "men" glued into a word is
+     * not a match. */
+    m = gloss__matcher_new();
+    g = gloss__matcher_group(m, &o);
+    path = write_file("spaced.tsv", "QUANTITY\t[0-9]{1,3}\\s{1,3}(?:men|women)"
+                                    "\t\t men| women\n");
+    ok(gloss__matcher_load_patterns(m, g, path, err, sizeof err) == 0 &&
+           gloss__matcher_compile(m, NULL, err, sizeof err) == 0,
+       "triggers with a space compile");
+    is_str(found(m, "3\nmen, 4\twomen, 5 women, 6amen, 7 mention"),
+           "QUANTITY[3\nmen] QUANTITY[4\twomen] QUANTITY[5 women]",
+           "a space in a trigger matches a line break or a tab");
+    gloss__matcher_destroy(&m);
+
     m = gloss__matcher_new();
     g = gloss__matcher_group(m, &o);
     path = write_file("nolabel.tsv", "[0-9]+\n");
