@@ -19,6 +19,13 @@
  * mode: Vectorscan then only says that the pattern may match, and PCRE2
  * runs it over the whole text.
  *
+ * A pattern with triggers has Vectorscan look only for its triggers (a
+ * space in one stands for any white space, so that the scanned copy with
+ * plain spaces is made when a trigger has one); its PCRE2 form gets an
+ * offset limit (PCRE2_USE_OFFSET_LIMIT) and, when PCRE2 knows that its
+ * matches start with a byte of one ASCII range, that range, both of which
+ * cut the PCRE2 work around each trigger (match_scan.c).
+ *
  * A database can be kept on disk: its file name is a hash of the
  * Vectorscan version and of every expression with its flags, so that a
  * changed dictionary never meets an old database.

@@ -10,15 +10,20 @@
  * of the original text: a phrase starts its length before its end; a
  * pattern's start (and its named groups) are found by an end-anchored
  * PCRE2 match over a window before its end; a trigger has PCRE2 run its
- * pattern around it. Candidates that cut a word or a number (in groups
+ * pattern around it, only as far as matches that start before the
+ * trigger's end (an offset limit), and not at all when the pattern's
+ * matches all start with a byte of a range (digits) that the window before
+ * the trigger lacks. Candidates that cut a word or a number (in groups
  * that ask for boundaries), and matches of groups that keep diacritics but
  * were found through the folded copy and differ from their phrase, are
  * dropped as they are made; word characters are told apart with a
  * branch-free test on ASCII bytes, and only bytes beyond ASCII are
  * decoded. Prefilter patterns only record that they fired; PCRE2 then
  * runs them over the original text. The reports are handled in the order
- * Vectorscan gave them, which is what the callback did before, so the
- * matches do not depend on where the work happens.
+ * Vectorscan gave them, so that a pattern's match found from one trigger
+ * is skipped from the next one exactly as when the callback did all the
+ * work; tests/test_match.c checks the matches on the fixtures against
+ * those recorded before the work moved out of the callback.
  *
  * Overlaps are resolved greedily: candidates sorted by length (longest
  * first), priority (highest first), start (earliest first) and entry
