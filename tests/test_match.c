@@ -459,6 +459,32 @@ static void test_stage(void)
        "a missing dictionary is an error naming it");
 }
 
+/* Text that is not UTF-8 is refused with a message, whether the matcher
+ * folds it (folding checks it) or not. */
+static void test_bad_utf8(void)
+{
+    static const char *const list[] = {"Kazakhstan", "LOC", NULL};
+    for (int fold = 0; fold < 2; fold++) {
+        gloss__match_group_opts o = {.name = "d", .boundaries = 1,
+                                     .diacritics_insensitive = fold};
+        gloss__matcher *m = phrases(&o, list);
+        const gloss__match *ms;
+        char err[256] = "";
+        static const char bad[] = "Kazakhstan \xC3\xA9t\xE9 Kazakhstan";
+        long n = gloss__matcher_scan(m, bad, sizeof bad - 1, &ms, err,
+                                     sizeof err);
+        ok(n < 0 && strstr(err, "not valid UTF-8"),
+           "%s: ill-formed UTF-8 is refused with a message",
+           fold ? "folding" : "not folding");
+        static const char good[] = "Kazakhstan \xC3\xA9t\xC3\xA9";
+        n = gloss__matcher_scan(m, good, sizeof good - 1, &ms, err, sizeof err);
+        ok(n == 1 && ms[0].start == 0 && ms[0].end == 10,
+           "%s: the same text made well-formed is matched",
+           fold ? "folding" : "not folding");
+        gloss__matcher_destroy(&m);
+    }
+}
+
 /* A matcher of the shipped lexicon and patterns: "shipped" as the bench
  * and the stage load them, "mixed" with other options per group. */
 static gloss__matcher *lexicon_matcher(const char *lex, int mixed)
@@ -584,6 +610,7 @@ int main(void)
     test_patterns();
     test_dictionaries();
     test_stage();
+    test_bad_utf8();
     test_same_matches();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
