@@ -66,6 +66,7 @@ void gloss__matcher_destroy(gloss__matcher **mp)
     free(m->groups);
     free(m->exprs);
     free(m->hits);
+    free(m->from_point);
     hs_free_scratch(m->scratch);
     hs_free_database(m->db);
     pcre2_match_data_free(m->md);

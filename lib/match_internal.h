@@ -98,6 +98,10 @@ struct gloss__matcher {
     const char *scanned; /* what Vectorscan scans: text, or folded.data */
     size_t scanned_len;
     int mapped;          /* scanned is folded: offsets go through map */
+    unsigned char *from_point; /* mapped: bit i is set when folded byte i
+                                  comes from a character that folding
+                                  changed (a point of map) */
+    size_t capbits;
     size_t map_hint;     /* where the last lookup in map ended */
     match_hit *hits; /* the reports of hs_scan, in the order they came */
     size_t nhits, caphits;

@@ -311,10 +311,31 @@ static int on_match(unsigned int xid, unsigned long long from,
 static int spells(const char *text, size_t start, size_t end, const char *p,
                   int ci);
 
-/* A phrase ends at `to` of the scanned text. */
+/* Whether the scanned bytes at off - 1 and off are both ASCII letters or
+ * digits copied as they are from the text: a match cannot start or end
+ * between them, as on_boundaries() would find in the text itself. */
+static inline int cuts_word(const gloss__matcher *m, size_t off)
+{
+    if (off == 0 || off >= m->scanned_len)
+        return 0;
+    if (!ascii_word((unsigned char)m->scanned[off - 1]) ||
+        !ascii_word((unsigned char)m->scanned[off]))
+        return 0;
+    if (!m->mapped)
+        return 1;
+    const unsigned char *b = m->from_point;
+    return !((b[(off - 1) >> 3] >> ((off - 1) & 7)) & 1) &&
+           !((b[off >> 3] >> (off & 7)) & 1);
+}
+
+/* A phrase ends at `to` of the scanned text. The commonest refusal comes
+ * first and costs a few instructions: a phrase that is the start of a
+ * longer word (Kazak, Kazakh and Kazakhs at every Kazakhstan). */
 static int phrase_at(gloss__matcher *m, const match_expr *x, size_t to)
 {
     if (to < x->len)
+        return 0;
+    if (x->boundaries && (cuts_word(m, to) || cuts_word(m, to - x->len)))
         return 0;
     size_t s = to - x->len, t = to;
     if (m->mapped) {
@@ -527,6 +548,33 @@ static int run_pcre(gloss__matcher *m, uint32_t id, char *err, size_t errlen)
 
 /* ---- resolving overlaps ------------------------------------------------------- */
 
+/* Sets the bits of m->from_point for the folded bytes of every point of
+ * the map (characters that folding changed), clearing the others, so that
+ * cuts_word() knows the bytes it may take for the text's own. */
+static int mark_points(gloss__matcher *m)
+{
+    size_t nb = m->scanned_len / 8 + 1;
+    if (nb > m->capbits) {
+        unsigned char *b = realloc(m->from_point, nb);
+        if (!b)
+            return -1;
+        m->from_point = b;
+        m->capbits = nb;
+    }
+    memset(m->from_point, 0, nb);
+    for (size_t i = 0; i < m->map.n; i++) {
+        /* A character folded to nothing (a mark, a soft hyphen) lies
+         * between two folded bytes: both are marked. */
+        const gloss__fold_point *p = &m->map.p[i];
+        size_t f = p->f, e = (size_t)p->f + p->flen;
+        if (p->flen == 0)
+            f -= f > 0, e++;
+        for (; f < e && f <= m->scanned_len; f++)
+            m->from_point[f >> 3] |= (unsigned char)(1u << (f & 7));
+    }
+    return 0;
+}
+
 static int by_preference(const void *pa, const void *pb)
 {
     const match_cand *a = pa, *b = pb;
@@ -578,6 +626,10 @@ long gloss__matcher_scan(gloss__matcher *m, const char *text, size_t len,
         m->scanned = m->folded.data ? m->folded.data : "";
         m->scanned_len = m->folded.len;
         m->mapped = 1;
+        if (mark_points(m) < 0) {
+            snprintf(err, errlen, "out of memory matching");
+            return -1;
+        }
         m->map_hint = 0;
     } else if (!ascii && gloss__utf8_valid_prefix(text, len) != len) {
         snprintf(err, errlen, "%s", bad_utf8);
