@@ -748,7 +748,8 @@ static int check_pattern(gloss__matcher *m, match_entry *e, char *err,
             free(info);
         }
         hs_free_compile_error(ce);
-        pcre2_jit_compile(e->re, PCRE2_JIT_COMPLETE);
+        if (pcre2_jit_compile(e->re, PCRE2_JIT_COMPLETE) == 0)
+            e->jit |= JIT_RE;
         first_range(e);
         int anchored = 0;
         for (size_t i = 0; i < e->ntriggers; i++)
@@ -767,7 +768,8 @@ static int check_pattern(gloss__matcher *m, match_entry *e, char *err,
                          e->where, e->text);
                 return -1;
             }
-            pcre2_jit_compile(e->re_start, PCRE2_JIT_COMPLETE);
+            if (pcre2_jit_compile(e->re_start, PCRE2_JIT_COMPLETE) == 0)
+                e->jit |= JIT_START;
         }
         return 0;
     }
@@ -791,7 +793,8 @@ static int check_pattern(gloss__matcher *m, match_entry *e, char *err,
         hs_free_compile_error(ce);
         return -1;
     }
-    pcre2_jit_compile(e->re, PCRE2_JIT_COMPLETE);
+    if (pcre2_jit_compile(e->re, PCRE2_JIT_COMPLETE) == 0)
+        e->jit |= JIT_RE;
     if (e->prefilter)
         return 0;
     uint32_t options = PCRE2_UTF | PCRE2_MULTILINE | PCRE2_ENDANCHORED;
@@ -806,7 +809,8 @@ static int check_pattern(gloss__matcher *m, match_entry *e, char *err,
                  e->where, e->text);
         return -1;
     }
-    pcre2_jit_compile(e->re_end, PCRE2_JIT_COMPLETE);
+    if (pcre2_jit_compile(e->re_end, PCRE2_JIT_COMPLETE) == 0)
+        e->jit |= JIT_END;
     return 0;
 }
 

@@ -35,12 +35,18 @@ typedef struct match_entry {
     unsigned char first_lo, first_hi; /* patterns: every match starts with a
                                          byte in [first_lo, first_hi] */
     unsigned char has_first;
+    unsigned char jit; /* JIT_* of the forms the JIT compiled */
     uint32_t seen_scan; /* the scan that last found a match of the entry */
     size_t seen_end;    /* where that match ended */
     int group;
     unsigned char kind;
     unsigned char prefilter; /* Vectorscan only says "maybe"; PCRE2 finds */
 } match_entry;
+
+/* Which PCRE2 forms of a pattern the JIT compiled: those are run with
+ * pcre2_jit_match(), which skips pcre2_match()'s checks of its arguments
+ * (the scan has made them already); the others with pcre2_match(). */
+enum { JIT_RE = 1, JIT_START = 2, JIT_END = 4 };
 
 /* What a scan needs to know about one Vectorscan expression, packed into
  * one small table so that the reports of a scan touch little memory. */

@@ -111,6 +111,19 @@ static size_t orig_end(gloss__matcher *m, size_t off)
                                                          &m->map_hint);
 }
 
+/* Runs re (its JIT code when jit is set) over subject [0, len) from
+ * start: arguments are valid and the text is valid UTF-8 by then. */
+static inline int run_re(const pcre2_code *re, int jit, const char *subject,
+                         size_t len, size_t start, pcre2_match_data *md,
+                         pcre2_match_context *mctx)
+{
+    if (jit)
+        return pcre2_jit_match(re, (PCRE2_SPTR)subject, len, start, 0, md,
+                               mctx);
+    return pcre2_match(re, (PCRE2_SPTR)subject, len, start,
+                       PCRE2_NO_UTF_CHECK, md, mctx);
+}
+
 static int push_cap(gloss__matcher *m, const char *name, size_t s, size_t e)
 {
     if (m->ncaps == m->capcaps) {
@@ -170,8 +183,8 @@ static int pattern_at(gloss__matcher *m, uint32_t id, size_t to)
     size_t from = to > e->window ? to - e->window : 0;
     while (from > 0 && ((unsigned char)m->scanned[from] & 0xC0) == 0x80)
         from++;
-    int rc = pcre2_match(e->re_end, (PCRE2_SPTR)m->scanned, to, from,
-                         PCRE2_NO_UTF_CHECK, m->md, NULL);
+    int rc = run_re(e->re_end, e->jit & JIT_END, m->scanned, to, from, m->md,
+                    NULL);
     if (rc < 0)
         return 0; /* Vectorscan and PCRE2 disagree: trust PCRE2 */
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
@@ -227,8 +240,8 @@ static int triggered_at(gloss__matcher *m, uint32_t id, size_t tstart,
         /* The match starts with the trigger: one anchored attempt. */
         if (e->seen_scan == m->scan_no && tstart < e->seen_end)
             return 0;
-        int rc = pcre2_match(e->re_start, (PCRE2_SPTR)m->scanned, end, tstart,
-                             PCRE2_NO_UTF_CHECK, m->md, NULL);
+        int rc = run_re(e->re_start, e->jit & JIT_START, m->scanned, end,
+                        tstart, m->md, NULL);
         if (rc < 0)
             return 0;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
@@ -257,8 +270,8 @@ static int triggered_at(gloss__matcher *m, uint32_t id, size_t tstart,
      * offset limit keeps PCRE2 from looking for them further on. */
     pcre2_set_offset_limit(m->mctx, to - 1);
     while (pos < to) {
-        int rc = pcre2_match(e->re, (PCRE2_SPTR)m->scanned, end, pos,
-                             PCRE2_NO_UTF_CHECK, m->md, m->mctx);
+        int rc = run_re(e->re, e->jit & JIT_RE, m->scanned, end, pos, m->md,
+                        m->mctx);
         if (rc < 0)
             return 0;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
