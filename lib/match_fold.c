@@ -172,7 +172,8 @@ void gloss__fold_spaces(gloss__buf *out, const char *s, size_t n)
  * run may be written beyond out->len; they are overwritten later. */
 static size_t add_ascii_run(gloss__buf *out, const char *s, size_t n)
 {
-    if (gloss__buf_reserve(out, n) < 0)
+    /* Once the buffer holds the whole text, the call is not needed. */
+    if (out->cap - out->len <= n && gloss__buf_reserve(out, n) < 0)
         return 0;
     char *d = out->data + out->len;
     size_t i = 0;
@@ -237,8 +238,17 @@ int gloss__fold(gloss__buf *out, const char *s, size_t n, gloss__fold_map *map)
             /* The cache remembers how recent characters folded. */
             unsigned slot = (cp ^ (cp >> 8)) & 255;
             if (map->cache[slot].cp == cp && map->cache[slot].len) {
-                gloss__buf_add(out, map->cache[slot].bytes,
-                               map->cache[slot].len - 1u);
+                size_t k = map->cache[slot].len - 1u;
+                if (out->cap - out->len > sizeof map->cache[slot].bytes) {
+                    /* The commonest case: room for the whole slot, copied
+                     * with a fixed size. */
+                    memcpy(out->data + out->len, map->cache[slot].bytes,
+                           sizeof map->cache[slot].bytes);
+                    out->len += k;
+                    out->data[out->len] = '\0';
+                } else {
+                    gloss__buf_add(out, map->cache[slot].bytes, k);
+                }
             } else {
                 fold_char(out, cp);
                 size_t k = out->len - before;
