@@ -735,6 +735,10 @@ static void first_range(match_entry *e)
 static int check_pattern(gloss__matcher *m, match_entry *e, char *err,
                          size_t errlen)
 {
+    /* The named groups, asked once here rather than at every match. */
+    pcre2_pattern_info(e->re, PCRE2_INFO_NAMECOUNT, &e->namecount);
+    pcre2_pattern_info(e->re, PCRE2_INFO_NAMEENTRYSIZE, &e->name_entry_size);
+    pcre2_pattern_info(e->re, PCRE2_INFO_NAMETABLE, &e->name_table);
     if (e->ntriggers) {
         /* Vectorscan never sees the pattern: it only measures it, and a
          * pattern it cannot measure gets the widest window. */

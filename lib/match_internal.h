@@ -36,6 +36,8 @@ typedef struct match_entry {
                                          byte in [first_lo, first_hi] */
     unsigned char has_first;
     unsigned char jit; /* JIT_* of the forms the JIT compiled */
+    uint32_t namecount, name_entry_size; /* patterns: their named groups, */
+    PCRE2_SPTR name_table;               /* as PCRE2 describes them */
     uint32_t seen_scan; /* the scan that last found a match of the entry */
     size_t seen_end;    /* where that match ended */
     int group;

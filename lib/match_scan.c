@@ -146,15 +146,12 @@ static int push_cap(gloss__matcher *m, const char *name, size_t s, size_t e)
 static int push_named(gloss__matcher *m, const match_entry *e, int rc,
                       int mapped, uint32_t *off, uint32_t *n)
 {
-    uint32_t namecount = 0, entry_size = 0;
-    PCRE2_SPTR table = NULL;
-    pcre2_pattern_info(e->re, PCRE2_INFO_NAMECOUNT, &namecount);
+    uint32_t namecount = e->namecount, entry_size = e->name_entry_size;
+    PCRE2_SPTR table = e->name_table;
     *off = (uint32_t)m->ncaps;
     *n = 0;
     if (namecount == 0)
         return 0;
-    pcre2_pattern_info(e->re, PCRE2_INFO_NAMEENTRYSIZE, &entry_size);
-    pcre2_pattern_info(e->re, PCRE2_INFO_NAMETABLE, &table);
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
     for (uint32_t k = 0; k < namecount; k++) {
         const unsigned char *ent = table + (size_t)k * entry_size;
