@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -42,7 +43,7 @@
 #include "match_internal.h"
 #include "pipeline.h"
 
-#define ROUNDS 5
+#define ROUNDS 9
 #define CORPUS_BYTES (8u << 20)
 #define BATCH 32
 
@@ -93,45 +94,87 @@ static void load_dir(const char *dir)
     closedir(d);
 }
 
-/* Scans documents in turn until CORPUS_BYTES; returns MB/s. */
+/* Scans documents in turn until CORPUS_BYTES; returns MB/s by the wall
+ * clock and by the thread's CPU clock. The CPU clock counts only what
+ * this thread ran, so it is the steadier of the two on a machine shared
+ * with other jobs (they still disturb it through caches). */
 typedef void (*scan_fn)(void *ctx, const text *t);
 
-static double once(scan_fn fn, void *ctx)
+typedef struct rate {
+    double wall, cpu;
+} rate;
+
+static uint64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static rate once(scan_fn fn, void *ctx)
 {
     size_t bytes = 0, i = 0;
-    uint64_t t0 = gloss__now_ns();
+    uint64_t t0 = gloss__now_ns(), c0 = cpu_ns();
     while (bytes < CORPUS_BYTES) {
         fn(ctx, &docs[i]);
         bytes += docs[i].n;
         i = (i + 1) % ndocs;
     }
-    return (double)bytes / 1e6 / ((double)(gloss__now_ns() - t0) / 1e9);
+    uint64_t c1 = cpu_ns(), t1 = gloss__now_ns();
+    double mb = (double)bytes / 1e6;
+    return (rate){mb / ((double)(t1 - t0 ? t1 - t0 : 1) / 1e9),
+                  mb / ((double)(c1 - c0 ? c1 - c0 : 1) / 1e9)};
 }
 
-/* The best of ROUNDS rounds of fn, each round also timing the two
- * references right before it, so that a ratio compares figures taken
- * under the same load of a shared machine. */
+/* ROUNDS rounds of fn, each round also timing the two references right
+ * before it, so that a ratio compares figures taken under the same load
+ * of a shared machine: the best and the median of each, by each clock. */
+typedef struct stat {
+    double best, median;
+} stat;
+
 typedef struct figure {
-    double mbs, ref1, ref2;
+    stat wall, cpu, ref1, ref2; /* the references by the CPU clock */
 } figure;
 
 static scan_fn ref1_fn, ref2_fn;
 static void *ref1_ctx, *ref2_ctx;
 
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static stat summary(double *v)
+{
+    qsort(v, ROUNDS, sizeof *v, by_value);
+    return (stat){v[ROUNDS - 1], v[ROUNDS / 2]};
+}
+
 static figure measure(scan_fn fn, void *ctx)
 {
-    figure f = {0, 0, 0};
+    double wall[ROUNDS], cpu[ROUNDS], r1[ROUNDS], r2[ROUNDS];
     for (int r = 0; r < ROUNDS; r++) {
-        double a = once(ref1_fn, ref1_ctx), b = once(ref2_fn, ref2_ctx);
-        double c = once(fn, ctx);
-        if (a > f.ref1)
-            f.ref1 = a;
-        if (b > f.ref2)
-            f.ref2 = b;
-        if (c > f.mbs)
-            f.mbs = c;
+        r1[r] = once(ref1_fn, ref1_ctx).cpu;
+        r2[r] = once(ref2_fn, ref2_ctx).cpu;
+        rate c = once(fn, ctx);
+        wall[r] = c.wall;
+        cpu[r] = c.cpu;
     }
-    return f;
+    return (figure){summary(wall), summary(cpu), summary(r1), summary(r2)};
+}
+
+/* One line per figure: the CPU clock's best and median, the wall clock's,
+ * and the ratios of the best CPU figures to those of the references. */
+static void report(const char *what, figure f, const char *tail)
+{
+    printf("%-44s cpu %5.0f MB/s (median %5.0f), wall %5.0f (median %5.0f)"
+           " = %.4f x memchr (%.0f MB/s), %.3f x hs_scan of one literal "
+           "(%.0f MB/s)%s%s\n",
+           what, f.cpu.best, f.cpu.median, f.wall.best, f.wall.median,
+           f.cpu.best / f.ref1.best, f.ref1.best, f.cpu.best / f.ref2.best,
+           f.ref2.best, *tail ? "; " : "", tail);
 }
 
 static volatile size_t sink;
@@ -318,16 +361,30 @@ int main(int argc, char **argv)
     size_t shipped = gloss__matcher_size(m);
     double c_shipped = compile(m, NULL);
     total_matches = 0;
-    figure f = measure(scan_matcher, m);
-    printf("%-40s %7.0f MB/s = %.4f x memchr (%.0f MB/s), %.3f x hs_scan "
-           "of one literal (%.0f MB/s); %zu entries, compiled in %.2f s\n",
-           "matcher: shipped lexicon + patterns", f.mbs, f.mbs / f.ref1,
-           f.ref1, f.mbs / f.ref2, f.ref2, shipped, c_shipped);
-    f = measure(scan_db_only, m);
-    printf("%-40s %7.0f MB/s = %.4f x memchr, %.3f x hs_scan of one literal\n",
-           "  its database alone (no callback work)", f.mbs, f.mbs / f.ref1,
-           f.mbs / f.ref2);
+    char tail[256];
+    snprintf(tail, sizeof tail, "%zu entries, compiled in %.2f s", shipped,
+             c_shipped);
+    report("matcher: shipped lexicon + patterns", measure(scan_matcher, m),
+           tail);
+    report("  its database alone (no callback work)", measure(scan_db_only, m),
+           "");
     gloss__matcher_destroy(&m);
+
+    /* The cache of the compile figures, and the files of the stage with
+     * 10,000 phrases. */
+    char cache[] = "/tmp/bench-match-XXXXXX";
+    if (!mkdtemp(cache)) {
+        fprintf(stderr, "bench_match: cannot make a cache folder\n");
+        return 1;
+    }
+    char gen_tsv[64], more_tsv[64];
+    snprintf(gen_tsv, sizeof gen_tsv, "%s/gen.tsv", cache);
+    snprintf(more_tsv, sizeof more_tsv, "%s/more.tsv", cache);
+    FILE *gen_f = fopen(gen_tsv, "w"), *more_f = fopen(more_tsv, "w");
+    if (!gen_f || !more_f) {
+        fprintf(stderr, "bench_match: cannot write to %s\n", cache);
+        return 1;
+    }
 
     /* 10,000 phrases and 50 patterns. */
     m = gloss__matcher_new();
@@ -355,6 +412,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_match: %s\n", err);
             return 1;
         }
+        fprintf(more_f, "CASE\t%s\t\t%s\n", rx, trig[0]);
     }
     gloss__match_group_opts go = {.name = "gen", .label = "PER",
                                   .boundaries = 1, .diacritics_insensitive = 1};
@@ -365,41 +423,50 @@ int main(int argc, char **argv)
         gen_name(i, name, sizeof name);
         gloss__matcher_add_phrase(m, g, name, NULL, NULL, NULL, 0, "gen", err,
                                   sizeof err);
+        fprintf(gen_f, "%s\n", name);
     }
+    fclose(gen_f);
+    fclose(more_f);
     double c_10k = compile(m, NULL);
     total_matches = 0;
-    f = measure(scan_matcher, m);
-    printf("%-40s %7.0f MB/s = %.4f x memchr (%.0f MB/s), %.3f x hs_scan "
-           "of one literal (%.0f MB/s); %zu phrases + %zu patterns, compiled "
-           "in %.2f s\n",
-           "matcher: 10,000 phrases + 50 patterns", f.mbs, f.mbs / f.ref1,
-           f.ref1, f.mbs / f.ref2, f.ref2, nphr, npat, c_10k);
-    f = measure(scan_db_only, m);
-    printf("%-40s %7.0f MB/s = %.4f x memchr, %.3f x hs_scan of one literal\n",
-           "  its database alone (no callback work)", f.mbs, f.mbs / f.ref1,
-           f.mbs / f.ref2);
+    snprintf(tail, sizeof tail, "%zu phrases + %zu patterns, compiled in "
+             "%.2f s", nphr, npat, c_10k);
+    report("matcher: 10,000 phrases + 50 patterns", measure(scan_matcher, m),
+           tail);
+    report("  its database alone (no callback work)", measure(scan_db_only, m),
+           "");
     gloss__matcher_destroy(&m);
 
-    /* The stage in a pipeline. */
+    /* The stage in a pipeline: documents, spans and attributes included,
+     * with the shipped lexicon, then with the 10,000 phrases and 50
+     * patterns above (the shipped ones and the generated files). */
+    setenv("GLOSS_LEXICON_DIR", lexicon_dir, 0);
+    static char conf_10k[512];
+    snprintf(conf_10k, sizeof conf_10k,
+             "return { pipeline = { { stage = 'match', options = { "
+             "dictionaries = { { file = '%s', name = 'gen', label = 'PER' } }, "
+             "patterns = { { file = '%s', name = 'more' } } } } } }",
+             gen_tsv, more_tsv);
     static const char conf[] =
         "return { pipeline = { { stage = 'match' } } }";
-    char cerr[1024];
-    gloss__config *cfg = gloss__config_load_string(conf, strlen(conf), "b.lua",
-                                                   ".", cerr, sizeof cerr);
-    setenv("GLOSS_LEXICON_DIR", lexicon_dir, 0);
-    gloss__pipeline *p = cfg ? gloss__pipeline_new(cfg, cerr, sizeof cerr) : NULL;
-    if (!p) {
-        fprintf(stderr, "bench_match: %s\n", cerr);
-        return 1;
+    const char *confs[] = {conf, conf_10k};
+    const char *names[] = {"stage: match, shipped lexicon",
+                           "stage: match, 10,000 phrases + 50 patterns"};
+    for (int k = 0; k < 2; k++) {
+        char cerr[1024];
+        gloss__config *cfg = gloss__config_load_string(
+            confs[k], strlen(confs[k]), "b.lua", ".", cerr, sizeof cerr);
+        gloss__pipeline *p =
+            cfg ? gloss__pipeline_new(cfg, cerr, sizeof cerr) : NULL;
+        if (!p) {
+            fprintf(stderr, "bench_match: %s\n", cerr);
+            return 1;
+        }
+        report(names[k], measure(scan_stage, p),
+               "documents, spans and attributes included");
+        gloss__pipeline_destroy(&p);
+        gloss__config_destroy(&cfg);
     }
-    f = measure(scan_stage, p);
-    printf("%-40s %7.0f MB/s = %.4f x memchr (%.0f MB/s), %.3f x hs_scan "
-           "of one literal (%.0f MB/s); documents, spans and attributes "
-           "included\n",
-           "stage: match, shipped lexicon", f.mbs, f.mbs / f.ref1, f.ref1,
-           f.mbs / f.ref2, f.ref2);
-    gloss__pipeline_destroy(&p);
-    gloss__config_destroy(&cfg);
 
     /* Compile times (BENCH_SCAN_ONLY skips them, for profiling scans). */
     if (getenv("BENCH_SCAN_ONLY")) {
@@ -407,12 +474,11 @@ int main(int argc, char **argv)
         hs_free_database(one.db);
         for (size_t i = 0; i < ndocs; i++)
             free(docs[i].p);
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", cache);
+        if (system(cmd) != 0)
+            fprintf(stderr, "bench_match: could not remove %s\n", cache);
         return 0;
-    }
-    char cache[] = "/tmp/bench-match-XXXXXX";
-    if (!mkdtemp(cache)) {
-        fprintf(stderr, "bench_match: cannot make a cache folder\n");
-        return 1;
     }
     static const size_t sizes[] = {1000, 10000, 100000};
     for (size_t i = 0; i < 3; i++) {

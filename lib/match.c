@@ -19,6 +19,13 @@
  * mode: Vectorscan then only says that the pattern may match, and PCRE2
  * runs it over the whole text.
  *
+ * A pattern with triggers has Vectorscan look only for its triggers (a
+ * space in one stands for any white space, so that the scanned copy with
+ * plain spaces is made when a trigger has one); its PCRE2 form gets an
+ * offset limit (PCRE2_USE_OFFSET_LIMIT) and, when PCRE2 knows that its
+ * matches start with a byte of one ASCII range, that range, both of which
+ * cut the PCRE2 work around each trigger (match_scan.c).
+ *
  * A database can be kept on disk: its file name is a hash of the
  * Vectorscan version and of every expression with its flags, so that a
  * changed dictionary never meets an old database.
@@ -57,12 +64,13 @@ void gloss__matcher_destroy(gloss__matcher **mp)
     }
     free(m->entries);
     free(m->groups);
-    free(m->expr_entry);
-    free(m->expr_len);
-    free(m->expr_starts);
+    free(m->exprs);
+    free(m->hits);
+    free(m->from_point);
     hs_free_scratch(m->scratch);
     hs_free_database(m->db);
     pcre2_match_data_free(m->md);
+    pcre2_match_context_free(m->mctx);
     gloss__buf_free(&m->folded);
     gloss__fold_map_free(&m->map);
     free(m->cands);
@@ -242,6 +250,10 @@ int gloss__matcher_add_pattern(gloss__matcher *m, int group, const char *regex,
     uint32_t options = PCRE2_UTF | PCRE2_MULTILINE;
     if (m->groups[group].o.case_insensitive)
         options |= PCRE2_CASELESS;
+    /* Around a trigger, PCRE2 wants only matches that start before the
+     * trigger's end: an offset limit stops its search there. */
+    if (ntriggers)
+        options |= PCRE2_USE_OFFSET_LIMIT;
     int code;
     PCRE2_SIZE off;
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)regex, len, options, &code,
@@ -278,6 +290,11 @@ int gloss__matcher_add_pattern(gloss__matcher *m, int group, const char *regex,
                 snprintf(err, errlen, "%s: out of memory", where);
                 return -1;
             }
+            /* A space in a trigger stands for any white space, which
+             * only the copy with plain spaces shows as a space. */
+            for (const char *c = t[i]; *c; c++)
+                if (is_space((unsigned char)*c))
+                    m->phrases = 1;
         }
         e->triggers = t;
         e->ntriggers = ntriggers;
@@ -683,6 +700,34 @@ static void cache_write(const char *dir, const char *path, hs_database_t *db)
  * can match there; bounding the window bounds the work per report. */
 #define MAX_WINDOW 256u
 
+/* When PCRE2 knows that every match of e starts with one of a range of
+ * ASCII bytes (digits, for patterns led by a number), records the range:
+ * around a trigger, a window without such a byte needs no search, and
+ * looking for one takes sixteen bytes a step. Other sets of first bytes
+ * (letters of several cases) are common enough that the check would not
+ * pay. */
+static void first_range(match_entry *e)
+{
+    const uint8_t *bits = NULL;
+    if (pcre2_pattern_info(e->re, PCRE2_INFO_FIRSTBITMAP, &bits) != 0 || !bits)
+        return;
+    int lo = -1, hi = -1;
+    for (int c = 0; c < 256; c++) {
+        if (!(bits[c >> 3] & (1u << (c & 7))))
+            continue;
+        if (lo < 0)
+            lo = c;
+        else if (c != hi + 1)
+            return; /* not one range */
+        hi = c;
+    }
+    if (lo < 0 || hi >= 0x80)
+        return;
+    e->first_lo = (unsigned char)lo;
+    e->first_hi = (unsigned char)hi;
+    e->has_first = 1;
+}
+
 /* Checks one pattern alone, moving it to prefilter mode when Vectorscan
  * cannot match it exactly (look-around, back-references), and prepares
  * the end-anchored PCRE2 form that finds where a match starts. Returns 0,
@@ -690,6 +735,10 @@ static void cache_write(const char *dir, const char *path, hs_database_t *db)
 static int check_pattern(gloss__matcher *m, match_entry *e, char *err,
                          size_t errlen)
 {
+    /* The named groups, asked once here rather than at every match. */
+    pcre2_pattern_info(e->re, PCRE2_INFO_NAMECOUNT, &e->namecount);
+    pcre2_pattern_info(e->re, PCRE2_INFO_NAMEENTRYSIZE, &e->name_entry_size);
+    pcre2_pattern_info(e->re, PCRE2_INFO_NAMETABLE, &e->name_table);
     if (e->ntriggers) {
         /* Vectorscan never sees the pattern: it only measures it, and a
          * pattern it cannot measure gets the widest window. */
@@ -703,7 +752,9 @@ static int check_pattern(gloss__matcher *m, match_entry *e, char *err,
             free(info);
         }
         hs_free_compile_error(ce);
-        pcre2_jit_compile(e->re, PCRE2_JIT_COMPLETE);
+        if (pcre2_jit_compile(e->re, PCRE2_JIT_COMPLETE) == 0)
+            e->jit |= JIT_RE;
+        first_range(e);
         int anchored = 0;
         for (size_t i = 0; i < e->ntriggers; i++)
             anchored |= e->triggers[i][0] == '^';
@@ -721,7 +772,8 @@ static int check_pattern(gloss__matcher *m, match_entry *e, char *err,
                          e->where, e->text);
                 return -1;
             }
-            pcre2_jit_compile(e->re_start, PCRE2_JIT_COMPLETE);
+            if (pcre2_jit_compile(e->re_start, PCRE2_JIT_COMPLETE) == 0)
+                e->jit |= JIT_START;
         }
         return 0;
     }
@@ -745,7 +797,8 @@ static int check_pattern(gloss__matcher *m, match_entry *e, char *err,
         hs_free_compile_error(ce);
         return -1;
     }
-    pcre2_jit_compile(e->re, PCRE2_JIT_COMPLETE);
+    if (pcre2_jit_compile(e->re, PCRE2_JIT_COMPLETE) == 0)
+        e->jit |= JIT_RE;
     if (e->prefilter)
         return 0;
     uint32_t options = PCRE2_UTF | PCRE2_MULTILINE | PCRE2_ENDANCHORED;
@@ -760,7 +813,8 @@ static int check_pattern(gloss__matcher *m, match_entry *e, char *err,
                  e->where, e->text);
         return -1;
     }
-    pcre2_jit_compile(e->re_end, PCRE2_JIT_COMPLETE);
+    if (pcre2_jit_compile(e->re_end, PCRE2_JIT_COMPLETE) == 0)
+        e->jit |= JIT_END;
     return 0;
 }
 
@@ -780,9 +834,10 @@ int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
             max_caps = caps;
     }
     m->md = pcre2_match_data_create(max_caps + 1, NULL);
+    m->mctx = pcre2_match_context_create(NULL);
     m->fired = calloc(m->n ? m->n : 1, 1);
     m->fired_list = malloc((m->n ? m->n : 1) * sizeof(*m->fired_list));
-    if (!m->md || !m->fired || !m->fired_list) {
+    if (!m->md || !m->mctx || !m->fired || !m->fired_list) {
         snprintf(err, errlen, "out of memory compiling the matcher");
         return -1;
     }
@@ -799,14 +854,12 @@ int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
     unsigned *flags = malloc(nexpr * sizeof(*flags));
     unsigned *ids = malloc(nexpr * sizeof(*ids));
     size_t *offs = malloc(nexpr * sizeof(*offs));
-    m->expr_entry = malloc(nexpr * sizeof(*m->expr_entry));
-    m->expr_len = calloc(nexpr, sizeof(*m->expr_len));
-    m->expr_starts = calloc(nexpr, 1);
+    m->exprs = calloc(nexpr, sizeof(*m->exprs));
+    m->nexprs = nexpr;
     gloss__buf all = GLOSS__BUF_INIT, fold = GLOSS__BUF_INIT;
     int rc = -1;
     char *path = NULL;
-    if (!exprs || !flags || !ids || !offs || !m->expr_entry || !m->expr_len ||
-        !m->expr_starts) {
+    if (!exprs || !flags || !ids || !offs || !m->exprs) {
         snprintf(err, errlen, "out of memory compiling the matcher");
         goto done;
     }
@@ -821,14 +874,20 @@ int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
         for (size_t j = 0; j < k; j++, x++) {
             offs[x] = all.len;
             ids[x] = (unsigned)x;
-            m->expr_entry[x] = (uint32_t)i;
+            match_expr *xe = &m->exprs[x];
+            xe->entry = (uint32_t)i;
+            xe->priority = e->pub.priority;
+            xe->boundaries = g->o.boundaries != 0;
             if (e->kind == KIND_PATTERN && !e->ntriggers) {
                 gloss__buf_adds(&all, e->text);
                 flags[x] = pattern_flags(m, e);
+                xe->what = e->prefilter ? EXPR_PREFILTER : EXPR_PATTERN;
             } else {
                 const char *p = e->ntriggers ? e->triggers[j] : e->text;
+                xe->what = e->ntriggers ? EXPR_TRIGGER : EXPR_PHRASE;
+                xe->spell = !e->ntriggers && !g->o.diacritics_insensitive;
                 if (e->ntriggers && p[0] == '^') {
-                    m->expr_starts[x] = 1;
+                    xe->starts = 1;
                     p++;
                 }
                 size_t n = strlen(p);
@@ -839,8 +898,9 @@ int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
                     n = fold.len;
                 }
                 int ci = g->o.case_insensitive;
-                phrase_regex(&all, p, n, ci,
-                             e->ntriggers ? &m->expr_len[x] : &e->plen);
+                phrase_regex(&all, p, n, ci, &xe->len);
+                if (!e->ntriggers)
+                    e->plen = xe->len;
                 flags[x] = ci ? HS_FLAG_CASELESS : 0;
             }
             gloss__buf_addc(&all, '\0');
@@ -866,7 +926,7 @@ int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
                              NULL, &m->db, &ce) != HS_SUCCESS) {
             if (ce && ce->expression >= 0 && (size_t)ce->expression < nexpr) {
                 const match_entry *e =
-                    &m->entries[m->expr_entry[ce->expression]];
+                    &m->entries[m->exprs[ce->expression].entry];
                 snprintf(err, errlen, "%s: %s '%.300s' does not compile: %s",
                          e->where, e->kind == KIND_PATTERN ? "pattern"
                                                            : "phrase",

@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "utf8.h"
 
@@ -29,19 +32,33 @@ static const struct {
     {0x1E9E, "SS"},
 };
 
-int gloss__fold_is_ascii(const char *s, size_t n)
+/* The length of the run of ASCII bytes that s starts with: sixteen bytes
+ * at a time where SSE2 is there, eight otherwise. */
+static size_t ascii_run(const char *s, size_t n)
 {
     size_t i = 0;
+#ifdef __SSE2__
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        unsigned mask = (unsigned)_mm_movemask_epi8(v);
+        if (mask)
+            return i + (size_t)__builtin_ctz(mask);
+    }
+#endif
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
         memcpy(&w, s + i, 8);
         if (w & 0x8080808080808080ull)
-            return 0;
+            break;
     }
-    for (; i < n; i++)
-        if ((unsigned char)s[i] & 0x80)
-            return 0;
-    return 1;
+    while (i < n && !((unsigned char)s[i] & 0x80))
+        i++;
+    return i;
+}
+
+int gloss__fold_is_ascii(const char *s, size_t n)
+{
+    return ascii_run(s, n) == n;
 }
 
 void gloss__fold_map_free(gloss__fold_map *map)
@@ -114,6 +131,19 @@ void gloss__fold_spaces(gloss__buf *out, const char *s, size_t n)
         return;
     char *d = out->data + out->len;
     size_t i = 0;
+#ifdef __SSE2__
+    /* Sixteen bytes at a time: bytes 9 to 13 become spaces. */
+    const __m128i nine = _mm_set1_epi8(9), four = _mm_set1_epi8(4),
+                  space = _mm_set1_epi8(' ');
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i t = _mm_sub_epi8(v, nine);
+        __m128i ws = _mm_cmpeq_epi8(_mm_min_epu8(t, four), t);
+        _mm_storeu_si128((__m128i *)(void *)(d + i),
+                         _mm_or_si128(_mm_and_si128(ws, space),
+                                      _mm_andnot_si128(ws, v)));
+    }
+#endif
     /* Eight bytes at a time while they hold no control character, which
      * is most of a text: a line break comes every line or so. */
     for (; i + 8 <= n; i += 8) {
@@ -136,26 +166,62 @@ void gloss__fold_spaces(gloss__buf *out, const char *s, size_t n)
     out->data[out->len] = '\0';
 }
 
+/* Appends the run of ASCII bytes that s starts with, its white space
+ * turned into spaces as gloss__fold_spaces() does, and returns its length:
+ * finding where the run ends and copying it are one pass. Bytes past the
+ * run may be written beyond out->len; they are overwritten later. */
+static size_t add_ascii_run(gloss__buf *out, const char *s, size_t n)
+{
+    /* Once the buffer holds the whole text, the call is not needed. */
+    if (out->cap - out->len <= n && gloss__buf_reserve(out, n) < 0)
+        return 0;
+    char *d = out->data + out->len;
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i nine = _mm_set1_epi8(9), four = _mm_set1_epi8(4),
+                  space = _mm_set1_epi8(' ');
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i t = _mm_sub_epi8(v, nine);
+        __m128i ws = _mm_cmpeq_epi8(_mm_min_epu8(t, four), t);
+        _mm_storeu_si128((__m128i *)(void *)(d + i),
+                         _mm_or_si128(_mm_and_si128(ws, space),
+                                      _mm_andnot_si128(ws, v)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(v);
+        if (mask) {
+            i += (size_t)__builtin_ctz(mask);
+            goto done;
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c & 0x80)
+            break;
+        d[i] = (char)((unsigned char)(c - 9) < 5 ? ' ' : c);
+    }
+#ifdef __SSE2__
+done:
+#endif
+    out->len += i;
+    out->data[out->len] = '\0';
+    return i;
+}
+
 int gloss__fold(gloss__buf *out, const char *s, size_t n, gloss__fold_map *map)
 {
-    if (map)
+    if (map) {
         map->n = 0;
+        map->bad = 0;
+    }
     size_t i = 0;
     while (i < n) {
-        /* The ASCII run from i, eight bytes at a time. */
-        size_t j = i;
-        while (j + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, s + j, 8);
-            if (w & 0x8080808080808080ull)
-                break;
-            j += 8;
-        }
-        while (j < n && !((unsigned char)s[j] & 0x80))
-            j++;
-        if (j > i) {
-            gloss__fold_spaces(out, s + i, j - i);
-            i = j;
+        /* The ASCII run from i, copied as it is found. */
+        size_t run = add_ascii_run(out, s + i, n - i);
+        if (out->oom)
+            return -1;
+        if (run) {
+            i += run;
             continue;
         }
         size_t before = out->len;
@@ -166,12 +232,23 @@ int gloss__fold(gloss__buf *out, const char *s, size_t n, gloss__fold_map *map)
         if (step == 0) {
             step = bad ? bad : 1;
             gloss__buf_add(out, s + i, step);
+            if (map)
+                map->bad++;
         } else if (map) {
             /* The cache remembers how recent characters folded. */
             unsigned slot = (cp ^ (cp >> 8)) & 255;
             if (map->cache[slot].cp == cp && map->cache[slot].len) {
-                gloss__buf_add(out, map->cache[slot].bytes,
-                               map->cache[slot].len - 1u);
+                size_t k = map->cache[slot].len - 1u;
+                if (out->cap - out->len > sizeof map->cache[slot].bytes) {
+                    /* The commonest case: room for the whole slot, copied
+                     * with a fixed size. */
+                    memcpy(out->data + out->len, map->cache[slot].bytes,
+                           sizeof map->cache[slot].bytes);
+                    out->len += k;
+                    out->data[out->len] = '\0';
+                } else {
+                    gloss__buf_add(out, map->cache[slot].bytes, k);
+                }
             } else {
                 fold_char(out, cp);
                 size_t k = out->len - before;
@@ -196,11 +273,26 @@ int gloss__fold(gloss__buf *out, const char *s, size_t n, gloss__fold_map *map)
     return out->oom ? -1 : 0;
 }
 
-/* The last point whose folded bytes start before f (NULL when none). */
-static const gloss__fold_point *point_before(const gloss__fold_map *map,
-                                             size_t f)
+/* The number of points whose folded bytes start before f. From a hint,
+ * a few steps either way find it when f is near the last lookup; a binary
+ * search does otherwise. Points are in increasing order of f. */
+static size_t points_before(const gloss__fold_map *map, size_t f, size_t *hint)
 {
-    size_t lo = 0, hi = map->n;
+    size_t n = map->n;
+    if (hint && *hint <= n) {
+        size_t h = *hint;
+        for (int steps = 0; steps < 8; steps++) {
+            if (h > 0 && map->p[h - 1].f >= f)
+                h--;
+            else if (h < n && map->p[h].f < f)
+                h++;
+            else {
+                *hint = h;
+                return h;
+            }
+        }
+    }
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         if (map->p[mid].f < f)
@@ -208,25 +300,52 @@ static const gloss__fold_point *point_before(const gloss__fold_map *map,
         else
             hi = mid;
     }
-    return lo ? &map->p[lo - 1] : NULL;
+    if (hint)
+        *hint = lo;
+    return lo;
 }
 
-size_t gloss__fold_orig_start(const gloss__fold_map *map, size_t f)
+size_t gloss__fold_orig_start(const gloss__fold_map *map, size_t f,
+                              size_t *hint)
 {
-    const gloss__fold_point *p = point_before(map, f + 1);
-    if (!p)
+    size_t k = points_before(map, f + 1, hint);
+    if (!k)
         return f;
+    const gloss__fold_point *p = &map->p[k - 1];
     if (f < (size_t)p->f + p->flen)
         return p->o;
     return f - (p->f + p->flen) + (p->o + p->olen);
 }
 
-size_t gloss__fold_orig_end(const gloss__fold_map *map, size_t f)
+size_t gloss__fold_orig_end(const gloss__fold_map *map, size_t f, size_t *hint)
 {
-    const gloss__fold_point *p = point_before(map, f);
-    if (!p)
+    size_t k = points_before(map, f, hint);
+    if (!k)
         return f;
+    const gloss__fold_point *p = &map->p[k - 1];
     if (f <= (size_t)p->f + p->flen)
         return (size_t)p->o + p->olen;
     return f - (p->f + p->flen) + (p->o + p->olen);
+}
+
+void gloss__fold_orig_span(const gloss__fold_map *map, size_t fs, size_t fe,
+                           size_t *os, size_t *oe, size_t *hint)
+{
+    size_t k = points_before(map, fe, hint);
+    const gloss__fold_point *p = k ? &map->p[k - 1] : NULL;
+    if (!p) {
+        *os = fs;
+        *oe = fe;
+        return;
+    }
+    if ((size_t)p->f + p->flen <= fs) {
+        /* Every point before fe ends before fs: one shift for both. */
+        size_t shift_o = (size_t)p->o + p->olen, shift_f = (size_t)p->f + p->flen;
+        *os = fs - shift_f + shift_o;
+        *oe = fe - shift_f + shift_o;
+        return;
+    }
+    *oe = fe <= (size_t)p->f + p->flen ? (size_t)p->o + p->olen
+                                       : fe - (p->f + p->flen) + (p->o + p->olen);
+    *os = gloss__fold_orig_start(map, fs, hint);
 }

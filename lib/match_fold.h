@@ -33,6 +33,7 @@ typedef struct gloss__fold_point {
 typedef struct gloss__fold_map {
     gloss__fold_point *p;
     size_t n, cap;
+    size_t bad; /* ill-formed UTF-8 sequences met by the last fold */
     struct {
         uint32_t cp;
         uint8_t len;
@@ -48,16 +49,29 @@ int gloss__fold_is_ascii(const char *s, size_t n);
 /*
  * Appends the folded form of s (n bytes) to out. When map is not NULL, it
  * is emptied and then describes where the appended bytes came from (out
- * should be empty then, since its offsets are those of out). Ill-formed
- * bytes are copied as they are. Returns 0, or -1 when memory runs out.
+ * should be empty then, since its offsets are those of out), and map->bad
+ * counts the ill-formed UTF-8 sequences met, so that folding validates the
+ * text on the way. Ill-formed bytes are copied as they are. Returns 0, or
+ * -1 when memory runs out.
  */
 int gloss__fold(gloss__buf *out, const char *s, size_t n, gloss__fold_map *map);
 
 /* Where the folded byte f starts in the original (the start of its
  * character), and where a span of folded bytes ending before f ends in
- * the original (the end of the character holding byte f - 1). */
-size_t gloss__fold_orig_start(const gloss__fold_map *map, size_t f);
-size_t gloss__fold_orig_end(const gloss__fold_map *map, size_t f);
+ * the original (the end of the character holding byte f - 1). hint, when
+ * not NULL, keeps where the last lookup ended in the map (start it at 0),
+ * so that lookups of nearby offsets, as a scan makes them, take a step or
+ * two instead of a binary search. */
+size_t gloss__fold_orig_start(const gloss__fold_map *map, size_t f,
+                              size_t *hint);
+size_t gloss__fold_orig_end(const gloss__fold_map *map, size_t f,
+                            size_t *hint);
+
+/* Both ends of the folded span [fs, fe) (fs < fe) in the original, as the
+ * two functions above give them, with one lookup in the map when no
+ * folded character lies inside the span (the common case). */
+void gloss__fold_orig_span(const gloss__fold_map *map, size_t fs, size_t fe,
+                           size_t *os, size_t *oe, size_t *hint);
 
 /* Appends s with ASCII white space turned into spaces (the same length,
  * so offsets need no map). */

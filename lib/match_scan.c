@@ -3,15 +3,27 @@
  *
  * The text goes through hs_scan once: a copy with its white space turned
  * into spaces when there are phrases, folded as well when a group folds
- * diacritics and the text is not plain ASCII. Each report becomes a
- * candidate in bytes of the original text: a phrase starts its length
- * before its end; a pattern's start (and its named groups) are found by
- * an end-anchored PCRE2 match over a window before its end. Candidates
- * that cut a word or a number (in groups that ask for boundaries), and
- * matches of groups that keep diacritics but were found through the
- * folded copy and differ from their phrase, are dropped. Prefilter
- * patterns only record that they fired; PCRE2 then runs them over the
- * original text.
+ * diacritics and the text is not plain ASCII. The callback does O(1)
+ * work: it appends the expression and the end of each report to a flat
+ * array, so that Vectorscan's own loop stays hot in the cache. One pass
+ * over that array afterwards turns the reports into candidates in bytes
+ * of the original text: a phrase starts its length before its end; a
+ * pattern's start (and its named groups) are found by an end-anchored
+ * PCRE2 match over a window before its end; a trigger has PCRE2 run its
+ * pattern around it, only as far as matches that start before the
+ * trigger's end (an offset limit), and not at all when the pattern's
+ * matches all start with a byte of a range (digits) that the window before
+ * the trigger lacks. Candidates that cut a word or a number (in groups
+ * that ask for boundaries), and matches of groups that keep diacritics but
+ * were found through the folded copy and differ from their phrase, are
+ * dropped as they are made; word characters are told apart with a
+ * branch-free test on ASCII bytes, and only bytes beyond ASCII are
+ * decoded. Prefilter patterns only record that they fired; PCRE2 then
+ * runs them over the original text. The reports are handled in the order
+ * Vectorscan gave them, so that a pattern's match found from one trigger
+ * is skipped from the next one exactly as when the callback did all the
+ * work; tests/test_match.c checks the matches on the fixtures against
+ * those recorded before the work moved out of the callback.
  *
  * Overlaps are resolved greedily: candidates sorted by length (longest
  * first), priority (highest first), start (earliest first) and entry
@@ -26,16 +38,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "match_fold.h"
 #include "utf8.h"
 
 static int is_word_cp(uint32_t cp);
 static uint32_t cp_before(const char *s, size_t off);
-static int keep(const gloss__matcher *m, const match_cand *c);
+static int on_boundaries(const char *s, size_t n, size_t start, size_t end);
+static int word_before(const char *s, size_t off);
 
-static int push_cand(gloss__matcher *m, size_t start, size_t end,
-                     uint32_t entry, uint32_t cap_off, uint32_t ncaps)
+/* An ASCII letter or digit (c < 0x80), without a branch. */
+static inline int ascii_word(unsigned c)
+{
+    return (c | 0x20) - 'a' < 26u || c - '0' < 10u;
+}
+
+/* Adds a candidate that passed its checks. */
+static int add_cand(gloss__matcher *m, size_t start, size_t end,
+                    uint32_t entry, int priority, uint32_t cap_off,
+                    uint32_t ncaps)
 {
     if (m->ncands == m->capcands) {
         size_t ncap = m->capcands ? m->capcands * 2 : 256;
@@ -47,27 +71,57 @@ static int push_cand(gloss__matcher *m, size_t start, size_t end,
         m->cands = c;
         m->capcands = ncap;
     }
-    m->cands[m->ncands++] = (match_cand){
-        start, end, entry, m->entries[entry].pub.priority, cap_off, ncaps};
+    m->cands[m->ncands++] =
+        (match_cand){start, end, entry, priority, cap_off, ncaps};
     return 0;
 }
 
+/* Adds a candidate of a pattern unless it cuts a word in a group that asks
+ * for boundaries; a refused one gives back the named groups pushed for it
+ * (they are the last ones in m->caps). */
+static int push_cand(gloss__matcher *m, size_t start, size_t end,
+                     uint32_t entry, uint32_t cap_off, uint32_t ncaps)
+{
+    const match_entry *e = &m->entries[entry];
+    if (m->groups[e->group].o.boundaries &&
+        !on_boundaries(m->text, m->len, start, end)) {
+        m->ncaps = cap_off;
+        return 0;
+    }
+    return add_cand(m, start, end, entry, e->pub.priority, cap_off, ncaps);
+}
+
 /* Where the byte at offset off of the scanned text came from. */
-static size_t orig_start(const gloss__matcher *m, size_t off)
+static size_t orig_start(gloss__matcher *m, size_t off)
 {
     if (!m->mapped)
         return off;
-    return off >= m->scanned_len ? m->len : gloss__fold_orig_start(&m->map, off);
+    return off >= m->scanned_len ? m->len : gloss__fold_orig_start(&m->map, off,
+                                                           &m->map_hint);
 }
 
 /* The end in the original text of a match ending before byte off of the
  * scanned text. A match that ends inside the folded form of a character
  * ("s" of the "ss" of "ß") takes the whole character. */
-static size_t orig_end(const gloss__matcher *m, size_t off)
+static size_t orig_end(gloss__matcher *m, size_t off)
 {
     if (!m->mapped)
         return off;
-    return off >= m->scanned_len ? m->len : gloss__fold_orig_end(&m->map, off);
+    return off >= m->scanned_len ? m->len : gloss__fold_orig_end(&m->map, off,
+                                                         &m->map_hint);
+}
+
+/* Runs re (its JIT code when jit is set) over subject [0, len) from
+ * start: arguments are valid and the text is valid UTF-8 by then. */
+static inline int run_re(const pcre2_code *re, int jit, const char *subject,
+                         size_t len, size_t start, pcre2_match_data *md,
+                         pcre2_match_context *mctx)
+{
+    if (jit)
+        return pcre2_jit_match(re, (PCRE2_SPTR)subject, len, start, 0, md,
+                               mctx);
+    return pcre2_match(re, (PCRE2_SPTR)subject, len, start,
+                       PCRE2_NO_UTF_CHECK, md, mctx);
 }
 
 static int push_cap(gloss__matcher *m, const char *name, size_t s, size_t e)
@@ -92,15 +146,12 @@ static int push_cap(gloss__matcher *m, const char *name, size_t s, size_t e)
 static int push_named(gloss__matcher *m, const match_entry *e, int rc,
                       int mapped, uint32_t *off, uint32_t *n)
 {
-    uint32_t namecount = 0, entry_size = 0;
-    PCRE2_SPTR table = NULL;
-    pcre2_pattern_info(e->re, PCRE2_INFO_NAMECOUNT, &namecount);
+    uint32_t namecount = e->namecount, entry_size = e->name_entry_size;
+    PCRE2_SPTR table = e->name_table;
     *off = (uint32_t)m->ncaps;
     *n = 0;
     if (namecount == 0)
         return 0;
-    pcre2_pattern_info(e->re, PCRE2_INFO_NAMEENTRYSIZE, &entry_size);
-    pcre2_pattern_info(e->re, PCRE2_INFO_NAMETABLE, &table);
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
     for (uint32_t k = 0; k < namecount; k++) {
         const unsigned char *ent = table + (size_t)k * entry_size;
@@ -129,8 +180,8 @@ static int pattern_at(gloss__matcher *m, uint32_t id, size_t to)
     size_t from = to > e->window ? to - e->window : 0;
     while (from > 0 && ((unsigned char)m->scanned[from] & 0xC0) == 0x80)
         from++;
-    int rc = pcre2_match(e->re_end, (PCRE2_SPTR)m->scanned, to, from,
-                         PCRE2_NO_UTF_CHECK, m->md, NULL);
+    int rc = run_re(e->re_end, e->jit & JIT_END, m->scanned, to, from, m->md,
+                    NULL);
     if (rc < 0)
         return 0; /* Vectorscan and PCRE2 disagree: trust PCRE2 */
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
@@ -143,6 +194,27 @@ static int pattern_at(gloss__matcher *m, uint32_t id, size_t to)
     return push_cand(m, s, t, id, off, n);
 }
 
+/* Whether one of the n bytes at s is in [lo, hi]. */
+static int has_byte_in(const char *s, size_t n, unsigned char lo,
+                       unsigned char hi)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i vlo = _mm_set1_epi8((char)lo),
+                  span = _mm_set1_epi8((char)(hi - lo));
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i t = _mm_sub_epi8(v, vlo);
+        if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, span), t)))
+            return 1;
+    }
+#endif
+    for (; i < n; i++)
+        if ((unsigned char)((unsigned char)s[i] - lo) <= (unsigned char)(hi - lo))
+            return 1;
+    return 0;
+}
+
 /* A trigger of pattern id ends at `to`: PCRE2 looks for the pattern's
  * matches from a window before the trigger to a window after it. A match
  * that overlaps one found for the same pattern earlier in this scan was
@@ -153,8 +225,9 @@ static int triggered_at(gloss__matcher *m, uint32_t id, size_t tstart,
     match_entry *e = &m->entries[id];
     /* A trigger that starts with a letter or digit must start a word:
      * "men" is not looked for in "amendment". */
-    if (is_word_cp((unsigned char)m->scanned[tstart]) &&
-        is_word_cp(cp_before(m->scanned, tstart)))
+    unsigned char first = (unsigned char)m->scanned[tstart];
+    if ((first < 0x80 ? ascii_word(first) : is_word_cp(first)) &&
+        word_before(m->scanned, tstart))
         return 0;
     size_t end = m->scanned_len - to > e->window ? to + e->window
                                                  : m->scanned_len;
@@ -164,8 +237,8 @@ static int triggered_at(gloss__matcher *m, uint32_t id, size_t tstart,
         /* The match starts with the trigger: one anchored attempt. */
         if (e->seen_scan == m->scan_no && tstart < e->seen_end)
             return 0;
-        int rc = pcre2_match(e->re_start, (PCRE2_SPTR)m->scanned, end, tstart,
-                             PCRE2_NO_UTF_CHECK, m->md, NULL);
+        int rc = run_re(e->re_start, e->jit & JIT_START, m->scanned, end,
+                        tstart, m->md, NULL);
         if (rc < 0)
             return 0;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
@@ -184,9 +257,18 @@ static int triggered_at(gloss__matcher *m, uint32_t id, size_t tstart,
     size_t pos = tstart > e->window ? tstart - e->window : 0;
     while (pos > 0 && ((unsigned char)m->scanned[pos] & 0xC0) == 0x80)
         pos++;
-    while (pos <= end) {
-        int rc = pcre2_match(e->re, (PCRE2_SPTR)m->scanned, end, pos,
-                             PCRE2_NO_UTF_CHECK, m->md, NULL);
+    /* A search from `to` on could only find matches that start after the
+     * trigger, which this loop gives up on: stop before making it. */
+    /* No byte a match can start with before `to`: no match to look for. */
+    if (e->has_first &&
+        !has_byte_in(m->scanned + pos, to - pos, e->first_lo, e->first_hi))
+        return 0;
+    /* Matches must start before `to` (the loop gives up on others): the
+     * offset limit keeps PCRE2 from looking for them further on. */
+    pcre2_set_offset_limit(m->mctx, to - 1);
+    while (pos < to) {
+        int rc = run_re(e->re, e->jit & JIT_RE, m->scanned, end, pos, m->md,
+                        m->mctx);
         if (rc < 0)
             return 0;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
@@ -215,39 +297,114 @@ static int triggered_at(gloss__matcher *m, uint32_t id, size_t tstart,
     return 0;
 }
 
+/* The callback: O(1), no allocation but the array's rare growth. */
 static int on_match(unsigned int xid, unsigned long long from,
                     unsigned long long to, unsigned int flags, void *ctx)
 {
     (void)flags;
     (void)from;
     gloss__matcher *m = ctx;
-    uint32_t id = m->expr_entry[xid];
-    const match_entry *e = &m->entries[id];
-    if (e->ntriggers) {
-        size_t len = m->expr_len[xid];
-        return triggered_at(m, id, to >= len ? (size_t)to - len : 0,
-                            (size_t)to, m->expr_starts[xid]) < 0;
-    }
-    if (e->prefilter) {
-        if (!m->fired[id]) {
-            m->fired[id] = 1;
-            m->fired_list[m->nfired++] = id;
+    if (m->nhits == m->caphits) {
+        size_t ncap = m->caphits ? m->caphits * 2 : 1024;
+        match_hit *h = realloc(m->hits, ncap * sizeof(*h));
+        if (!h) {
+            m->oom = 1;
+            return 1;
         }
-        return 0;
+        m->hits = h;
+        m->caphits = ncap;
     }
-    if (e->kind == KIND_PATTERN)
-        return pattern_at(m, id, (size_t)to) < 0;
-    if (to < e->plen)
+    m->hits[m->nhits++] = (match_hit){xid, (uint32_t)to};
+    return 0;
+}
+
+static int spells(const char *text, size_t start, size_t end, const char *p,
+                  int ci);
+
+/* Whether the scanned bytes at off - 1 and off are both ASCII letters or
+ * digits copied as they are from the text: a match cannot start or end
+ * between them, as on_boundaries() would find in the text itself. */
+static inline int cuts_word(const gloss__matcher *m, size_t off)
+{
+    if (off == 0 || off >= m->scanned_len)
         return 0;
-    size_t s = orig_start(m, (size_t)to - e->plen), t = orig_end(m, (size_t)to);
-    if (t <= s)
+    if (!ascii_word((unsigned char)m->scanned[off - 1]) ||
+        !ascii_word((unsigned char)m->scanned[off]))
         return 0;
-    /* Checked now rather than with the other candidates: prefixes of
-     * longer names ("Kazakh" in "Kazakhstan") report often. */
-    match_cand c = {s, t, id, 0, 0, 0};
-    if (!keep(m, &c))
+    if (!m->mapped)
+        return 1;
+    const unsigned char *b = m->from_point;
+    return !((b[(off - 1) >> 3] >> ((off - 1) & 7)) & 1) &&
+           !((b[off >> 3] >> (off & 7)) & 1);
+}
+
+/* A phrase ends at `to` of the scanned text. The commonest refusal comes
+ * first and costs a few instructions: a phrase that is the start of a
+ * longer word (Kazak, Kazakh and Kazakhs at every Kazakhstan). */
+static int phrase_at(gloss__matcher *m, const match_expr *x, size_t to)
+{
+    if (to < x->len)
         return 0;
-    return push_cand(m, s, t, id, 0, 0) < 0;
+    if (x->boundaries && (cuts_word(m, to) || cuts_word(m, to - x->len)))
+        return 0;
+    size_t s = to - x->len, t = to;
+    if (m->mapped) {
+        if (t >= m->scanned_len)
+            s = orig_start(m, s), t = m->len;
+        else
+            gloss__fold_orig_span(&m->map, s, t, &s, &t, &m->map_hint);
+        if (t <= s)
+            return 0;
+    }
+    if (x->boundaries && !on_boundaries(m->text, m->len, s, t))
+        return 0;
+    if (x->spell && m->mapped) {
+        const match_entry *e = &m->entries[x->entry];
+        if (!spells(m->text, s, t, e->text,
+                    m->groups[e->group].o.case_insensitive))
+            return 0;
+    }
+    return add_cand(m, s, t, x->entry, x->priority, 0, 0);
+}
+
+/* How many reports ahead handle_hits() asks for the expression it will
+ * need: the table of a large dictionary does not stay in the cache while
+ * Vectorscan scans, and reports come in no order of expression. */
+#define PREFETCH_AHEAD 8
+
+/* Turns the reports of the scan into candidates, in the order they came. */
+static int handle_hits(gloss__matcher *m)
+{
+    for (size_t i = 0; i < m->nhits; i++) {
+#if defined(__GNUC__) || defined(__clang__)
+        if (i + PREFETCH_AHEAD < m->nhits)
+            __builtin_prefetch(&m->exprs[m->hits[i + PREFETCH_AHEAD].expr]);
+#endif
+        const match_expr *x = &m->exprs[m->hits[i].expr];
+        size_t to = m->hits[i].to;
+        int rc = 0;
+        switch (x->what) {
+        case EXPR_PHRASE:
+            rc = phrase_at(m, x, to);
+            break;
+        case EXPR_TRIGGER:
+            rc = triggered_at(m, x->entry, to >= x->len ? to - x->len : 0, to,
+                              x->starts);
+            break;
+        case EXPR_PREFILTER:
+            if (!m->fired[x->entry]) {
+                m->fired[x->entry] = 1;
+                m->fired_list[m->nfired++] = x->entry;
+            }
+            break;
+        default:
+            rc = pattern_at(m, x->entry, to);
+            break;
+        }
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* ---- checks on a candidate ---------------------------------------------------- */
@@ -293,12 +450,32 @@ static uint32_t cp_at(const char *s, size_t n, size_t off)
     return cp;
 }
 
-/* A match must not start or end between two word characters. */
+/* Whether the character ending at off, or starting at off, is a word
+ * character: ASCII bytes answer at once, others are decoded. */
+static int word_before(const char *s, size_t off)
+{
+    if (off == 0)
+        return 0;
+    unsigned char c = (unsigned char)s[off - 1];
+    return c < 0x80 ? ascii_word(c) : is_word_cp(cp_before(s, off));
+}
+
+static int word_at(const char *s, size_t n, size_t off)
+{
+    if (off >= n)
+        return 0;
+    unsigned char c = (unsigned char)s[off];
+    return c < 0x80 ? ascii_word(c) : is_word_cp(cp_at(s, n, off));
+}
+
+/* A match must not start or end between two word characters. The end is
+ * tried first: a phrase that is the start of a longer word ("Kazak" in
+ * "Kazakhstan") is the commonest refusal. */
 static int on_boundaries(const char *s, size_t n, size_t start, size_t end)
 {
-    if (is_word_cp(cp_before(s, start)) && is_word_cp(cp_at(s, n, start)))
+    if (word_at(s, n, end) && word_before(s, end))
         return 0;
-    if (is_word_cp(cp_before(s, end)) && is_word_cp(cp_at(s, n, end)))
+    if (word_at(s, n, start) && word_before(s, start))
         return 0;
     return 1;
 }
@@ -342,18 +519,6 @@ static int spells(const char *text, size_t start, size_t end, const char *p,
     return i == end && j == pn;
 }
 
-static int keep(const gloss__matcher *m, const match_cand *c)
-{
-    const match_entry *e = &m->entries[c->entry];
-    const match_group *g = &m->groups[e->group];
-    if (g->o.boundaries && !on_boundaries(m->text, m->len, c->start, c->end))
-        return 0;
-    if (e->kind == KIND_PHRASE && m->mapped && !g->o.diacritics_insensitive &&
-        !spells(m->text, c->start, c->end, e->text, g->o.case_insensitive))
-        return 0;
-    return 1;
-}
-
 /* ---- prefilter patterns ------------------------------------------------------- */
 
 /* Runs a prefilter pattern over the original text with PCRE2. */
@@ -393,6 +558,33 @@ static int run_pcre(gloss__matcher *m, uint32_t id, char *err, size_t errlen)
 
 /* ---- resolving overlaps ------------------------------------------------------- */
 
+/* Sets the bits of m->from_point for the folded bytes of every point of
+ * the map (characters that folding changed), clearing the others, so that
+ * cuts_word() knows the bytes it may take for the text's own. */
+static int mark_points(gloss__matcher *m)
+{
+    size_t nb = m->scanned_len / 8 + 1;
+    if (nb > m->capbits) {
+        unsigned char *b = realloc(m->from_point, nb);
+        if (!b)
+            return -1;
+        m->from_point = b;
+        m->capbits = nb;
+    }
+    memset(m->from_point, 0, nb);
+    for (size_t i = 0; i < m->map.n; i++) {
+        /* A character folded to nothing (a mark, a soft hyphen) lies
+         * between two folded bytes: both are marked. */
+        const gloss__fold_point *p = &m->map.p[i];
+        size_t f = p->f, e = (size_t)p->f + p->flen;
+        if (p->flen == 0)
+            f -= f > 0, e++;
+        for (; f < e && f <= m->scanned_len; f++)
+            m->from_point[f >> 3] |= (unsigned char)(1u << (f & 7));
+    }
+    return 0;
+}
+
 static int by_preference(const void *pa, const void *pb)
 {
     const match_cand *a = pa, *b = pb;
@@ -424,23 +616,34 @@ long gloss__matcher_scan(gloss__matcher *m, const char *text, size_t len,
     m->scanned = text;
     m->scanned_len = len;
     m->mapped = 0;
-    /* Vectorscan's UTF-8 mode and PCRE2 both need valid UTF-8. */
+    /* Vectorscan's UTF-8 mode and PCRE2 both need valid UTF-8; folding
+     * checks it on its way, other texts beyond ASCII are checked here. */
+    static const char bad_utf8[] =
+        "the text is not valid UTF-8 (run normalize before match)";
     int ascii = gloss__fold_is_ascii(text, len);
-    if (!ascii && gloss__utf8_valid_prefix(text, len) != len) {
-        snprintf(err, errlen, "the text is not valid UTF-8 (run normalize "
-                 "before match)");
-        return -1;
-    }
     if (m->fold && !ascii) {
         gloss__buf_clear(&m->folded);
         if (gloss__fold(&m->folded, text, len, &m->map) < 0 ||
             m->folded.len > UINT32_MAX - 1) {
-            snprintf(err, errlen, "out of memory folding the text");
+            snprintf(err, errlen, "%s", m->map.bad ? bad_utf8
+                                   : "out of memory folding the text");
+            return -1;
+        }
+        if (m->map.bad) {
+            snprintf(err, errlen, "%s", bad_utf8);
             return -1;
         }
         m->scanned = m->folded.data ? m->folded.data : "";
         m->scanned_len = m->folded.len;
         m->mapped = 1;
+        if (mark_points(m) < 0) {
+            snprintf(err, errlen, "out of memory matching");
+            return -1;
+        }
+        m->map_hint = 0;
+    } else if (!ascii && gloss__utf8_valid_prefix(text, len) != len) {
+        snprintf(err, errlen, "%s", bad_utf8);
+        return -1;
     } else if (m->phrases) {
         gloss__buf_clear(&m->folded);
         gloss__fold_spaces(&m->folded, text, len);
@@ -450,8 +653,11 @@ long gloss__matcher_scan(gloss__matcher *m, const char *text, size_t len,
         }
         m->scanned = m->folded.data ? m->folded.data : "";
     }
+    m->nhits = 0;
     hs_error_t hr = hs_scan(m->db, m->scanned, (unsigned)m->scanned_len, 0,
                             m->scratch, on_match, m);
+    if (!m->oom && hr == HS_SUCCESS)
+        handle_hits(m);
     for (size_t i = 0; i < m->nfired; i++)
         m->fired[m->fired_list[i]] = 0;
     size_t nfired = m->nfired;
@@ -468,11 +674,9 @@ long gloss__matcher_scan(gloss__matcher *m, const char *text, size_t len,
             return -1;
         }
 
-    /* Drop what the checks refuse, then resolve overlaps. */
-    size_t n = 0;
-    for (size_t i = 0; i < m->ncands; i++)
-        if (keep(m, &m->cands[i]))
-            m->cands[n++] = m->cands[i];
+    /* Every candidate passed its checks when it was made: resolve
+     * overlaps. */
+    size_t n = m->ncands;
     if (n == 0)
         return 0;
     if (n > m->capout) {

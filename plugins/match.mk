@@ -30,4 +30,5 @@ TESTS += tests/test_match
 
 TESTS += tests/test_match_run.sh
 EXTRA_DIST += tests/test_match_run.sh tests/fixtures/match/expected-spans.tsv \
-	tests/fixtures/match/topics.lua tests/fixtures/match/lua.conf.lua
+	tests/fixtures/match/topics.lua tests/fixtures/match/lua.conf.lua \
+	tests/fixtures/match/expected-matches.tsv tests/fixtures/match/tricky.txt

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "config.h"
 #include "gloss/doc.h"
 #include "match.h"
@@ -80,18 +81,18 @@ static void test_fold(void)
     is_str(b.data, "Roza Zanaozen Strasse o l d fi",
            "fold: accents go, special letters are spelled out, a line break "
            "becomes a space, ligatures are split");
-    is_int(gloss__fold_orig_start(&map, 5), 7,
+    is_int(gloss__fold_orig_start(&map, 5, NULL), 7,
            "fold: the Z of Zanaozen points to the start of its original "
            "character");
-    is_int(gloss__fold_orig_start(&map, 6), 9,
+    is_int(gloss__fold_orig_start(&map, 6, NULL), 9,
            "fold: the byte after it points past that character");
-    is_int(gloss__fold_orig_start(&map, 19), 21,
+    is_int(gloss__fold_orig_start(&map, 19, NULL), 21,
            "fold: both bytes of ss point to the sharp s");
-    is_int(gloss__fold_orig_end(&map, 19), 23,
+    is_int(gloss__fold_orig_end(&map, 19, NULL), 23,
            "fold: a span ending inside ss ends after the sharp s");
-    is_int(gloss__fold_orig_end(&map, 18), 21,
+    is_int(gloss__fold_orig_end(&map, 18, NULL), 21,
            "fold: a span ending before ss ends before the sharp s");
-    is_int(gloss__fold_orig_end(&map, 4), 6,
+    is_int(gloss__fold_orig_end(&map, 4, NULL), 6,
            "fold: a span ending after Roza ends after the z with its accent");
     gloss__buf_free(&b);
     gloss__fold_map_free(&map);
@@ -254,6 +255,21 @@ static void test_patterns(void)
        "a pattern Vectorscan refuses fails the compilation");
     like(err, "empty-match.tsv:2", "that error names the file and line too");
     like(err, "'x*'", "and the pattern");
+    gloss__matcher_destroy(&m);
+
+    /* A space in a trigger stands for any white space, even in a
+     * matcher without phrases; a number and "men" glued into a word is
+     * not a match. */
+    m = gloss__matcher_new();
+    g = gloss__matcher_group(m, &o);
+    path = write_file("spaced.tsv", "QUANTITY\t[0-9]{1,3}\\s{1,3}(?:men|women)"
+                                    "\t\t men| women\n");
+    ok(gloss__matcher_load_patterns(m, g, path, err, sizeof err) == 0 &&
+           gloss__matcher_compile(m, NULL, err, sizeof err) == 0,
+       "triggers with a space compile");
+    is_str(found(m, "3\nmen, 4\twomen, 5 women, 6amen, 7 mention"),
+           "QUANTITY[3\nmen] QUANTITY[4\twomen] QUANTITY[5 women]",
+           "a space in a trigger matches a line break or a tab");
     gloss__matcher_destroy(&m);
 
     m = gloss__matcher_new();
@@ -443,6 +459,147 @@ static void test_stage(void)
        "a missing dictionary is an error naming it");
 }
 
+/* Text that is not UTF-8 is refused with a message, whether the matcher
+ * folds it (folding checks it) or not. */
+static void test_bad_utf8(void)
+{
+    static const char *const list[] = {"Kazakhstan", "LOC", NULL};
+    for (int fold = 0; fold < 2; fold++) {
+        gloss__match_group_opts o = {.name = "d", .boundaries = 1,
+                                     .diacritics_insensitive = fold};
+        gloss__matcher *m = phrases(&o, list);
+        const gloss__match *ms;
+        char err[256] = "";
+        static const char bad[] = "Kazakhstan \xC3\xA9t\xE9 Kazakhstan";
+        long n = gloss__matcher_scan(m, bad, sizeof bad - 1, &ms, err,
+                                     sizeof err);
+        ok(n < 0 && strstr(err, "not valid UTF-8"),
+           "%s: ill-formed UTF-8 is refused with a message",
+           fold ? "folding" : "not folding");
+        static const char good[] = "Kazakhstan \xC3\xA9t\xC3\xA9";
+        n = gloss__matcher_scan(m, good, sizeof good - 1, &ms, err, sizeof err);
+        ok(n == 1 && ms[0].start == 0 && ms[0].end == 10,
+           "%s: the same text made well-formed is matched",
+           fold ? "folding" : "not folding");
+        gloss__matcher_destroy(&m);
+    }
+}
+
+/* A matcher of the shipped lexicon and patterns: "shipped" as the bench
+ * and the stage load them, "mixed" with other options per group. */
+static gloss__matcher *lexicon_matcher(const char *lex, int mixed)
+{
+    static const char *const dicts[] = {"eu.tsv", "groups.tsv",
+                                        "international.tsv", "countries.tsv",
+                                        "central-asia.tsv"};
+    gloss__matcher *m = gloss__matcher_new();
+    char path[4200], err[1024];
+    gloss__match_group_opts po = {.name = "patterns", .boundaries = 1,
+                                  .case_insensitive = mixed,
+                                  .priority = mixed};
+    int g = gloss__matcher_group(m, &po);
+    snprintf(path, sizeof path, "%s/patterns.tsv", lex);
+    int rc = gloss__matcher_load_patterns(m, g, path, err, sizeof err);
+    for (size_t i = 0; i < 5 && rc == 0; i++) {
+        gloss__match_group_opts o = {.name = dicts[i], .boundaries = 1,
+                                     .diacritics_insensitive = 1};
+        if (mixed) {
+            o.boundaries = i != 1;
+            o.case_insensitive = i != 0;
+            o.diacritics_insensitive = i == 4;
+            o.priority = (int)i;
+        }
+        g = gloss__matcher_group(m, &o);
+        snprintf(path, sizeof path, "%s/%s", lex, dicts[i]);
+        rc = gloss__matcher_load_dictionary(m, g, path, err, sizeof err);
+    }
+    if (rc == 0)
+        rc = gloss__matcher_compile(m, NULL, err, sizeof err);
+    if (rc < 0) {
+        diag("%s", err);
+        gloss__matcher_destroy(&m);
+    }
+    return m;
+}
+
+/* The matches on the fixtures are those recorded in expected-matches.tsv
+ * (made by the matcher before its scan was restructured): every span,
+ * label, id, source and named group, in both configurations. */
+static void test_same_matches(void)
+{
+    static const char *const files[] = {
+        "docs/article.txt", "docs/resolution.txt", "structure/article.txt",
+        "structure/joined.txt", "structure/motion-pdf.txt",
+        "structure/resolution-html.txt", "match/tricky.txt"};
+    const char *src = getenv("top_srcdir") ? getenv("top_srcdir") : ".";
+    char path[4096], lex[4096];
+    snprintf(lex, sizeof lex, "%s/lexicon", src);
+    snprintf(path, sizeof path, "%s/tests/fixtures/match/expected-matches.tsv",
+             src);
+    gloss__buf want = GLOSS__BUF_INIT;
+    if (gloss__buf_read_file(&want, path) < 0) {
+        ok(0, "expected-matches.tsv is readable");
+        gloss__buf_free(&want);
+        return;
+    }
+    for (int mixed = 0; mixed < 2; mixed++) {
+        const char *conf = mixed ? "mixed" : "shipped";
+        gloss__buf got = GLOSS__BUF_INIT, exp = GLOSS__BUF_INIT;
+        /* The expected lines of this configuration. */
+        for (const char *l = want.data; l && *l;) {
+            const char *nl = strchr(l, '\n');
+            size_t n = nl ? (size_t)(nl - l) + 1 : strlen(l);
+            size_t k = strlen(conf);
+            if (l[0] != '#' && strncmp(l, conf, k) == 0 && l[k] == '\t')
+                gloss__buf_add(&exp, l, n);
+            l += n;
+        }
+        gloss__matcher *m = lexicon_matcher(lex, mixed);
+        for (size_t f = 0; m && f < sizeof files / sizeof *files; f++) {
+            gloss__buf text = GLOSS__BUF_INIT;
+            snprintf(path, sizeof path, "%s/tests/fixtures/%s", src, files[f]);
+            const gloss__match *ms;
+            char err[512];
+            long n = gloss__buf_read_file(&text, path) < 0
+                         ? -1
+                         : gloss__matcher_scan(m, text.data ? text.data : "",
+                                               text.len, &ms, err, sizeof err);
+            if (n < 0)
+                gloss__buf_printf(&got, "cannot match %s\n", files[f]);
+            for (long i = 0; i < n; i++) {
+                gloss__buf_printf(&got, "%s\t%s\t%zu\t%zu\t%s\t%s\t%s", conf,
+                                  files[f], ms[i].start, ms[i].end,
+                                  ms[i].entry->label,
+                                  ms[i].entry->id ? ms[i].entry->id : "-",
+                                  ms[i].entry->source);
+                for (size_t c = 0; c < ms[i].ncaps; c++)
+                    gloss__buf_printf(&got, "\t%s=%zu-%zu", ms[i].caps[c].name,
+                                      ms[i].caps[c].start, ms[i].caps[c].end);
+                gloss__buf_addc(&got, '\n');
+            }
+            gloss__buf_free(&text);
+        }
+        int same = m && got.len == exp.len && exp.len > 0 &&
+                   memcmp(got.data, exp.data, exp.len) == 0;
+        if (!same && got.data && exp.data) {
+            size_t i = 0;
+            while (i < got.len && i < exp.len && got.data[i] == exp.data[i])
+                i++;
+            while (i > 0 && exp.data[i - 1] != '\n')
+                i--;
+            diag("first difference: got '%.120s', expected '%.120s'",
+                 got.data + (i < got.len ? i : got.len),
+                 exp.data + (i < exp.len ? i : exp.len));
+        }
+        ok(same, "%s lexicon: the same matches on the fixtures as before the "
+           "scan was restructured", conf);
+        gloss__matcher_destroy(&m);
+        gloss__buf_free(&got);
+        gloss__buf_free(&exp);
+    }
+    gloss__buf_free(&want);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -453,6 +610,8 @@ int main(void)
     test_patterns();
     test_dictionaries();
     test_stage();
+    test_bad_utf8();
+    test_same_matches();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
