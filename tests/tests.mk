@@ -61,3 +61,14 @@ check_PROGRAMS += tests/zprobe
 tests_zprobe_SOURCES = tests/zprobe.c
 tests_zprobe_LDADD = $(TEST_LIBS)
 tests_zprobe_DEPENDENCIES = libgloss.a
+
+check_PROGRAMS += tests/test_bytescan
+tests_test_bytescan_SOURCES = tests/test_bytescan.c tests/tap.h
+TESTS += tests/test_bytescan
+if GLOSS_NO_SSE2_FLAG
+# The same test with SSE2 turned off: the scanners' portable path.
+check_PROGRAMS += tests/test_bytescan_portable
+tests_test_bytescan_portable_SOURCES = tests/test_bytescan.c tests/tap.h
+tests_test_bytescan_portable_CFLAGS = $(AM_CFLAGS) -mno-sse2
+TESTS += tests/test_bytescan_portable
+endif
