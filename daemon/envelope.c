@@ -51,7 +51,7 @@
 
 /* The longest id and source accepted (bytes), and the room an envelope
  * has beyond its text. */
-#define ID_MAX 200
+#define ID_MAX GLOSS__ID_MAX
 #define SOURCE_MAX 64
 #define ENVELOPE_EXTRA ((size_t)64 << 10)
 

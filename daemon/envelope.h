@@ -56,6 +56,9 @@ typedef struct gloss__admitted {
     char *mem_;        /* private: the allocation the strings lie in */
 } gloss__admitted;
 
+/* The longest id a client may give (bytes, without the NUL). */
+#define GLOSS__ID_MAX 200
+
 /* The longest id a generator may make (bytes, without the NUL). */
 #define GLOSS__ID_GEN_MAX 63
 

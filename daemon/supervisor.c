@@ -263,7 +263,7 @@ static void on_submit(gloss__zwatch *w, int revents, void *arg)
             continue;
         }
         /* The id is kept for the reply: enqueue frees a duplicate. */
-        char doc_id[256];
+        char doc_id[GLOSS__ID_MAX + 1];
         snprintf(doc_id, sizeof doc_id, "%s", doc.id);
         int queued = enqueue(sup, &doc, &m, 2);
         json_t *body;

@@ -129,17 +129,29 @@ static gloss__arena_chunk *cache_take(size_t size)
     return best;
 }
 
+void gloss__pages_lazy_free(void *p, size_t n)
+{
+#ifdef MADV_FREE
+    long page = sysconf(_SC_PAGESIZE);
+    if (!p || page <= 0)
+        return;
+    uintptr_t a = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    uintptr_t b = ((uintptr_t)p + n) & ~((uintptr_t)page - 1);
+    if (b > a)
+        madvise((void *)a, b - a, MADV_FREE); /* advice: failure changes nothing */
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
 /* Keeps c for a later arena if the cache has room; frees it otherwise. */
 static void cache_put(gloss__arena_chunk *c)
 {
     if (c->mapped) {
-#ifdef MADV_FREE
         /* The pages after the header's may be taken back by the kernel
          * (and read as zeros then); the header stays. */
-        size_t head = (size_t)sysconf(_SC_PAGESIZE);
-        if (head > 0 && head < c->mapped)
-            madvise((unsigned char *)c + head, c->mapped - head, MADV_FREE);
-#endif
+        gloss__pages_lazy_free(c->data, c->mapped - sizeof(*c));
         pthread_mutex_lock(&cache.lock);
         int kept = cache.n < CACHE_SLOTS &&
                    cache.mapped_bytes + c->mapped <= CACHE_MAPPED_BYTES;

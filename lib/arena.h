@@ -35,4 +35,12 @@ void *gloss__arena_grow(gloss__arena *arena, void *old, size_t old_size,
 /* Frees every chunk (into the cache, or to malloc). The arena can be used again after gloss__arena_init. */
 void gloss__arena_free(gloss__arena *arena);
 
+/* Hands back lazily (MADV_FREE, where the system has it) the whole pages
+ * inside the n bytes at p, whose contents are no longer needed: the kernel
+ * takes them when memory runs short, and until then they stay in place,
+ * without the cost of faulting in and zeroing fresh pages on reuse. They
+ * may read as zeros afterwards. Used for memory kept for reuse after a
+ * large document (arena chunks, the segmenter's span lists). */
+void gloss__pages_lazy_free(void *p, size_t n);
+
 #endif

@@ -125,6 +125,22 @@ static inline uint64_t has_control(uint64_t w)
     return (w - 0x2020202020202020ull) & ~w & 0x8080808080808080ull;
 }
 
+#ifdef __SSE2__
+/* Copies sixteen bytes from s to d, bytes 9 to 13 (tab to carriage
+ * return) turned into spaces; returns the bytes as loaded. */
+static inline __m128i spaces16(const char *s, char *d)
+{
+    const __m128i nine = _mm_set1_epi8(9), four = _mm_set1_epi8(4),
+                  space = _mm_set1_epi8(' ');
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+    __m128i t = _mm_sub_epi8(v, nine);
+    __m128i ws = _mm_cmpeq_epi8(_mm_min_epu8(t, four), t);
+    _mm_storeu_si128((__m128i *)(void *)d,
+                     _mm_or_si128(_mm_and_si128(ws, space), _mm_andnot_si128(ws, v)));
+    return v;
+}
+#endif
+
 void gloss__fold_spaces(gloss__buf *out, const char *s, size_t n)
 {
     if (gloss__buf_reserve(out, n) < 0)
@@ -132,17 +148,8 @@ void gloss__fold_spaces(gloss__buf *out, const char *s, size_t n)
     char *d = out->data + out->len;
     size_t i = 0;
 #ifdef __SSE2__
-    /* Sixteen bytes at a time: bytes 9 to 13 become spaces. */
-    const __m128i nine = _mm_set1_epi8(9), four = _mm_set1_epi8(4),
-                  space = _mm_set1_epi8(' ');
-    for (; i + 16 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        __m128i t = _mm_sub_epi8(v, nine);
-        __m128i ws = _mm_cmpeq_epi8(_mm_min_epu8(t, four), t);
-        _mm_storeu_si128((__m128i *)(void *)(d + i),
-                         _mm_or_si128(_mm_and_si128(ws, space),
-                                      _mm_andnot_si128(ws, v)));
-    }
+    for (; i + 16 <= n; i += 16)
+        spaces16(s + i, d + i);
 #endif
     /* Eight bytes at a time while they hold no control character, which
      * is most of a text: a line break comes every line or so. */
@@ -178,15 +185,8 @@ static size_t add_ascii_run(gloss__buf *out, const char *s, size_t n)
     char *d = out->data + out->len;
     size_t i = 0;
 #ifdef __SSE2__
-    const __m128i nine = _mm_set1_epi8(9), four = _mm_set1_epi8(4),
-                  space = _mm_set1_epi8(' ');
     for (; i + 16 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        __m128i t = _mm_sub_epi8(v, nine);
-        __m128i ws = _mm_cmpeq_epi8(_mm_min_epu8(t, four), t);
-        _mm_storeu_si128((__m128i *)(void *)(d + i),
-                         _mm_or_si128(_mm_and_si128(ws, space),
-                                      _mm_andnot_si128(ws, v)));
+        __m128i v = spaces16(s + i, d + i);
         unsigned mask = (unsigned)_mm_movemask_epi8(v);
         if (mask) {
             i += (size_t)__builtin_ctz(mask);

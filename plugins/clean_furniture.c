@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytescan.h"
 #include "clean_internal.h"
 
 #define MAX_FURNITURE_LINE 160
@@ -70,28 +71,32 @@ static uint64_t word_hash(const char *s, size_t a, size_t b, int *letters,
     return h;
 }
 
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-
 /* The high bit of each byte of x that equals c (exact for the lowest such
  * byte; a byte above a match may be flagged too). */
 static inline uint64_t bytes_eq(uint64_t x, unsigned char c)
 {
-    uint64_t y = x ^ (ONES * c);
-    return (y - ONES) & ~y & HIGHS;
+    return gloss__scan_zero_bytes(x ^ (GLOSS__SCAN_ONES * c));
 }
 
 /* The high bit of each byte of x that is an ASCII digit (same caveat). */
 static inline uint64_t bytes_digit(uint64_t x)
 {
-    uint64_t y = x ^ (ONES * '0'); /* digits become 0 to 9 */
-    return (y - ONES * 10) & ~y & HIGHS;
+    uint64_t y = x ^ (GLOSS__SCAN_ONES * '0'); /* digits become 0 to 9 */
+    return (y - GLOSS__SCAN_ONES * 10) & ~y & GLOSS__SCAN_HIGHS;
 }
 
 /* The separators of words in a line: space, tab, form feed. */
 static inline uint64_t bytes_sep(uint64_t x)
 {
     return bytes_eq(x, ' ') | bytes_eq(x, '\t') | bytes_eq(x, '\f');
+}
+
+/* One step of the hash of a word: eight bytes in, one multiply; line_key()
+ * mixes each word's hash fully afterwards. */
+static inline uint64_t absorb(uint64_t h, uint64_t x)
+{
+    h = (h ^ x) * 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 29);
 }
 
 /*
@@ -101,14 +106,6 @@ static inline uint64_t bytes_sep(uint64_t x)
  * masks them. The two kinds never meet (a word has digits or not), so
  * equal words, digits masked, still get equal hashes.
  */
-/* One step of the hash of a word: eight bytes in, one multiply; line_key()
- * mixes each word's hash fully afterwards. */
-static inline uint64_t absorb(uint64_t h, uint64_t x)
-{
-    h = (h ^ x) * 0x9e3779b97f4a7c15ull;
-    return h ^ (h >> 29);
-}
-
 static size_t next_word(const char *s, size_t w, size_t b, uint64_t *hash,
                         int *letters, uint64_t *digits)
 {
@@ -169,6 +166,19 @@ static size_t next_word(const char *s, size_t w, size_t b, uint64_t *hash,
     return i;
 }
 
+/* Steps *i over the separators to the next word of the line (before b)
+ * and past it, hashing it with next_word(); 0 at the end of the line. */
+static int line_word(const char *s, size_t *i, size_t b, uint64_t *hash,
+                     int *letters, uint64_t *digits)
+{
+    while (*i < b && (s[*i] == ' ' || s[*i] == '\t' || s[*i] == '\f'))
+        (*i)++;
+    if (*i == b)
+        return 0;
+    *i = next_word(s, *i, b, hash, letters, digits);
+    return 1;
+}
+
 /* The key of line [a, b): 0 when the line cannot be furniture. *digits
  * receives a hash of the digits the key masks, which tells page numbers
  * apart. */
@@ -181,14 +191,9 @@ static uint64_t line_key(const char *s, size_t a, size_t b, int *numeric,
     *numeric = 0;
     if (b - a > MAX_FURNITURE_LINE)
         return 0;
-    while (i < b) {
-        while (i < b && (s[i] == ' ' || s[i] == '\t' || s[i] == '\f'))
-            i++;
-        if (i == b)
-            break;
-        int letters;
-        uint64_t h;
-        i = next_word(s, i, b, &h, &letters, digits);
+    int letters;
+    uint64_t h;
+    while (line_word(s, &i, b, &h, &letters, digits)) {
         nwords++;
         if (letters) {
             any_letters = 1;
@@ -203,16 +208,8 @@ static uint64_t line_key(const char *s, size_t a, size_t b, int *numeric,
         uint64_t all = 0, ignored = 0;
         size_t k = 0;
         *numeric = 1;
-        for (i = a; i < b; k++) {
-            while (i < b && (s[i] == ' ' || s[i] == '\t' || s[i] == '\f'))
-                i++;
-            if (i == b)
-                break;
-            int letters;
-            uint64_t h;
-            i = next_word(s, i, b, &h, &letters, &ignored);
+        for (i = a; line_word(s, &i, b, &h, &letters, &ignored); k++)
             all = mix(all ^ h) + k;
-        }
         return mix(all ^ 0x6e756d626572ull) | 1;
     }
     /* A line of one word ("B9-0149/2021", "(2021/2544(RSP))") is as

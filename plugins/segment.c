@@ -18,9 +18,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
+#include "arena.h"
 #include "doc_internal.h"
 #include "gloss/stage.h"
 #include "segment_abbrev.h"
@@ -46,28 +45,10 @@ typedef struct segment_ctx {
 #define LAZY_RANGES ((size_t)1 << 18)
 #define KEEP_RANGES ((size_t)1 << 23)
 
-/* Hands back lazily the whole pages inside the n bytes at p, which hold
- * nothing that is needed any more. */
-static void lazy_free(void *p, size_t n)
-{
-#ifdef MADV_FREE
-    long page = sysconf(_SC_PAGESIZE);
-    if (!p || page <= 0)
-        return;
-    uintptr_t a = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
-    uintptr_t b = ((uintptr_t)p + n) & ~((uintptr_t)page - 1);
-    if (b > a)
-        madvise((void *)a, b - a, MADV_FREE);
-#else
-    (void)p;
-    (void)n;
-#endif
-}
-
 static void lazy_free_list(gloss__seg_list *l)
 {
     if (l->cap > LAZY_RANGES)
-        lazy_free(l->v, l->cap * sizeof *l->v);
+        gloss__pages_lazy_free(l->v, l->cap * sizeof *l->v);
 }
 
 static const char *const language_choices[] = {"en", "none", NULL};
@@ -275,7 +256,7 @@ static int segment_process(void *ctx, gloss_doc *doc, gloss_err *err)
         lazy_free_list(&out->multiwords);
         lazy_free_list(paras);
         if (out->caplook > LAZY_RANGES)
-            lazy_free(out->look, out->caplook * sizeof *out->look);
+            gloss__pages_lazy_free(out->look, out->caplook * sizeof *out->look);
     }
     if (rc < 0) {
         gloss_err_set(err, "out of memory adding the segments");
