@@ -8,22 +8,39 @@
  * or fail when nothing arrives for a while.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "cli.h"
 
+/* SIGINT and SIGTERM end the subscription cleanly. A flag alone is not
+ * enough: the signal may come just before zmq_poll() starts waiting, or be
+ * taken by one of ZeroMQ's own threads, and the wait would never end. So
+ * the handler also writes a byte to a pipe that zmq_poll() watches beside
+ * the socket, and the signals are blocked while ZeroMQ starts its threads,
+ * which keep that mask, so that only the main thread takes them. */
 static volatile sig_atomic_t interrupted;
+static int wake_fd = -1;
 
 static void on_signal(int sig)
 {
     (void)sig;
+    int saved = errno;
     interrupted = 1;
+    if (wake_fd >= 0) {
+        char c = 0;
+        ssize_t n = write(wake_fd, &c, 1);
+        (void)n;
+    }
+    errno = saved;
 }
 
 static void usage(FILE *out)
@@ -101,8 +118,26 @@ int gloss__cmd_sub(int argc, char **argv)
         return GLOSS_EXIT_USAGE;
 
     int status = GLOSS_EXIT_OK;
+    int wake[2] = {-1, -1};
+    if (pipe(wake) != 0) {
+        fprintf(stderr, "gloss sub: cannot make a pipe: %s\n", strerror(errno));
+        free(endpoint);
+        return GLOSS_EXIT_FAILED;
+    }
+    fcntl(wake[0], F_SETFL, O_NONBLOCK);
+    fcntl(wake[1], F_SETFL, O_NONBLOCK);
+    sigset_t stop_signals, old_mask;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
     void *ctx = zmq_ctx_new();
     void *s = zmq_socket(ctx, ZMQ_SUB);
+    wake_fd = wake[1];
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     int linger = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
     if (optind == argc)
@@ -115,19 +150,19 @@ int gloss__cmd_sub(int argc, char **argv)
         status = GLOSS_EXIT_USAGE;
         goto out;
     }
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
 
     long seen = 0;
     while (!interrupted && (count < 0 || seen < count)) {
-        zmq_pollitem_t item = {s, 0, ZMQ_POLLIN, 0};
-        int rc = zmq_poll(&item, 1, timeout > 0 ? (long)(timeout * 1000) : -1);
+        zmq_pollitem_t items[2] = {{s, 0, ZMQ_POLLIN, 0},
+                                   {NULL, wake[0], ZMQ_POLLIN, 0}};
+        int rc = zmq_poll(items, 2, timeout > 0 ? (long)(timeout * 1000) : -1);
         if (rc < 0) {
             if (zmq_errno() == EINTR)
                 continue;
             break;
         }
+        if (interrupted)
+            break;
         if (rc == 0) {
             fprintf(stderr, "gloss sub: nothing from %s for %g s (%ld "
                             "message%s received)\n", endpoint, timeout, seen,
@@ -138,8 +173,12 @@ int gloss__cmd_sub(int argc, char **argv)
         zmq_msg_t topic, body;
         zmq_msg_init(&topic);
         zmq_msg_init(&body);
-        if (zmq_msg_recv(&topic, s, 0) < 0 || !zmq_msg_more(&topic) ||
-            zmq_msg_recv(&body, s, 0) < 0) {
+        /* Never a blocking receive: only zmq_poll() waits, so that a
+         * signal always ends the wait. The frames of one message arrive
+         * together, so the body is there when its topic is. */
+        if (zmq_msg_recv(&topic, s, ZMQ_DONTWAIT) < 0 ||
+            !zmq_msg_more(&topic) ||
+            zmq_msg_recv(&body, s, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close(&topic);
             zmq_msg_close(&body);
             continue;
@@ -172,6 +211,11 @@ int gloss__cmd_sub(int argc, char **argv)
 out:
     zmq_close(s);
     zmq_ctx_term(ctx);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    wake_fd = -1;
+    close(wake[0]);
+    close(wake[1]);
     free(endpoint);
     return status;
 }

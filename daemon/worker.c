@@ -27,6 +27,10 @@
  *     covers every way the supervisor can die, kill -9 included.
  *   - The connection: the socket reads as ended as soon as the supervisor's
  *     end is closed (it closed it, or its process died).
+ * Both are looked at only between jobs. A job that never ends (a Lua stage
+ * in an endless loop) is ended by the supervisor's deadline, which needs a
+ * supervisor; so on Linux the worker also asks the kernel to kill it when
+ * its parent dies (PR_SET_PDEATHSIG), and no worker can be left spinning.
  * Sends wait in the same one-second slices, so a DONE for a supervisor
  * that has gone never blocks forever, and they never raise SIGPIPE.
  */
@@ -35,12 +39,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -505,6 +513,11 @@ int gloss__worker_main(int fd, const char *identity, unsigned generation,
                 .in = GLOSS__BUF_INIT};
     int status = 1;
     char num[24];
+#ifdef __linux__
+    /* The supervisor starts its workers from its loop thread, which lives
+     * as long as the process, so the signal comes when the process dies. */
+    (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
     w.progress = map_progress(&w, progress_fd);
     if (open_socket(&w) < 0)
         goto out;

@@ -59,3 +59,14 @@ run() {
     "$@" >"$T/out" 2>"$T/err"
     rc=$?
 }
+
+# stop_all PID...: ends background helpers (subscribers, probes) a test
+# started: SIGTERM, up to 5 s to end, then SIGKILL. Never waits unbounded,
+# so a helper that ignores the signal cannot hang the test.
+stop_all() {
+    for p in "$@"; do kill "$p" 2>/dev/null; done
+    for p in "$@"; do
+        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$p" 2>/dev/null
+    done
+}

@@ -7,8 +7,17 @@
 
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
 TEST_EXTENSIONS = .sh
+
+# Every test runs under a watchdog: a test still running after
+# GLOSS_TEST_TIMEOUT seconds is killed with everything it started (timeout
+# signals its whole process group), and the TAP driver reports it as an
+# error ("exited with status 124") naming the test, instead of the suite
+# waiting forever. The slowest test takes about two minutes under valgrind.
+GLOSS_TEST_TIMEOUT = 600
+GLOSS_WATCHDOG = timeout -k 10 $(GLOSS_TEST_TIMEOUT)
+LOG_COMPILER = $(GLOSS_WATCHDOG)
 SH_LOG_DRIVER = $(LOG_DRIVER)
-SH_LOG_COMPILER = $(SHELL)
+SH_LOG_COMPILER = $(GLOSS_WATCHDOG) $(SHELL)
 
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; export top_srcdir; \
@@ -53,7 +62,7 @@ VALGRIND_CMD = valgrind -q --leak-check=full --show-leak-kinds=definite,indirect
 	--errors-for-leak-kinds=definite,indirect --error-exitcode=99
 check-valgrind:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(filter-out %.sh,$(TESTS))" \
-		LOG_COMPILER="$(VALGRIND_CMD)"
+		LOG_COMPILER="$(GLOSS_WATCHDOG) $(VALGRIND_CMD)"
 .PHONY: check-valgrind
 
 # The raw-frame client of the daemon tests (bad input no real client sends).
