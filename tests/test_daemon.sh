@@ -89,12 +89,14 @@ subscribe() {
 # count FILE PATTERN: lines of FILE starting with PATTERN.
 count() { grep -c "^$2" "$1" 2>/dev/null || true; }
 
-# await FILE PATTERN N: waits up to 30 s for N such lines.
+# await FILE PATTERN N: waits up to 30 s for N such lines, and says how many
+# came when they did not.
 await() {
     for _ in $(seq 300); do
         [ "$(count "$1" "$2")" -ge "$3" ] && return 0
         sleep 0.1
     done
+    echo "# $(count "$1" "$2") lines of $1 start with '$2'; $3 were awaited"
     return 1
 }
 
@@ -175,6 +177,9 @@ ok $? "gloss stats reports each stage's documents, errors and latency"
 
 # ---- a worker killed in the middle of a document ---------------------------
 printf 'SLOW document for the kill test' >"$T/slow.txt"
+# Counted before the document goes in: whether the kill comes before it
+# finishes or (on a loaded machine) just after, it is published once more.
+before=$(count "$T/main.sub" doc.file)
 run "$GLOSS" send -c "$T/main.lua" --id slow-doc - <"$T/slow.txt"
 busy=""
 for _ in $(seq 100); do
@@ -187,7 +192,6 @@ for w in json.load(sys.stdin)["workers"]:
 done
 ok "$([ -n "$busy" ]; echo $?)" "a worker is busy with the slow document"
 kill -9 $busy 2>/dev/null
-before=$(count "$T/main.sub" doc.file)
 await "$T/main.sub" doc.file $((before + 1))
 ok $? "after kill -9 of its worker, the document is retried and published"
 is "$(stat main worker_deaths)" 1 "the death is counted"
