@@ -63,7 +63,9 @@ static void usage(FILE *out)
 "\n"
 "ZeroMQ subscribers miss what was published before they connected, and a\n"
 "subscriber too slow to keep up loses messages at the daemon's publish_hwm:\n"
-"the \"seq\" numbers then have gaps (docs/protocol.md).\n");
+"the \"seq\" numbers then have gaps (docs/protocol.md).\n"
+"\n"
+"Ctrl-C or SIGTERM ends it with status 0, after the line being printed.\n");
 }
 
 int gloss__cmd_sub(int argc, char **argv)
