@@ -238,10 +238,16 @@ ok $? "and the daemon keeps running the old configuration"
 # signal came before it set up its handler).
 ended=0
 for i in $(seq 20); do
-    # A subshell without this script's EXIT trap: a signal that comes
-    # before exec would otherwise run the cleanup in the forked shell.
-    (trap - EXIT; exec "$GLOSS" sub -c "$T/main.lua" >/dev/null 2>&1) &
+    "$GLOSS" sub -c "$T/main.lua" >/dev/null 2>&1 &
     sp=$!
+    # Not before the forked shell has become gloss: a signal that came
+    # earlier would run this script's EXIT trap (its cleanup) in that shell.
+    for _ in $(seq 100); do
+        case $(tr '\0' ' ' <"/proc/$sp/cmdline" 2>/dev/null) in
+        "$GLOSS sub"*) break ;;
+        esac
+        sleep 0.01
+    done
     sleep "0.0$((i % 10))"
     kill -TERM "$sp"
     for _ in $(seq 50); do kill -0 "$sp" 2>/dev/null || break; sleep 0.1; done
@@ -388,7 +394,10 @@ is "$fin" 0 "drained"
 # sees each time its queue is found full and counts it; the message still
 # goes to every subscriber with room, so the one that keeps up gets all of
 # them, with no gap in seq.
-config slowsub '' 'workers = 1, publish_hwm = 200,'
+# Each document costs the worker 5 ms of CPU (slow.lua counts CPU time),
+# so that on a machine loaded enough to slow the subscriber down, the
+# daemon publishes more slowly too, and the one that reads keeps up.
+config slowsub '{ script = "slow.lua", options = { ms = 5 } }' 'workers = 1, publish_hwm = 200,'
 start slowsub
 "$ZPROBE" stall "ipc://$T/slowsub.pub" 60 &
 stall_pid=$!
