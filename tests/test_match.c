@@ -168,6 +168,24 @@ static void test_boundaries_overlaps(void)
            "overlaps: adjacent matches are all kept");
     gloss__matcher_destroy(&m);
 
+    /* Beside bytes beyond ASCII, boundaries are looked for in the text
+     * (letters with accents are word characters, a dash and a no-break
+     * space are not), in a folded scan as in a plain one. */
+    for (int fold = 0; fold < 2; fold++) {
+        gloss__match_group_opts b = {.name = "b", .boundaries = 1,
+                                     .diacritics_insensitive = fold};
+        const char *const lb[] = {"Osh", "LOC", NULL};
+        gloss__matcher *mb = phrases(&b, lb);
+        is_str(found(mb, "Osh\xC3\xA9 \xC3\xA9Osh Osh\xE2\x80\x94x "
+                         "Osh\xC2\xA0Osh (Osh) Osh"),
+               "LOC[Osh] LOC[Osh] LOC[Osh] LOC[Osh] LOC[Osh]",
+               fold ? "boundaries beside accented letters, dashes and no-break "
+                      "spaces, folded"
+                    : "boundaries beside accented letters, dashes and no-break "
+                      "spaces");
+        gloss__matcher_destroy(&mb);
+    }
+
     o.boundaries = 0;
     const char *const l2[] = {"Osh", "LOC", NULL};
     m = phrases(&o, l2);
