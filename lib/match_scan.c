@@ -393,6 +393,24 @@ static int phrase_at(gloss__matcher *m, const match_expr *x, size_t to)
     return add_cand(m, s, t, x->entry, x->priority, 0, 0);
 }
 
+/* Phrase x starts at `start` of the scanned text (Vectorscan found it
+ * there): each of its children whose remaining bytes follow is found
+ * there too, as Vectorscan would have reported it, and so on down. */
+static int chain_at(gloss__matcher *m, const match_expr *x, size_t start)
+{
+    for (uint32_t c = x->child; c; c = m->exprs[c - 1].next) {
+        const match_expr *y = &m->exprs[c - 1];
+        size_t to = start + y->len;
+        if (to > m->scanned_len ||
+            memcmp(m->scanned + start + x->len, y->lit + x->len,
+                   y->len - x->len) != 0)
+            continue;
+        if (phrase_at(m, y, to) < 0 || (y->child && chain_at(m, y, start) < 0))
+            return -1;
+    }
+    return 0;
+}
+
 /* How many reports ahead handle_hits() asks for the expression it will
  * need: the table of a large dictionary does not stay in the cache while
  * Vectorscan scans, and reports come in no order of expression. */
@@ -412,6 +430,8 @@ static int handle_hits(gloss__matcher *m)
         switch (x->what) {
         case EXPR_PHRASE:
             rc = phrase_at(m, x, to);
+            if (x->child && rc == 0)
+                rc = chain_at(m, x, to - x->len);
             break;
         case EXPR_TRIGGER:
             rc = triggered_at(m, x->entry, to >= x->len ? to - x->len : 0, to,
