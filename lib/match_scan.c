@@ -401,7 +401,10 @@ static int chain_at(gloss__matcher *m, const match_expr *x, size_t start)
     for (uint32_t c = x->child; c; c = m->exprs[c - 1].next) {
         const match_expr *y = &m->exprs[c - 1];
         size_t to = start + y->len;
+        /* The last byte first: children often share the bytes that
+         * follow their parent ("EU Delegation", "EU Special ..."). */
         if (to > m->scanned_len ||
+            (y->len > x->len && m->scanned[to - 1] != y->lit[y->len - 1]) ||
             memcmp(m->scanned + start + x->len, y->lit + x->len,
                    y->len - x->len) != 0)
             continue;
