@@ -8,7 +8,11 @@
  * text has its line breaks and tabs turned into spaces). Literals keep
  * compiling fast by the hundred thousand, where character classes or
  * Vectorscan's start-of-match tracking would take minutes; a phrase has
- * one length, so its start is its end minus that length.
+ * one length, so its start is its end minus that length. A phrase of a
+ * case-sensitive group whose bytes start with another one's (Kazakhstan
+ * after Kazak) stays out of the database, chained to the shortest
+ * (link_prefixes()): Vectorscan's reports cost in proportion to their
+ * number, and the scan compares the bytes that follow instead.
  *
  * Patterns are checked with PCRE2 when they are added, so that a bad one
  * is reported with its file, line and text. Vectorscan reports where a
@@ -27,7 +31,8 @@
  * cut the PCRE2 work around each trigger (match_scan.c).
  *
  * A database can be kept on disk: its file name is a hash of the
- * Vectorscan version and of every expression with its flags, so that a
+ * Vectorscan version, of every expression with its flags and of which of
+ * them Vectorscan gets (not the chained phrases), so that a
  * changed dictionary never meets an old database.
  */
 #include "match_internal.h"
@@ -818,9 +823,9 @@ static int check_pattern(gloss__matcher *m, match_entry *e, char *err,
     return 0;
 }
 
-/* The bytes that the expression phrase_regex() makes of a phrase of a
- * case-sensitive group matches: the phrase with its runs of white space
- * made one space. */
+/* The bytes matched by the expression that phrase_regex() makes of a
+ * phrase of a case-sensitive group: the phrase with its runs of white
+ * space made one space. */
 static void phrase_bytes(gloss__buf *b, const char *p, size_t n)
 {
     size_t i = 0;

@@ -7,7 +7,9 @@
  * work: it appends the expression and the end of each report to a flat
  * array, so that Vectorscan's own loop stays hot in the cache. One pass
  * over that array afterwards turns the reports into candidates in bytes
- * of the original text: a phrase starts its length before its end; a
+ * of the original text: a phrase starts its length before its end (and
+ * the longer phrases chained to it, absent from the database, are
+ * compared with the bytes that follow, see match_internal.h); a
  * pattern's start (and its named groups) are found by an end-anchored
  * PCRE2 match over a window before its end; a trigger has PCRE2 run its
  * pattern around it, only as far as matches that start before the
