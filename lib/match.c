@@ -8,7 +8,11 @@
  * text has its line breaks and tabs turned into spaces). Literals keep
  * compiling fast by the hundred thousand, where character classes or
  * Vectorscan's start-of-match tracking would take minutes; a phrase has
- * one length, so its start is its end minus that length.
+ * one length, so its start is its end minus that length. A phrase of a
+ * case-sensitive group whose bytes start with another one's (Kazakhstan
+ * after Kazak) stays out of the database, chained to the shortest
+ * (link_prefixes()): Vectorscan's reports cost in proportion to their
+ * number, and the scan compares the bytes that follow instead.
  *
  * Patterns are checked with PCRE2 when they are added, so that a bad one
  * is reported with its file, line and text. Vectorscan reports where a
@@ -27,7 +31,8 @@
  * cut the PCRE2 work around each trigger (match_scan.c).
  *
  * A database can be kept on disk: its file name is a hash of the
- * Vectorscan version and of every expression with its flags, so that a
+ * Vectorscan version, of every expression with its flags and of which of
+ * them Vectorscan gets (not the chained phrases), so that a
  * changed dictionary never meets an old database.
  */
 #include "match_internal.h"
@@ -818,6 +823,87 @@ static int check_pattern(gloss__matcher *m, match_entry *e, char *err,
     return 0;
 }
 
+/* The bytes matched by the expression that phrase_regex() makes of a
+ * phrase of a case-sensitive group: the phrase with its runs of white
+ * space made one space. */
+static void phrase_bytes(gloss__buf *b, const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (is_space((unsigned char)p[i])) {
+            while (i < n && is_space((unsigned char)p[i]))
+                i++;
+            gloss__buf_addc(b, ' ');
+            continue;
+        }
+        gloss__buf_addc(b, p[i++]);
+    }
+}
+
+typedef struct chain_item {
+    const char *lit;
+    uint32_t len, x;
+} chain_item;
+
+static int by_bytes(const void *pa, const void *pb)
+{
+    const chain_item *a = pa, *b = pb;
+    int c = memcmp(a->lit, b->lit, a->len < b->len ? a->len : b->len);
+    if (c)
+        return c;
+    if (a->len != b->len)
+        return a->len < b->len ? -1 : 1;
+    return a->x < b->x ? -1 : a->x > b->x;
+}
+
+/* Links every case-sensitive phrase whose bytes start with those of
+ * another one (or equal them) to the longest such one, its parent; sets
+ * chained[x] for each expression that has a parent. Sorted by bytes, the
+ * phrases that start another one come before it, and a stack holds the
+ * chain of those that start the current one. Returns -1 when out of
+ * memory. */
+static int link_prefixes(gloss__matcher *m, unsigned char *chained)
+{
+    size_t n = 0;
+    for (size_t x = 0; x < m->nexprs; x++)
+        n += m->exprs[x].lit != NULL;
+    if (n < 2)
+        return 0;
+    chain_item *v = malloc(n * sizeof(*v));
+    uint32_t *stack = malloc(n * sizeof(*stack));
+    if (!v || !stack) {
+        free(v);
+        free(stack);
+        return -1;
+    }
+    size_t k = 0;
+    for (size_t x = 0; x < m->nexprs; x++)
+        if (m->exprs[x].lit)
+            v[k++] = (chain_item){m->exprs[x].lit, m->exprs[x].len,
+                                  (uint32_t)x};
+    qsort(v, n, sizeof(*v), by_bytes);
+    size_t depth = 0;
+    for (size_t i = 0; i < n; i++) {
+        while (depth > 0) {
+            const chain_item *t = &v[stack[depth - 1]];
+            if (t->len <= v[i].len && memcmp(t->lit, v[i].lit, t->len) == 0)
+                break;
+            depth--;
+        }
+        if (depth > 0) {
+            match_expr *parent = &m->exprs[v[stack[depth - 1]].x];
+            match_expr *child = &m->exprs[v[i].x];
+            child->next = parent->child;
+            parent->child = v[i].x + 1;
+            chained[v[i].x] = 1;
+        }
+        stack[depth++] = (uint32_t)i;
+    }
+    free(v);
+    free(stack);
+    return 0;
+}
+
 int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
                            size_t errlen)
 {
@@ -856,10 +942,12 @@ int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
     size_t *offs = malloc(nexpr * sizeof(*offs));
     m->exprs = calloc(nexpr, sizeof(*m->exprs));
     m->nexprs = nexpr;
-    gloss__buf all = GLOSS__BUF_INIT, fold = GLOSS__BUF_INIT;
+    gloss__buf all = GLOSS__BUF_INIT, fold = GLOSS__BUF_INIT,
+               raw = GLOSS__BUF_INIT;
+    unsigned char *chained = calloc(nexpr, 1);
     int rc = -1;
     char *path = NULL;
-    if (!exprs || !flags || !ids || !offs || !m->exprs) {
+    if (!exprs || !flags || !ids || !offs || !m->exprs || !chained) {
         snprintf(err, errlen, "out of memory compiling the matcher");
         goto done;
     }
@@ -902,18 +990,39 @@ int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
                 if (!e->ntriggers)
                     e->plen = xe->len;
                 flags[x] = ci ? HS_FLAG_CASELESS : 0;
+                if (!e->ntriggers && !ci) {
+                    gloss__buf_clear(&raw);
+                    phrase_bytes(&raw, p, n);
+                    char *lit = raw.len == xe->len && raw.data
+                                    ? gloss__arena_alloc(&m->arena, raw.len)
+                                    : NULL;
+                    if (lit) {
+                        memcpy(lit, raw.data, raw.len);
+                        xe->lit = lit;
+                    }
+                }
             }
             gloss__buf_addc(&all, '\0');
             key = fnv(key, all.data + offs[x], all.len - offs[x]);
             key = fnv(key, &flags[x], sizeof flags[x]);
         }
     }
-    if (all.oom || fold.oom) {
+    if (all.oom || fold.oom || raw.oom || link_prefixes(m, chained) < 0) {
         snprintf(err, errlen, "out of memory compiling the matcher");
         goto done;
     }
-    for (size_t i = 0; i < nexpr; i++)
-        exprs[i] = all.data + offs[i];
+    /* Only the expressions without a parent go to Vectorscan, with their
+     * index as id; the key says which they are. */
+    size_t nhs = 0;
+    for (size_t i = 0; i < nexpr; i++) {
+        if (chained[i])
+            continue;
+        exprs[nhs] = all.data + offs[i];
+        flags[nhs] = flags[i];
+        ids[nhs] = (unsigned)i;
+        key = fnv(key, &ids[nhs], sizeof ids[nhs]);
+        nhs++;
+    }
 
     if (cache_dir && *cache_dir) {
         path = cache_file(cache_dir, key);
@@ -922,11 +1031,11 @@ int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
     }
     if (!m->db) {
         hs_compile_error_t *ce = NULL;
-        if (hs_compile_multi(exprs, flags, ids, (unsigned)nexpr, HS_MODE_BLOCK,
+        if (hs_compile_multi(exprs, flags, ids, (unsigned)nhs, HS_MODE_BLOCK,
                              NULL, &m->db, &ce) != HS_SUCCESS) {
-            if (ce && ce->expression >= 0 && (size_t)ce->expression < nexpr) {
+            if (ce && ce->expression >= 0 && (size_t)ce->expression < nhs) {
                 const match_entry *e =
-                    &m->entries[m->exprs[ce->expression].entry];
+                    &m->entries[m->exprs[ids[ce->expression]].entry];
                 snprintf(err, errlen, "%s: %s '%.300s' does not compile: %s",
                          e->where, e->kind == KIND_PATTERN ? "pattern"
                                                            : "phrase",
@@ -956,5 +1065,7 @@ done:
     free(offs);
     gloss__buf_free(&all);
     gloss__buf_free(&fold);
+    gloss__buf_free(&raw);
+    free(chained);
     return rc;
 }

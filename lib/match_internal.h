@@ -65,6 +65,14 @@ typedef struct match_expr {
     unsigned char boundaries; /* its group asks for word boundaries */
     unsigned char spell;      /* a phrase of a group that keeps diacritics:
                                  checked against the text when folded */
+    /* Prefix chains: a case-sensitive phrase whose bytes start with those
+     * of another one (Kazakh, Kazakhs and Kazakhstan after Kazak) is not
+     * in the database; the shortest one is, and where Vectorscan finds
+     * it, the scan compares the bytes that follow with those of the
+     * longer ones (its children, each with its own children). */
+    uint32_t child;  /* first child's expression + 1, 0 for none */
+    uint32_t next;   /* next sibling's expression + 1, 0 for none */
+    const char *lit; /* chained phrases: the len bytes matched */
 } match_expr;
 
 /* One report of hs_scan, kept for the pass after the scan. */

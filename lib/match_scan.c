@@ -7,7 +7,9 @@
  * work: it appends the expression and the end of each report to a flat
  * array, so that Vectorscan's own loop stays hot in the cache. One pass
  * over that array afterwards turns the reports into candidates in bytes
- * of the original text: a phrase starts its length before its end; a
+ * of the original text: a phrase starts its length before its end (and
+ * the longer phrases chained to it, absent from the database, are
+ * compared with the bytes that follow, see match_internal.h); a
  * pattern's start (and its named groups) are found by an end-anchored
  * PCRE2 match over a window before its end; a trigger has PCRE2 run its
  * pattern around it, only as far as matches that start before the
@@ -338,9 +340,33 @@ static inline int cuts_word(const gloss__matcher *m, size_t off)
            !((b[off >> 3] >> (off & 7)) & 1);
 }
 
+/* Whether the scanned bytes at off - 1 and off settle the boundary at
+ * off on their own, so that cuts_word() has said all on_boundaries() would
+ * say about it in the text: both are ASCII bytes copied as they are from
+ * the text (ASCII white space turned into spaces is still not a word
+ * byte), or off is the end of the text. The start of a folded text is
+ * left to on_boundaries(): a character folded to nothing may come first. */
+static inline int settled(const gloss__matcher *m, size_t off)
+{
+    if (off >= m->scanned_len)
+        return 1;
+    if (off == 0)
+        return !m->mapped;
+    if (((unsigned char)m->scanned[off - 1] | (unsigned char)m->scanned[off]) &
+        0x80)
+        return 0;
+    if (!m->mapped)
+        return 1;
+    const unsigned char *b = m->from_point;
+    return !((b[(off - 1) >> 3] >> ((off - 1) & 7)) & 1) &&
+           !((b[off >> 3] >> (off & 7)) & 1);
+}
+
 /* A phrase ends at `to` of the scanned text. The commonest refusal comes
  * first and costs a few instructions: a phrase that is the start of a
- * longer word (Kazak, Kazakh and Kazakhs at every Kazakhstan). */
+ * longer word (Kazak, Kazakh and Kazakhs at every Kazakhstan). Most
+ * phrases that pass it are between ASCII bytes, which settle their
+ * boundaries without decoding the text. */
 static int phrase_at(gloss__matcher *m, const match_expr *x, size_t to)
 {
     if (to < x->len)
@@ -356,7 +382,9 @@ static int phrase_at(gloss__matcher *m, const match_expr *x, size_t to)
         if (t <= s)
             return 0;
     }
-    if (x->boundaries && !on_boundaries(m->text, m->len, s, t))
+    if (x->boundaries &&
+        !(settled(m, to) && settled(m, to - x->len)) &&
+        !on_boundaries(m->text, m->len, s, t))
         return 0;
     if (x->spell && m->mapped) {
         const match_entry *e = &m->entries[x->entry];
@@ -365,6 +393,27 @@ static int phrase_at(gloss__matcher *m, const match_expr *x, size_t to)
             return 0;
     }
     return add_cand(m, s, t, x->entry, x->priority, 0, 0);
+}
+
+/* Phrase x starts at `start` of the scanned text (Vectorscan found it
+ * there): each of its children whose remaining bytes follow is found
+ * there too, as Vectorscan would have reported it, and so on down. */
+static int chain_at(gloss__matcher *m, const match_expr *x, size_t start)
+{
+    for (uint32_t c = x->child; c; c = m->exprs[c - 1].next) {
+        const match_expr *y = &m->exprs[c - 1];
+        size_t to = start + y->len;
+        /* The last byte first: children often share the bytes that
+         * follow their parent ("EU Delegation", "EU Special ..."). */
+        if (to > m->scanned_len ||
+            (y->len > x->len && m->scanned[to - 1] != y->lit[y->len - 1]) ||
+            memcmp(m->scanned + start + x->len, y->lit + x->len,
+                   y->len - x->len) != 0)
+            continue;
+        if (phrase_at(m, y, to) < 0 || (y->child && chain_at(m, y, start) < 0))
+            return -1;
+    }
+    return 0;
 }
 
 /* How many reports ahead handle_hits() asks for the expression it will
@@ -386,6 +435,8 @@ static int handle_hits(gloss__matcher *m)
         switch (x->what) {
         case EXPR_PHRASE:
             rc = phrase_at(m, x, to);
+            if (x->child && rc == 0)
+                rc = chain_at(m, x, to - x->len);
             break;
         case EXPR_TRIGGER:
             rc = triggered_at(m, x->entry, to >= x->len ? to - x->len : 0, to,
@@ -598,6 +649,28 @@ static int by_preference(const void *pa, const void *pb)
     return a->entry < b->entry ? -1 : a->entry > b->entry;
 }
 
+/* Sorts a cluster by preference. Most clusters hold two to a few
+ * candidates (a phrase and the longer one around it), for which an
+ * insertion sort does without qsort's calls through a pointer; by
+ * preference, candidates are only equal when they are the same span of
+ * the same entry, so both sorts give the same matches. */
+static void sort_cluster(match_cand *c, size_t n)
+{
+    if (n > 16) {
+        qsort(c, n, sizeof(*c), by_preference);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        match_cand x = c[i];
+        size_t k = i;
+        while (k > 0 && by_preference(&c[k - 1], &x) > 0) {
+            c[k] = c[k - 1];
+            k--;
+        }
+        c[k] = x;
+    }
+}
+
 long gloss__matcher_scan(gloss__matcher *m, const char *text, size_t len,
                          const gloss__match **out, char *err, size_t errlen)
 {
@@ -712,7 +785,7 @@ long gloss__matcher_scan(gloss__matcher *m, const char *text, size_t len,
         }
         size_t first = taken;
         if (j - i > 1)
-            qsort(c + i, j - i, sizeof(*c), by_preference);
+            sort_cluster(c + i, j - i);
         for (size_t k = i; k < j; k++) {
             int clash = 0;
             for (size_t t = first; t < taken && !clash; t++)

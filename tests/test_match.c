@@ -168,6 +168,75 @@ static void test_boundaries_overlaps(void)
            "overlaps: adjacent matches are all kept");
     gloss__matcher_destroy(&m);
 
+    /* Beside bytes beyond ASCII, boundaries are looked for in the text
+     * (letters with accents are word characters, a dash and a no-break
+     * space are not), in a folded scan as in a plain one. */
+    for (int fold = 0; fold < 2; fold++) {
+        gloss__match_group_opts b = {.name = "b", .boundaries = 1,
+                                     .diacritics_insensitive = fold};
+        const char *const lb[] = {"Osh", "LOC", NULL};
+        gloss__matcher *mb = phrases(&b, lb);
+        is_str(found(mb, "Osh\xC3\xA9 \xC3\xA9Osh Osh\xE2\x80\x94x "
+                         "Osh\xC2\xA0Osh (Osh) Osh"),
+               "LOC[Osh] LOC[Osh] LOC[Osh] LOC[Osh] LOC[Osh]",
+               fold ? "boundaries beside accented letters, dashes and no-break "
+                      "spaces, folded"
+                    : "boundaries beside accented letters, dashes and no-break "
+                      "spaces");
+        gloss__matcher_destroy(&mb);
+    }
+
+    /* Phrases that start with another one (a prefix chain) are found
+     * through the shortest: each at its own place, the longer ones where
+     * they follow, none cut out of a longer word, none past the end, and
+     * whatever the order of the list; in a folded scan too, and beside a
+     * case-insensitive group (not chained). */
+    for (int fold = 0; fold < 2; fold++) {
+        gloss__match_group_opts b = {.name = "chain", .boundaries = 1,
+                                     .diacritics_insensitive = fold};
+        const char *const lc[] = {"Kazakhstan  Airlines", "E", "Kazakhs", "C",
+                                  "Kazak", "A", "Kazakhstan", "D", "Kazakh",
+                                  "B", "Kaz", "K", NULL};
+        gloss__matcher *mc = phrases(&b, lc);
+        is_str(found(mc, "Kazak, Kazakh Kazakhs. Kazakhstan Kazakhstan\n"
+                         "Airlines Kazakhstani Kazakhst \xC3\x81 Kaz"),
+               "A[Kazak] B[Kazakh] C[Kazakhs] D[Kazakhstan] "
+               "E[Kazakhstan\nAirlines] K[Kaz]",
+               fold ? "prefix chains: every phrase of the chain, folded"
+                    : "prefix chains: every phrase of the chain");
+        is_str(found(mc, "Kazakhs"), "C[Kazakhs]",
+               fold ? "prefix chains: a longer phrase at the end of the text, "
+                      "folded"
+                    : "prefix chains: a longer phrase at the end of the text");
+        is_str(found(mc, "Kazakhsta"), "",
+               fold ? "prefix chains: a longer phrase is not looked for past "
+                      "the end, folded"
+                    : "prefix chains: a longer phrase is not looked for past "
+                      "the end");
+        gloss__matcher_destroy(&mc);
+    }
+    {
+        gloss__matcher *mc = gloss__matcher_new();
+        gloss__match_group_opts cs = {.name = "cs", .boundaries = 1};
+        gloss__match_group_opts ci = {.name = "ci", .boundaries = 1,
+                                      .case_insensitive = 1};
+        int gs = gloss__matcher_group(mc, &cs), gi = gloss__matcher_group(mc, &ci);
+        char cerr[512];
+        gloss__matcher_add_phrase(mc, gs, "Astana", "A", NULL, NULL, 0, "t",
+                                  cerr, sizeof cerr);
+        gloss__matcher_add_phrase(mc, gi, "astana city", "C", NULL, NULL, 0,
+                                  "t", cerr, sizeof cerr);
+        gloss__matcher_add_phrase(mc, gs, "Astana Opera", "O", NULL, NULL, 0,
+                                  "t", cerr, sizeof cerr);
+        ok(gloss__matcher_compile(mc, NULL, cerr, sizeof cerr) == 0,
+           "prefix chains: a matcher with a case-insensitive group compiles");
+        is_str(found(mc, "Astana, ASTANA CITY, Astana Opera, astana opera"),
+               "A[Astana] C[ASTANA CITY] O[Astana Opera]",
+               "prefix chains: case-sensitive phrases chain, a "
+               "case-insensitive one is matched on its own");
+        gloss__matcher_destroy(&mc);
+    }
+
     o.boundaries = 0;
     const char *const l2[] = {"Osh", "LOC", NULL};
     m = phrases(&o, l2);

@@ -78,6 +78,15 @@ is "$(ls "$T/cache2" | wc -l | tr -d ' '):$(ids "$T/out2.json")" "2:person:agadi
 for f in "$T"/cache2/*; do printf 'broken' >"$f"; done
 "$GLOSS" run -c "$T/small.lua" "$T/small.txt" >"$T/out3.json" 2>"$T/err"
 is "$?:$(ids "$T/out3.json")" "0:person:agadil person:thun" "a damaged cache file is compiled again, not trusted"
+# Phrases that start with another one (a prefix chain: only the shortest is
+# in the database), compiled and then read back from the cache.
+printf 'Kazakhstan Airlines\tORG\tk3\nKazak\tMISC\tk1\nKazakhstan\tLOC\tk2\n' >"$T/chain.tsv"
+sed "s|$T/big.tsv|$T/chain.tsv|; s|$T/cache|$T/cache3|" "$T/big.lua" >"$T/chain.lua"
+printf 'Kazak, Kazakhstan Airlines and Kazakhstan, not Kazakhstani.' >"$T/chain.txt"
+"$GLOSS" run -c "$T/chain.lua" "$T/chain.txt" >"$T/out.json" 2>"$T/err"
+"$GLOSS" run -c "$T/chain.lua" "$T/chain.txt" >"$T/out2.json" 2>"$T/err"
+is "$(ids "$T/out.json"):$(ls "$T/cache3" | wc -l | tr -d ' '):$(ids "$T/out2.json")" \
+    "k1 k3 k2:1:k1 k3 k2" "a prefix chain finds each of its phrases, compiled and from the cache"
 
 # ---- a Lua stage with gloss.matcher -------------------------------------------
 "$GLOSS" run -c "$fx/match/lua.conf.lua" "$fx/docs/resolution.txt" >"$T/out.json" 2>"$T/err"
