@@ -120,6 +120,12 @@ void gloss__segmenter_init(gloss__segmenter *sg, const gloss__abbrevs *abbrevs,
                 bits |= GLOSS__SEG_CHUNK_PLAIN;
             if (c == GLOSS__SC_DIGIT)
                 bits |= GLOSS__SEG_CHUNK_DIGIT;
+            if ((b | 0x20) >= 'a' && (b | 0x20) <= 'z')
+                bits |= GLOSS__SEG_SHAPE_ONE | GLOSS__SEG_SHAPE_TWO;
+            if (b == '-' || b == '*')
+                bits |= GLOSS__SEG_SHAPE_ONE;
+        } else if (b >= 0xC2) {
+            bits |= GLOSS__SEG_SHAPE_ONE | GLOSS__SEG_SHAPE_LEAD;
         }
         sg->chunk[b] = (unsigned char)bits;
     }
@@ -220,10 +226,11 @@ static ALWAYS_INLINE void emit(scan *sc, size_t s, size_t e, uint32_t flags)
      * ("AM", "PM") are looked at. */
     const unsigned char *w = sc->s + s;
     size_t len = e - s;
-    int letter = (unsigned)((w[0] | 0x20) - 'a') < 26u;
-    int shape = (letter && (len == 1 || (len == 2 && (w[1] == '.' || w[1] == 'M')))) ||
-                (len == 1 && (w[0] == '-' || w[0] == '*')) ||
-                (w[0] >= 0xC2 && len <= 3);
+    unsigned first = sc->sg->chunk[w[0]];
+    int shape = len <= 3 &&
+                ((first & (len == 1 ? GLOSS__SEG_SHAPE_ONE : GLOSS__SEG_SHAPE_LEAD)) ||
+                 (len == 2 && (first & GLOSS__SEG_SHAPE_TWO) &&
+                  (w[1] == '.' || w[1] == 'M')));
     o->look[o->nlook] = (uint32_t)t->n;
     o->nlook += (flags & T_LOOK) != 0 || shape;
     push(o, t, s, e, flags);
@@ -1442,7 +1449,9 @@ void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
         } else {
             chunk(&sc, i, j, end);
         }
-        i = j;
+        /* The single space after a word, the common case, is stepped
+         * over here rather than by another turn of the loop. */
+        i = j + (j < end && s[j] == ' ');
     }
     if (out->tokens.n > first && !out->oom)
         sentences(&sc, first, look);
