@@ -129,6 +129,13 @@ void gloss__segmenter_init(gloss__segmenter *sg, const gloss__abbrevs *abbrevs,
         }
         sg->chunk[b] = (unsigned char)bits;
     }
+    for (unsigned b = 0; b < 128; b++) {
+        int c = sg->ascii[b];
+        sg->lead[b] = (unsigned char)(c == GLOSS__SC_UPPER   ? T_UPPER
+                                      : c == GLOSS__SC_LOWER ? T_LOWER
+                                      : c == GLOSS__SC_DIGIT ? T_DIGIT
+                                                             : 0);
+    }
     sg->abbrevs = abbrevs;
     sg->split_hyphens = split_hyphens;
 }
@@ -175,7 +182,9 @@ static inline int cls_before(const scan *sc, size_t i)
 static inline uint32_t first_flags(const scan *sc, size_t s)
 {
     size_t len;
-    int c = sc->s[s] < 0x80 ? sc->sg->ascii[sc->s[s]] : cls_at(sc, s, &len);
+    if (sc->s[s] < 0x80)
+        return sc->sg->lead[sc->s[s]];
+    int c = cls_at(sc, s, &len);
     switch (c) {
     case GLOSS__SC_UPPER: return T_UPPER;
     case GLOSS__SC_LOWER: return T_LOWER;
@@ -1356,9 +1365,7 @@ static inline int split_candidate(const unsigned char *s, size_t i, size_t j)
  * byte. */
 static inline uint32_t plain_flags(const gloss__segmenter *sg, unsigned char c)
 {
-    int k = sg->ascii[c];
-    return k == GLOSS__SC_UPPER ? T_UPPER : k == GLOSS__SC_LOWER ? T_LOWER
-                                                                  : T_DIGIT;
+    return sg->lead[c & 0x7F];
 }
 
 void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,

@@ -42,6 +42,7 @@ typedef struct gloss__seg_out {
 typedef struct gloss__segmenter {
     unsigned char ascii[128];      /* enum gloss__seg_class of each byte */
     unsigned char chunk[256];      /* GLOSS__SEG_CHUNK_* bits of each byte */
+    unsigned char lead[128];       /* the case flags of a token this starts */
     const gloss__abbrevs *abbrevs; /* borrowed from the stage instance */
     int split_hyphens;             /* EWT: "long - term", but "non-stop" */
 } gloss__segmenter;
