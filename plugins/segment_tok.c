@@ -584,8 +584,10 @@ static int is_link(const scan *sc, size_t p, size_t q)
 {
     const unsigned char *s = sc->s + p;
     size_t n = q - p;
-    if (starts_with(s, n, "http://") || starts_with(s, n, "https://") ||
-        starts_with(s, n, "ftp://") || starts_with(s, n, "www."))
+    unsigned char f = s[0] | 0x20; /* most chunks start with none of these */
+    if ((f == 'h' || f == 'f' || f == 'w') &&
+        (starts_with(s, n, "http://") || starts_with(s, n, "https://") ||
+         starts_with(s, n, "ftp://") || starts_with(s, n, "www.")))
         return 1;
     const unsigned char *at = memchr(s, '@', n);
     if (!at || at == s)
@@ -621,6 +623,21 @@ static int emoticon(const unsigned char *s, size_t n)
             (s[0] == ';' && s[2] == ')'));
 }
 
+/* What chunk() counts and looks for in a chunk, one table load a byte:
+ * brackets that open and close, digits, and the characters of
+ * identifiers such as "2021/2544(RSP)" or "P9_TA(2021)0056". */
+#define M_OPEN 1u
+#define M_CLOSE 2u
+#define M_DIGIT 4u
+#define M_IDENT 8u
+static const unsigned char marks[256] = {
+    ['('] = M_OPEN | M_IDENT, ['['] = M_OPEN, [')'] = M_CLOSE, [']'] = M_CLOSE,
+    ['0'] = M_DIGIT, ['1'] = M_DIGIT, ['2'] = M_DIGIT, ['3'] = M_DIGIT,
+    ['4'] = M_DIGIT, ['5'] = M_DIGIT, ['6'] = M_DIGIT, ['7'] = M_DIGIT,
+    ['8'] = M_DIGIT, ['9'] = M_DIGIT,
+    ['/'] = M_IDENT, ['_'] = M_IDENT, ['\\'] = M_IDENT,
+};
+
 static void chunk(scan *sc, size_t a, size_t b, size_t end)
 {
     const unsigned char *s = sc->s;
@@ -655,14 +672,14 @@ static void chunk(scan *sc, size_t a, size_t b, size_t end)
     }
     /* 3. Trailing punctuation, from the right. */
     size_t opens = 0, closes = 0;
-    int digit = 0, ident = 0;
+    unsigned seen = 0;
     for (size_t i = p; i < q; i++) {
-        unsigned char ch = s[i];
-        opens += ch == '(' || ch == '[';
-        closes += ch == ')' || ch == ']';
-        digit |= ch >= '0' && ch <= '9';
-        ident |= ch == '/' || ch == '_' || ch == '(' || ch == '\\';
+        unsigned m = marks[s[i]];
+        opens += m & M_OPEN;
+        closes += (m & M_CLOSE) >> 1;
+        seen |= m;
     }
+    int digit = (seen & M_DIGIT) != 0, ident = (seen & M_IDENT) != 0;
     size_t r = q;
     uint32_t stop_flags = 0;
     int keep = 0;
