@@ -196,18 +196,31 @@ static inline uint32_t first_flags(const scan *sc, size_t s)
 /* The tokens sentences() looks at whatever surrounds them: see there. */
 #define T_LOOK (T_STOP | T_ABBR | T_RULE | T_LINK | T_EMO | T_DIGIT)
 
-/* Doubles the room of out->look; kept out of line, so that emit() stays
- * small enough to be inlined everywhere. */
-static int grow_look(gloss__seg_out *o)
+/* Doubles the room of the token list, and that of out->look with it:
+ * look never holds more entries than there are tokens, so while it has
+ * as much room as the list, emit() tests one capacity instead of two.
+ * Kept out of line, so that emit() stays small enough to be inlined
+ * everywhere. */
+static int grow_tokens(gloss__seg_out *o)
 {
-    size_t cap = o->caplook ? 2 * o->caplook : 256;
-    uint32_t *v = realloc(o->look, cap * sizeof *v);
-    if (!v) {
+    gloss__seg_list *t = &o->tokens;
+    size_t cap = t->cap ? 2 * t->cap : 256;
+    if (o->caplook < cap) {
+        uint32_t *v = realloc(o->look, cap * sizeof *v);
+        if (!v) {
+            o->oom = 1;
+            return -1;
+        }
+        o->look = v;
+        o->caplook = cap;
+    }
+    gloss__seg_range *r = realloc(t->v, cap * sizeof *r);
+    if (!r) {
         o->oom = 1;
         return -1;
     }
-    o->look = v;
-    o->caplook = cap;
+    t->v = r;
+    t->cap = cap;
     return 0;
 }
 
@@ -227,7 +240,7 @@ static ALWAYS_INLINE void emit(scan *sc, size_t s, size_t e, uint32_t flags)
     if (sc->last_end == s && s != sc->para)
         flags |= T_GLUED;
     sc->last_end = e;
-    if (o->nlook == o->caplook && grow_look(o) < 0)
+    if (t->n == t->cap && grow_tokens(o) < 0)
         return;
     /* Written always, counted only when wanted: no branch to mispredict
      * on a word's kind. Besides T_LOOK, the shapes that may mark a list
@@ -242,7 +255,7 @@ static ALWAYS_INLINE void emit(scan *sc, size_t s, size_t e, uint32_t flags)
                   (w[1] == '.' || w[1] == 'M')));
     o->look[o->nlook] = (uint32_t)t->n;
     o->nlook += (flags & T_LOOK) != 0 || shape;
-    push(o, t, s, e, flags);
+    t->v[t->n++] = (gloss__seg_range){(uint32_t)s, (uint32_t)e, flags};
 }
 
 static int lower_eq(const unsigned char *s, size_t len, const char *word)
