@@ -665,22 +665,35 @@ int gloss__layer_add_ranges(gloss_layer *layer, const void *ranges, size_t n,
     uint32_t seq = layer->next_seq;
     const char *text = doc->text;
     const size_t len = doc->len;
+    const unsigned char *u = (const unsigned char *)text;
+    unsigned inside = 0;
     for (size_t k = 0; k < n; k++) {
         uint32_t se[2];
         memcpy(se, r + k * stride, sizeof se);
         /* span_fits(), written out: the call per span cost more than the
-         * test. */
-        if (se[0] > se[1] || se[1] > len ||
-            !gloss__utf8_boundary(text, len, se[0]) ||
-            !gloss__utf8_boundary(text, len, se[1])) {
+         * test. The bounds are tested at once; whether an end falls inside
+         * a character (a continuation byte, away from the text's first and
+         * last offsets, which are boundaries whatever the bytes) is
+         * gathered without a branch and tested once all are seen: the
+         * spans written meanwhile are not counted when one is bad. */
+        if (se[0] > se[1] || se[1] > len) {
             errno = EINVAL;
             return -1;
         }
+        /* text[len] is the NUL gloss_doc_strndup() puts after every
+         * text, so both reads are in bounds and the end reads no
+         * continuation byte. */
+        unsigned in0 = (u[se[0]] & 0xC0u) == 0x80u, in1 = (u[se[1]] & 0xC0u) == 0x80u;
+        inside |= (in0 & (se[0] != 0)) | (in1 & (se[1] != 0));
         sorted &= ps < se[0] || (ps == se[0] && pe >= se[1]);
         ps = se[0];
         pe = se[1];
         spans[k] = (gloss_span){.start = se[0], .end = se[1], .seq_ = seq++};
         slot[k] = &spans[k];
+    }
+    if (inside) {
+        errno = EINVAL;
+        return -1;
     }
     layer->n += n;
     layer->next_seq = seq;

@@ -13,6 +13,8 @@ libgloss_a_SOURCES += \
 	plugins/segment_chars.c plugins/segment_chars.h \
 	plugins/segment_tok.c plugins/segment_tok.h
 
+dist_doc_DATA += docs/segment.md
+
 check_PROGRAMS += tests/test_segment
 tests_test_segment_SOURCES = tests/test_segment.c tests/tap.h
 tests_test_segment_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/plugins

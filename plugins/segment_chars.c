@@ -37,7 +37,23 @@ size_t gloss__seg_classify_utf8(const unsigned char *s, size_t i, size_t n,
                                 int *cls, uint32_t *cp)
 {
     uint32_t c;
-    size_t len = gloss__utf8_decode(s + i, n - i, &c, NULL);
+    size_t len;
+    unsigned char b = i < n ? s[i] : 0;
+    /* Two- and three-byte characters, typographic quotes and dashes among
+     * them, decoded here when their form is valid beyond doubt (no lead
+     * byte with a narrower range for its second byte: E0, ED); the
+     * tokenizer classifies each such character several times. */
+    if (b >= 0xC2 && b <= 0xDF && n - i >= 2 && (s[i + 1] & 0xC0) == 0x80) {
+        c = ((uint32_t)(b & 0x1F) << 6) | (s[i + 1] & 0x3Fu);
+        len = 2;
+    } else if (b >= 0xE1 && b <= 0xEF && b != 0xED && n - i >= 3 &&
+               (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80) {
+        c = ((uint32_t)(b & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) |
+            (s[i + 2] & 0x3Fu);
+        len = 3;
+    } else {
+        len = gloss__utf8_decode(s + i, n - i, &c, NULL);
+    }
     if (len == 0) {
         *cls = GLOSS__SC_LETTER;
         *cp = 0xFFFD;

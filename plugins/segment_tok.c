@@ -120,8 +120,21 @@ void gloss__segmenter_init(gloss__segmenter *sg, const gloss__abbrevs *abbrevs,
                 bits |= GLOSS__SEG_CHUNK_PLAIN;
             if (c == GLOSS__SC_DIGIT)
                 bits |= GLOSS__SEG_CHUNK_DIGIT;
+            if ((b | 0x20) >= 'a' && (b | 0x20) <= 'z')
+                bits |= GLOSS__SEG_SHAPE_ONE | GLOSS__SEG_SHAPE_TWO;
+            if (b == '-' || b == '*')
+                bits |= GLOSS__SEG_SHAPE_ONE;
+        } else if (b >= 0xC2) {
+            bits |= GLOSS__SEG_SHAPE_ONE | GLOSS__SEG_SHAPE_LEAD;
         }
         sg->chunk[b] = (unsigned char)bits;
+    }
+    for (unsigned b = 0; b < 128; b++) {
+        int c = sg->ascii[b];
+        sg->lead[b] = (unsigned char)(c == GLOSS__SC_UPPER   ? T_UPPER
+                                      : c == GLOSS__SC_LOWER ? T_LOWER
+                                      : c == GLOSS__SC_DIGIT ? T_DIGIT
+                                                             : 0);
     }
     sg->abbrevs = abbrevs;
     sg->split_hyphens = split_hyphens;
@@ -169,7 +182,9 @@ static inline int cls_before(const scan *sc, size_t i)
 static inline uint32_t first_flags(const scan *sc, size_t s)
 {
     size_t len;
-    int c = sc->s[s] < 0x80 ? sc->sg->ascii[sc->s[s]] : cls_at(sc, s, &len);
+    if (sc->s[s] < 0x80)
+        return sc->sg->lead[sc->s[s]];
+    int c = cls_at(sc, s, &len);
     switch (c) {
     case GLOSS__SC_UPPER: return T_UPPER;
     case GLOSS__SC_LOWER: return T_LOWER;
@@ -181,18 +196,31 @@ static inline uint32_t first_flags(const scan *sc, size_t s)
 /* The tokens sentences() looks at whatever surrounds them: see there. */
 #define T_LOOK (T_STOP | T_ABBR | T_RULE | T_LINK | T_EMO | T_DIGIT)
 
-/* Doubles the room of out->look; kept out of line, so that emit() stays
- * small enough to be inlined everywhere. */
-static int grow_look(gloss__seg_out *o)
+/* Doubles the room of the token list, and that of out->look with it:
+ * look never holds more entries than there are tokens, so while it has
+ * as much room as the list, emit() tests one capacity instead of two.
+ * Kept out of line, so that emit() stays small enough to be inlined
+ * everywhere. */
+static int grow_tokens(gloss__seg_out *o)
 {
-    size_t cap = o->caplook ? 2 * o->caplook : 256;
-    uint32_t *v = realloc(o->look, cap * sizeof *v);
-    if (!v) {
+    gloss__seg_list *t = &o->tokens;
+    size_t cap = t->cap ? 2 * t->cap : 256;
+    if (o->caplook < cap) {
+        uint32_t *v = realloc(o->look, cap * sizeof *v);
+        if (!v) {
+            o->oom = 1;
+            return -1;
+        }
+        o->look = v;
+        o->caplook = cap;
+    }
+    gloss__seg_range *r = realloc(t->v, cap * sizeof *r);
+    if (!r) {
         o->oom = 1;
         return -1;
     }
-    o->look = v;
-    o->caplook = cap;
+    t->v = r;
+    t->cap = cap;
     return 0;
 }
 
@@ -212,7 +240,7 @@ static ALWAYS_INLINE void emit(scan *sc, size_t s, size_t e, uint32_t flags)
     if (sc->last_end == s && s != sc->para)
         flags |= T_GLUED;
     sc->last_end = e;
-    if (o->nlook == o->caplook && grow_look(o) < 0)
+    if (t->n == t->cap && grow_tokens(o) < 0)
         return;
     /* Written always, counted only when wanted: no branch to mispredict
      * on a word's kind. Besides T_LOOK, the shapes that may mark a list
@@ -220,13 +248,14 @@ static ALWAYS_INLINE void emit(scan *sc, size_t s, size_t e, uint32_t flags)
      * ("AM", "PM") are looked at. */
     const unsigned char *w = sc->s + s;
     size_t len = e - s;
-    int letter = (unsigned)((w[0] | 0x20) - 'a') < 26u;
-    int shape = (letter && (len == 1 || (len == 2 && (w[1] == '.' || w[1] == 'M')))) ||
-                (len == 1 && (w[0] == '-' || w[0] == '*')) ||
-                (w[0] >= 0xC2 && len <= 3);
+    unsigned first = sc->sg->chunk[w[0]];
+    int shape = len <= 3 &&
+                ((first & (len == 1 ? GLOSS__SEG_SHAPE_ONE : GLOSS__SEG_SHAPE_LEAD)) ||
+                 (len == 2 && (first & GLOSS__SEG_SHAPE_TWO) &&
+                  (w[1] == '.' || w[1] == 'M')));
     o->look[o->nlook] = (uint32_t)t->n;
     o->nlook += (flags & T_LOOK) != 0 || shape;
-    push(o, t, s, e, flags);
+    t->v[t->n++] = (gloss__seg_range){(uint32_t)s, (uint32_t)e, flags};
 }
 
 static int lower_eq(const unsigned char *s, size_t len, const char *word)
@@ -568,8 +597,10 @@ static int is_link(const scan *sc, size_t p, size_t q)
 {
     const unsigned char *s = sc->s + p;
     size_t n = q - p;
-    if (starts_with(s, n, "http://") || starts_with(s, n, "https://") ||
-        starts_with(s, n, "ftp://") || starts_with(s, n, "www."))
+    unsigned char f = s[0] | 0x20; /* most chunks start with none of these */
+    if ((f == 'h' || f == 'f' || f == 'w') &&
+        (starts_with(s, n, "http://") || starts_with(s, n, "https://") ||
+         starts_with(s, n, "ftp://") || starts_with(s, n, "www.")))
         return 1;
     const unsigned char *at = memchr(s, '@', n);
     if (!at || at == s)
@@ -605,6 +636,21 @@ static int emoticon(const unsigned char *s, size_t n)
             (s[0] == ';' && s[2] == ')'));
 }
 
+/* What chunk() counts and looks for in a chunk, one table load a byte:
+ * brackets that open and close, digits, and the characters of
+ * identifiers such as "2021/2544(RSP)" or "P9_TA(2021)0056". */
+#define M_OPEN 1u
+#define M_CLOSE 2u
+#define M_DIGIT 4u
+#define M_IDENT 8u
+static const unsigned char marks[256] = {
+    ['('] = M_OPEN | M_IDENT, ['['] = M_OPEN, [')'] = M_CLOSE, [']'] = M_CLOSE,
+    ['0'] = M_DIGIT, ['1'] = M_DIGIT, ['2'] = M_DIGIT, ['3'] = M_DIGIT,
+    ['4'] = M_DIGIT, ['5'] = M_DIGIT, ['6'] = M_DIGIT, ['7'] = M_DIGIT,
+    ['8'] = M_DIGIT, ['9'] = M_DIGIT,
+    ['/'] = M_IDENT, ['_'] = M_IDENT, ['\\'] = M_IDENT,
+};
+
 static void chunk(scan *sc, size_t a, size_t b, size_t end)
 {
     const unsigned char *s = sc->s;
@@ -639,14 +685,14 @@ static void chunk(scan *sc, size_t a, size_t b, size_t end)
     }
     /* 3. Trailing punctuation, from the right. */
     size_t opens = 0, closes = 0;
-    int digit = 0, ident = 0;
+    unsigned seen = 0;
     for (size_t i = p; i < q; i++) {
-        unsigned char ch = s[i];
-        opens += ch == '(' || ch == '[';
-        closes += ch == ')' || ch == ']';
-        digit |= ch >= '0' && ch <= '9';
-        ident |= ch == '/' || ch == '_' || ch == '(' || ch == '\\';
+        unsigned m = marks[s[i]];
+        opens += m & M_OPEN;
+        closes += (m & M_CLOSE) >> 1;
+        seen |= m;
     }
+    int digit = (seen & M_DIGIT) != 0, ident = (seen & M_IDENT) != 0;
     size_t r = q;
     uint32_t stop_flags = 0;
     int keep = 0;
@@ -1349,9 +1395,7 @@ static inline int split_candidate(const unsigned char *s, size_t i, size_t j)
  * byte. */
 static inline uint32_t plain_flags(const gloss__segmenter *sg, unsigned char c)
 {
-    int k = sg->ascii[c];
-    return k == GLOSS__SC_UPPER ? T_UPPER : k == GLOSS__SC_LOWER ? T_LOWER
-                                                                  : T_DIGIT;
+    return sg->lead[c & 0x7F];
 }
 
 void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
@@ -1442,7 +1486,9 @@ void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
         } else {
             chunk(&sc, i, j, end);
         }
-        i = j;
+        /* The single space after a word, the common case, is stepped
+         * over here rather than by another turn of the loop. */
+        i = j + (j < end && s[j] == ' ');
     }
     if (out->tokens.n > first && !out->oom)
         sentences(&sc, first, look);

@@ -42,6 +42,7 @@ typedef struct gloss__seg_out {
 typedef struct gloss__segmenter {
     unsigned char ascii[128];      /* enum gloss__seg_class of each byte */
     unsigned char chunk[256];      /* GLOSS__SEG_CHUNK_* bits of each byte */
+    unsigned char lead[128];       /* the case flags of a token this starts */
     const gloss__abbrevs *abbrevs; /* borrowed from the stage instance */
     int split_hyphens;             /* EWT: "long - term", but "non-stop" */
 } gloss__segmenter;
@@ -53,6 +54,11 @@ typedef struct gloss__segmenter {
 #define GLOSS__SEG_CHUNK_MULTI 2u /* a byte of a multibyte character */
 #define GLOSS__SEG_CHUNK_PLAIN 4u /* an ASCII letter or digit */
 #define GLOSS__SEG_CHUNK_DIGIT 8u /* an ASCII digit */
+/* And what emit() asks of a token's first byte to tell whether the token
+ * may mark a list item or close a time ("a", "b.", "PM", a bullet). */
+#define GLOSS__SEG_SHAPE_ONE 16u  /* a letter, '-', '*' or from 0xC2: alone */
+#define GLOSS__SEG_SHAPE_TWO 32u  /* a letter: followed by '.' or 'M' */
+#define GLOSS__SEG_SHAPE_LEAD 64u /* from 0xC2: a character of 2 or 3 bytes */
 
 /* Fills the class table; abbrevs is borrowed and must outlive sg. */
 void gloss__segmenter_init(gloss__segmenter *sg, const gloss__abbrevs *abbrevs,
