@@ -323,6 +323,18 @@ static int on_match(unsigned int xid, unsigned long long from,
 static int spells(const char *text, size_t start, size_t end, const char *p,
                   int ci);
 
+/* Whether the scanned bytes at off - 1 and off (0 < off) are both copied
+ * as they are from the text: always, when the text was scanned as it is;
+ * otherwise when folding changed neither (the from_point bitmap). */
+static inline int copied_pair(const gloss__matcher *m, size_t off)
+{
+    if (!m->mapped)
+        return 1;
+    const unsigned char *b = m->from_point;
+    return !((b[(off - 1) >> 3] >> ((off - 1) & 7)) & 1) &&
+           !((b[off >> 3] >> (off & 7)) & 1);
+}
+
 /* Whether the scanned bytes at off - 1 and off are both ASCII letters or
  * digits copied as they are from the text: a match cannot start or end
  * between them, as on_boundaries() would find in the text itself. */
@@ -333,11 +345,7 @@ static inline int cuts_word(const gloss__matcher *m, size_t off)
     if (!ascii_word((unsigned char)m->scanned[off - 1]) ||
         !ascii_word((unsigned char)m->scanned[off]))
         return 0;
-    if (!m->mapped)
-        return 1;
-    const unsigned char *b = m->from_point;
-    return !((b[(off - 1) >> 3] >> ((off - 1) & 7)) & 1) &&
-           !((b[off >> 3] >> (off & 7)) & 1);
+    return copied_pair(m, off);
 }
 
 /* Whether the scanned bytes at off - 1 and off settle the boundary at
@@ -355,11 +363,7 @@ static inline int settled(const gloss__matcher *m, size_t off)
     if (((unsigned char)m->scanned[off - 1] | (unsigned char)m->scanned[off]) &
         0x80)
         return 0;
-    if (!m->mapped)
-        return 1;
-    const unsigned char *b = m->from_point;
-    return !((b[(off - 1) >> 3] >> ((off - 1) & 7)) & 1) &&
-           !((b[off >> 3] >> (off & 7)) & 1);
+    return copied_pair(m, off);
 }
 
 /* A phrase ends at `to` of the scanned text. The commonest refusal comes
