@@ -62,8 +62,12 @@ run() {
 
 # stop_all PID...: ends background helpers (subscribers, probes) a test
 # started: SIGTERM, up to 5 s to end, then SIGKILL. Never waits unbounded,
-# so a helper that ignores the signal cannot hang the test.
+# so a helper that ignores the signal cannot hang the test. Only pids that
+# are still this shell's jobs are signalled: one that ended long ago may
+# belong to another process by now.
 stop_all() {
+    tap_live=" $(jobs -p | tr '\n' ' ') "
+    set -- $(for p in "$@"; do case $tap_live in *" $p "*) echo "$p" ;; esac; done)
     for p in "$@"; do kill "$p" 2>/dev/null; done
     for p in "$@"; do
         for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
