@@ -222,7 +222,6 @@ static void publish_admission_error(gloss__sup *sup, gloss__reject r,
 static void on_submit(gloss__zwatch *w, int revents, void *arg)
 {
     gloss__sup *sup = arg;
-    (void)w;
     if (revents & ZMQ_POLLERR)
         return;
     for (int i = 0; i < BATCH && !sup->input_held; i++) {
@@ -233,6 +232,10 @@ static void on_submit(gloss__zwatch *w, int revents, void *arg)
                 sup->stats.rejected[GLOSS__REJECT_BAD_FRAMES]++;
                 continue;
             }
+            /* Nothing more to read: the watcher need not ask ZeroMQ
+             * again before the loop blocks. */
+            if (errno == EAGAIN)
+                gloss__zwatch_drained(w);
             break;
         }
         sup->stats.received++;
@@ -284,7 +287,6 @@ static void on_submit(gloss__zwatch *w, int revents, void *arg)
 static void on_feed(gloss__zwatch *w, int revents, void *arg)
 {
     gloss__sup *sup = arg;
-    (void)w;
     if (revents & ZMQ_POLLERR)
         return;
     for (int i = 0; i < BATCH && !sup->input_held && !sup->draining; i++) {
@@ -298,6 +300,8 @@ static void on_feed(gloss__zwatch *w, int revents, void *arg)
                                         "frame holding the document");
                 continue;
             }
+            if (errno == EAGAIN)
+                gloss__zwatch_drained(w);
             break;
         }
         sup->stats.received++;

@@ -78,7 +78,8 @@ typedef struct worker {
     gloss__buf topics;       /* its topics, one per line, reused */
     gloss__buf stages;       /* what each stage cost it, reused */
     gloss__buf done;         /* the DONE records not yet sent, reused */
-    gloss__buf in;           /* the message being read, reused */
+    gloss__buf in;           /* what was read and not yet taken, reused */
+    size_t in_used;          /* the front of `in` that the last message holds */
     gloss__wire_progress *progress; /* shared with the supervisor, or NULL */
 } worker;
 
@@ -162,15 +163,27 @@ static int wait_socket(worker *w, short events)
     return 0;
 }
 
-/* Reads exactly len bytes. Returns 1, 0 when the supervisor closed the
- * connection, or -1 (the reason was said). */
-static int read_full(worker *w, char *buf, size_t len)
+/* How much a read asks for beyond what the message being read needs:
+ * what the supervisor wrote after it (its next batch, a STOP) comes in
+ * with the same system call instead of one read for each head and body. */
+#define READ_AHEAD 65536
+
+/* Reads until w->in holds at least need bytes, taking with them whatever
+ * else the socket has, up to READ_AHEAD bytes more. Returns 1, 0 when the
+ * supervisor closed the connection, or -1 (the reason was said). */
+static int fill(worker *w, size_t need)
 {
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = read(w->fd, buf + got, len - got);
+    if (w->in.len >= need)
+        return 1;
+    if (gloss__buf_reserve(&w->in, need - w->in.len + READ_AHEAD) < 0) {
+        say(w, "out of memory reading a message of %zu bytes", need);
+        return -1;
+    }
+    while (w->in.len < need) {
+        ssize_t n = read(w->fd, w->in.data + w->in.len,
+                         w->in.cap - 1 - w->in.len);
         if (n > 0) {
-            got += (size_t)n;
+            w->in.len += (size_t)n;
             continue;
         }
         if (n == 0) {
@@ -190,7 +203,16 @@ static int read_full(worker *w, char *buf, size_t len)
         if (wait_socket(w, POLLIN) < 0)
             return -1;
     }
+    w->in.data[w->in.len] = '\0';
     return 1;
+}
+
+/* Drops the first n bytes of w->in: what follows moves to the front. */
+static void take(worker *w, size_t n)
+{
+    memmove(w->in.data, w->in.data + n, w->in.len - n);
+    w->in.len -= n;
+    w->in.data[w->in.len] = '\0';
 }
 
 /* Waits for the next message from the supervisor. Returns 0 with *m, whose
@@ -199,36 +221,35 @@ static int read_full(worker *w, char *buf, size_t len)
  * -1 when the worker must end (the reason was said). */
 static int next_message(worker *w, gloss__wire_msg *m)
 {
+    /* The message returned last is done with now. */
+    if (w->in_used) {
+        take(w, w->in_used);
+        w->in_used = 0;
+    }
     for (;;) {
-        char head[GLOSS__WIRE_HEAD];
         uint64_t body;
-        if (read_full(w, head, sizeof head) <= 0)
+        if (fill(w, GLOSS__WIRE_HEAD) <= 0)
             return -1;
-        if (gloss__wire_body(head, &body) < 0) {
+        if (gloss__wire_body(w->in.data, &body) < 0) {
             say(w, "the supervisor sent a message too large to be one of "
                    "the protocol");
             return -1;
         }
-        gloss__buf_clear(&w->in);
-        if (gloss__buf_reserve(&w->in, GLOSS__WIRE_HEAD + (size_t)body) < 0) {
-            say(w, "out of memory reading a message of %llu bytes",
-                (unsigned long long)body);
-            return -1;
-        }
-        char *buf = w->in.data;
-        memcpy(buf, head, sizeof head);
-        if (read_full(w, buf + GLOSS__WIRE_HEAD, (size_t)body) <= 0)
+        size_t size = GLOSS__WIRE_HEAD + (size_t)body;
+        if (fill(w, size) <= 0)
             return -1;
         size_t used;
-        if (gloss__wire_unpack(buf, GLOSS__WIRE_HEAD + (size_t)body, m,
-                               &used) == 1)
+        if (gloss__wire_unpack(w->in.data, size, m, &used) == 1) {
+            w->in_used = size;
             return 0;
+        }
         if (errno == EPROTO)
             say(w, "ignored a message from the supervisor with more than %d "
                    "frames", GLOSS__WIRE_MAX_FRAMES);
         else
             say(w, "ignored a message from the supervisor whose frames do "
                    "not fill it");
+        take(w, size);
     }
 }
 

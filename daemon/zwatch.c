@@ -39,7 +39,9 @@ struct gloss__zwatch {
     int err;      /* errno value reported with the last ZMQ_POLLERR */
     int open;     /* handles not yet closed; the last close frees */
     int closing;  /* destroy was called */
-    int look;     /* check must read ZMQ_EVENTS (see zwatch_check_cb) */
+    int look;     /* check must call back (see zwatch_check_cb) */
+    int ready;    /* what the last ZMQ_EVENTS read found, masked */
+    int dirty;    /* the socket may have changed since that read */
 };
 
 static const int ZWATCH_VALID = ZMQ_POLLIN | ZMQ_POLLOUT;
@@ -88,9 +90,23 @@ static void zwatch_idle_cb(uv_idle_t *h)
 static void zwatch_prepare_cb(uv_prepare_t *h)
 {
     gloss__zwatch *self = h->data;
+    /* When the last read found nothing ready and nothing has touched the
+     * socket since (no callback, no ZMQ_FD wake-up, no change of events),
+     * that read left the mailbox empty and nothing has taken a command
+     * from it since: a new command makes ZMQ_FD readable and stays there
+     * until ZeroMQ reads it, so the loop may block without asking again.
+     * This is what makes an idle watcher cost no system call. */
+    if (!self->dirty && self->ready == 0) {
+        uv_idle_stop(&self->idle);
+        return;
+    }
+    self->dirty = 0;
+    self->ready = zwatch_ready(self);
     /* An error also keeps the loop from blocking: check reads ZMQ_EVENTS
      * again and either reports it or, after EINTR, finds the real state. */
-    if (zwatch_ready(self) != 0) {
+    if (self->ready != 0) {
+        if (self->ready < 0)
+            self->dirty = 1;
         self->look = 1;
         uv_idle_start(&self->idle, zwatch_idle_cb);
     } else {
@@ -105,6 +121,7 @@ static void zwatch_poll_cb(uv_poll_t *h, int status, int events)
     (void)events;
     gloss__zwatch *self = h->data;
     self->look = 1;
+    self->dirty = 1;
     if (status < 0)
         zwatch_fail(self, -status);
 }
@@ -116,21 +133,33 @@ static void zwatch_check_cb(uv_check_t *h)
      * ZMQ_FD fires there is nothing new to read here: skipping the query
      * saves a system call per idle watcher per iteration. A call on the
      * socket made in between (another callback sending on it) may have
-     * taken a command without the descriptor firing; the next prepare,
-     * which always looks, finds that before the loop can block. */
+     * taken a command without the descriptor firing; whoever made it
+     * says so with gloss__zwatch_touch(), and the next prepare looks. */
     if (!self->look)
         return;
     self->look = 0;
-    int ready = zwatch_ready(self);
-    if (ready < 0) {
-        /* EINTR left prepare's idle handle running, so the next iteration
-         * retries without blocking. */
-        if (errno != EINTR)
-            zwatch_fail(self, errno);
-        return;
+    /* When prepare found events ready and nothing touched the socket
+     * since, its answer still holds (only a call on the socket takes
+     * readiness away), so it is not asked again; a ZMQ_FD wake-up or an
+     * error in prepare makes it ask. */
+    int ready = self->ready;
+    if (self->dirty) {
+        ready = zwatch_ready(self);
+        if (ready < 0) {
+            /* EINTR left prepare's idle handle running, so the next
+             * iteration retries without blocking. */
+            if (errno != EINTR)
+                zwatch_fail(self, errno);
+            return;
+        }
+        self->dirty = 0;
+        self->ready = ready;
     }
-    if (ready != 0)
+    if (ready != 0) {
+        /* The callback uses the socket: what was read no longer holds. */
+        self->dirty = 1;
         self->cb(self, ready, self->arg);
+    }
     /* self may be closing now; its memory stays valid until the close
      * callbacks, which run after the check phase, but nothing may be
      * started on it, so nothing follows the callback. */
@@ -204,6 +233,8 @@ int gloss__zwatch_set_events(gloss__zwatch *self, int events)
     }
     self->events = events;
     self->err = 0;
+    /* What was read was masked with the old events. */
+    self->dirty = 1;
     if (events == 0) {
         zwatch_stop(self);
         return 0;
@@ -223,6 +254,25 @@ int gloss__zwatch_set_events(gloss__zwatch *self, int events)
     uv_prepare_start(&self->prepare, zwatch_prepare_cb);
     uv_check_start(&self->check, zwatch_check_cb);
     return 0;
+}
+
+void gloss__zwatch_touch(gloss__zwatch *self)
+{
+    assert(self);
+    self->dirty = 1;
+}
+
+void gloss__zwatch_drained(gloss__zwatch *self)
+{
+    assert(self);
+    /* A receive that failed with EAGAIN processed every pending command
+     * first (libzmq does that before it gives up), exactly as a ZMQ_EVENTS
+     * read does, and found nothing to read: for a watcher of ZMQ_POLLIN
+     * alone that is the answer "nothing" such a read would give. */
+    if (self->events == ZMQ_POLLIN && !self->closing) {
+        self->ready = 0;
+        self->dirty = 0;
+    }
 }
 
 int gloss__zwatch_events(const gloss__zwatch *self)

@@ -23,16 +23,23 @@
  *     handle so that the loop polls without blocking;
  *   - an idle handle, whose only effect is that zero timeout;
  *   - a poll handle on ZMQ_FD, which wakes the loop when the mailbox
- *     receives a command (its callback does nothing: the wake-up is the
- *     point);
- *   - a check handle, which runs just after the loop polled, reads
- *     ZMQ_EVENTS again and calls the callback with what is ready; it
- *     reads only when prepare found events ready or ZMQ_FD fired, since
- *     otherwise prepare has just emptied the mailbox and nothing is new.
+ *     receives a command (its callback does nothing but note it: the
+ *     wake-up is the point);
+ *   - a check handle, which runs just after the loop polled and calls the
+ *     callback with what is ready.
  * The loop therefore never blocks while the socket has work, and never
- * spins while it has none: when ZMQ_EVENTS says "nothing", prepare has just
- * emptied the mailbox, so the next command will make the descriptor
- * readable again.
+ * spins while it has none: when ZMQ_EVENTS says "nothing", that read has
+ * just emptied the mailbox, so the next command will make the descriptor
+ * readable again, and it stays readable until ZeroMQ reads the mailbox.
+ *
+ * ZMQ_EVENTS is read only when its last answer may be out of date: after
+ * the callback ran (it used the socket), after ZMQ_FD fired, after the
+ * events changed, or after gloss__zwatch_touch(), unless the callback
+ * ended on a receive that found nothing (gloss__zwatch_drained()). Otherwise an answer of
+ * "nothing" still holds in prepare (nothing took a command from the
+ * mailbox since), and an answer of "ready" still holds in check (only a
+ * call on the socket takes readiness away). An idle watcher therefore
+ * costs no system call per iteration, and a busy one a single read.
  *
  * Using it
  * --------
@@ -75,6 +82,13 @@
  * - A callback that neither reads nor stops watching a readable socket
  *   spins the loop, exactly as a uv_poll_t callback that ignores a
  *   readable descriptor would.
+ * - Any zmq_send(), zmq_recv() or getsockopt on the watched socket made
+ *   outside the watcher's own callback (from a timer, another watcher's
+ *   callback, ...) must be followed by gloss__zwatch_touch(): such a call
+ *   may take the command that ZMQ_FD announced, and the watcher, which
+ *   does not ask ZeroMQ again while nothing it knows of has changed,
+ *   would then block with messages waiting. Calls on other sockets need
+ *   nothing: each socket has its own mailbox.
  * - The callback runs in the loop's check phase. Sending or receiving on
  *   the socket is safe from any callback of the loop except a uv_prepare_t
  *   callback of the user: one that runs after the watcher's own prepare
@@ -108,10 +122,10 @@
  *   against libzmq 4.3.4). The draft thread-safe socket types (SERVER,
  *   CLIENT, RADIO, DISH, ...) have no ZMQ_FD, and gloss__zwatch_new()
  *   fails with EINVAL.
- * - Cost: one getsockopt(ZMQ_EVENTS) call per active watcher per loop
- *   iteration (in prepare), and a second one (in check) only when prepare
- *   found events ready or ZMQ_FD fired; each lets ZeroMQ look at its
- *   mailbox (a poll(2) with a zero timeout when the mailbox is empty). Switching events
+ * - Cost: one getsockopt(ZMQ_EVENTS) call per loop iteration for a busy
+ *   watcher (in prepare, after its callback ran), none for an idle one
+ *   until ZMQ_FD fires; a read finds the mailbox empty with a getpid(2)
+ *   (ZeroMQ's fork check) and a poll(2) with a zero timeout. Switching events
  *   between 0 and non-zero costs one epoll_ctl(2) each way; switching
  *   between non-zero masks costs no system call.
  */
@@ -142,6 +156,22 @@ gloss__zwatch *gloss__zwatch_new(uv_loop_t *loop, void *zsock, int events,
  * when another watcher in the loop is active on the same socket (this one
  * is then stopped). */
 int gloss__zwatch_set_events(gloss__zwatch *self, int events);
+
+/* Says that the socket was used outside the watcher's callback, so that
+ * the watcher reads ZMQ_EVENTS again before the loop blocks (see the
+ * caveats above). Cheap: no system call. */
+void gloss__zwatch_touch(gloss__zwatch *self);
+
+/* Says, from the watcher's callback, that its last call on the socket was
+ * a zmq_recv() or zmq_msg_recv() with ZMQ_DONTWAIT that failed with EAGAIN:
+ * ZeroMQ then took every pending command from the mailbox and found
+ * nothing to read, which is what a ZMQ_EVENTS read would say, so the
+ * watcher does not ask again before the loop blocks. It has an effect only
+ * on a watcher of ZMQ_POLLIN alone (a watcher of ZMQ_POLLOUT must still
+ * learn whether the socket is writable), and no call on the socket may
+ * follow it in the callback. It saves a getpid(2) and a poll(2) per busy
+ * iteration. */
+void gloss__zwatch_drained(gloss__zwatch *self);
 
 /* The events currently watched. */
 int gloss__zwatch_events(const gloss__zwatch *self);

@@ -244,6 +244,8 @@ typedef struct bulk {
     int full_batches;  /* callbacks that stopped at BATCH, not at EAGAIN */
     int empty;         /* callbacks that found nothing to read */
     int pollerr;
+    int drain;         /* end callbacks at EAGAIN with gloss__zwatch_drained */
+    int drained;       /* callbacks that did */
 } bulk;
 
 static void *bulk_sender(void *arg)
@@ -288,8 +290,13 @@ static void bulk_on_ready(gloss__zwatch *w, int revents, void *arg)
     while (n < BATCH) {
         int len = zmq_recv(gloss__zwatch_socket(w), buf, sizeof buf,
                            ZMQ_DONTWAIT);
-        if (len < 0)
+        if (len < 0) {
+            if (b->drain && errno == EAGAIN) {
+                gloss__zwatch_drained(w);
+                b->drained++;
+            }
             break;
+        }
         if (!msg_check(buf, len, MSG_SIZE, b->received))
             b->in_order = 0;
         b->received++;
@@ -305,13 +312,20 @@ static void bulk_on_ready(gloss__zwatch *w, int revents, void *arg)
         b->full_batches++;
 }
 
-static void test_bulk(const char *transport)
+/* With drain set, callbacks that read up to EAGAIN say so with
+ * gloss__zwatch_drained(), and the watcher then waits without asking
+ * ZeroMQ again: a wrong shortcut there would lose the wake-up of the
+ * sender's next message and hang the transfer. */
+static void test_bulk(const char *transport, int drain)
 {
     harness h;
     harness_init(&h);
+
+    char label[32];
+    snprintf(label, sizeof label, "%s%s", transport, drain ? " drained" : "");
     char ep[128];
     endpoint(ep, sizeof ep, transport, "bulk");
-    bulk b = {.h = &h, .ep = ep, .in_order = 1};
+    bulk b = {.h = &h, .ep = ep, .in_order = 1, .drain = drain};
     b.pull = sock_new(h.ctx, ZMQ_PULL);
     must_bind(b.pull, ep);
     b.w = gloss__zwatch_new(&h.loop, b.pull, ZMQ_POLLIN, bulk_on_ready, &b);
@@ -325,26 +339,29 @@ static void test_bulk(const char *transport)
     harness_unblock(&h);
     pthread_join(sender, NULL);
 
-    ok(finished, "%s bulk: the transfer finished", transport);
+    ok(finished, "%s bulk: the transfer finished", label);
     is_int(b.sender_err, 0, "%s bulk: the sender thread sent everything",
-           transport);
-    is_int(b.received, BULK_N, "%s bulk: all %d messages arrive", transport,
+           label);
+    is_int(b.received, BULK_N, "%s bulk: all %d messages arrive", label,
            BULK_N);
     ok(b.in_order, "%s bulk: in order, with their content intact",
-       transport);
+       label);
     is_int(b.empty, 0, "%s bulk: every callback found a message to read",
-           transport);
+           label);
     ok(b.full_batches > 0,
        "%s bulk: callbacks stopped at the batch limit of %d with messages "
        "left, and the watcher came back for them (%d callbacks, %d full)",
-       transport, BATCH, b.callbacks, b.full_batches);
-    is_int(b.pollerr, 0, "%s bulk: no error reported", transport);
+       label, BATCH, b.callbacks, b.full_batches);
+    is_int(b.pollerr, 0, "%s bulk: no error reported", label);
+    if (drain)
+        ok(b.drained > 0, "%s bulk: callbacks ended on EAGAIN and said so "
+           "(%d times), and no wake-up was lost", label, b.drained);
 
     gloss__zwatch_destroy(&b.w);
     sock_close(&b.push);
     sock_close(&b.pull);
-    char name[32];
-    snprintf(name, sizeof name, "%s bulk", transport);
+    char name[48];
+    snprintf(name, sizeof name, "%s bulk", label);
     harness_finish(&h, name);
 }
 
@@ -1319,6 +1336,95 @@ static void test_eterm(void)
 /* ---- main --------------------------------------------------------------- */
 
 /* Removes the ipc folder and whatever a failed test left in it. */
+/* ---- a call on the socket outside the callback: gloss__zwatch_touch --- */
+
+/* The watcher does not ask ZeroMQ again while nothing it knows of has
+ * changed. A timer that polls the watched socket with zmq_poll() takes the
+ * command that announced a message, so ZMQ_FD stays silent with the
+ * message waiting; gloss__zwatch_touch() tells the watcher, which must
+ * then deliver it. */
+
+enum { TOUCH_ROUNDS = 20 };
+
+typedef struct touch {
+    gloss__zwatch *w;
+    void *pull, *push;
+    uv_timer_t timer;
+    int round;
+    int received;
+    int silent;      /* rounds where ZMQ_FD was silent with a message waiting */
+    int zfd;
+} touch;
+
+static void touch_on_timer(uv_timer_t *timer)
+{
+    touch *t = timer->data;
+    if (zmq_send(t->push, "x", 1, 0) < 0)
+        bail("zmq_send");
+    zmq_pollitem_t item = {t->pull, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&item, 1, SAFETY_MS) == 1) {
+        struct pollfd p = {t->zfd, POLLIN, 0};
+        if (poll(&p, 1, 0) == 0)
+            t->silent++;
+    }
+    gloss__zwatch_touch(t->w);
+}
+
+static void touch_on_ready(gloss__zwatch *w, int revents, void *arg)
+{
+    touch *t = arg;
+    if (revents & ZMQ_POLLERR) {
+        gloss__zwatch_destroy(&t->w);
+        return;
+    }
+    char buf[8];
+    while (zmq_recv(gloss__zwatch_socket(w), buf, sizeof buf, ZMQ_DONTWAIT) >= 0)
+        t->received++;
+    gloss__zwatch_drained(w);
+    if (++t->round == TOUCH_ROUNDS) {
+        gloss__zwatch_destroy(&t->w);
+        return;
+    }
+    uv_timer_start(&t->timer, touch_on_timer, 1, 0);
+}
+
+static void test_touch(void)
+{
+    harness h;
+    harness_init(&h);
+    char ep[128];
+    endpoint(ep, sizeof ep, "ipc", "touch");
+    touch t = {0};
+    uv_timer_init(&h.loop, &t.timer);
+    t.timer.data = &t;
+    t.pull = sock_new(h.ctx, ZMQ_PULL);
+    t.push = sock_new(h.ctx, ZMQ_PUSH);
+    must_bind(t.pull, ep);
+    must_connect(t.push, ep);
+    size_t size = sizeof t.zfd;
+    if (zmq_getsockopt(t.pull, ZMQ_FD, &t.zfd, &size) != 0)
+        bail("ZMQ_FD");
+    t.w = gloss__zwatch_new(&h.loop, t.pull, ZMQ_POLLIN, touch_on_ready, &t);
+    if (!t.w)
+        bail("gloss__zwatch_new");
+    if (zmq_send(t.push, "x", 1, 0) < 0)
+        bail("zmq_send");
+    int finished = harness_run(&h);
+
+    ok(finished, "touch: the test finished");
+    is_int(t.received, TOUCH_ROUNDS, "touch: every message arrived");
+    ok(t.silent > 0,
+       "touch: zmq_poll() outside the callback left ZMQ_FD silent with a "
+       "message waiting in %d of %d rounds, and after gloss__zwatch_touch() "
+       "the watcher delivered it anyway", t.silent, TOUCH_ROUNDS - 1);
+
+    gloss__zwatch_destroy(&t.w);
+    close_handle(&t.timer);
+    sock_close(&t.push);
+    sock_close(&t.pull);
+    harness_finish(&h, "touch");
+}
+
 static void remove_tmpdir(void)
 {
     DIR *d = opendir(tmpdir);
@@ -1351,8 +1457,11 @@ int main(void)
     diag("libzmq %d.%d.%d, libuv %s", major, minor, patch,
          uv_version_string());
 
-    test_bulk("ipc");
-    test_bulk("inproc");
+    test_bulk("ipc", 0);
+    test_bulk("inproc", 0);
+    test_bulk("ipc", 1);
+    test_bulk("inproc", 1);
+    test_touch();
     test_prequeued();
     test_edge_trap("ipc");
     test_edge_trap("inproc");
