@@ -367,9 +367,12 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 ok "$([ "$(stat crash worker_deaths)" -ge 2 ]; echo $?)" "the workers' deaths are counted"
+# Replacements come a second apart; a tight loop would start dozens in
+# the same time. The bound leaves room for the seconds each gloss stats
+# can take on a loaded machine.
 starts=$(stat crash worker_starts)
 sleep 1
-ok "$([ "$(stat crash worker_starts)" -le $((starts + 2)) ]; echo $?)" \
+ok "$([ "$(stat crash worker_starts)" -le $((starts + 5)) ]; echo $?)" \
     "replacements start with a delay, not in a tight loop"
 "$GLOSS" ping -c "$T/crash.lua" >/dev/null
 ok $? "the supervisor keeps answering"
