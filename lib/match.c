@@ -760,6 +760,8 @@ static int check_pattern(gloss__matcher *m, match_entry *e, char *err,
         if (pcre2_jit_compile(e->re, PCRE2_JIT_COMPLETE) == 0)
             e->jit |= JIT_RE;
         first_range(e);
+        e->month_date = !m->groups[e->group].o.case_insensitive &&
+                        strcmp(e->text, gloss__month_date_re) == 0;
         int anchored = 0;
         for (size_t i = 0; i < e->ntriggers; i++)
             anchored |= e->triggers[i][0] == '^';
