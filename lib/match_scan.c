@@ -240,21 +240,37 @@ static const unsigned char date_lead[256] = {
     ['a'] = 1, ['n'] = 1, ['d'] = 1, [0xE2] = 1, [0x80] = 1, [0x93] = 1,
 };
 
+/* Whether the len bytes of word start at s[i] (n bytes in s). */
+static inline int spelt_at(const char *s, size_t i, size_t n, const char *word,
+                           size_t len)
+{
+    return n - i >= len && memcmp(s + i, word, len) == 0;
+}
+
 /* Whether a month name (as the pattern spells them) starts at s[i]. */
 static int month_at(const char *s, size_t i, size_t n)
 {
-    static const struct {
-        const char *name;
-        size_t len;
-    } months[] = {{"January", 7}, {"February", 8}, {"March", 5},
-                  {"April", 5},   {"May", 3},      {"June", 4},
-                  {"July", 4},    {"August", 6},   {"September", 9},
-                  {"October", 7}, {"November", 8}, {"December", 8}};
-    for (size_t k = 0; k < 12; k++)
-        if (months[k].name[0] == s[i] && n - i >= months[k].len &&
-            memcmp(s + i, months[k].name, months[k].len) == 0)
-            return 1;
-    return 0;
+    switch (s[i]) {
+    case 'J':
+        return spelt_at(s, i, n, "January", 7) || spelt_at(s, i, n, "June", 4) ||
+               spelt_at(s, i, n, "July", 4);
+    case 'F':
+        return spelt_at(s, i, n, "February", 8);
+    case 'M':
+        return spelt_at(s, i, n, "March", 5) || spelt_at(s, i, n, "May", 3);
+    case 'A':
+        return spelt_at(s, i, n, "April", 5) || spelt_at(s, i, n, "August", 6);
+    case 'S':
+        return spelt_at(s, i, n, "September", 9);
+    case 'O':
+        return spelt_at(s, i, n, "October", 7);
+    case 'N':
+        return spelt_at(s, i, n, "November", 8);
+    case 'D':
+        return spelt_at(s, i, n, "December", 8);
+    default:
+        return 0;
+    }
 }
 
 /* The first month name that starts in [from, to), or to. Only bytes from
