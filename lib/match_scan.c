@@ -52,10 +52,22 @@ static uint32_t cp_before(const char *s, size_t off);
 static int on_boundaries(const char *s, size_t n, size_t start, size_t end);
 static int word_before(const char *s, size_t off);
 
-/* An ASCII letter or digit (c < 0x80), without a branch. */
+/* ASCII letters and digits: 1 at their bytes, 0 at every other byte. */
+static const unsigned char ascii_word_tab[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+    ['7'] = 1, ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1,
+    ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1,
+    ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1,
+    ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1,
+    ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+    ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1};
+
+/* An ASCII letter or digit (0 for bytes beyond ASCII): one lookup. */
 static inline int ascii_word(unsigned c)
 {
-    return (c | 0x20) - 'a' < 26u || c - '0' < 10u;
+    return ascii_word_tab[c & 0xFF];
 }
 
 /* Adds a candidate that passed its checks. */
