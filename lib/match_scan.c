@@ -15,7 +15,9 @@
  * pattern around it, only as far as matches that start before the
  * trigger's end (an offset limit), and not at all when the pattern's
  * matches all start with a byte of a range (digits) that the window before
- * the trigger lacks. Candidates that cut a word or a number (in groups
+ * the trigger lacks; the shipped month-name DATE pattern is searched only
+ * from the days before the first month name of its window (see
+ * month_date_start()). Candidates that cut a word or a number (in groups
  * that ask for boundaries), and matches of groups that keep diacritics but
  * were found through the folded copy and differ from their phrase, are
  * dropped as they are made; word characters are told apart with a
@@ -232,7 +234,8 @@ static int has_byte_in(const char *s, size_t n, unsigned char lo,
 /* See match_internal.h. */
 const char gloss__month_date_re[] =
     "(?:(?:[1-9]|[012][0-9]|3[01])(?:(?:,\\s{0,3}|\\s{1,3}and\\s{1,3}|"
-    "\\s{0,3}(?:-|\xe2\x80\x93)\\s{0,3})(?:[1-9]|[012][0-9]|3[01])){0,6}\\s{1,3}(?:January|"
+    "\\s{0,3}(?:-|\xe2\x80\x93)\\s{0,3})(?:[1-9]|[012][0-9]|3[01])){0,6}"
+    "\\s{1,3}(?:January|"
     "February|March|April|May|June|July|August|September|October|"
     "November|December)(?:\\s{1,3}(?:1[89][0-9]{2}|20[0-9]{2}))?|"
     "(?:January|February|March|April|May|June|July|August|September|"
@@ -264,8 +267,8 @@ static int month_at(const char *s, size_t i, size_t n)
 {
     switch (s[i]) {
     case 'J':
-        return spelt_at(s, i, n, "January", 7) || spelt_at(s, i, n, "June", 4) ||
-               spelt_at(s, i, n, "July", 4);
+        return spelt_at(s, i, n, "January", 7) ||
+               spelt_at(s, i, n, "June", 4) || spelt_at(s, i, n, "July", 4);
     case 'F':
         return spelt_at(s, i, n, "February", 8);
     case 'M':

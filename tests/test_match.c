@@ -626,7 +626,7 @@ static void test_month_dates(void)
     for (size_t i = 0; shipped && i < shipped->n; i++)
         on += shipped->entries[i].month_date;
     ok(on == 1, "the shipped DATE pattern with month names is recognised "
-                "(gloss__month_date_re spells it as lexicon/patterns.tsv does)");
+                "(gloss__month_date_re spells it as patterns.tsv does)");
     gloss__matcher_destroy(&shipped);
 
     char wrapped[1024];
@@ -662,7 +662,8 @@ static void test_month_dates(void)
         "4\n\nMay 1999",
         "5\r\vMay 1998",
         "6\fMay 1997",
-        "3\xc2\xa0May 2020 or 4 \xe2\x80\x93 5 May 2020 or 6 \xe2\x80\x94 7 May",
+        "3\xc2\xa0May 2020 or 4 \xe2\x80\x93 5 May 2020 or "
+        "6 \xe2\x80\x94 7 May",
         "JanuaryFebruary 2020 March 2021 April 31, 2021 May 32 2021",
         "Nine 9 Dec 1 December 12 December 20211 December 2021",
         "2021 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 "
