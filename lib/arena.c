@@ -14,7 +14,10 @@
  * bytes, and a largest chunk), so one huge document does not pin its
  * memory; a mutex guards it, taken once per chunk, not per allocation.
  * Its slots are many, since a batch of documents holds a few chunks each
- * at once and all come back together when the batch ends.
+ * at once and all come back together when the batch ends. When it is full
+ * the chunks that came back longest ago make room for the newcomer, so
+ * that the cache follows the documents of the moment (small ones, then
+ * large ones) instead of keeping the first that filled it.
  *
  * Chunks of a large document were too big to cache, so their memory was
  * always fresh from the kernel, and faulting it in page by page cost a
@@ -37,7 +40,7 @@
 #define ALIGN alignof(max_align_t)
 #define CHUNK_CAP ((size_t)1 << 22) /* ordinary chunks stop doubling at 4 MiB */
 
-#define CACHE_SLOTS 128
+#define CACHE_SLOTS 512
 #define CACHE_BYTES ((size_t)32 << 20)
 #define CACHE_LARGEST ((size_t)8 << 20)
 /* Mapped chunks (below) are cached on a budget of their own, their pages
@@ -119,7 +122,11 @@ static gloss__arena_chunk *cache_take(size_t size)
         }
     }
     if (best) {
-        cache.slots[at] = cache.slots[--cache.n];
+        /* The slots stay in the order the chunks came back, oldest first,
+         * which is the order cache_put() evicts them in. */
+        memmove(&cache.slots[at], &cache.slots[at + 1],
+                (cache.n - at - 1) * sizeof(cache.slots[0]));
+        cache.n--;
         if (best->mapped)
             cache.mapped_bytes -= best->mapped;
         else
@@ -145,37 +152,70 @@ void gloss__pages_lazy_free(void *p, size_t n)
 #endif
 }
 
-/* Keeps c for a later arena if the cache has room; frees it otherwise. */
+/* Removes the cache's oldest chunk that is mapped (or not), or any when
+ * any is set, chaining it on *out; returns 0 when there is none. Called
+ * with the lock held. */
+static int evict_oldest(int mapped, int any, gloss__arena_chunk **out)
+{
+    for (size_t i = 0; i < cache.n; i++) {
+        gloss__arena_chunk *c = cache.slots[i];
+        if (!any && !c->mapped != !mapped)
+            continue;
+        memmove(&cache.slots[i], &cache.slots[i + 1],
+                (cache.n - i - 1) * sizeof(cache.slots[0]));
+        cache.n--;
+        if (c->mapped)
+            cache.mapped_bytes -= c->mapped;
+        else
+            cache.bytes -= c->size;
+        c->next = *out;
+        *out = c;
+        return 1;
+    }
+    return 0;
+}
+
+/* Keeps c for a later arena, making room by evicting the chunks that came
+ * back longest ago; frees c when it alone is over its budget. Keeping the
+ * newest rather than refusing newcomers to a full cache matters when
+ * documents change size: a run of small documents used to fill the slots
+ * with small chunks for good, after which every chunk of the large
+ * documents that followed went back to the kernel and came again as fresh
+ * pages (five sixths of the page faults of the bench's linearity part). */
 static void cache_put(gloss__arena_chunk *c)
 {
+    size_t cost = c->mapped ? c->mapped : c->size;
+    size_t budget = c->mapped ? CACHE_MAPPED_BYTES : CACHE_BYTES;
     if (c->mapped) {
         /* The pages after the header's may be taken back by the kernel
          * (and read as zeros then); the header stays. */
         gloss__pages_lazy_free(c->data, c->mapped - sizeof(*c));
-        pthread_mutex_lock(&cache.lock);
-        int kept = cache.n < CACHE_SLOTS &&
-                   cache.mapped_bytes + c->mapped <= CACHE_MAPPED_BYTES;
-        if (kept) {
-            cache.slots[cache.n++] = c;
-            cache.mapped_bytes += c->mapped;
-        }
-        pthread_mutex_unlock(&cache.lock);
-        if (!kept)
-            release_chunk(c);
+    } else if (c->size > CACHE_LARGEST) {
+        release_chunk(c);
         return;
     }
-    if (c->size <= CACHE_LARGEST) {
-        pthread_mutex_lock(&cache.lock);
-        int kept = cache.n < CACHE_SLOTS && cache.bytes + c->size <= CACHE_BYTES;
-        if (kept) {
-            cache.slots[cache.n++] = c;
-            cache.bytes += c->size;
-        }
-        pthread_mutex_unlock(&cache.lock);
-        if (kept)
-            return;
+    if (cost > budget) {
+        release_chunk(c);
+        return;
     }
-    release_chunk(c);
+    gloss__arena_chunk *evicted = NULL;
+    pthread_mutex_lock(&cache.lock);
+    while ((c->mapped ? cache.mapped_bytes : cache.bytes) + cost > budget &&
+           evict_oldest(c->mapped != 0, 0, &evicted))
+        ;
+    if (cache.n == CACHE_SLOTS)
+        evict_oldest(0, 1, &evicted);
+    cache.slots[cache.n++] = c;
+    if (c->mapped)
+        cache.mapped_bytes += c->mapped;
+    else
+        cache.bytes += c->size;
+    pthread_mutex_unlock(&cache.lock);
+    while (evicted) {
+        gloss__arena_chunk *next = evicted->next;
+        release_chunk(evicted);
+        evicted = next;
+    }
 }
 
 void gloss__arena_init(gloss__arena *arena, size_t first)

@@ -622,6 +622,33 @@ gloss_span *gloss_layer_add(gloss_layer *layer, size_t start, size_t end,
     return span;
 }
 
+/* Bytes 0x80-0xBF, which continue a character: a span bound on one falls
+ * inside a character, unless it is offset 0. */
+#define CONT16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+static const unsigned char continuation[256] = {
+    CONT16(0), CONT16(0), CONT16(0), CONT16(0), CONT16(0), CONT16(0),
+    CONT16(0), CONT16(0), CONT16(1), CONT16(1), CONT16(1), CONT16(1),
+    CONT16(0), CONT16(0), CONT16(0), CONT16(0)};
+#undef CONT16
+
+/* Whether every bound of the n ranges (as gloss__layer_add_ranges takes
+ * them, already known to lie within the text) is a character boundary:
+ * the exact test, for when the quick one over the bytes at the bounds saw
+ * a continuation byte, which may be at offset 0 of a text that is not
+ * valid UTF-8. */
+static int bounds_on_boundaries(const gloss_doc *doc, const unsigned char *r,
+                                size_t n, size_t stride)
+{
+    for (size_t k = 0; k < n; k++) {
+        uint32_t se[2];
+        memcpy(se, r + k * stride, sizeof se);
+        if (!gloss__utf8_boundary(doc->text, doc->len, se[0]) ||
+            !gloss__utf8_boundary(doc->text, doc->len, se[1]))
+            return 0;
+    }
+    return 1;
+}
+
 int gloss__layer_add_ranges(gloss_layer *layer, const void *ranges, size_t n,
                             size_t stride)
 {
@@ -653,45 +680,40 @@ int gloss__layer_add_ranges(gloss_layer *layer, const void *ranges, size_t n,
     }
     /* One pass checks each range, writes its span whole (no clearing
      * before) and its slot, and follows whether a sorted layer stays
-     * sorted: in order after the last span when each range starts after
-     * the one before, or at the same place and no longer (equal spans
-     * keep their insertion order), integers only. The layer counts the
-     * new spans only once all are known good: a bad bound adds nothing
-     * (the arena block is left unused). */
+     * sorted. The layer counts the new spans only once all are known good:
+     * a bad bound adds nothing (the arena block is left unused). */
     const gloss_span *last = layer->n > 0 ? layer->spans[layer->n - 1] : NULL;
-    uint32_t ps = last ? last->start : 0, pe = last ? last->end : UINT32_MAX;
+    /* A range keeps the layer sorted when it comes after the one before:
+     * starts later, or at the same place and is no longer (equal spans
+     * keep their insertion order). That is one comparison of 64-bit keys,
+     * the start above the complement of the end. */
+    uint64_t prev = last ? (uint64_t)last->start << 32 | (uint32_t)~last->end : 0;
     int sorted = layer->sorted;
     gloss_span **slot = layer->spans + layer->n;
     uint32_t seq = layer->next_seq;
-    const char *text = doc->text;
     const size_t len = doc->len;
-    const unsigned char *u = (const unsigned char *)text;
-    unsigned inside = 0;
+    const unsigned char *u = (const unsigned char *)doc->text;
+    unsigned cont = 0;
     for (size_t k = 0; k < n; k++) {
         uint32_t se[2];
         memcpy(se, r + k * stride, sizeof se);
         /* span_fits(), written out: the call per span cost more than the
-         * test. The bounds are tested at once; whether an end falls inside
-         * a character (a continuation byte, away from the text's first and
-         * last offsets, which are boundaries whatever the bytes) is
-         * gathered without a branch and tested once all are seen: the
-         * spans written meanwhile are not counted when one is bad. */
+         * test. The bounds are tested at once; whether a bound falls on a
+         * continuation byte is gathered without a branch and tested once
+         * all are seen (text[len] is the NUL gloss_doc_strndup() puts after
+         * every text, so both reads are in bounds). */
         if (se[0] > se[1] || se[1] > len) {
             errno = EINVAL;
             return -1;
         }
-        /* text[len] is the NUL gloss_doc_strndup() puts after every
-         * text, so both reads are in bounds and the end reads no
-         * continuation byte. */
-        unsigned in0 = (u[se[0]] & 0xC0u) == 0x80u, in1 = (u[se[1]] & 0xC0u) == 0x80u;
-        inside |= (in0 & (se[0] != 0)) | (in1 & (se[1] != 0));
-        sorted &= ps < se[0] || (ps == se[0] && pe >= se[1]);
-        ps = se[0];
-        pe = se[1];
+        cont |= continuation[u[se[0]]] | continuation[u[se[1]]];
+        uint64_t key = (uint64_t)se[0] << 32 | (uint32_t)~se[1];
+        sorted &= prev <= key;
+        prev = key;
         spans[k] = (gloss_span){.start = se[0], .end = se[1], .seq_ = seq++};
         slot[k] = &spans[k];
     }
-    if (inside) {
+    if (cont && !bounds_on_boundaries(doc, r, n, stride)) {
         errno = EINVAL;
         return -1;
     }

@@ -258,6 +258,20 @@ static void test_add_ranges(void)
     char err[256];
     ok(gloss_doc_check(doc, err, sizeof err) == 0, "the document still checks");
     gloss_doc_destroy(&doc);
+
+    /* Offset 0 is a boundary whatever byte is there, even a continuation
+     * byte (a text not yet normalised), but only offset 0 is. */
+    doc = gloss_doc_new("r", "test", "\x80" "a\x80" "b", 4);
+    l = gloss_doc_layer(doc, "tokens", 1);
+    uint32_t lead[][2] = {{0, 1}, {0, 4}};
+    ok(gloss__layer_add_ranges(l, lead, 2, sizeof lead[0]) == 0 &&
+           gloss_layer_size(l) == 2,
+       "a range may start at offset 0 on a continuation byte");
+    uint32_t mid[][2] = {{0, 1}, {2, 4}};
+    ok(gloss__layer_add_ranges(l, mid, 2, sizeof mid[0]) < 0 &&
+           gloss_layer_size(l) == 2,
+       "but not at a continuation byte further on");
+    gloss_doc_destroy(&doc);
 }
 
 int main(void)
