@@ -4,6 +4,7 @@
 
 libgloss_a_SOURCES += \
 	plugins/tagger.c plugins/tagger.h plugins/tagger_internal.h \
+	plugins/tagger_table.h plugins/tagger_cache.c \
 	plugins/tagger_feat.c plugins/tagger_train.c plugins/tagger_stage.c
 
 # Default models: installed with gloss, and found in the source tree by an

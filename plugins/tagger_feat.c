@@ -223,7 +223,7 @@ const tg_tok gloss__tg_pad_after = {.w = 13, .l = 13, .shape = 13};
 /* The features of one token t seen from the token being tagged at offset
  * off (-2 to 2): they depend on that token alone (its hashes, flags and
  * word-list bits), so tagging can sum their weights once per word type
- * and offset and keep the sums (tagger.c). That makes them nearly free
+ * and offset and keep the sums (tagger_cache.c). That makes them nearly free
  * while tagging, hence many of them. */
 size_t gloss__tg_token_features(const tg_decoder *d, const tg_tok *t, int off, uint64_t *f)
 {

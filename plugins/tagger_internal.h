@@ -91,11 +91,11 @@ struct gloss__tagger_doc {
     tg_memo mem, agg;
     uint8_t *first;
     size_t capfirst;
-    struct tg_cache *cache; /* tagger.c: the sums of the last tagger used */
+    struct tg_cache *cache; /* tagger_cache.c: the sums of the last tagger used */
     size_t cache_max;       /* word types it keeps; 0: no cache */
 };
 
-/* Frees a doc's cache (tagger.c). */
+/* Frees a doc's cache (tagger_cache.c). */
 void gloss__tg_cache_free(struct tg_cache *c);
 
 /* The majority label type of key in a memo (-1 for outside, -2 when the

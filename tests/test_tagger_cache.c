@@ -1,5 +1,5 @@
 /*
- * test_tagger_cache.c - the cache of per-token sums (plugins/tagger.c)
+ * test_tagger_cache.c - the cache of per-token sums (plugins/tagger_cache.c)
  * never changes what the taggers say.
  *
  * The default pos and ner models tag a corpus made of the committed sample

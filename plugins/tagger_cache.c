@@ -1,0 +1,405 @@
+/*
+ * tagger_cache.c - the cache of per-token sums that makes tagging a word
+ * seen before cheap: per document state (gloss__tagger_doc), for the
+ * weights of the last tagger that used it.
+ *
+ * For each word type in its context, the sums of its features at every
+ * offset of the window are kept, with a few slots of its features joined
+ * to a decision (the previous label, or for ner what the document memory
+ * says of the word); the sums of the label features alone are made once.
+ * Scoring a token is then a handful of vector additions instead of
+ * dozens of hash-table lookups. The decoder (tagger_feat.c) calls back
+ * through tg_fast; scores are the same as without the cache.
+ */
+#include "tagger_table.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Features of two tokens are looked up this many tokens ahead. */
+#define PAIR_AHEAD 4
+
+/* A bounded map from 64-bit keys (0 is empty) to records of a fixed size,
+ * in a table twice as large as the records it may hold. When it is full,
+ * the records found again since it last was are kept (up to half of it)
+ * and the others dropped: words seen once go, the common ones stay, and
+ * no list of uses has to be kept up to date on every lookup. */
+typedef struct cmap {
+    uint64_t *keys;
+    uint32_t *idx;
+    unsigned char *rec;
+    uint64_t *rkey; /* the key of each record */
+    uint8_t *used;  /* whether each record was found since the map was last full */
+    size_t cap, n, max, size;
+} cmap;
+
+static int cmap_init(cmap *m, size_t max, size_t size)
+{
+    m->max = max;
+    m->size = size;
+    m->cap = 1;
+    while (m->cap < max * 2)
+        m->cap <<= 1;
+    m->n = 0;
+    m->keys = calloc(m->cap, sizeof *m->keys);
+    m->idx = malloc(m->cap * sizeof *m->idx);
+    m->rec = malloc(max * size);
+    m->rkey = malloc(max * sizeof *m->rkey);
+    m->used = malloc(max);
+    return m->keys && m->idx && m->rec && m->rkey && m->used ? 0 : -1;
+}
+
+static void cmap_free(cmap *m)
+{
+    free(m->keys);
+    free(m->idx);
+    free(m->rec);
+    free(m->rkey);
+    free(m->used);
+    memset(m, 0, sizeof *m);
+}
+
+/* Makes room for at least half the map: keeps the records found since
+ * the last time (the first max / 2 of them), moved to the front. */
+static void cmap_evict(cmap *m)
+{
+    size_t kept = 0;
+    memset(m->keys, 0, m->cap * sizeof *m->keys);
+    for (size_t r = 0; r < m->n; r++) {
+        if (!m->used[r] || kept >= m->max / 2)
+            continue;
+        if (kept != r) {
+            memcpy(m->rec + kept * m->size, m->rec + r * m->size, m->size);
+            m->rkey[kept] = m->rkey[r];
+        }
+        m->used[kept] = 0;
+        size_t j = m->rkey[kept] & (m->cap - 1);
+        while (m->keys[j])
+            j = (j + 1) & (m->cap - 1);
+        m->keys[j] = m->rkey[kept];
+        m->idx[j] = (uint32_t)kept;
+        kept++;
+    }
+    m->n = kept;
+}
+
+/* The record of key (marked as found), or NULL with *slot where to add
+ * it. */
+static void *cmap_get(cmap *m, uint64_t key, size_t *slot)
+{
+    size_t j = key & (m->cap - 1);
+    while (m->keys[j]) {
+        if (m->keys[j] == key) {
+            m->used[m->idx[j]] = 1;
+            return m->rec + (size_t)m->idx[j] * m->size;
+        }
+        j = (j + 1) & (m->cap - 1);
+    }
+    *slot = j;
+    return NULL;
+}
+
+/* A new record for key at slot (from cmap_get); the map must not be full. */
+static void *cmap_add(cmap *m, uint64_t key, size_t slot)
+{
+    m->keys[slot] = key;
+    m->idx[slot] = (uint32_t)m->n;
+    m->rkey[m->n] = key;
+    m->used[m->n] = 0;
+    return m->rec + m->n++ * m->size;
+}
+
+/* A word type's entry: its sums at offsets -2..2 ([5][L]), then SLOTS
+ * sums of its features joined to a decision ([SLOTS][L]: to the previous
+ * label, or for ner to what the document memory says of the word), their
+ * keys (0: empty) and the slot to replace next. A word mostly follows
+ * the same few labels (for ner, mostly O), so the slots spare those
+ * lookups most of the time. */
+#define SLOTS 4
+#define ENTRY_KEYS(L) ((5 + SLOTS) * (L))
+#define ENTRY_INTS(L) (ENTRY_KEYS(L) + SLOTS + 1)
+
+struct tg_cache {
+    uint64_t owner; /* the id of the tagger whose weights the sums are */
+    size_t L;
+    cmap toks; /* form hash -> tg_tok */
+    cmap sums; /* form and context -> int32 entry, ENTRY_INTS(L) */
+    int32_t *pad;    /* [5][L]: the padding before (-2, -1) and after (1, 2) */
+    int32_t *label1; /* [L + 2][L]: the previous label alone */
+    int32_t *label2; /* [(L + 2)^2][L]: the previous two labels */
+    int32_t *win; /* [TG_MAX_SENT][L]: the window sums of each token of a sentence */
+    int32_t *pairs; /* [TG_MAX_SENT][L]: the sums of its features of two tokens */
+    int32_t *ent[TG_MAX_SENT]; /* the entry of each token of the sentence */
+    const tg_tok *tk;          /* and its tokens */
+    gloss__tagger_cache_stats st;
+};
+
+void gloss__tg_cache_free(struct tg_cache *c)
+{
+    if (!c)
+        return;
+    cmap_free(&c->toks);
+    cmap_free(&c->sums);
+    free(c->pad);
+    free(c->label1);
+    free(c->label2);
+    free(c->win);
+    free(c->pairs);
+    free(c);
+}
+
+void gloss__tagger_doc_set_cache(gloss__tagger_doc *d, size_t max_types)
+{
+    if (max_types && max_types < 2 * TG_MAX_SENT)
+        max_types = 2 * TG_MAX_SENT;
+    d->cache_max = max_types;
+    gloss__tg_cache_free(d->cache);
+    d->cache = NULL;
+}
+
+void gloss__tagger_doc_cache_stats(const gloss__tagger_doc *d,
+                                   gloss__tagger_cache_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    if (d->cache) {
+        *st = d->cache->st;
+        st->entries = d->cache->sums.n;
+    }
+}
+
+static void sum_token(const tg_fast_ctx *x, const tg_tok *t, int off, int32_t *acc)
+{
+    uint64_t f[TG_MAX_TOKEN_FEATS];
+    size_t n = gloss__tg_token_features(x->d, t, off, f);
+    memset(acc, 0, x->c->L * sizeof *acc);
+    table_sum(x->pt->w, f, n, acc);
+}
+
+/* The sums of a new word type at every offset, into its entry: the
+ * features of all five are asked for at once, so that the fetches of a
+ * word the worker has not seen yet overlap too. */
+static void sum_type(const tg_fast_ctx *x, const tg_tok *t, int32_t *entry)
+{
+    uint64_t f[5 * TG_MAX_TOKEN_FEATS];
+    size_t n[5], k = 0, L = x->c->L;
+    for (int off = -2; off <= 2; off++) {
+        n[off + 2] = gloss__tg_token_features(x->d, t, off, f + k);
+        k += n[off + 2];
+    }
+    table_prefetch(x->pt->w, f, k);
+    memset(entry, 0, 5 * L * sizeof *entry);
+    k = 0;
+    for (int o = 0; o < 5; o++) {
+        table_sum_fetched(x->pt->w, f + k, n[o], entry + (size_t)o * L);
+        k += n[o];
+    }
+}
+
+/* The cache of d for the weights pt and the decoder dec, made (or emptied,
+ * when another tagger used d last) as needed; NULL when out of memory,
+ * and tagging goes on without it. */
+static struct tg_cache *cache_for(gloss__tagger_doc *d, const tg_decoder *dec,
+                                  const tg_pass_table *pt)
+{
+    struct tg_cache *c = d->cache;
+    size_t L = pt->w->nlabels;
+    if (c && c->owner == pt->id)
+        return c;
+    gloss__tg_cache_free(c);
+    d->cache = c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->owner = pt->id;
+    c->L = L;
+    c->pad = malloc(5 * L * sizeof *c->pad);
+    c->label1 = malloc((L + 2) * L * sizeof *c->label1);
+    c->label2 = malloc((L + 2) * (L + 2) * L * sizeof *c->label2);
+    c->win = malloc(TG_MAX_SENT * L * sizeof *c->win);
+    c->pairs = malloc(TG_MAX_SENT * L * sizeof *c->pairs);
+    if (!c->pad || !c->label1 || !c->label2 || !c->win || !c->pairs ||
+        cmap_init(&c->toks, d->cache_max, sizeof(tg_tok)) != 0 ||
+        cmap_init(&c->sums, d->cache_max, ENTRY_INTS(L) * sizeof(int32_t)) != 0) {
+        gloss__tg_cache_free(c);
+        d->cache = NULL;
+        return NULL;
+    }
+    tg_fast_ctx x = {c, dec, pt};
+    for (int off = -2; off <= 2; off++)
+        if (off)
+            sum_token(&x, off < 0 ? &gloss__tg_pad_before : &gloss__tg_pad_after, off,
+                      c->pad + (size_t)(off + 2) * L);
+    for (size_t t1 = 0; t1 < L + 2; t1++)
+        for (size_t t2 = 0; t2 < L + 2; t2++) {
+            uint64_t f[2];
+            gloss__tg_label_features(t1, t2, f);
+            int32_t *row = c->label2 + (t1 * (L + 2) + t2) * L;
+            memset(row, 0, L * sizeof *row);
+            table_sum(pt->w, f + 1, 1, row);
+            if (t2 == 0) {
+                memset(c->label1 + t1 * L, 0, L * sizeof *c->label1);
+                table_sum(pt->w, f, 1, c->label1 + t1 * L);
+            }
+        }
+    return c;
+}
+
+static void fast_tokens(void *ctx, const gloss__tagger_tok *toks, size_t n, tg_tok *out)
+{
+    tg_fast_ctx *x = ctx;
+    cmap *m = &x->c->toks;
+    uint64_t keys[TG_MAX_SENT];
+    const tg_tok *found[TG_MAX_SENT];
+    /* Made room in before a sentence, never during one: what is found
+     * stays in place until it is copied out below. */
+    if (m->n + n > m->max)
+        cmap_evict(m);
+    /* The words of the sentence are hashed and their slots asked for
+     * first, their records next, then they are read: the misses overlap. */
+    for (size_t i = 0; i < n; i++) {
+        uint64_t w = gloss__tg_hash(toks[i].s, toks[i].len);
+        keys[i] = w ? w : 1;
+        __builtin_prefetch(&m->keys[keys[i] & (m->cap - 1)]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t slot = 0;
+        found[i] = cmap_get(m, keys[i], &slot);
+        if (found[i]) {
+            __builtin_prefetch(found[i]);
+            __builtin_prefetch((const char *)found[i] + 64);
+            continue;
+        }
+        gloss__tg_describe(x->d, &toks[i], &out[i]);
+        memcpy(cmap_add(m, keys[i], slot), &out[i], sizeof out[i]);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (found[i])
+            out[i] = *found[i];
+}
+
+static void fast_prepare(void *ctx, const tg_tok *tk, size_t n)
+{
+    tg_fast_ctx *x = ctx;
+    struct tg_cache *c = x->c;
+    cmap *m = &c->sums;
+    size_t L = c->L;
+    const int32_t *sums[TG_MAX_SENT];
+    /* Made room in before a sentence, never during one: the sums of its
+     * tokens are read in place until they are added up below. */
+    if (m->n + n > m->max) {
+        cmap_evict(m);
+        c->st.clears++;
+    }
+    uint64_t keys[TG_MAX_SENT];
+    for (size_t i = 0; i < n; i++) {
+        uint64_t key = gloss__tg_mix(tk[i].w, gloss__tg_context(&tk[i]));
+        keys[i] = key ? key : 1;
+        __builtin_prefetch(&m->keys[keys[i] & (m->cap - 1)]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t key = keys[i];
+        size_t slot = 0;
+        int32_t *s = cmap_get(m, key, &slot);
+        if (s) {
+            c->st.hits++;
+            for (size_t b = 0; b < ENTRY_INTS(L) * sizeof *s; b += 64)
+                __builtin_prefetch((const char *)s + b);
+        } else {
+            c->st.misses++;
+            s = cmap_add(m, key, slot);
+            sum_type(x, &tk[i], s);
+            memset(s + ENTRY_KEYS(L), 0, (SLOTS + 1) * sizeof *s);
+        }
+        sums[i] = s;
+        c->ent[i] = s;
+    }
+    /* The features that join two tokens are looked up for every token of
+     * the sentence here, those of the token PAIR_AHEAD - 1 further asked
+     * for while those of this one are added, so that fetching them
+     * overlaps. */
+    uint64_t pf[PAIR_AHEAD][TG_MAX_PAIR_FEATS];
+    size_t pn[PAIR_AHEAD];
+    int32_t *pairs = c->pairs;
+    for (size_t i = 0; i < n + PAIR_AHEAD - 1; i++) {
+        if (i < n) {
+            size_t b = i % PAIR_AHEAD;
+            pn[b] = gloss__tg_pair_features(x->d, tk, n, i, pf[b]);
+            table_prefetch(x->pt->w, pf[b], pn[b]);
+        }
+        if (i + 1 >= PAIR_AHEAD) {
+            size_t j = i + 1 - PAIR_AHEAD, b = j % PAIR_AHEAD;
+            memset(pairs + j * L, 0, L * sizeof *pairs);
+            table_sum_fetched(x->pt->w, pf[b], pn[b], pairs + j * L);
+        }
+    }
+    /* Each token's window sum: every token's five sums are read once,
+     * whole, and added where they belong; the padding fills the rest. */
+    c->tk = tk;
+    memcpy(c->win, pairs, n * L * sizeof *c->win);
+    for (size_t j = 0; j < n + 4; j++)
+        for (int off = -2; off <= 2; off++) {
+            /* Token i sees position j - 2 at offset off. */
+            ptrdiff_t pj = (ptrdiff_t)j - 2, i = pj - off;
+            if (i < 0 || (size_t)i >= n)
+                continue;
+            const int32_t *s =
+                pj < 0 || (size_t)pj >= n ? c->pad : sums[pj];
+            s += (size_t)(off + 2) * L;
+            add_vec(c->win + (size_t)i * L, s, L);
+        }
+}
+
+/* The sums of token i's features joined to a decision: its slot for key
+ * (LABEL_KEY: the previous label, MEMO_KEY: what the document memory
+ * says of the word), made when the entry has none. */
+#define LABEL_KEY(t1) ((int32_t)(t1) + 1)
+#define MEMO_KEY(m) ((int32_t)(m) + 1024)
+static const int32_t *slot_sums(tg_fast_ctx *x, size_t i, int32_t key, uint64_t value)
+{
+    struct tg_cache *c = x->c;
+    size_t L = c->L;
+    int32_t *e = c->ent[i], *keys = e + ENTRY_KEYS(L);
+    for (size_t s = 0; s < SLOTS; s++)
+        if (keys[s] == key) {
+            c->st.label_hits++;
+            return e + (5 + s) * L;
+        }
+    c->st.label_misses++;
+    /* The slots are replaced in turn. */
+    size_t s = (size_t)keys[SLOTS] % SLOTS;
+    keys[SLOTS] = (int32_t)((s + 1) % SLOTS);
+    uint64_t f[4];
+    size_t k = key >= MEMO_KEY(0) ? gloss__tg_memo_features(&c->tk[i], value, f)
+                                  : gloss__tg_word_label_features(x->d, &c->tk[i], value, f);
+    int32_t *row = e + (5 + s) * L;
+    memset(row, 0, L * sizeof *row);
+    table_sum(x->pt->w, f, k, row);
+    keys[s] = key;
+    return row;
+}
+
+static void fast_score(void *ctx, size_t i, size_t t1, size_t t2, uint64_t memo,
+                       const uint64_t *f, size_t n, float *scores)
+{
+    tg_fast_ctx *x = ctx;
+    struct tg_cache *c = x->c;
+    size_t L = c->L;
+    int32_t acc[GLOSS__TAGGER_MAX_LABELS];
+    const int32_t *w = c->win + i * L, *l1 = c->label1 + t1 * L,
+                  *l2 = c->label2 + (t1 * (L + 2) + t2) * L;
+    memcpy(acc, w, L * sizeof *acc);
+    add_vec(acc, l1, L);
+    add_vec(acc, l2, L);
+    add_vec(acc, slot_sums(x, i, LABEL_KEY(t1), t1), L);
+    if (memo)
+        add_vec(acc, slot_sums(x, i, MEMO_KEY(memo), memo), L);
+    table_sum(x->pt->w, f, n, acc);
+    for (size_t y = 0; y < L; y++)
+        scores[y] = (float)acc[y] * x->pt->scale;
+}
+
+void gloss__tg_cache_fast(gloss__tagger_doc *doc, tg_fast_ctx *x, tg_fast *fast)
+{
+    x->c = cache_for(doc, x->d, x->pt);
+    *fast = (tg_fast){fast_tokens, fast_prepare, fast_score, x};
+}
