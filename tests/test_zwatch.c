@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,14 +239,14 @@ typedef struct bulk {
     void *pull;
     void *push;        /* the sender thread's socket, closed after join */
     int sender_err;    /* errno of a failed send in the thread, or 0 */
-    uint32_t received;
+    _Atomic uint32_t received; /* read by the sender thread at its pauses */
     int in_order;
     int callbacks;
     int full_batches;  /* callbacks that stopped at BATCH, not at EAGAIN */
     int empty;         /* callbacks that found nothing to read */
     int pollerr;
     int drain;         /* end callbacks at EAGAIN with gloss__zwatch_drained */
-    int drained;       /* callbacks that did */
+    _Atomic int drained; /* callbacks that did (read by the sender too) */
 } bulk;
 
 static void *bulk_sender(void *arg)
@@ -265,11 +266,27 @@ static void *bulk_sender(void *arg)
     }
     unsigned char buf[MSG_SIZE];
     for (uint32_t seq = 0; seq < BULK_N; seq++) {
+        /* With drain set, the sender stops twice for the reader to catch
+         * up, sends one message and waits until a callback has met EAGAIN
+         * after it: the drained path is taken whatever the timing. (A
+         * wake-up lost there ends a wait after SAFETY_MS, and the transfer
+         * then fails.) */
+        int pause = b->drain && (seq == 1000 || seq == BULK_N / 2);
+        int drained_before = 0;
+        if (pause) {
+            for (int waited = 0; atomic_load(&b->received) < seq &&
+                                 waited < SAFETY_MS * 10; waited++)
+                usleep(100);
+            drained_before = atomic_load(&b->drained);
+        }
         msg_fill(buf, sizeof buf, seq);
         if (zmq_send(push, buf, sizeof buf, 0) < 0) {
             b->sender_err = errno;
             break;
         }
+        for (int waited = 0; pause && atomic_load(&b->drained) == drained_before &&
+                             waited < SAFETY_MS * 10; waited++)
+            usleep(100);
     }
     /* The socket stays open until the test thread has everything: closing
      * it with ZMQ_LINGER 0 would drop what is still queued. */
