@@ -105,6 +105,21 @@ static struct {
     size_t n, bytes, mapped_bytes;
 } cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* Takes slot i out of the cache and its chunk out of the byte counts.
+ * The slots stay in the order the chunks came back, oldest first, which
+ * is the order cache_put() evicts them in. Called with the lock held. */
+static void cache_remove(size_t i)
+{
+    gloss__arena_chunk *c = cache.slots[i];
+    memmove(&cache.slots[i], &cache.slots[i + 1],
+            (cache.n - i - 1) * sizeof(cache.slots[0]));
+    cache.n--;
+    if (c->mapped)
+        cache.mapped_bytes -= c->mapped;
+    else
+        cache.bytes -= c->size;
+}
+
 /* The smallest cached chunk that holds size bytes, or NULL. */
 static gloss__arena_chunk *cache_take(size_t size)
 {
@@ -121,17 +136,8 @@ static gloss__arena_chunk *cache_take(size_t size)
             at = i;
         }
     }
-    if (best) {
-        /* The slots stay in the order the chunks came back, oldest first,
-         * which is the order cache_put() evicts them in. */
-        memmove(&cache.slots[at], &cache.slots[at + 1],
-                (cache.n - at - 1) * sizeof(cache.slots[0]));
-        cache.n--;
-        if (best->mapped)
-            cache.mapped_bytes -= best->mapped;
-        else
-            cache.bytes -= best->size;
-    }
+    if (best)
+        cache_remove(at);
     pthread_mutex_unlock(&cache.lock);
     return best;
 }
@@ -161,13 +167,7 @@ static int evict_oldest(int mapped, int any, gloss__arena_chunk **out)
         gloss__arena_chunk *c = cache.slots[i];
         if (!any && !c->mapped != !mapped)
             continue;
-        memmove(&cache.slots[i], &cache.slots[i + 1],
-                (cache.n - i - 1) * sizeof(cache.slots[0]));
-        cache.n--;
-        if (c->mapped)
-            cache.mapped_bytes -= c->mapped;
-        else
-            cache.bytes -= c->size;
+        cache_remove(i);
         c->next = *out;
         *out = c;
         return 1;
