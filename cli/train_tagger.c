@@ -36,6 +36,11 @@ static void tagger_usage(FILE *out, const char *kind)
 "                         finds (default: FILE's name without .bin)\n"
 "      --clusters FILE    word clusters from unlabelled text, made by\n"
 "                         tools/gloss-clusters (stored in the model)\n"
+"      --dictionary FILE  pos: the tags word forms can have, lines of a form,\n"
+"                         a tab and tags separated by commas (made by\n"
+"                         tools/dictionary.lua from WordNet and a word list);\n"
+"                         forms the training data lacks are stored in the\n"
+"                         model\n"
 "      --stacked          train a second pass that also sees the first pass's\n"
 "                         labels on both sides (and for ner, of the same word\n"
 "                         elsewhere in the document)\n"
@@ -73,7 +78,7 @@ static int train_tagger(int argc, char **argv, gloss__tagger_kind kind)
     char cmd[32];
     snprintf(cmd, sizeof cmd, "gloss train %s", kname);
     enum { OPT_DATA = 256, OPT_DEV, OPT_NAME, OPT_SEED, OPT_ITER, OPT_PATIENCE, OPT_MAX,
-           OPT_CLUSTERS, OPT_STACKED };
+           OPT_CLUSTERS, OPT_DICT, OPT_STACKED };
     const struct option longopts[] = {
         {kind == GLOSS__TAGGER_POS ? "ud" : "conll", required_argument, NULL, OPT_DATA},
         {"dev", required_argument, NULL, OPT_DEV},
@@ -84,12 +89,14 @@ static int train_tagger(int argc, char **argv, gloss__tagger_kind kind)
         {"patience", required_argument, NULL, OPT_PATIENCE},
         {"max-size", required_argument, NULL, OPT_MAX},
         {"clusters", required_argument, NULL, OPT_CLUSTERS},
+        {"dictionary", required_argument, NULL, OPT_DICT},
         {"stacked", no_argument, NULL, OPT_STACKED},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *devpath = NULL, *output = NULL, *name = NULL, *clusters = NULL;
+    const char *dictionary = NULL;
     unsigned long long seed = 1, iterations = 20, patience = 3, max_size = 10000000;
     int quiet = 0, stacked = 0, c;
     optind = 1;
@@ -101,6 +108,7 @@ static int train_tagger(int argc, char **argv, gloss__tagger_kind kind)
         case 'o': output = optarg; break;
         case OPT_NAME: name = optarg; break;
         case OPT_CLUSTERS: clusters = optarg; break;
+        case OPT_DICT: dictionary = optarg; break;
         case OPT_STACKED: stacked = 1; break;
         case OPT_SEED: bad = parse_num(cmd, "--seed", optarg, &seed); break;
         case OPT_ITER: bad = parse_num(cmd, "--iterations", optarg, &iterations); break;
@@ -168,6 +176,7 @@ static int train_tagger(int argc, char **argv, gloss__tagger_kind kind)
         .max_bytes = (size_t)max_size,
         .progress = !quiet,
         .clusters = clusters,
+        .dictionary = dictionary,
         .stacked = stacked,
     };
     double score = 0;

@@ -139,6 +139,7 @@ typedef struct gloss__tagger_train_opts {
     uint64_t seed;
     size_t max_bytes;     /* the largest model to write */
     const char *clusters; /* word clusters (tools/gloss-clusters), or NULL */
+    const char *dictionary; /* word forms and their possible tags (pos), or NULL */
     int stacked;          /* train a second pass on the first's labels */
     int progress;         /* print a line per pass to stderr */
 } gloss__tagger_train_opts;

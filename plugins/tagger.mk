@@ -28,20 +28,27 @@ tools_gloss_clusters_DEPENDENCIES = libgloss.a
 # `make models` retrains the default models from the corpora in ../shared
 # (not distributed) and rewrites them in the source tree; commit them with
 # models/README.md. Word clusters come first, from the unlabelled text of
-# the same folder (tools/gloss-clusters); they go into both models.
+# the same folder (tools/gloss-clusters); they go into both models. The pos
+# model also takes a dictionary made from WordNet and a word list (Debian's
+# wordnet-base and wamerican-huge; tools/dictionary.lua).
+WORDNET_DIR = /usr/share/wordnet
+DICT_WORDLIST = /usr/share/dict/american-english-huge
 models: gloss$(EXEEXT) tools/gloss-clusters$(EXEEXT)
 	./tools/gloss-clusters$(EXEEXT) -o clusters.tsv \
 		$(GLOSS_CORPORA)/textcls/20ng-train.jsonl \
 		$(GLOSS_CORPORA)/ud_ewt/en_ewt-ud-train.conllu \
 		$(GLOSS_CORPORA)/conll2003/eng.train
+	$(LUA_INTERP) $(top_srcdir)/tools/dictionary.lua dictionary.tsv $(WORDNET_DIR) \
+		$(DICT_WORDLIST)
 	./gloss$(EXEEXT) train pos --ud $(GLOSS_CORPORA)/ud_ewt/en_ewt-ud-train.conllu \
 		--dev $(GLOSS_CORPORA)/ud_ewt/en_ewt-ud-dev.conllu --clusters clusters.tsv \
-		--iterations 15 --seed 1 --max-size 5000000 -o $(top_srcdir)/models/en-pos.bin
+		--dictionary dictionary.tsv --iterations 15 --seed 1 --max-size 10000000 \
+		-o $(top_srcdir)/models/en-pos.bin
 	./gloss$(EXEEXT) train ner --conll $(GLOSS_CORPORA)/conll2003/eng.train \
 		--dev $(GLOSS_CORPORA)/conll2003/eng.testa --clusters clusters.tsv \
 		--iterations 15 --seed 1 --max-size 10000000 -o $(top_srcdir)/models/en-ner.bin
 .PHONY: models
-CLEANFILES += clusters.tsv
+CLEANFILES += clusters.tsv dictionary.tsv
 
 check_PROGRAMS += tests/test_tagger_cache
 tests_test_tagger_cache_SOURCES = tests/test_tagger_cache.c tests/tap.h
@@ -51,5 +58,8 @@ tests_test_tagger_cache_DEPENDENCIES = libgloss.a
 TESTS += tests/test_tagger_cache
 
 TESTS += tests/test_tagger.sh
-EXTRA_DIST += tests/test_tagger.sh tests/fixtures/tagger/tiny.conllu \
-	tests/fixtures/tagger/tiny.conll tests/fixtures/tagger/edit_entities.lua
+EXTRA_DIST += tools/dictionary.lua tests/test_tagger.sh tests/fixtures/tagger/tiny.conllu \
+	tests/fixtures/tagger/tiny.conll tests/fixtures/tagger/edit_entities.lua \
+	tests/fixtures/tagger/dict-train.conllu tests/fixtures/tagger/dict-dev.conllu \
+	tests/fixtures/tagger/dict.tsv tests/fixtures/tagger/words.txt \
+	tests/fixtures/tagger/dictionary.expected tests/fixtures/tagger/wordnet

@@ -164,6 +164,21 @@ static void describe(const gloss__tagger_tok *t, tg_tok *o)
     o->amb = o->gaz = o->lex = 0;
 }
 
+/* The hash of the title-cased form ("india" as "India", "ASIA" as
+ * "Asia"): a proper noun written in lower or upper case is still found in
+ * the word lists under its usual spelling. */
+static uint64_t title_hash(const gloss__tagger_tok *t)
+{
+    char title[64];
+    size_t n = t->len < sizeof title ? t->len : sizeof title;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)t->s[i];
+        title[i] = (char)(i == 0 ? (c >= 'a' && c <= 'z' ? c - 32 : c)
+                                 : (c >= 'A' && c <= 'Z' ? c | 0x20 : c));
+    }
+    return gloss__tg_hash(title, n);
+}
+
 void gloss__tg_describe(const tg_decoder *d, const gloss__tagger_tok *t, tg_tok *o)
 {
     describe(t, o);
@@ -171,6 +186,12 @@ void gloss__tg_describe(const tg_decoder *d, const gloss__tagger_tok *t, tg_tok 
     o->lamb = d->kind == GLOSS__TAGGER_POS && d->lex.get && o->l != o->w
                   ? d->lex.get(d->lex.ctx, o->l)
                   : o->amb;
+    o->tamb = o->amb;
+    if (d->kind == GLOSS__TAGGER_POS && d->lex.get) {
+        uint64_t title = title_hash(t);
+        if (title != o->w)
+            o->tamb = d->lex.get(d->lex.ctx, title);
+    }
     o->clu = d->clusters.get ? d->clusters.get(d->clusters.ctx, o->w) : 0;
     o->phrase1 = d->phrase.get ? d->phrase.get(d->phrase.ctx,
                                                gloss__tg_phrase_step(TG_PHRASE_SEED, o->w))
@@ -258,6 +279,11 @@ size_t gloss__tg_token_features(const tg_decoder *d, const tg_tok *t, int off, u
              * capitals: "Apple" and "apple". */
             f[k++] = F1(110, t->lamb);
             f[k++] = F2(111, t->lamb, t->flags & (F_INITCAP | F_FIRST | F_ALLCAPS));
+            /* The tags of the title-cased form, new in pos-3: +0.08 UPOS
+             * on EWT dev (the same features of the neighbours measured
+             * 0.1 lower). */
+            f[k++] = F1(112, t->tamb);
+            f[k++] = F2(113, t->tamb, t->flags & (F_INITCAP | F_FIRST | F_ALLCAPS | F_LOWER));
             f[k++] = F2(81, t->shape, t->flags & (F_CAPSENT | F_TITLESENT));
             f[k++] = F2(82, t->l, t->flags & (F_CAPSENT | F_TITLESENT | F_FIRST));
             f[k++] = F2(85, t->suf[3], t->flags & (F_INITCAP | F_FIRST));

@@ -28,11 +28,12 @@
 #define TG_MAX_PHRASE 6
 
 /* The feature set (stored in a model's configuration as "features"). */
-#define TG_FEATURES_POS "pos-2"
+#define TG_FEATURES_POS "pos-3"
 #define TG_FEATURES_NER "ner-2"
 
 /* Lexicon values: for pos, the ambiguity class (bit i: label i seen with
- * the word); for ner, bits 0-7 the entity types a word was part of, and in
+ * the word, bit 31 set), or for a word the training data lacks the tags a
+ * dictionary gives it (bit 30 set; tagger_train.c); for ner, bits 0-7 the entity types a word was part of, and in
  * the phrase table bits 0-7 the types a phrase was, bit 8 that it begins a
  * longer phrase. */
 #define TG_PREFIX_BIT 0x100u
@@ -65,6 +66,7 @@ typedef struct tg_tok {
     uint64_t w, l, shape, pre[TG_AFFIXES], suf[TG_AFFIXES];
     uint32_t flags, amb, gaz, lex;
     uint32_t lamb;    /* the word-list value of the lower-cased form */
+    uint32_t tamb;    /* pos: the word-list value of the title-cased form */
     uint32_t phrase1; /* ner: the phrase-table value of the word alone */
     uint32_t clu; /* word clusters: fine | middle << 11 | coarse << 22, each + 1 */
 } tg_tok;

@@ -14,7 +14,8 @@
  * `patience` passes in a row bring nothing better.
  *
  * Word lists come from the training data: for pos the tags each word was
- * seen with (its ambiguity class), for ner the entity phrases and the
+ * seen with (its ambiguity class), completed by a dictionary's tags for
+ * the words it lacks (--dictionary), for ner the entity phrases and the
  * types each word was part of. While learning from one sentence (pos) or
  * document (ner) its own entries are hidden from the lists, so that the
  * model learns how far to trust a list from entries it has not just seen,
@@ -410,6 +411,80 @@ static void counts_free(counts *k)
     memset(k, 0, sizeof *k);
 }
 
+/* ---- values of word forms read from files ------------------------------ */
+
+/* A value per word form (its hash), read from a file of lines
+ * "FORM<TAB>VALUE" by read_word_values. */
+typedef struct word_values {
+    map m;
+    uint32_t *v;
+} word_values;
+
+static uint32_t word_value(const word_values *w, uint64_t key)
+{
+    long r = w->m.n ? map_find((map *)&w->m, key, 0) : -1;
+    return r < 0 ? 0 : w->v[r];
+}
+
+static void word_values_free(word_values *w)
+{
+    map_free(&w->m);
+    free(w->v);
+    w->v = NULL;
+}
+
+/* Turns the text after the tab into a value; on error, says why in why. */
+typedef int (*value_parser)(const void *ctx, const char *s, uint32_t *value, char *why,
+                            size_t whylen);
+
+/* Reads path (a file of what) into w; a later line for the same form
+ * replaces the earlier. Errors name the file and line. */
+static int read_word_values(word_values *w, const char *path, const char *what,
+                            value_parser parse, const void *ctx, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read %s %s: %s", what, path, strerror(errno));
+        return -1;
+    }
+    char *line = NULL, why[128];
+    size_t cap = 0, lineno = 0;
+    ssize_t len;
+    int rc = 0;
+    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        line[strcspn(line, "\r\n")] = 0;
+        char *tab = strchr(line, '\t');
+        uint32_t value = 0;
+        why[0] = 0;
+        if (!tab || tab == line || parse(ctx, tab + 1, &value, why, sizeof why) != 0) {
+            snprintf(err, errlen, "%s:%zu: not a line of %s%s%s", path, lineno, what,
+                     why[0] ? ": " : "", why);
+            rc = -1;
+            break;
+        }
+        uint64_t h = gloss__tg_hash(line, (size_t)(tab - line));
+        long r = map_find(&w->m, h, 0);
+        if (r < 0)
+            r = map_find(&w->m, h, 1);
+        uint32_t *v = r >= 0 ? realloc(w->v, w->m.cap * sizeof *v) : NULL;
+        if (!v) {
+            snprintf(err, errlen, "out of memory reading %s", path);
+            rc = -1;
+            break;
+        }
+        w->v = v;
+        w->v[r] = value;
+    }
+    if (rc == 0 && ferror(f)) {
+        snprintf(err, errlen, "cannot read %s %s: %s", what, path, strerror(errno));
+        rc = -1;
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
 /* ---- training state ---------------------------------------------------- */
 
 typedef struct trainer {
@@ -426,8 +501,8 @@ typedef struct trainer {
     counts lex, phrases, doc_lex, doc_phrases;
     size_t ntypes;
     size_t correct, seen;
-    map clu;           /* word hash -> index into cluv */
-    uint32_t *cluv;
+    word_values clu;   /* word clusters (--clusters) */
+    word_values dict;  /* pos: the tags a dictionary gives (--dictionary) */
 } trainer;
 
 static void score_float(const void *ctx, const uint64_t *f, size_t n, float *scores)
@@ -529,8 +604,10 @@ static uint32_t train_lookup(const void *ctx, uint64_t key)
 {
     const lookup_ctx *k = ctx;
     const trainer *t = k->t;
-    if (t->kind == GLOSS__TAGGER_POS)
-        return list_value(&t->lex, k->hide ? &t->doc_lex : NULL, key, t->L, 1);
+    if (t->kind == GLOSS__TAGGER_POS) {
+        uint32_t v = list_value(&t->lex, k->hide ? &t->doc_lex : NULL, key, t->L, 1);
+        return v ? v : word_value(&t->dict, key);
+    }
     if (k->phrases)
         return list_value(&t->phrases, k->hide ? &t->doc_phrases : NULL, key, t->ntypes, 0);
     return list_value(&t->lex, k->hide ? &t->doc_lex : NULL, key, t->ntypes, 0);
@@ -659,20 +736,39 @@ static int write_lex(gloss__model_writer *w, const char *name, const trainer *t,
         v[n].row = val;
         n++;
     }
+    /* pos: the dictionary's forms the training data lacks, so that
+     * tagging finds them as training did. */
+    const map *dm = &t->dict.m;
+    if (!phrases && dm->n) {
+        kept *g = realloc(v, (n + dm->n + 1) * sizeof *v);
+        if (!g) {
+            free(v);
+            return -1;
+        }
+        v = g;
+        for (size_t i = 0; i < dm->cap; i++) {
+            if (!dm->keys[i] || list_value(&t->lex, NULL, dm->keys[i], t->L, 1))
+                continue;
+            v[n].key = dm->keys[i];
+            v[n].row = t->dict.v[dm->row[i]];
+            n++;
+        }
+    }
     return write_pairs(w, name, v, n);
 }
 
 static int write_clusters(gloss__model_writer *w, const trainer *t)
 {
     size_t n = 0;
-    kept *v = malloc((t->clu.n + 1) * sizeof *v);
+    const map *m = &t->clu.m;
+    kept *v = malloc((m->n + 1) * sizeof *v);
     if (!v)
         return -1;
-    for (size_t i = 0; i < t->clu.cap; i++) {
-        if (!t->clu.keys[i])
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->keys[i])
             continue;
-        v[n].key = t->clu.keys[i];
-        v[n].row = t->cluv[t->clu.row[i]];
+        v[n].key = m->keys[i];
+        v[n].row = t->clu.v[m->row[i]];
         n++;
     }
     return write_pairs(w, "clusters", v, n);
@@ -681,44 +777,52 @@ static int write_clusters(gloss__model_writer *w, const trainer *t)
 static uint32_t clusters_lookup(const void *ctx, uint64_t key)
 {
     const trainer *t = ctx;
-    long r = map_find((map *)&t->clu, key, 0);
-    return r < 0 ? 0 : t->cluv[r];
+    return word_value(&t->clu, key);
 }
 
-/* Reads the word clusters written by tools/gloss-clusters. */
-static int read_clusters(trainer *t, const char *path, char *err, size_t errlen)
+/* A line of the word clusters written by tools/gloss-clusters: the
+ * numbers of the word's fine, middle and coarse clusters. */
+static int parse_clusters(const void *ctx, const char *s, uint32_t *value, char *why,
+                          size_t whylen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "cannot read clusters %s: %s", path, strerror(errno));
+    (void)ctx;
+    unsigned a, b, c;
+    int end = 0;
+    if (sscanf(s, "%u\t%u\t%u%n", &a, &b, &c, &end) != 3 || s[end] || a > 2000 ||
+        b > 2000 || c > 1000) {
+        snprintf(why, whylen, "three cluster numbers (at most 2000, 2000, 1000)");
         return -1;
     }
-    char line[512];
-    size_t lineno = 0;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        char *tab = strchr(line, '\t');
-        unsigned a, b, c;
-        if (!tab || sscanf(tab + 1, "%u\t%u\t%u", &a, &b, &c) != 3 || a > 2000 ||
-            b > 2000 || c > 1000) {
-            snprintf(err, errlen, "%s:%zu: not a line of word clusters", path, lineno);
-            fclose(f);
+    *value = (a + 1) | (b + 1) << 11 | (c + 1) << 22;
+    return 0;
+}
+
+/* A line of a dictionary (tools/dictionary.lua): the tags the word form
+ * can have, labels of the training data separated by commas, or none for a
+ * word whose tags the dictionary does not know. The value has a bit of
+ * its own, so that a dictionary's tags are features apart from the
+ * training data's. */
+#define TG_DICT_BIT 0x40000000u
+static int parse_dictionary(const void *ctx, const char *s, uint32_t *value, char *why,
+                            size_t whylen)
+{
+    const trainer *t = ctx;
+    uint32_t bits = TG_DICT_BIT;
+    while (*s) {
+        size_t len = strcspn(s, ",");
+        size_t y = 0;
+        while (y < t->L && (strlen(t->labels.name[y]) != len ||
+                            memcmp(t->labels.name[y], s, len) != 0))
+            y++;
+        if (y == t->L || y >= 30) {
+            snprintf(why, whylen, "%.*s is not %s", (int)(len < 32 ? len : 32), s,
+                     y == t->L ? "a tag of the training data" : "among its first 30 tags");
             return -1;
         }
-        uint64_t h = gloss__tg_hash(line, (size_t)(tab - line));
-        long r = map_find(&t->clu, h, 0);
-        if (r < 0)
-            r = map_find(&t->clu, h, 1);
-        uint32_t *v = r >= 0 ? realloc(t->cluv, t->clu.cap * sizeof *v) : NULL;
-        if (!v) {
-            snprintf(err, errlen, "out of memory reading %s", path);
-            fclose(f);
-            return -1;
-        }
-        t->cluv = v;
-        t->cluv[r] = (a + 1) | (b + 1) << 11 | (c + 1) << 22;
+        bits |= 1u << y;
+        s += len + (s[len] == ',');
     }
-    fclose(f);
+    *value = bits;
     return 0;
 }
 
@@ -775,11 +879,11 @@ static unsigned char *build_model(trainer *t, const gloss__tagger_train_opts *o,
     size_t rec_bytes = stride;
     size_t lex_bytes = 0;
     if (t->lex.m.n)
-        lex_bytes += pow2_at_least(t->lex.m.n * 4 / 3 + 2) * 8;
+        lex_bytes += pow2_at_least((t->lex.m.n + t->dict.m.n) * 4 / 3 + 2) * 8;
     if (t->phrases.m.n)
         lex_bytes += pow2_at_least(t->phrases.m.n * 4 / 3 + 2) * 8;
-    if (t->clu.n)
-        lex_bytes += pow2_at_least(t->clu.n * 4 / 3 + 2) * 8;
+    if (t->clu.m.n)
+        lex_bytes += pow2_at_least(t->clu.m.n * 4 / 3 + 2) * 8;
     size_t cap = pow2_at_least(nv * 2 + 2);
     size_t budget = o->max_bytes - (fp ? fp->size : 0);
     if (o->stacked && !fp)
@@ -843,7 +947,7 @@ static unsigned char *build_model(trainer *t, const gloss__tagger_train_opts *o,
         goto done;
     if (t->phrases.m.n && write_lex(w, "phrases", t, &t->phrases, 1) != 0)
         goto done;
-    if (t->clu.n && write_clusters(w, t) != 0)
+    if (t->clu.m.n && write_clusters(w, t) != 0)
         goto done;
     bytes = gloss__model_writer_bytes(w, len);
 done:
@@ -1179,7 +1283,15 @@ int gloss__tagger_train(const gloss__tagger_corpus *train,
             units[nunits++] = s;
     if (count_lists(&t, train, gold, 0, train->nsents, &t.lex, &t.phrases) != 0)
         goto oom;
-    if (o->clusters && read_clusters(&t, o->clusters, err, errlen) != 0)
+    if (o->clusters && read_word_values(&t.clu, o->clusters, "word clusters",
+                                        parse_clusters, NULL, err, errlen) != 0)
+        goto done;
+    if (o->dictionary && o->kind != GLOSS__TAGGER_POS) {
+        snprintf(err, errlen, "a dictionary is for pos models only");
+        goto done;
+    }
+    if (o->dictionary && read_word_values(&t.dict, o->dictionary, "a dictionary",
+                                          parse_dictionary, &t, err, errlen) != 0)
         goto done;
 
     lookup_ctx lex_ctx = {&t, 0, 1}, phrase_ctx = {&t, 1, 1};
@@ -1188,7 +1300,7 @@ int gloss__tagger_train(const gloss__tagger_corpus *train,
         .labels = &t.labels,
         .lex = {train_lookup, &lex_ctx},
         .phrase = {o->kind == GLOSS__TAGGER_NER ? train_lookup : NULL, &phrase_ctx},
-        .clusters = {t.clu.n ? clusters_lookup : NULL, &t},
+        .clusters = {t.clu.m.n ? clusters_lookup : NULL, &t},
         .score = score_float,
         .score_ctx = &t,
         .learn = learn,
@@ -1259,8 +1371,8 @@ done:
     counts_free(&t.phrases);
     counts_free(&t.doc_lex);
     counts_free(&t.doc_phrases);
-    map_free(&t.clu);
-    free(t.cluv);
+    word_values_free(&t.clu);
+    word_values_free(&t.dict);
     gloss__tagger_doc_free(doc);
     return rc;
 }

@@ -50,6 +50,42 @@ run "$GLOSS" train nonsense
 is "$rc" 2 "an unknown kind is a usage error"
 like "$T/err" "unknown kind 'nonsense'" "and lists the kinds"
 
+# A dictionary: in dict-train.conllu every sentence is "they W it ." with a
+# made-up W, half nouns and half verbs, so only the dictionary can tell
+# what the made-up words of dict-dev.conllu are.
+run "$GLOSS" train pos --ud "$fx/dict-train.conllu" --dev "$fx/dict-train.conllu" \
+    --dictionary "$fx/dict.tsv" -o "$T/dict.bin" -q
+is "$rc" 0 "gloss train pos with a dictionary"
+run "$GLOSS" eval pos --ud "$fx/dict-dev.conllu" --model "$T/dict.bin"
+like "$T/out" "UPOS accuracy 100.00  (24 of 24 words)" \
+    "words the training data never showed take the dictionary's tags"
+# tools/dictionary.lua on a WordNet-like fixture: lemmas, irregular forms,
+# regular endings taken off, capitals as PROPN, multi-word lemmas and
+# possessives left out.
+run lua5.4 "$top_srcdir/tools/dictionary.lua" "$T/dictionary.tsv" "$fx/wordnet" "$fx/words.txt"
+is "$rc" 0 "tools/dictionary.lua makes a dictionary from WordNet files and a word list"
+cmp -s "$T/dictionary.tsv" "$fx/dictionary.expected"
+ok $? "with each form's tags as WordNet's morphy finds them" || diff "$fx/dictionary.expected" "$T/dictionary.tsv" | sed 's/^/# /'
+run lua5.4 "$top_srcdir/tools/dictionary.lua" "$T/x.tsv" "$T/no-wordnet" "$fx/words.txt"
+is "$rc" 1 "without WordNet files it fails"
+like "$T/err" "cannot read $T/no-wordnet/index.noun" "naming the file"
+printf 'court\tNOUN\nsentenced\tVREB\n' >"$T/bad-dict.tsv"
+run "$GLOSS" train pos --ud "$fx/tiny.conllu" --dictionary "$T/bad-dict.tsv" -o "$T/x.bin" -q
+is "$rc" 1 "a dictionary with a tag the training data lacks is refused"
+like "$T/err" "$T/bad-dict.tsv:2: not a line of a dictionary: VREB is not a tag of the training data" \
+    "naming the file, line and tag"
+printf 'court NOUN\n' >"$T/bad-dict.tsv"
+run "$GLOSS" train pos --ud "$fx/tiny.conllu" --dictionary "$T/bad-dict.tsv" -o "$T/x.bin" -q
+like "$T/err" "$T/bad-dict.tsv:1: not a line of a dictionary" "a line without a tab is refused"
+run "$GLOSS" train ner --conll "$fx/tiny.conll" --dictionary "$fx/dict.tsv" -o "$T/x.bin" -q
+is "$rc" 1 "a dictionary for a ner model is refused"
+like "$T/err" "a dictionary is for pos models only" "and says why"
+printf 'court\t1\t2\n' >"$T/bad-clusters.tsv"
+run "$GLOSS" train pos --ud "$fx/tiny.conllu" --clusters "$T/bad-clusters.tsv" -o "$T/x.bin" -q
+is "$rc" 1 "a word clusters file with a bad line is refused"
+like "$T/err" "$T/bad-clusters.tsv:1: not a line of word clusters: three cluster numbers" \
+    "naming the file and line"
+
 # ---- the stages with the fixture models ------------------------------------
 
 cat >"$T/conf.lua" <<CONF
@@ -162,8 +198,8 @@ fi
 if [ -f "$data/ud_ewt/en_ewt-ud-dev.conllu" ]; then
     run "$GLOSS" eval pos --ud "$data/ud_ewt/en_ewt-ud-dev.conllu"
     acc=$(sed -n 's/^UPOS accuracy \([0-9.]*\) .*/\1/p' "$T/out")
-    awk -v a="$acc" 'BEGIN { exit !(a >= 94.5) }'
-    ok $? "the default pos model keeps its EWT dev accuracy (got $acc, at least 94.5)"
+    awk -v a="$acc" 'BEGIN { exit !(a >= 95.5) }'
+    ok $? "the default pos model keeps its EWT dev accuracy (got $acc, at least 95.5)"
     run "$GLOSS" eval ner --conll "$data/conll2003/eng.testa"
     f1=$(sed -n 's/^overall .*F1 *\([0-9.]*\) .*/\1/p' "$T/out")
     awk -v f="$f1" 'BEGIN { exit !(f >= 90.5) }'

@@ -167,7 +167,7 @@ static void result_free(result *r)
 static void older_feature_set(void)
 {
     gloss__model_writer *w = gloss__model_writer_new("pos", GLOSS__TAGGER_VERSION);
-    const char *cfg = "{\"name\": \"old\", \"features\": \"pos-1\", \"passes\": 1, "
+    const char *cfg = "{\"name\": \"old\", \"features\": \"pos-2\", \"passes\": 1, "
                       "\"scale\": 0.001}\n";
     static const char labels[] = "NOUN\nVERB\n";
     static unsigned char weights[1024 * 8];
@@ -193,7 +193,7 @@ static void older_feature_set(void)
     gloss__tagger *t = m ? gloss__tagger_from_model(m, GLOSS__TAGGER_POS, err, sizeof err)
                          : NULL;
     if (!ok(t == NULL &&
-                strstr(err, "uses the feature set \"pos-1\"; this gloss knows \"pos-2\""),
+                strstr(err, "uses the feature set \"pos-2\"; this gloss knows \"pos-3\""),
             "but refused as a tagger, naming both feature sets"))
         diag("%s", err);
     gloss__tagger_close(t);
