@@ -62,27 +62,29 @@ local ENDINGS = {
 }
 
 local lemmas, irregular, forms = {}, {}, {}
+
+-- Adds the first word of each line of path that matches pattern (one
+-- word: multi-word entries, joined by "_", are not tokens) to set and to
+-- forms.
+local function read_first_words(path, pattern, set)
+  local f = open_or_die(path)
+  for line in f:lines() do
+    local w = line:match(pattern)
+    if w and not w:find("_", 1, true) then
+      set[w] = true
+      forms[w] = true
+    end
+  end
+  f:close()
+end
+
 for _, p in ipairs(PARTS) do
   lemmas[p.key], irregular[p.key] = {}, {}
-  local f = open_or_die(wn_dir .. "/index." .. p.file)
-  for line in f:lines() do
-    -- Lines that start with a space are the licence at the file's head.
-    local lemma = line:match("^(%S+) ")
-    if lemma and not lemma:find("_", 1, true) then
-      lemmas[p.key][lemma] = true
-      forms[lemma] = true
-    end
-  end
-  f:close()
-  f = open_or_die(wn_dir .. "/" .. p.file .. ".exc")
-  for line in f:lines() do
-    local form = line:match("^(%S+) %S")
-    if form and not form:find("_", 1, true) then
-      irregular[p.key][form] = true
-      forms[form] = true
-    end
-  end
-  f:close()
+  -- In index files, lines that start with a space are the licence at the
+  -- file's head; in exception files, a line is an irregular form and its
+  -- lemmas.
+  read_first_words(wn_dir .. "/index." .. p.file, "^(%S+) ", lemmas[p.key])
+  read_first_words(wn_dir .. "/" .. p.file .. ".exc", "^(%S+) %S", irregular[p.key])
 end
 
 for i = 3, #arg do
