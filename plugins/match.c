@@ -61,8 +61,8 @@ static const gloss_option match_options[] = {
      NULL},
     {"patterns", GLOSS_OPT_JSON, "[]",
      "Pattern files (lines LABEL<TAB>regular expression, then optionally "
-     "<TAB>attributes and <TAB>triggers, see docs/match.md): each a file "
-     "name or a table { file = ..., name = ..., case_insensitive = false, "
+     "<TAB>attributes, <TAB>triggers and <TAB>lead, see docs/match.md): "
+     "each a file name or a table { file = ..., name = ..., case_insensitive = false, "
      "boundaries = true, priority = 0 }. A pattern that does not compile is "
      "a configuration error naming the file, line and pattern.",
      NULL},
