@@ -74,6 +74,7 @@ void gloss__matcher_destroy(gloss__matcher **mp)
     free(m->entries);
     free(m->groups);
     free(m->exprs);
+    free(m->kids);
     free(m->hits);
     free(m->from_point);
     hs_free_scratch(m->scratch);
@@ -896,8 +897,11 @@ static int by_bytes(const void *pa, const void *pb)
  * another one (or equal them) to the longest such one, its parent; sets
  * chained[x] for each expression that has a parent. Sorted by bytes, the
  * phrases that start another one come before it, and a stack holds the
- * chain of those that start the current one. Returns -1 when out of
- * memory. */
+ * chain of those that start the current one. A parent's children go to
+ * m->kids in that order, so that the scan finds the one that follows a
+ * parent in the text by a binary search: none of them starts another (it
+ * would be its child), so at most one is found at a place, and it is the
+ * last that sorts before the text there. Returns -1 when out of memory. */
 static int link_prefixes(gloss__matcher *m, unsigned char *chained)
 {
     size_t n = 0;
@@ -907,9 +911,11 @@ static int link_prefixes(gloss__matcher *m, unsigned char *chained)
         return 0;
     chain_item *v = malloc(n * sizeof(*v));
     uint32_t *stack = malloc(n * sizeof(*stack));
-    if (!v || !stack) {
+    uint32_t *parent = malloc(n * sizeof(*parent));
+    if (!v || !stack || !parent) {
         free(v);
         free(stack);
+        free(parent);
         return -1;
     }
     size_t k = 0;
@@ -918,7 +924,7 @@ static int link_prefixes(gloss__matcher *m, unsigned char *chained)
             v[k++] = (chain_item){m->exprs[x].lit, m->exprs[x].len,
                                   (uint32_t)x};
     qsort(v, n, sizeof(*v), by_bytes);
-    size_t depth = 0;
+    size_t depth = 0, nkids = 0;
     for (size_t i = 0; i < n; i++) {
         while (depth > 0) {
             const chain_item *t = &v[stack[depth - 1]];
@@ -926,18 +932,39 @@ static int link_prefixes(gloss__matcher *m, unsigned char *chained)
                 break;
             depth--;
         }
+        parent[i] = UINT32_MAX;
         if (depth > 0) {
-            match_expr *parent = &m->exprs[v[stack[depth - 1]].x];
-            match_expr *child = &m->exprs[v[i].x];
-            child->next = parent->child;
-            parent->child = v[i].x + 1;
+            parent[i] = v[stack[depth - 1]].x;
+            m->exprs[parent[i]].nkids++;
             chained[v[i].x] = 1;
+            nkids++;
         }
         stack[depth++] = (uint32_t)i;
     }
+    int rc = 0;
+    if (nkids) {
+        free(m->kids);
+        m->kids = malloc(nkids * sizeof(*m->kids));
+        if (!m->kids) {
+            rc = -1;
+        } else {
+            uint32_t off = 0;
+            for (size_t x = 0; x < m->nexprs; x++) {
+                m->exprs[x].kids = off;
+                off += m->exprs[x].nkids;
+                m->exprs[x].nkids = 0;
+            }
+            for (size_t i = 0; i < n; i++)
+                if (parent[i] != UINT32_MAX) {
+                    match_expr *p = &m->exprs[parent[i]];
+                    m->kids[p->kids + p->nkids++] = v[i].x;
+                }
+        }
+    }
     free(v);
     free(stack);
-    return 0;
+    free(parent);
+    return rc;
 }
 
 int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,

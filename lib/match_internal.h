@@ -73,8 +73,8 @@ typedef struct match_expr {
      * in the database; the shortest one is, and where Vectorscan finds
      * it, the scan compares the bytes that follow with those of the
      * longer ones (its children, each with its own children). */
-    uint32_t child;  /* first child's expression + 1, 0 for none */
-    uint32_t next;   /* next sibling's expression + 1, 0 for none */
+    uint32_t kids;   /* its children: m->kids[kids] on, sorted by bytes */
+    uint32_t nkids;  /* how many (0 for none) */
     const char *lit; /* chained phrases: the len bytes matched */
 } match_expr;
 
@@ -104,6 +104,7 @@ struct gloss__matcher {
     hs_database_t *db;
     match_expr *exprs; /* Vectorscan id -> what it stands for */
     size_t nexprs;
+    uint32_t *kids;    /* the children of chained phrases (match_expr) */
     uint32_t scan_no;
     hs_scratch_t *scratch;
     pcre2_match_data *md;

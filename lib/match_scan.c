@@ -418,24 +418,51 @@ static int phrase_at(gloss__matcher *m, const match_expr *x, size_t to)
     return add_cand(m, s, t, x->entry, x->priority, 0, 0);
 }
 
+/* How child phrase y (whose first xl bytes are its parent's) compares
+ * with the scanned text from start (the parent's bytes there too): < 0
+ * when it sorts before, > 0 after, 0 when the text starts with it. */
+static inline int cmp_child(const gloss__matcher *m, const match_expr *y,
+                            size_t start, size_t xl)
+{
+    const unsigned char *a = (const unsigned char *)y->lit + xl,
+                        *b = (const unsigned char *)m->scanned + start + xl;
+    size_t an = y->len - xl, bn = m->scanned_len - start - xl;
+    size_t n = an < bn ? an : bn;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return a[i] < b[i] ? -1 : 1;
+    return an <= bn ? 0 : 1;
+}
+
 /* Phrase x starts at `start` of the scanned text (Vectorscan found it
- * there): each of its children whose remaining bytes follow is found
- * there too, as Vectorscan would have reported it, and so on down. */
+ * there): the child whose remaining bytes follow, if one does, is found
+ * there too, as Vectorscan would have reported it, and so on down. The
+ * children are sorted by bytes and none starts another, so the one found
+ * is the last that does not sort after the text: a binary search. */
 static int chain_at(gloss__matcher *m, const match_expr *x, size_t start)
 {
-    for (uint32_t c = x->child; c; c = m->exprs[c - 1].next) {
-        const match_expr *y = &m->exprs[c - 1];
-        size_t to = start + y->len;
-        /* The last byte first: children often share the bytes that
-         * follow their parent ("EU Delegation", "EU Special ..."). */
-        if (to > m->scanned_len ||
-            (y->len > x->len && m->scanned[to - 1] != y->lit[y->len - 1]) ||
-            memcmp(m->scanned + start + x->len, y->lit + x->len,
-                   y->len - x->len) != 0)
-            continue;
-        if (phrase_at(m, y, to) < 0 || (y->child && chain_at(m, y, start) < 0))
-            return -1;
+    const uint32_t *kids = m->kids + x->kids;
+    size_t lo = 0, hi = x->nkids;
+    const match_expr *y = NULL;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const match_expr *c = &m->exprs[kids[mid]];
+        int r = cmp_child(m, c, start, x->len);
+        if (r == 0) {
+            y = c;
+            break;
+        }
+        if (r < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
+    /* Not found: had one followed, the search would have met it (lo
+     * only passes a child that sorts before the text). */
+    if (!y)
+        return 0;
+    if (phrase_at(m, y, start + y->len) < 0 || (y->nkids && chain_at(m, y, start) < 0))
+        return -1;
     return 0;
 }
 
@@ -458,7 +485,7 @@ static int handle_hits(gloss__matcher *m)
         switch (x->what) {
         case EXPR_PHRASE:
             rc = phrase_at(m, x, to);
-            if (x->child && rc == 0)
+            if (x->nkids && rc == 0)
                 rc = chain_at(m, x, to - x->len);
             break;
         case EXPR_TRIGGER:
