@@ -77,6 +77,18 @@ struct gloss_doc {
 };
 
 /*
+ * Sets n string attributes of span as gloss_span_set() would one after the
+ * other (a key given twice, or one the span has, takes the last value),
+ * with less work: the keys are already interned in doc (gloss_doc_intern),
+ * the values (lens[i] bytes each) are copied into one allocation, and a
+ * span without attributes gets its list in one allocation. Returns 0, or
+ * -1 on ENOMEM.
+ */
+int gloss__span_set_strings(gloss_doc *doc, gloss_span *span, size_t n,
+                            const char *const *keys, const char *const *values,
+                            const size_t *lens);
+
+/*
  * Sorts the layer if needed (without compacting removed spans) and returns
  * its array; *n receives its length. Spans flagged GLOSS__SPAN_REMOVED may
  * be present and must be skipped. For iterators that must survive removals.

@@ -149,6 +149,19 @@ static int is_space(unsigned char c)
            c == '\v';
 }
 
+/* An attribute key, copied once per text (up to MAX_KEYS of them), so
+ * that the entries' keys of the same text are one pointer (match.h). */
+static const char *attr_key(gloss__matcher *m, const char *key)
+{
+    for (size_t i = 0; i < m->nkeys; i++)
+        if (strcmp(m->keys[i], key) == 0)
+            return m->keys[i];
+    const char *k = astrdup(m, key);
+    if (k && m->nkeys < MAX_KEYS)
+        m->keys[m->nkeys++] = k;
+    return k;
+}
+
 static match_entry *new_entry(gloss__matcher *m, int group, const char *text,
                               size_t tlen, const char *label, const char *id,
                               const gloss__match_attr *attrs, size_t nattrs,
@@ -196,7 +209,7 @@ static match_entry *new_entry(gloss__matcher *m, int group, const char *text,
         if (!a)
             goto oom;
         for (size_t i = 0; i < nattrs; i++) {
-            a[i].key = astrdup(m, attrs[i].key);
+            a[i].key = attr_key(m, attrs[i].key);
             a[i].value = astrdup(m, attrs[i].value ? attrs[i].value : "");
             if (!a[i].key || !a[i].value)
                 goto oom;

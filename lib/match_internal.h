@@ -91,8 +91,13 @@ typedef struct match_cand {
     uint32_t cap_off, ncaps;
 } match_cand;
 
+/* How many distinct attribute keys the matcher shares between entries. */
+#define MAX_KEYS 64
+
 struct gloss__matcher {
     gloss__arena arena;
+    const char *keys[MAX_KEYS]; /* the attribute keys met, one copy each */
+    size_t nkeys;
     match_group *groups;
     size_t ngroups, capgroups;
     match_entry *entries;

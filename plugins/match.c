@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "doc_internal.h"
 #include "gloss/stage.h"
 #include "match.h"
 
@@ -36,6 +37,12 @@
 #endif
 
 enum { POLICY_DICTIONARY_FIRST, POLICY_STATISTICAL_FIRST, POLICY_UNION };
+
+/* How many attribute keys a document remembers interned (more are
+ * interned at each use), and how many attributes a span gets in one call
+ * (a span with more gets them one by one). */
+#define KEY_CACHE 32
+#define SPAN_ATTRS 48
 
 typedef struct match_ctx {
     gloss__matcher *m;
@@ -46,6 +53,14 @@ typedef struct match_ctx {
     size_t caphit;
     gloss_span **drop;
     size_t capdrop;
+    /* The attribute keys of the matcher's entries (one pointer per key,
+     * see match.h) and named groups, interned in the current document,
+     * and the document's "id" and "source". */
+    struct {
+        const char *key, *interned;
+    } keys[KEY_CACHE];
+    size_t nkeys;
+    const char *k_id, *k_source;
 } match_ctx;
 
 static const char *const policy_choices[] = {
@@ -361,26 +376,74 @@ static int find_overlaps(match_ctx *c, gloss_layer *layer,
     return 0;
 }
 
-static int add_match(gloss_doc *doc, gloss_layer *layer, const char *text,
-                     const gloss__match *mt)
+/* key interned in doc: from the cache of the document's keys when the
+ * same pointer was interned before, else interned (and remembered while
+ * there is room). NULL on ENOMEM. */
+static const char *doc_key(match_ctx *c, gloss_doc *doc, const char *key)
+{
+    for (size_t i = 0; i < c->nkeys; i++)
+        if (c->keys[i].key == key)
+            return c->keys[i].interned;
+    const char *k = gloss_doc_intern(doc, key, strlen(key));
+    if (k && c->nkeys < KEY_CACHE) {
+        c->keys[c->nkeys].key = key;
+        c->keys[c->nkeys].interned = k;
+        c->nkeys++;
+    }
+    return k;
+}
+
+/* Adds the span of a match with its attributes: "id", "source", the
+ * entry's attributes and the named groups, in that order (a later one
+ * replaces an earlier one of the same key), set in one call. */
+static int add_match(match_ctx *c, gloss_doc *doc, gloss_layer *layer,
+                     const char *text, const gloss__match *mt)
 {
     const gloss__match_entry *e = mt->entry;
     gloss_span *s = gloss_layer_add(layer, mt->start, mt->end, e->label);
     if (!s)
         return -1;
-    int rc = 0;
-    if (e->id)
-        rc |= gloss_span_set_string(doc, s, "id", e->id);
-    rc |= gloss_span_set_string(doc, s, "source", e->source);
-    for (size_t i = 0; i < e->nattrs; i++)
-        rc |= gloss_span_set_string(doc, s, e->attrs[i].key, e->attrs[i].value);
+    const char *keys[SPAN_ATTRS], *values[SPAN_ATTRS];
+    size_t lens[SPAN_ATTRS], n = 0;
+    if (2 + e->nattrs + mt->ncaps > SPAN_ATTRS) {
+        /* Rare: one attribute at a time. */
+        int rc = 0;
+        if (e->id)
+            rc |= gloss_span_set_string(doc, s, "id", e->id);
+        rc |= gloss_span_set_string(doc, s, "source", e->source);
+        for (size_t i = 0; i < e->nattrs; i++)
+            rc |= gloss_span_set_string(doc, s, e->attrs[i].key,
+                                        e->attrs[i].value);
+        for (size_t i = 0; i < mt->ncaps; i++) {
+            const gloss__match_cap *cp = &mt->caps[i];
+            char *copy = gloss_doc_strndup(doc, text + cp->start,
+                                           cp->end - cp->start);
+            rc |= !copy || gloss_span_set_string(doc, s, cp->name, copy);
+        }
+        return rc ? -1 : 0;
+    }
+    if (e->id) {
+        keys[n] = c->k_id;
+        values[n] = e->id;
+        lens[n++] = strlen(e->id);
+    }
+    keys[n] = c->k_source;
+    values[n] = e->source;
+    lens[n++] = strlen(e->source);
+    for (size_t i = 0; i < e->nattrs; i++) {
+        if (!(keys[n] = doc_key(c, doc, e->attrs[i].key)))
+            return -1;
+        values[n] = e->attrs[i].value;
+        lens[n++] = strlen(e->attrs[i].value);
+    }
     for (size_t i = 0; i < mt->ncaps; i++) {
         const gloss__match_cap *cp = &mt->caps[i];
-        char *copy = gloss_doc_strndup(doc, text + cp->start,
-                                       cp->end - cp->start);
-        rc |= !copy || gloss_span_set_string(doc, s, cp->name, copy);
+        if (!(keys[n] = doc_key(c, doc, cp->name)))
+            return -1;
+        values[n] = text + cp->start;
+        lens[n++] = cp->end - cp->start;
     }
-    return rc ? -1 : 0;
+    return gloss__span_set_strings(doc, s, n, keys, values, lens);
 }
 
 static int match_process(void *p, gloss_doc *doc, gloss_err *err)
@@ -400,6 +463,13 @@ static int match_process(void *p, gloss_doc *doc, gloss_err *err)
         gloss_err_set(err, "out of memory");
         return GLOSS_ERROR;
     }
+    c->nkeys = 0;
+    c->k_id = gloss_doc_intern(doc, "id", 2);
+    c->k_source = gloss_doc_intern(doc, "source", 6);
+    if (!c->k_id || !c->k_source) {
+        gloss_err_set(err, "out of memory");
+        return GLOSS_ERROR;
+    }
     size_t ndrop = 0;
     int check = c->policy != POLICY_UNION && n > 0 &&
                 gloss_layer_size(layer) > 0;
@@ -413,7 +483,7 @@ static int match_process(void *p, gloss_doc *doc, gloss_err *err)
     for (long i = 0; i < n; i++) {
         if (check && c->policy == POLICY_STATISTICAL_FIRST && c->hit[i])
             continue;
-        if (add_match(doc, layer, text, &ms[i]) < 0) {
+        if (add_match(c, doc, layer, text, &ms[i]) < 0) {
             gloss_err_set(err, "cannot add the span [%zu, %zu): %s",
                           ms[i].start, ms[i].end, strerror(errno));
             return GLOSS_ERROR;
