@@ -582,8 +582,29 @@ int gloss__span_move(gloss_layer *layer, gloss_span *span, size_t start,
     return 0;
 }
 
+/* Adds a span whose label is interned already (or NULL). */
+static gloss_span *add_span(gloss_layer *layer, size_t start, size_t end,
+                            const char *interned);
+
 gloss_span *gloss_layer_add(gloss_layer *layer, size_t start, size_t end,
                             const char *label)
+{
+    const char *interned = NULL;
+    if (label && !(interned = intern_cstr(layer->doc, label))) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return add_span(layer, start, end, interned);
+}
+
+gloss_span *gloss__layer_add_interned(gloss_layer *layer, size_t start,
+                                      size_t end, const char *label)
+{
+    return add_span(layer, start, end, label);
+}
+
+static gloss_span *add_span(gloss_layer *layer, size_t start, size_t end,
+                            const char *interned)
 {
     gloss_doc *doc = layer->doc;
     if (!span_fits(doc, start, end)) {
@@ -611,10 +632,7 @@ gloss_span *gloss_layer_add(gloss_layer *layer, size_t start, size_t end,
     span->start = (uint32_t)start;
     span->end = (uint32_t)end;
     span->seq_ = layer->next_seq++;
-    if (label && !(span->label = intern_cstr(doc, label))) {
-        errno = ENOMEM;
-        return NULL;
-    }
+    span->label = interned;
     if (layer->sorted && layer->n > 0 &&
         span_cmp(layer->spans[layer->n - 1], span) > 0)
         layer->sorted = 0;

@@ -76,6 +76,11 @@ struct gloss_doc {
     size_t intern_cap, intern_n;
 };
 
+/* gloss_layer_add() with a label already interned in the layer's document
+ * (gloss_doc_intern), or NULL. */
+gloss_span *gloss__layer_add_interned(gloss_layer *layer, size_t start,
+                                      size_t end, const char *label);
+
 /*
  * Sets n string attributes of span as gloss_span_set() would one after the
  * other (a key given twice, or one the span has, takes the last value),

@@ -149,8 +149,9 @@ static int is_space(unsigned char c)
            c == '\v';
 }
 
-/* An attribute key, copied once per text (up to MAX_KEYS of them), so
- * that the entries' keys of the same text are one pointer (match.h). */
+/* A label or attribute key, copied once per text (up to MAX_KEYS of
+ * them), so that the entries' labels and keys of the same text are one
+ * pointer (match.h). */
 static const char *attr_key(gloss__matcher *m, const char *key)
 {
     for (size_t i = 0; i < m->nkeys; i++)
@@ -196,7 +197,7 @@ static match_entry *new_entry(gloss__matcher *m, int group, const char *text,
     t[tlen] = '\0';
     e->text = t;
     e->group = group;
-    e->pub.label = astrdup(m, label);
+    e->pub.label = attr_key(m, label);
     e->pub.id = id && *id ? astrdup(m, id) : NULL;
     e->pub.source = g->source;
     e->pub.priority = g->o.priority;

@@ -41,9 +41,9 @@ typedef struct gloss__match_attr {
     const char *value;
 } gloss__match_attr;
 
-/* What an entry says about the text it matches. The keys of attributes
- * with the same text are mostly one pointer (the first 64 keys met), which
- * lets the stage intern each one once per document. */
+/* What an entry says about the text it matches. Labels and attribute
+ * keys of the same text are mostly one pointer (the first 64 texts met),
+ * which lets the stage intern each one once per document. */
 typedef struct gloss__match_entry {
     const char *label;
     const char *id;     /* canonical id; NULL for patterns without one */

@@ -91,12 +91,13 @@ typedef struct match_cand {
     uint32_t cap_off, ncaps;
 } match_cand;
 
-/* How many distinct attribute keys the matcher shares between entries. */
+/* How many distinct labels and attribute keys the matcher shares between
+ * entries. */
 #define MAX_KEYS 64
 
 struct gloss__matcher {
     gloss__arena arena;
-    const char *keys[MAX_KEYS]; /* the attribute keys met, one copy each */
+    const char *keys[MAX_KEYS]; /* the labels and keys met, one copy each */
     size_t nkeys;
     match_group *groups;
     size_t ngroups, capgroups;

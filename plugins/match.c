@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +39,10 @@
 
 enum { POLICY_DICTIONARY_FIRST, POLICY_STATISTICAL_FIRST, POLICY_UNION };
 
-/* How many attribute keys a document remembers interned (more are
- * interned at each use), and how many attributes a span gets in one call
- * (a span with more gets them one by one). */
-#define KEY_CACHE 32
+/* How many labels and attribute keys a document remembers interned (a
+ * power of two; others are interned at each use), and how many attributes
+ * a span gets in one call (a span with more gets them one by one). */
+#define KEY_CACHE 64
 #define SPAN_ATTRS 48
 
 typedef struct match_ctx {
@@ -53,13 +54,14 @@ typedef struct match_ctx {
     size_t caphit;
     gloss_span **drop;
     size_t capdrop;
-    /* The attribute keys of the matcher's entries (one pointer per key,
-     * see match.h) and named groups, interned in the current document,
-     * and the document's "id" and "source". */
+    /* The labels and attribute keys of the matcher's entries (one pointer
+     * per text, see match.h) and named groups, interned in the current
+     * document, and the document's "id" and "source". */
     struct {
         const char *key, *interned;
+        uint32_t doc; /* the document it was interned in (c->docs) */
     } keys[KEY_CACHE];
-    size_t nkeys;
+    uint32_t docs; /* documents processed, 0 before the first */
     const char *k_id, *k_source;
 } match_ctx;
 
@@ -376,19 +378,22 @@ static int find_overlaps(match_ctx *c, gloss_layer *layer,
     return 0;
 }
 
-/* key interned in doc: from the cache of the document's keys when the
- * same pointer was interned before, else interned (and remembered while
- * there is room). NULL on ENOMEM. */
+/* key (a label or an attribute key) interned in doc: from the cache of
+ * the document's keys when the same pointer was interned in it before
+ * (one slot per pointer's hash; a key that finds its slot taken is
+ * interned again, which only costs time), else interned and remembered.
+ * NULL on ENOMEM. */
 static const char *doc_key(match_ctx *c, gloss_doc *doc, const char *key)
 {
-    for (size_t i = 0; i < c->nkeys; i++)
-        if (c->keys[i].key == key)
-            return c->keys[i].interned;
+    uintptr_t h = (uintptr_t)key;
+    size_t slot = (size_t)((h >> 3) ^ (h >> 9)) & (KEY_CACHE - 1);
+    if (c->keys[slot].doc == c->docs && c->keys[slot].key == key)
+        return c->keys[slot].interned;
     const char *k = gloss_doc_intern(doc, key, strlen(key));
-    if (k && c->nkeys < KEY_CACHE) {
-        c->keys[c->nkeys].key = key;
-        c->keys[c->nkeys].interned = k;
-        c->nkeys++;
+    if (k) {
+        c->keys[slot].key = key;
+        c->keys[slot].interned = k;
+        c->keys[slot].doc = c->docs;
     }
     return k;
 }
@@ -400,7 +405,10 @@ static int add_match(match_ctx *c, gloss_doc *doc, gloss_layer *layer,
                      const char *text, const gloss__match *mt)
 {
     const gloss__match_entry *e = mt->entry;
-    gloss_span *s = gloss_layer_add(layer, mt->start, mt->end, e->label);
+    const char *label = doc_key(c, doc, e->label);
+    gloss_span *s = label ? gloss__layer_add_interned(layer, mt->start,
+                                                      mt->end, label)
+                          : NULL;
     if (!s)
         return -1;
     const char *keys[SPAN_ATTRS], *values[SPAN_ATTRS];
@@ -463,7 +471,12 @@ static int match_process(void *p, gloss_doc *doc, gloss_err *err)
         gloss_err_set(err, "out of memory");
         return GLOSS_ERROR;
     }
-    c->nkeys = 0;
+    /* A new document: the keys interned in the last one are not its own.
+     * The count wraps after 2^32 documents, when the slots are cleared. */
+    if (++c->docs == 0) {
+        memset(c->keys, 0, sizeof c->keys);
+        c->docs = 1;
+    }
     c->k_id = gloss_doc_intern(doc, "id", 2);
     c->k_source = gloss_doc_intern(doc, "source", 6);
     if (!c->k_id || !c->k_source) {
