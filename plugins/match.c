@@ -383,7 +383,8 @@ static int find_overlaps(match_ctx *c, gloss_layer *layer,
  * (one slot per pointer's hash; a key that finds its slot taken is
  * interned again, which only costs time), else interned and remembered.
  * NULL on ENOMEM. */
-static const char *doc_key(match_ctx *c, gloss_doc *doc, const char *key)
+static inline const char *doc_key(match_ctx *c, gloss_doc *doc,
+                                  const char *key)
 {
     uintptr_t h = (uintptr_t)key;
     size_t slot = (size_t)((h >> 3) ^ (h >> 9)) & (KEY_CACHE - 1);
