@@ -4,7 +4,9 @@
  * ASCII runs are copied as they are; each other character is looked up in
  * a short table of letters Unicode does not decompose, and otherwise
  * decomposed by utf8proc with compatibility mappings and marks stripped.
- * The map gives, for every folded byte, where its character started in
+ * With a map, a cache keyed by a character's bytes keeps how the
+ * characters met folded, so that one met again (curly quotes, dashes,
+ * no-break spaces) is copied without decoding it. The map gives, for every folded byte, where its character started in
  * the input, so that a match on the folded text can be pointed back.
  */
 #include "match_fold.h"

@@ -18,7 +18,9 @@
  *
  * Each span gets the attributes "id" (the canonical id), "source"
  * ("match:<dictionary name>"), the entry's own attributes, and for
- * patterns the text of each named group.
+ * patterns the text of each named group, all in one call
+ * (gloss__span_set_strings); labels and keys are interned once per
+ * document (doc_key()).
  */
 #include <errno.h>
 #include <jansson.h>
