@@ -408,7 +408,7 @@ int main(int argc, char **argv)
         snprintf(rx, sizeof rx, "Case No\\.? ?[0-9]+/%zu[A-Z]?", 1990 + i);
         static const char *const trig[] = {"Case No"};
         if (gloss__matcher_add_pattern(m, g, rx, "CASE", NULL, NULL, 0, trig, 1,
-                                       "gen", err, sizeof err) < 0) {
+                                       NULL, "gen", err, sizeof err) < 0) {
             fprintf(stderr, "bench_match: %s\n", err);
             return 1;
         }

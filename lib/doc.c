@@ -582,8 +582,29 @@ int gloss__span_move(gloss_layer *layer, gloss_span *span, size_t start,
     return 0;
 }
 
+/* Adds a span whose label is interned already (or NULL). */
+static gloss_span *add_span(gloss_layer *layer, size_t start, size_t end,
+                            const char *interned);
+
 gloss_span *gloss_layer_add(gloss_layer *layer, size_t start, size_t end,
                             const char *label)
+{
+    const char *interned = NULL;
+    if (label && !(interned = intern_cstr(layer->doc, label))) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return add_span(layer, start, end, interned);
+}
+
+gloss_span *gloss__layer_add_interned(gloss_layer *layer, size_t start,
+                                      size_t end, const char *label)
+{
+    return add_span(layer, start, end, label);
+}
+
+static gloss_span *add_span(gloss_layer *layer, size_t start, size_t end,
+                            const char *interned)
 {
     gloss_doc *doc = layer->doc;
     if (!span_fits(doc, start, end)) {
@@ -611,10 +632,7 @@ gloss_span *gloss_layer_add(gloss_layer *layer, size_t start, size_t end,
     span->start = (uint32_t)start;
     span->end = (uint32_t)end;
     span->seq_ = layer->next_seq++;
-    if (label && !(span->label = intern_cstr(doc, label))) {
-        errno = ENOMEM;
-        return NULL;
-    }
+    span->label = interned;
     if (layer->sorted && layer->n > 0 &&
         span_cmp(layer->spans[layer->n - 1], span) > 0)
         layer->sorted = 0;
@@ -762,19 +780,10 @@ int gloss_span_set_label(gloss_doc *doc, gloss_span *span, const char *label)
     return 0;
 }
 
-int gloss_span_set(gloss_doc *doc, gloss_span *span, const char *key,
-                   const gloss_value *value)
+/* Sets attribute k (interned) to v (its string owned by the document). */
+static int set_interned(gloss_doc *doc, gloss_span *span, const char *k,
+                        gloss_value v)
 {
-    const char *k = intern_cstr(doc, key);
-    if (!k)
-        return -1;
-    gloss_value v = *value;
-    if (v.type == GLOSS_VALUE_STRING) {
-        char *copy = gloss_doc_strndup(doc, v.as.string.ptr, v.as.string.len);
-        if (!copy)
-            return -1;
-        v.as.string.ptr = copy;
-    }
     for (size_t i = 0; i < span->nattrs_; i++) {
         if (span->attrs_[i].key == k) {
             span->attrs_[i].value = v;
@@ -799,6 +808,75 @@ int gloss_span_set(gloss_doc *doc, gloss_span *span, const char *key,
     span->attrs_[n].key = k;
     span->attrs_[n].value = v;
     span->nattrs_++;
+    return 0;
+}
+
+int gloss_span_set(gloss_doc *doc, gloss_span *span, const char *key,
+                   const gloss_value *value)
+{
+    const char *k = intern_cstr(doc, key);
+    if (!k)
+        return -1;
+    gloss_value v = *value;
+    if (v.type == GLOSS_VALUE_STRING) {
+        char *copy = gloss_doc_strndup(doc, v.as.string.ptr, v.as.string.len);
+        if (!copy)
+            return -1;
+        v.as.string.ptr = copy;
+    }
+    return set_interned(doc, span, k, v);
+}
+
+int gloss__span_set_strings(gloss_doc *doc, gloss_span *span, size_t n,
+                            const char *const *keys, const char *const *values,
+                            const size_t *lens)
+{
+    if (n == 0)
+        return 0;
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (lens[i] >= SIZE_MAX / 2 - total)
+            return -1;
+        total += lens[i] + 1;
+    }
+    char *buf = gloss__arena_alloc(&doc->arena, total);
+    if (!buf)
+        return -1;
+    gloss_attr *list = NULL;
+    size_t used = 0;
+    if (span->nattrs_ == 0 && n < UINT16_MAX) {
+        /* The list in one allocation, as large as gloss_span_set() would
+         * have grown it for n attributes (2, then powers of two), so that
+         * its later calls find the capacity they expect. */
+        size_t cap = 2;
+        while (cap < n)
+            cap *= 2;
+        if (!(list = gloss__arena_alloc(&doc->arena, cap * sizeof(*list))))
+            return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        gloss_value v = {.type = GLOSS_VALUE_STRING};
+        memcpy(buf, values[i], lens[i]);
+        buf[lens[i]] = '\0';
+        v.as.string.ptr = buf;
+        v.as.string.len = lens[i];
+        buf += lens[i] + 1;
+        if (!list) {
+            if (set_interned(doc, span, keys[i], v) < 0)
+                return -1;
+            continue;
+        }
+        size_t j = 0;
+        while (j < used && list[j].key != keys[i])
+            j++;
+        list[j].key = keys[i];
+        list[j].value = v;
+        used += j == used;
+    }
+    if (list) {
+        span->attrs_ = list;
+        span->nattrs_ = (uint16_t)used;
+    }
     return 0;
 }
 

@@ -76,6 +76,23 @@ struct gloss_doc {
     size_t intern_cap, intern_n;
 };
 
+/* gloss_layer_add() with a label already interned in the layer's document
+ * (gloss_doc_intern), or NULL. */
+gloss_span *gloss__layer_add_interned(gloss_layer *layer, size_t start,
+                                      size_t end, const char *label);
+
+/*
+ * Sets n string attributes of span as gloss_span_set() would one after the
+ * other (a key given twice, or one the span has, takes the last value),
+ * with less work: the keys are already interned in doc (gloss_doc_intern),
+ * the values (lens[i] bytes each) are copied into one allocation, and a
+ * span without attributes gets its list in one allocation. Returns 0, or
+ * -1 on ENOMEM.
+ */
+int gloss__span_set_strings(gloss_doc *doc, gloss_span *span, size_t n,
+                            const char *const *keys, const char *const *values,
+                            const size_t *lens);
+
 /*
  * Sorts the layer if needed (without compacting removed spans) and returns
  * its array; *n receives its length. Spans flagged GLOSS__SPAN_REMOVED may

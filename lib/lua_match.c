@@ -10,6 +10,8 @@
  *         { phrases = { "torture", "ill-treatment" }, label = "TOPIC",
  *           id = "torture" },
  *         { pattern = [[Article \d+]], label = "LAW" },
+ *         { pattern = [[\d{1,2} (?:May|June) \d{4}]], label = "DATE",
+ *           triggers = { "May", "June" }, lead = "[0-9 ]" },
  *     }
  *     for _, hit in ipairs(m:find(doc)) do ... hit.first, hit.last ... end
  *
@@ -122,8 +124,9 @@ static void add_item(lua_State *L, gloss__matcher *m, int group, int t,
         } else if (!lua_isnil(L, -1)) {
             luaL_error(L, "%s: 'triggers' must be a list of strings", where);
         }
+        const char *lead = opt_string(L, t, "lead", item);
         rc = gloss__matcher_add_pattern(m, group, pattern, label, id, attrs,
-                                        na, triggers, nt, where, err,
+                                        na, triggers, nt, lead, where, err,
                                         sizeof err);
     } else if (phrase) {
         rc = gloss__matcher_add_phrase(m, group, phrase, label, id, attrs, na,

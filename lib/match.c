@@ -28,7 +28,11 @@
  * plain spaces is made when a trigger has one); its PCRE2 form gets an
  * offset limit (PCRE2_USE_OFFSET_LIMIT) and, when PCRE2 knows that its
  * matches start with a byte of one ASCII range, that range, both of which
- * cut the PCRE2 work around each trigger (match_scan.c).
+ * cut the PCRE2 work around each trigger (match_scan.c). A pattern may
+ * also declare its lead, the characters that can come between the start
+ * of a match and its trigger (match_lead.c): it is parsed when the
+ * pattern is added, and given the bytes of its triggers as they go into
+ * the database.
  *
  * A database can be kept on disk: its file name is a hash of the
  * Vectorscan version, of every expression with its flags and of which of
@@ -70,6 +74,7 @@ void gloss__matcher_destroy(gloss__matcher **mp)
     free(m->entries);
     free(m->groups);
     free(m->exprs);
+    free(m->kids);
     free(m->hits);
     free(m->from_point);
     hs_free_scratch(m->scratch);
@@ -144,6 +149,20 @@ static int is_space(unsigned char c)
            c == '\v';
 }
 
+/* A label or attribute key, copied once per text (up to MAX_KEYS of
+ * them), so that the entries' labels and keys of the same text are one
+ * pointer (match.h). */
+static const char *attr_key(gloss__matcher *m, const char *key)
+{
+    for (size_t i = 0; i < m->nkeys; i++)
+        if (strcmp(m->keys[i], key) == 0)
+            return m->keys[i];
+    const char *k = astrdup(m, key);
+    if (k && m->nkeys < MAX_KEYS)
+        m->keys[m->nkeys++] = k;
+    return k;
+}
+
 static match_entry *new_entry(gloss__matcher *m, int group, const char *text,
                               size_t tlen, const char *label, const char *id,
                               const gloss__match_attr *attrs, size_t nattrs,
@@ -178,7 +197,7 @@ static match_entry *new_entry(gloss__matcher *m, int group, const char *text,
     t[tlen] = '\0';
     e->text = t;
     e->group = group;
-    e->pub.label = astrdup(m, label);
+    e->pub.label = attr_key(m, label);
     e->pub.id = id && *id ? astrdup(m, id) : NULL;
     e->pub.source = g->source;
     e->pub.priority = g->o.priority;
@@ -191,7 +210,7 @@ static match_entry *new_entry(gloss__matcher *m, int group, const char *text,
         if (!a)
             goto oom;
         for (size_t i = 0; i < nattrs; i++) {
-            a[i].key = astrdup(m, attrs[i].key);
+            a[i].key = attr_key(m, attrs[i].key);
             a[i].value = astrdup(m, attrs[i].value ? attrs[i].value : "");
             if (!a[i].key || !a[i].value)
                 goto oom;
@@ -241,7 +260,8 @@ int gloss__matcher_add_pattern(gloss__matcher *m, int group, const char *regex,
                                const char *label, const char *id,
                                const gloss__match_attr *attrs, size_t nattrs,
                                const char *const *triggers, size_t ntriggers,
-                               const char *where, char *err, size_t errlen)
+                               const char *lead, const char *where, char *err,
+                               size_t errlen)
 {
     size_t len = strlen(regex);
     if (len == 0) {
@@ -251,6 +271,32 @@ int gloss__matcher_add_pattern(gloss__matcher *m, int group, const char *regex,
     if (group < 0 || (size_t)group >= m->ngroups) {
         snprintf(err, errlen, "%s: no such group", where);
         return -1;
+    }
+    /* The lead is checked before the entry is made, so that a bad one
+     * leaves nothing behind. */
+    gloss__match_lead *ld = NULL;
+    if (lead && *lead) {
+        size_t unanchored = 0;
+        for (size_t i = 0; i < ntriggers; i++)
+            unanchored += triggers[i] && triggers[i][0] != '^';
+        char why[256];
+        if (unanchored == 0) {
+            snprintf(err, errlen, "%s: pattern '%.300s': a lead ('%.100s') "
+                     "needs triggers that may come after it (not only "
+                     "^triggers)", where, regex, lead);
+            return -1;
+        }
+        ld = gloss__match_lead_new(&m->arena, lead,
+                                   m->groups[group].o.case_insensitive,
+                                   ntriggers, why, sizeof why);
+        if (!ld) {
+            if (why[0])
+                snprintf(err, errlen, "%s: pattern '%.300s': lead '%.100s' "
+                         "is not valid: %s", where, regex, lead, why);
+            else
+                snprintf(err, errlen, "%s: out of memory", where);
+            return -1;
+        }
     }
     uint32_t options = PCRE2_UTF | PCRE2_MULTILINE;
     if (m->groups[group].o.case_insensitive)
@@ -279,6 +325,7 @@ int gloss__matcher_add_pattern(gloss__matcher *m, int group, const char *regex,
     }
     e->kind = KIND_PATTERN;
     e->re = re;
+    e->lead = ld;
     if (ntriggers) {
         const char **t = gloss__arena_alloc(&m->arena, ntriggers * sizeof(*t));
         if (!t) {
@@ -338,12 +385,15 @@ static long split_attrs(char *s, gloss__match_attr *attrs, size_t max)
 #define MAX_TRIGGERS 64
 
 /* Reads path line by line; each line that is not blank or a '#' comment
- * is cut at tabs into at most 4 fields and given to fn. */
+ * is cut at tabs into at most max (up to MAX_FIELDS) fields and given to
+ * fn. */
 typedef int (*line_fn)(gloss__matcher *m, int group, char **fields, size_t n,
                        const char *where, char *err, size_t errlen);
 
+#define MAX_FIELDS 5
+
 static int read_lines(gloss__matcher *m, int group, const char *path,
-                      line_fn fn, char *err, size_t errlen)
+                      size_t max, line_fn fn, char *err, size_t errlen)
 {
     gloss__buf b = GLOSS__BUF_INIT;
     if (gloss__buf_read_file(&b, path) < 0) {
@@ -373,14 +423,14 @@ static int read_lines(gloss__matcher *m, int group, const char *path,
         while (is_space((unsigned char)*s))
             s++;
         if (*s && *s != '#') {
-            char *fields[4] = {p, NULL, NULL, NULL};
+            char *fields[MAX_FIELDS] = {p, NULL, NULL, NULL, NULL};
             size_t nf = 1;
             for (char *t = p; *t; t++)
                 if (*t == '\t') {
                     *t = '\0';
-                    if (nf == 4) {
-                        snprintf(err, errlen, "%s: more than 4 tab-separated "
-                                 "fields", where);
+                    if (nf == max) {
+                        snprintf(err, errlen, "%s: more than %zu tab-separated "
+                                 "fields", where, max);
                         rc = -1;
                         break;
                     }
@@ -442,8 +492,8 @@ static int pattern_line(gloss__matcher *m, int group, char **f, size_t n,
         t = bar ? bar + 1 : NULL;
     }
     return gloss__matcher_add_pattern(m, group, f[1], f[0], NULL, attrs,
-                                      (size_t)na, triggers, nt, where, err,
-                                      errlen);
+                                      (size_t)na, triggers, nt,
+                                      n > 4 ? f[4] : NULL, where, err, errlen);
 }
 
 static int has_suffix(const char *s, const char *suffix)
@@ -554,13 +604,14 @@ int gloss__matcher_load_dictionary(gloss__matcher *m, int group,
 {
     if (has_suffix(path, ".json"))
         return load_json_dictionary(m, group, path, err, errlen);
-    return read_lines(m, group, path, dict_line, err, errlen);
+    return read_lines(m, group, path, 4, dict_line, err, errlen);
 }
 
 int gloss__matcher_load_patterns(gloss__matcher *m, int group,
                                  const char *path, char *err, size_t errlen)
 {
-    return read_lines(m, group, path, pattern_line, err, errlen);
+    return read_lines(m, group, path, MAX_FIELDS, pattern_line, err,
+                      errlen);
 }
 
 /* ---- compiling ------------------------------------------------------------------ */
@@ -760,8 +811,6 @@ static int check_pattern(gloss__matcher *m, match_entry *e, char *err,
         if (pcre2_jit_compile(e->re, PCRE2_JIT_COMPLETE) == 0)
             e->jit |= JIT_RE;
         first_range(e);
-        e->month_date = !m->groups[e->group].o.case_insensitive &&
-                        strcmp(e->text, gloss__month_date_re) == 0;
         int anchored = 0;
         for (size_t i = 0; i < e->ntriggers; i++)
             anchored |= e->triggers[i][0] == '^';
@@ -862,8 +911,11 @@ static int by_bytes(const void *pa, const void *pb)
  * another one (or equal them) to the longest such one, its parent; sets
  * chained[x] for each expression that has a parent. Sorted by bytes, the
  * phrases that start another one come before it, and a stack holds the
- * chain of those that start the current one. Returns -1 when out of
- * memory. */
+ * chain of those that start the current one. A parent's children go to
+ * m->kids in that order, so that the scan finds the one that follows a
+ * parent in the text by a binary search: none of them starts another (it
+ * would be its child), so at most one is found at a place, and it is the
+ * last that sorts before the text there. Returns -1 when out of memory. */
 static int link_prefixes(gloss__matcher *m, unsigned char *chained)
 {
     size_t n = 0;
@@ -873,9 +925,11 @@ static int link_prefixes(gloss__matcher *m, unsigned char *chained)
         return 0;
     chain_item *v = malloc(n * sizeof(*v));
     uint32_t *stack = malloc(n * sizeof(*stack));
-    if (!v || !stack) {
+    uint32_t *parent = malloc(n * sizeof(*parent));
+    if (!v || !stack || !parent) {
         free(v);
         free(stack);
+        free(parent);
         return -1;
     }
     size_t k = 0;
@@ -884,7 +938,7 @@ static int link_prefixes(gloss__matcher *m, unsigned char *chained)
             v[k++] = (chain_item){m->exprs[x].lit, m->exprs[x].len,
                                   (uint32_t)x};
     qsort(v, n, sizeof(*v), by_bytes);
-    size_t depth = 0;
+    size_t depth = 0, nkids = 0;
     for (size_t i = 0; i < n; i++) {
         while (depth > 0) {
             const chain_item *t = &v[stack[depth - 1]];
@@ -892,18 +946,39 @@ static int link_prefixes(gloss__matcher *m, unsigned char *chained)
                 break;
             depth--;
         }
+        parent[i] = UINT32_MAX;
         if (depth > 0) {
-            match_expr *parent = &m->exprs[v[stack[depth - 1]].x];
-            match_expr *child = &m->exprs[v[i].x];
-            child->next = parent->child;
-            parent->child = v[i].x + 1;
+            parent[i] = v[stack[depth - 1]].x;
+            m->exprs[parent[i]].nkids++;
             chained[v[i].x] = 1;
+            nkids++;
         }
         stack[depth++] = (uint32_t)i;
     }
+    int rc = 0;
+    if (nkids) {
+        free(m->kids);
+        m->kids = malloc(nkids * sizeof(*m->kids));
+        if (!m->kids) {
+            rc = -1;
+        } else {
+            uint32_t off = 0;
+            for (size_t x = 0; x < m->nexprs; x++) {
+                m->exprs[x].kids = off;
+                off += m->exprs[x].nkids;
+                m->exprs[x].nkids = 0;
+            }
+            for (size_t i = 0; i < n; i++)
+                if (parent[i] != UINT32_MAX) {
+                    match_expr *p = &m->exprs[parent[i]];
+                    m->kids[p->kids + p->nkids++] = v[i].x;
+                }
+        }
+    }
     free(v);
     free(stack);
-    return 0;
+    free(parent);
+    return rc;
 }
 
 int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
@@ -961,6 +1036,8 @@ int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
         match_entry *e = &m->entries[i];
         const match_group *g = &m->groups[e->group];
         size_t k = e->ntriggers ? e->ntriggers : 1;
+        if (e->lead)
+            e->lead->ntrig = 0;
         for (size_t j = 0; j < k; j++, x++) {
             offs[x] = all.len;
             ids[x] = (unsigned)x;
@@ -989,6 +1066,20 @@ int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
                 }
                 int ci = g->o.case_insensitive;
                 phrase_regex(&all, p, n, ci, &xe->len);
+                if (e->lead) {
+                    /* The lead's search compares the trigger's bytes as
+                     * Vectorscan looks for them. */
+                    gloss__buf_clear(&raw);
+                    phrase_bytes(&raw, p, n);
+                    if (raw.oom || gloss__match_lead_trigger(
+                                       e->lead, &m->arena, raw.data ? raw.data
+                                                                    : "",
+                                       raw.len) < 0) {
+                        snprintf(err, errlen, "out of memory compiling the "
+                                 "matcher");
+                        goto done;
+                    }
+                }
                 if (!e->ntriggers)
                     e->plen = xe->len;
                 flags[x] = ci ? HS_FLAG_CASELESS : 0;
@@ -1008,6 +1099,8 @@ int gloss__matcher_compile(gloss__matcher *m, const char *cache_dir, char *err,
             key = fnv(key, all.data + offs[x], all.len - offs[x]);
             key = fnv(key, &flags[x], sizeof flags[x]);
         }
+        if (e->lead)
+            gloss__match_lead_finish(e->lead);
     }
     if (all.oom || fold.oom || raw.oom || link_prefixes(m, chained) < 0) {
         snprintf(err, errlen, "out of memory compiling the matcher");

@@ -41,7 +41,9 @@ typedef struct gloss__match_attr {
     const char *value;
 } gloss__match_attr;
 
-/* What an entry says about the text it matches. */
+/* What an entry says about the text it matches. Labels and attribute
+ * keys of the same text are mostly one pointer (the first 64 texts met),
+ * which lets the stage intern each one once per document. */
 typedef struct gloss__match_entry {
     const char *label;
     const char *id;     /* canonical id; NULL for patterns without one */
@@ -86,6 +88,16 @@ int gloss__matcher_group(gloss__matcher *m, const gloss__match_group_opts *o);
  * of phrases, and PCRE2 runs the pattern around each one. Without
  * triggers, Vectorscan runs the whole pattern, which for patterns led by
  * digits or character classes is many times slower.
+ *
+ * A pattern with triggers may declare its lead (NULL for none): a
+ * character class in brackets ("[0-9\s,]") of the characters that may
+ * come between the start of a match and the trigger after them, when
+ * every match is such characters (maybe none) followed by a trigger. PCRE2
+ * then starts where those characters before the first trigger near the
+ * one found begin, rather than a whole window before it; the matches are
+ * the same. A lead that does not parse, or one without a trigger that
+ * can follow it (none, or only "^" ones), is an error naming where and
+ * the pattern.
  */
 int gloss__matcher_add_phrase(gloss__matcher *m, int group, const char *phrase,
                               const char *label, const char *id,
@@ -95,14 +107,16 @@ int gloss__matcher_add_pattern(gloss__matcher *m, int group, const char *regex,
                                const char *label, const char *id,
                                const gloss__match_attr *attrs, size_t nattrs,
                                const char *const *triggers, size_t ntriggers,
-                               const char *where, char *err, size_t errlen);
+                               const char *lead, const char *where, char *err,
+                               size_t errlen);
 
 /*
  * Reads a dictionary (a .json file, or TSV lines "phrase TAB label TAB id
  * TAB key=value;key=value") or a pattern file (TSV lines "LABEL TAB regex
- * TAB key=value;... TAB trigger|trigger") into group. Returns 0, or -1 with a message naming
- * the file and line in err. A pattern line may have a fourth field, its
- * triggers separated by '|'.
+ * TAB key=value;... TAB trigger|trigger TAB lead") into group. Returns 0,
+ * or -1 with a message naming the file and line in err. The fields after
+ * the regex may be left out (or empty): attributes, triggers separated by
+ * '|', and the lead of the triggers.
  */
 int gloss__matcher_load_dictionary(gloss__matcher *m, int group,
                                    const char *path, char *err, size_t errlen);

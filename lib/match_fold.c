@@ -4,7 +4,9 @@
  * ASCII runs are copied as they are; each other character is looked up in
  * a short table of letters Unicode does not decompose, and otherwise
  * decomposed by utf8proc with compatibility mappings and marks stripped.
- * The map gives, for every folded byte, where its character started in
+ * With a map, a cache keyed by a character's bytes keeps how the
+ * characters met folded, so that one met again (curly quotes, dashes,
+ * no-break spaces) is copied without decoding it. The map gives, for every folded byte, where its character started in
  * the input, so that a match on the folded text can be pointed back.
  */
 #include "match_fold.h"
@@ -208,6 +210,12 @@ done:
     return i;
 }
 
+/* The cache slot of a character's bytes (raw, zero-padded). */
+static inline unsigned cache_slot(uint32_t raw)
+{
+    return (raw * 2654435761u) >> 24;
+}
+
 int gloss__fold(gloss__buf *out, const char *s, size_t n, gloss__fold_map *map)
 {
     if (map) {
@@ -224,21 +232,16 @@ int gloss__fold(gloss__buf *out, const char *s, size_t n, gloss__fold_map *map)
             i += run;
             continue;
         }
-        size_t before = out->len;
-        uint32_t cp;
-        size_t bad = 0;
-        size_t step = gloss__utf8_decode((const unsigned char *)s + i, n - i,
-                                         &cp, &bad);
-        if (step == 0) {
-            step = bad ? bad : 1;
-            gloss__buf_add(out, s + i, step);
-            if (map)
-                map->bad++;
-        } else if (map) {
-            /* The cache remembers how recent characters folded. */
-            unsigned slot = (cp ^ (cp >> 8)) & 255;
-            if (map->cache[slot].cp == cp && map->cache[slot].len) {
-                size_t k = map->cache[slot].len - 1u;
+        /* A character met before: its bytes are in the cache with their
+         * folded form, and whether that differs (a point of the map). */
+        unsigned char c = (unsigned char)s[i];
+        size_t want = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        uint32_t raw = 0;
+        if (map && n - i >= want) {
+            memcpy(&raw, s + i, want);
+            unsigned slot = cache_slot(raw);
+            if (map->cache[slot].raw == raw && map->cache[slot].len) {
+                size_t before = out->len, k = map->cache[slot].len - 1u;
                 if (out->cap - out->len > sizeof map->cache[slot].bytes) {
                     /* The commonest case: room for the whole slot, copied
                      * with a fixed size. */
@@ -248,23 +251,46 @@ int gloss__fold(gloss__buf *out, const char *s, size_t n, gloss__fold_map *map)
                     out->data[out->len] = '\0';
                 } else {
                     gloss__buf_add(out, map->cache[slot].bytes, k);
+                    if (out->oom)
+                        return -1;
                 }
-            } else {
-                fold_char(out, cp);
-                size_t k = out->len - before;
-                if (k < sizeof map->cache[slot].bytes && !out->oom) {
-                    map->cache[slot].cp = cp;
-                    map->cache[slot].len = (uint8_t)(k + 1);
-                    memcpy(map->cache[slot].bytes, out->data + before, k);
-                }
+                if (!map->cache[slot].same &&
+                    add_point(map, (gloss__fold_point){(uint32_t)before,
+                                                       (uint32_t)k, (uint32_t)i,
+                                                       (uint32_t)want}) < 0)
+                    return -1;
+                i += want;
+                continue;
             }
+        }
+        size_t before = out->len;
+        uint32_t cp;
+        size_t bad = 0;
+        size_t step = gloss__utf8_decode((const unsigned char *)s + i, n - i,
+                                         &cp, &bad);
+        int valid = step != 0;
+        if (step == 0) {
+            step = bad ? bad : 1;
+            gloss__buf_add(out, s + i, step);
+            if (map)
+                map->bad++;
         } else {
             fold_char(out, cp);
         }
         if (out->oom)
             return -1;
         size_t k = out->len - before;
-        if (map && (k != step || memcmp(out->data + before, s + i, k) != 0) &&
+        int same = k == step && memcmp(out->data + before, s + i, k) == 0;
+        if (map && valid && step == want && raw &&
+            k < sizeof map->cache[0].bytes) {
+            /* Decoded well: the bytes are a character, remembered. */
+            unsigned slot = cache_slot(raw);
+            map->cache[slot].raw = raw;
+            map->cache[slot].len = (uint8_t)(k + 1);
+            map->cache[slot].same = (uint8_t)same;
+            memcpy(map->cache[slot].bytes, out->data + before, k);
+        }
+        if (map && !same &&
             add_point(map, (gloss__fold_point){(uint32_t)before, (uint32_t)k,
                                                (uint32_t)i, (uint32_t)step}) < 0)
             return -1;

@@ -29,15 +29,19 @@ typedef struct gloss__fold_point {
 } gloss__fold_point;
 
 /* A fold map and the cache of folded characters that speeds folding up;
- * zero-initialise it, reuse it, free it with gloss__fold_map_free(). */
+ * zero-initialise it, reuse it, free it with gloss__fold_map_free(). The
+ * cache is keyed by a character's UTF-8 bytes (which a hit shows to be
+ * well formed: only decoded characters go in), so that a character met
+ * before is folded without decoding it again. */
 typedef struct gloss__fold_map {
     gloss__fold_point *p;
     size_t n, cap;
     size_t bad; /* ill-formed UTF-8 sequences met by the last fold */
     struct {
-        uint32_t cp;
-        uint8_t len;
-        char bytes[15];
+        uint32_t raw;  /* the character's bytes, zero-padded */
+        uint8_t len;   /* folded length + 1; 0: an empty slot */
+        uint8_t same;  /* folding leaves the character as it is */
+        char bytes[10];
     } cache[256];
 } gloss__fold_map;
 

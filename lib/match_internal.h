@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "match.h"
 #include "match_fold.h"
+#include "match_lead.h"
 
 enum { KIND_PHRASE = 1, KIND_PATTERN = 2 };
 
@@ -31,12 +32,12 @@ typedef struct match_entry {
     uint32_t window;   /* patterns: how far back their matches can start */
     const char **triggers; /* patterns: literals Vectorscan looks for */
     size_t ntriggers;
+    gloss__match_lead *lead; /* patterns: where their matches can begin
+                                before a trigger, when they declare it */
     pcre2_code *re_start; /* the pattern anchored where it starts */
     unsigned char first_lo, first_hi; /* patterns: every match starts with a
                                          byte in [first_lo, first_hi] */
     unsigned char has_first;
-    unsigned char month_date; /* patterns: the shipped month-name DATE
-                                 pattern (see gloss__month_date_re) */
     unsigned char jit; /* JIT_* of the forms the JIT compiled */
     uint32_t namecount, name_entry_size; /* patterns: their named groups, */
     PCRE2_SPTR name_table;               /* as PCRE2 describes them */
@@ -46,15 +47,6 @@ typedef struct match_entry {
     unsigned char kind;
     unsigned char prefilter; /* Vectorscan only says "maybe"; PCRE2 finds */
 } match_entry;
-
-/* The shipped month-name DATE pattern (lexicon/patterns.tsv), byte for
- * byte. A case-sensitive pattern with triggers spelt exactly so gets a
- * shorter search around its triggers (match_scan.c): the bytes between
- * the start of one of its matches and its month name can only be digits,
- * white space, commas, dashes and "and", so PCRE2 starts where those end
- * instead of a whole window before the month. Spelt any other way, the
- * pattern is searched as every other one is, with the same matches. */
-extern const char gloss__month_date_re[];
 
 /* Which PCRE2 forms of a pattern the JIT compiled: those are run with
  * pcre2_jit_match(), which skips pcre2_match()'s checks of its arguments
@@ -81,8 +73,8 @@ typedef struct match_expr {
      * in the database; the shortest one is, and where Vectorscan finds
      * it, the scan compares the bytes that follow with those of the
      * longer ones (its children, each with its own children). */
-    uint32_t child;  /* first child's expression + 1, 0 for none */
-    uint32_t next;   /* next sibling's expression + 1, 0 for none */
+    uint32_t kids;   /* its children: m->kids[kids] on, sorted by bytes */
+    uint32_t nkids;  /* how many (0 for none) */
     const char *lit; /* chained phrases: the len bytes matched */
 } match_expr;
 
@@ -99,8 +91,14 @@ typedef struct match_cand {
     uint32_t cap_off, ncaps;
 } match_cand;
 
+/* How many distinct labels and attribute keys the matcher shares between
+ * entries. */
+#define MAX_KEYS 64
+
 struct gloss__matcher {
     gloss__arena arena;
+    const char *keys[MAX_KEYS]; /* the labels and keys met, one copy each */
+    size_t nkeys;
     match_group *groups;
     size_t ngroups, capgroups;
     match_entry *entries;
@@ -112,6 +110,7 @@ struct gloss__matcher {
     hs_database_t *db;
     match_expr *exprs; /* Vectorscan id -> what it stands for */
     size_t nexprs;
+    uint32_t *kids;    /* the children of chained phrases (match_expr) */
     uint32_t scan_no;
     hs_scratch_t *scratch;
     pcre2_match_data *md;

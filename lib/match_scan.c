@@ -15,9 +15,9 @@
  * pattern around it, only as far as matches that start before the
  * trigger's end (an offset limit), and not at all when the pattern's
  * matches all start with a byte of a range (digits) that the window before
- * the trigger lacks; the shipped month-name DATE pattern is searched only
- * from the days before the first month name of its window (see
- * month_date_start()). Candidates that cut a word or a number (in groups
+ * the trigger lacks; a pattern that declares a lead is searched only from
+ * the run of lead characters before the first trigger of the window (see
+ * match_lead.c). Candidates that cut a word or a number (in groups
  * that ask for boundaries), and matches of groups that keep diacritics but
  * were found through the folded copy and differ from their phrase, are
  * dropped as they are made; word characters are told apart with a
@@ -231,110 +231,6 @@ static int has_byte_in(const char *s, size_t n, unsigned char lo,
     return 0;
 }
 
-/* See match_internal.h. */
-const char gloss__month_date_re[] =
-    "(?:(?:[1-9]|[012][0-9]|3[01])(?:(?:,\\s{0,3}|\\s{1,3}and\\s{1,3}|"
-    "\\s{0,3}(?:-|\xe2\x80\x93)\\s{0,3})(?:[1-9]|[012][0-9]|3[01])){0,6}"
-    "\\s{1,3}(?:January|"
-    "February|March|April|May|June|July|August|September|October|"
-    "November|December)(?:\\s{1,3}(?:1[89][0-9]{2}|20[0-9]{2}))?|"
-    "(?:January|February|March|April|May|June|July|August|September|"
-    "October|November|December)\\s{1,3}(?:1[89][0-9]{2}|20[0-9]{2})"
-    "|(?:January|February|March|April|May|June|July|August|September|"
-    "October|November|December)\\s{1,3}(?:[1-9]|[012][0-9]|3[01])"
-    ",\\s{1,3}(?:1[89][0-9]{2}|20[0-9]{2}))";
-
-/* The bytes that can come between the start of a match of the month-name
- * DATE pattern and its month: a list of days ([0-9]), joined by ",", "and"
- * or a dash ("-", or "\xe2\x80\x93" for the en dash) with white space
- * (\s, ASCII only: the pattern has no UCP), then white space. */
-static const unsigned char date_lead[256] = {
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, [' '] = 1, ['\t'] = 1,
-    ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [','] = 1, ['-'] = 1,
-    ['a'] = 1, ['n'] = 1, ['d'] = 1, [0xE2] = 1, [0x80] = 1, [0x93] = 1,
-};
-
-/* Whether the len bytes of word start at s[i] (n bytes in s). */
-static inline int spelt_at(const char *s, size_t i, size_t n, const char *word,
-                           size_t len)
-{
-    return n - i >= len && memcmp(s + i, word, len) == 0;
-}
-
-/* Whether a month name (as the pattern spells them) starts at s[i]. */
-static int month_at(const char *s, size_t i, size_t n)
-{
-    switch (s[i]) {
-    case 'J':
-        return spelt_at(s, i, n, "January", 7) ||
-               spelt_at(s, i, n, "June", 4) || spelt_at(s, i, n, "July", 4);
-    case 'F':
-        return spelt_at(s, i, n, "February", 8);
-    case 'M':
-        return spelt_at(s, i, n, "March", 5) || spelt_at(s, i, n, "May", 3);
-    case 'A':
-        return spelt_at(s, i, n, "April", 5) || spelt_at(s, i, n, "August", 6);
-    case 'S':
-        return spelt_at(s, i, n, "September", 9);
-    case 'O':
-        return spelt_at(s, i, n, "October", 7);
-    case 'N':
-        return spelt_at(s, i, n, "November", 8);
-    case 'D':
-        return spelt_at(s, i, n, "December", 8);
-    default:
-        return 0;
-    }
-}
-
-/* The first month name that starts in [from, to), or to. Only bytes from
- * 'A' to 'S' (every month's capital is one) are looked at closely; SSE2
- * finds them sixteen bytes a step. */
-static size_t first_month(const char *s, size_t n, size_t from, size_t to)
-{
-    size_t i = from;
-#ifdef __SSE2__
-    const __m128i va = _mm_set1_epi8('A'), span = _mm_set1_epi8('S' - 'A');
-    for (; i + 16 <= to; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        __m128i t = _mm_sub_epi8(v, va);
-        unsigned bits = (unsigned)_mm_movemask_epi8(
-            _mm_cmpeq_epi8(_mm_min_epu8(t, span), t));
-        for (; bits; bits &= bits - 1) {
-            size_t k = i + (size_t)__builtin_ctz(bits);
-            if (month_at(s, k, n))
-                return k;
-        }
-    }
-#endif
-    for (; i < to; i++)
-        if ((unsigned char)(s[i] - 'A') <= 'S' - 'A' && month_at(s, i, n))
-            return i;
-    return to;
-}
-
-/* Where the search for the month-name DATE pattern around a month that
- * starts at tstart can begin, instead of pos (the start of its window):
- * every match holds a month name, a match that starts before the
- * trigger's end holds one at or before tstart (a later one would have
- * the trigger's letters between its start and its month), and a match
- * starts at most as far before its month as bytes of date_lead go. So no
- * match starts before the run of date_lead bytes that ends at the first
- * month in [pos, tstart] (a later month's run stops at that month's
- * capital), and PCRE2 finds the same leftmost match from there as from
- * pos. */
-static size_t month_date_start(const char *s, size_t n, size_t pos,
-                               size_t tstart)
-{
-    size_t m = first_month(s, n, pos, tstart);
-    while (m > pos && date_lead[(unsigned char)s[m - 1]])
-        m--;
-    while (m < tstart && ((unsigned char)s[m] & 0xC0) == 0x80)
-        m++;
-    return m;
-}
-
 /* A trigger of pattern id ends at `to`: PCRE2 looks for the pattern's
  * matches from a window before the trigger to a window after it. A match
  * that overlaps one found for the same pattern earlier in this scan was
@@ -383,8 +279,11 @@ static int triggered_at(gloss__matcher *m, uint32_t id, size_t tstart,
     if (e->has_first &&
         !has_byte_in(m->scanned + pos, to - pos, e->first_lo, e->first_hi))
         return 0;
-    if (e->month_date)
-        pos = month_date_start(m->scanned, m->scanned_len, pos, tstart);
+    /* A pattern that declares a lead: no match starts before the run of
+     * lead characters ending at the first trigger of the window. */
+    if (e->lead)
+        pos = gloss__match_lead_start(e->lead, m->scanned, m->scanned_len, pos,
+                                      tstart);
     /* Matches must start before `to` (the loop gives up on others): the
      * offset limit keeps PCRE2 from looking for them further on. */
     pcre2_set_offset_limit(m->mctx, to - 1);
@@ -519,24 +418,51 @@ static int phrase_at(gloss__matcher *m, const match_expr *x, size_t to)
     return add_cand(m, s, t, x->entry, x->priority, 0, 0);
 }
 
+/* How child phrase y (whose first xl bytes are its parent's) compares
+ * with the scanned text from start (the parent's bytes there too): < 0
+ * when it sorts before, > 0 after, 0 when the text starts with it. */
+static inline int cmp_child(const gloss__matcher *m, const match_expr *y,
+                            size_t start, size_t xl)
+{
+    const unsigned char *a = (const unsigned char *)y->lit + xl,
+                        *b = (const unsigned char *)m->scanned + start + xl;
+    size_t an = y->len - xl, bn = m->scanned_len - start - xl;
+    size_t n = an < bn ? an : bn;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return a[i] < b[i] ? -1 : 1;
+    return an <= bn ? 0 : 1;
+}
+
 /* Phrase x starts at `start` of the scanned text (Vectorscan found it
- * there): each of its children whose remaining bytes follow is found
- * there too, as Vectorscan would have reported it, and so on down. */
+ * there): the child whose remaining bytes follow, if one does, is found
+ * there too, as Vectorscan would have reported it, and so on down. The
+ * children are sorted by bytes and none starts another, so the one found
+ * is the last that does not sort after the text: a binary search. */
 static int chain_at(gloss__matcher *m, const match_expr *x, size_t start)
 {
-    for (uint32_t c = x->child; c; c = m->exprs[c - 1].next) {
-        const match_expr *y = &m->exprs[c - 1];
-        size_t to = start + y->len;
-        /* The last byte first: children often share the bytes that
-         * follow their parent ("EU Delegation", "EU Special ..."). */
-        if (to > m->scanned_len ||
-            (y->len > x->len && m->scanned[to - 1] != y->lit[y->len - 1]) ||
-            memcmp(m->scanned + start + x->len, y->lit + x->len,
-                   y->len - x->len) != 0)
-            continue;
-        if (phrase_at(m, y, to) < 0 || (y->child && chain_at(m, y, start) < 0))
-            return -1;
+    const uint32_t *kids = m->kids + x->kids;
+    size_t lo = 0, hi = x->nkids;
+    const match_expr *y = NULL;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const match_expr *c = &m->exprs[kids[mid]];
+        int r = cmp_child(m, c, start, x->len);
+        if (r == 0) {
+            y = c;
+            break;
+        }
+        if (r < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
+    /* Not found: had one followed, the search would have met it (lo
+     * only passes a child that sorts before the text). */
+    if (!y)
+        return 0;
+    if (phrase_at(m, y, start + y->len) < 0 || (y->nkids && chain_at(m, y, start) < 0))
+        return -1;
     return 0;
 }
 
@@ -559,7 +485,7 @@ static int handle_hits(gloss__matcher *m)
         switch (x->what) {
         case EXPR_PHRASE:
             rc = phrase_at(m, x, to);
-            if (x->child && rc == 0)
+            if (x->nkids && rc == 0)
                 rc = chain_at(m, x, to - x->len);
             break;
         case EXPR_TRIGGER:

@@ -18,16 +18,20 @@
  *
  * Each span gets the attributes "id" (the canonical id), "source"
  * ("match:<dictionary name>"), the entry's own attributes, and for
- * patterns the text of each named group.
+ * patterns the text of each named group, all in one call
+ * (gloss__span_set_strings); labels and keys are interned once per
+ * document (doc_key()).
  */
 #include <errno.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "doc_internal.h"
 #include "gloss/stage.h"
 #include "match.h"
 
@@ -36,6 +40,12 @@
 #endif
 
 enum { POLICY_DICTIONARY_FIRST, POLICY_STATISTICAL_FIRST, POLICY_UNION };
+
+/* How many labels and attribute keys a document remembers interned (a
+ * power of two; others are interned at each use), and how many attributes
+ * a span gets in one call (a span with more gets them one by one). */
+#define KEY_CACHE 64
+#define SPAN_ATTRS 48
 
 typedef struct match_ctx {
     gloss__matcher *m;
@@ -46,6 +56,15 @@ typedef struct match_ctx {
     size_t caphit;
     gloss_span **drop;
     size_t capdrop;
+    /* The labels and attribute keys of the matcher's entries (one pointer
+     * per text, see match.h) and named groups, interned in the current
+     * document, and the document's "id" and "source". */
+    struct {
+        const char *key, *interned;
+        uint32_t doc; /* the document it was interned in (c->docs) */
+    } keys[KEY_CACHE];
+    uint32_t docs; /* documents processed, 0 before the first */
+    const char *k_id, *k_source;
 } match_ctx;
 
 static const char *const policy_choices[] = {
@@ -61,8 +80,8 @@ static const gloss_option match_options[] = {
      NULL},
     {"patterns", GLOSS_OPT_JSON, "[]",
      "Pattern files (lines LABEL<TAB>regular expression, then optionally "
-     "<TAB>attributes and <TAB>triggers, see docs/match.md): each a file "
-     "name or a table { file = ..., name = ..., case_insensitive = false, "
+     "<TAB>attributes, <TAB>triggers and <TAB>lead, see docs/match.md): "
+     "each a file name or a table { file = ..., name = ..., case_insensitive = false, "
      "boundaries = true, priority = 0 }. A pattern that does not compile is "
      "a configuration error naming the file, line and pattern.",
      NULL},
@@ -361,26 +380,81 @@ static int find_overlaps(match_ctx *c, gloss_layer *layer,
     return 0;
 }
 
-static int add_match(gloss_doc *doc, gloss_layer *layer, const char *text,
-                     const gloss__match *mt)
+/* key (a label or an attribute key) interned in doc: from the cache of
+ * the document's keys when the same pointer was interned in it before
+ * (one slot per pointer's hash; a key that finds its slot taken is
+ * interned again, which only costs time), else interned and remembered.
+ * NULL on ENOMEM. */
+static inline const char *doc_key(match_ctx *c, gloss_doc *doc,
+                                  const char *key)
+{
+    uintptr_t h = (uintptr_t)key;
+    size_t slot = (size_t)((h >> 3) ^ (h >> 9)) & (KEY_CACHE - 1);
+    if (c->keys[slot].doc == c->docs && c->keys[slot].key == key)
+        return c->keys[slot].interned;
+    const char *k = gloss_doc_intern(doc, key, strlen(key));
+    if (k) {
+        c->keys[slot].key = key;
+        c->keys[slot].interned = k;
+        c->keys[slot].doc = c->docs;
+    }
+    return k;
+}
+
+/* Adds the span of a match with its attributes: "id", "source", the
+ * entry's attributes and the named groups, in that order (a later one
+ * replaces an earlier one of the same key), set in one call. */
+static int add_match(match_ctx *c, gloss_doc *doc, gloss_layer *layer,
+                     const char *text, const gloss__match *mt)
 {
     const gloss__match_entry *e = mt->entry;
-    gloss_span *s = gloss_layer_add(layer, mt->start, mt->end, e->label);
+    const char *label = doc_key(c, doc, e->label);
+    gloss_span *s = label ? gloss__layer_add_interned(layer, mt->start,
+                                                      mt->end, label)
+                          : NULL;
     if (!s)
         return -1;
-    int rc = 0;
-    if (e->id)
-        rc |= gloss_span_set_string(doc, s, "id", e->id);
-    rc |= gloss_span_set_string(doc, s, "source", e->source);
-    for (size_t i = 0; i < e->nattrs; i++)
-        rc |= gloss_span_set_string(doc, s, e->attrs[i].key, e->attrs[i].value);
+    const char *keys[SPAN_ATTRS], *values[SPAN_ATTRS];
+    size_t lens[SPAN_ATTRS], n = 0;
+    if (2 + e->nattrs + mt->ncaps > SPAN_ATTRS) {
+        /* Rare: one attribute at a time. */
+        int rc = 0;
+        if (e->id)
+            rc |= gloss_span_set_string(doc, s, "id", e->id);
+        rc |= gloss_span_set_string(doc, s, "source", e->source);
+        for (size_t i = 0; i < e->nattrs; i++)
+            rc |= gloss_span_set_string(doc, s, e->attrs[i].key,
+                                        e->attrs[i].value);
+        for (size_t i = 0; i < mt->ncaps; i++) {
+            const gloss__match_cap *cp = &mt->caps[i];
+            char *copy = gloss_doc_strndup(doc, text + cp->start,
+                                           cp->end - cp->start);
+            rc |= !copy || gloss_span_set_string(doc, s, cp->name, copy);
+        }
+        return rc ? -1 : 0;
+    }
+    if (e->id) {
+        keys[n] = c->k_id;
+        values[n] = e->id;
+        lens[n++] = strlen(e->id);
+    }
+    keys[n] = c->k_source;
+    values[n] = e->source;
+    lens[n++] = strlen(e->source);
+    for (size_t i = 0; i < e->nattrs; i++) {
+        if (!(keys[n] = doc_key(c, doc, e->attrs[i].key)))
+            return -1;
+        values[n] = e->attrs[i].value;
+        lens[n++] = strlen(e->attrs[i].value);
+    }
     for (size_t i = 0; i < mt->ncaps; i++) {
         const gloss__match_cap *cp = &mt->caps[i];
-        char *copy = gloss_doc_strndup(doc, text + cp->start,
-                                       cp->end - cp->start);
-        rc |= !copy || gloss_span_set_string(doc, s, cp->name, copy);
+        if (!(keys[n] = doc_key(c, doc, cp->name)))
+            return -1;
+        values[n] = text + cp->start;
+        lens[n++] = cp->end - cp->start;
     }
-    return rc ? -1 : 0;
+    return gloss__span_set_strings(doc, s, n, keys, values, lens);
 }
 
 static int match_process(void *p, gloss_doc *doc, gloss_err *err)
@@ -400,6 +474,18 @@ static int match_process(void *p, gloss_doc *doc, gloss_err *err)
         gloss_err_set(err, "out of memory");
         return GLOSS_ERROR;
     }
+    /* A new document: the keys interned in the last one are not its own.
+     * The count wraps after 2^32 documents, when the slots are cleared. */
+    if (++c->docs == 0) {
+        memset(c->keys, 0, sizeof c->keys);
+        c->docs = 1;
+    }
+    c->k_id = gloss_doc_intern(doc, "id", 2);
+    c->k_source = gloss_doc_intern(doc, "source", 6);
+    if (!c->k_id || !c->k_source) {
+        gloss_err_set(err, "out of memory");
+        return GLOSS_ERROR;
+    }
     size_t ndrop = 0;
     int check = c->policy != POLICY_UNION && n > 0 &&
                 gloss_layer_size(layer) > 0;
@@ -413,7 +499,7 @@ static int match_process(void *p, gloss_doc *doc, gloss_err *err)
     for (long i = 0; i < n; i++) {
         if (check && c->policy == POLICY_STATISTICAL_FIRST && c->hit[i])
             continue;
-        if (add_match(doc, layer, text, &ms[i]) < 0) {
+        if (add_match(c, doc, layer, text, &ms[i]) < 0) {
             gloss_err_set(err, "cannot add the span [%zu, %zu): %s",
                           ms[i].start, ms[i].end, strerror(errno));
             return GLOSS_ERROR;

@@ -6,6 +6,7 @@ libgloss_a_SOURCES += \
 	lib/match.c lib/match.h lib/match_internal.h \
 	lib/match_scan.c \
 	lib/match_fold.c lib/match_fold.h \
+	lib/match_lead.c lib/match_lead.h \
 	lib/lua_match.c lib/lua_match.h \
 	plugins/match.c
 
@@ -32,3 +33,9 @@ TESTS += tests/test_match_run.sh
 EXTRA_DIST += tests/test_match_run.sh tests/fixtures/match/expected-spans.tsv \
 	tests/fixtures/match/topics.lua tests/fixtures/match/lua.conf.lua \
 	tests/fixtures/match/expected-matches.tsv tests/fixtures/match/tricky.txt
+
+check_PROGRAMS += tests/test_match_lead
+tests_test_match_lead_SOURCES = tests/test_match_lead.c tests/tap.h
+tests_test_match_lead_LDADD = $(TEST_LIBS)
+tests_test_match_lead_DEPENDENCIES = libgloss.a
+TESTS += tests/test_match_lead

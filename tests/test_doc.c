@@ -189,6 +189,66 @@ static void test_attrs_labels(void)
     gloss_doc_destroy(&doc);
 }
 
+/* gloss__span_set_strings() (the match stage's way of setting a span's
+ * attributes at once) leaves a span as the same gloss_span_set_string()
+ * calls one after the other would: same keys in the same order, a key
+ * given twice with its last value, and a list that later calls can grow. */
+static void test_set_strings(void)
+{
+    gloss_doc *doc = gloss_doc_new("d5", "test", TEXT, strlen(TEXT));
+    gloss_layer *l = gloss_doc_layer(doc, "e", 1);
+    int same = 1;
+    for (size_t n = 1; n <= 9; n++) {
+        const char *keys[10], *values[10];
+        size_t lens[10];
+        char names[10][8], vals[10][8];
+        for (size_t i = 0; i < n; i++) {
+            /* Key k1 comes back as the last one when there are four. */
+            snprintf(names[i], sizeof names[i], "k%zu", i == 3 ? 1 : i);
+            snprintf(vals[i], sizeof vals[i], "v%zu", i);
+            keys[i] = gloss_doc_intern(doc, names[i], strlen(names[i]));
+            values[i] = vals[i];
+            lens[i] = strlen(vals[i]);
+        }
+        for (int had = 0; had < 2; had++) {
+            gloss_span *a = gloss_layer_add(l, 0, 6, "A"),
+                       *b = gloss_layer_add(l, 0, 6, "B");
+            if (!a || !b) {
+                same = 0;
+                break;
+            }
+            if (had) {
+                gloss_span_set_string(doc, a, "k0", "first");
+                gloss_span_set_string(doc, b, "k0", "first");
+            }
+            for (size_t i = 0; i < n; i++)
+                gloss_span_set_string(doc, a, names[i], vals[i]);
+            same &= gloss__span_set_strings(doc, b, n, keys, values, lens) == 0;
+            /* Both grow afterwards as a span does. */
+            for (int k = 0; k < 20; k++) {
+                char key[16];
+                snprintf(key, sizeof key, "x%d", k);
+                gloss_span_set_number(doc, a, key, k);
+                gloss_span_set_number(doc, b, key, k);
+            }
+            size_t na = gloss_span_attr_count(a);
+            same &= na == gloss_span_attr_count(b);
+            for (size_t i = 0; i < na && same; i++) {
+                const gloss_attr *aa = gloss_span_attr_at(a, i),
+                                 *ab = gloss_span_attr_at(b, i);
+                const gloss_value *va = &aa->value, *vb = &ab->value;
+                same &= strcmp(aa->key, ab->key) == 0 && va->type == vb->type &&
+                        (va->type == GLOSS_VALUE_STRING
+                             ? strcmp(va->as.string.ptr, vb->as.string.ptr) == 0
+                             : va->as.number == vb->as.number);
+            }
+        }
+    }
+    ok(same, "attributes set at once are those set one by one, in order, "
+             "a repeated key with its last value, and the list still grows");
+    gloss_doc_destroy(&doc);
+}
+
 static void test_meta_text(void)
 {
     gloss_doc *doc = gloss_doc_new("d4", "test", "abc", 3);
@@ -281,6 +341,7 @@ int main(void)
     test_many_spans();
     test_add_ranges();
     test_attrs_labels();
+    test_set_strings();
     test_meta_text();
     return done_testing();
 }

@@ -592,125 +592,6 @@ static gloss__matcher *lexicon_matcher(const char *lex, int mixed)
     return m;
 }
 
-/* A matcher of the month-name DATE pattern alone, spelt as regex. */
-static gloss__matcher *month_matcher(const char *regex)
-{
-    static const char *const months[] = {
-        "January", "February", "March",     "April",   "May",      "June",
-        "July",    "August",   "September", "October", "November", "December"};
-    gloss__matcher *m = gloss__matcher_new();
-    gloss__match_group_opts po = {.name = "patterns", .boundaries = 1};
-    int g = gloss__matcher_group(m, &po);
-    char err[1024];
-    if (gloss__matcher_add_pattern(m, g, regex, "DATE", NULL, NULL, 0, months,
-                                   12, "test", err, sizeof err) < 0 ||
-        gloss__matcher_compile(m, NULL, err, sizeof err) < 0) {
-        diag("%s", err);
-        gloss__matcher_destroy(&m);
-    }
-    return m;
-}
-
-/* The shipped month-name DATE pattern is searched from where the days
- * before its month can start rather than a whole window before it: the
- * matches must be those of the same pattern spelt otherwise (in a
- * group, which turns the shorter search off), on texts where the days,
- * other months and other capitals and digits come before the month. */
-static void test_month_dates(void)
-{
-    const char *src = getenv("top_srcdir") ? getenv("top_srcdir") : ".";
-    char lex[4096];
-    snprintf(lex, sizeof lex, "%s/lexicon", src);
-    gloss__matcher *shipped = lexicon_matcher(lex, 0);
-    int on = 0;
-    for (size_t i = 0; shipped && i < shipped->n; i++)
-        on += shipped->entries[i].month_date;
-    ok(on == 1, "the shipped DATE pattern with month names is recognised "
-                "(gloss__month_date_re spells it as patterns.tsv does)");
-    gloss__matcher_destroy(&shipped);
-
-    char wrapped[1024];
-    snprintf(wrapped, sizeof wrapped, "(?:%s)", gloss__month_date_re);
-    gloss__matcher *fast = month_matcher(gloss__month_date_re),
-                   *plain = month_matcher(wrapped);
-    ok(fast && plain && fast->entries[0].month_date &&
-           !plain->entries[0].month_date,
-       "the shorter search is on for the pattern as shipped, off otherwise");
-    if (!fast || !plain) {
-        gloss__matcher_destroy(&fast);
-        gloss__matcher_destroy(&plain);
-        return;
-    }
-    static const char *const texts[] = {
-        "May 2020",
-        "3 May 2021 and 4 June",
-        "On 10 January 2021 the Court ruled.",
-        "Meetings on 1, 2 and 3 December 2021 and 4 March 2022.",
-        "from 1\xe2\x80\x93" "3 May 2020",
-        "then 1 - 3 June 2020",
-        "and 7 -8 July",
-        "between 12 and 13 February 2021 and 14 March",
-        "Articles 12 and 14, 15 of 10 January 2021; Member States on 5 June "
-        "2020",
-        "xMay 2020 and 4 June 2021",
-        "2,May 2020 June 2021",
-        "_May 2020 and 3 June 2021 , 4 July",
-        "The Mayor met on 3 Mayday and 4 May 2019; September 3, 2020",
-        "1, 2, 3, 4, 5, 6, 7, 8 and 9 October 2018 to 1 and 2 November 2018",
-        "2 and and 3 April 2020",
-        "22  and  23\tAugust 2021",
-        "4\n\nMay 1999",
-        "5\r\vMay 1998",
-        "6\fMay 1997",
-        "3\xc2\xa0May 2020 or 4 \xe2\x80\x93 5 May 2020 or "
-        "6 \xe2\x80\x94 7 May",
-        "JanuaryFebruary 2020 March 2021 April 31, 2021 May 32 2021",
-        "Nine 9 Dec 1 December 12 December 20211 December 2021",
-        "2021 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 "
-        "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 "
-        "July 2021",
-        "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 "
-        "26 27 28 29 30 June 2020 and 1, 2 and 3 July",
-        "\xc3\x80" "3 May 2020, \xc3\x80 3 May, \xe2\x80\x93" "2 June 2020",
-        "ends with 3 and 4 June",
-    };
-    int same = 1;
-    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
-        char want[4096];
-        snprintf(want, sizeof want, "%s", found(plain, texts[i]));
-        const char *got = found(fast, texts[i]);
-        if (strcmp(want, got) != 0) {
-            diag("'%s': '%s', not '%s'", texts[i], got, want);
-            same = 0;
-        }
-    }
-    /* Every month before another one: "3 May 2021 and 4 June" loses its
-     * second date when the search around June starts after May. */
-    static const char *const months[] = {
-        "January", "February", "March",     "April",   "May",      "June",
-        "July",    "August",   "September", "October", "November", "December"};
-    for (size_t i = 0; i < 12; i++)
-        for (size_t j = 0; j < 12; j++) {
-            char text[128], want[512];
-            snprintf(text, sizeof text, "3 %s 2021 and 4 %s", months[i],
-                     months[j]);
-            snprintf(want, sizeof want, "DATE[3 %s 2021] DATE[4 %s]", months[i],
-                     months[j]);
-            if (strcmp(found(fast, text), want) != 0 ||
-                strcmp(found(plain, text), want) != 0) {
-                diag("'%s': '%s'", text, found(fast, text));
-                same = 0;
-            }
-        }
-    ok(same, "the month-name DATE pattern finds the same dates either way");
-    ok(strcmp(found(fast, "Meetings on 1, 2 and 3 December 2021 and 4 March "
-                          "2022."),
-              "DATE[1, 2 and 3 December 2021] DATE[4 March 2022]") == 0,
-       "a list of days before the month belongs to the date");
-    gloss__matcher_destroy(&fast);
-    gloss__matcher_destroy(&plain);
-}
-
 /* The matches on the fixtures are those recorded in expected-matches.tsv
  * (made by the matcher before its scan was restructured): every span,
  * label, id, source and named group, in both configurations. */
@@ -801,7 +682,6 @@ int main(void)
     test_stage();
     test_bad_utf8();
     test_same_matches();
-    test_month_dates();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
