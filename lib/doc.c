@@ -288,6 +288,17 @@ static gloss_offset_map_entry *compose(gloss_doc *doc,
     if (!r)
         return NULL;
     size_t nr = 0, j = 0;
+    if (!doc->map) {
+        /* p is the identity ({0, 0} to the text's end), through which
+         * every point of q comes out as it is and none of p's comes in
+         * between: q with the merging rule applied, without the two
+         * binary searches a point, which were most of the cost of
+         * replacing the text of a document seen for the first time. */
+        for (size_t i = 0; i < nq; i++)
+            push_point(r, &nr, q[i].new_start, q[i].old_start);
+        *nout = nr;
+        return r;
+    }
     for (size_t i = 0; i < nq; i++) {
         size_t nw = q[i].new_start, t = q[i].old_start;
         push_point(r, &nr, nw, map_end(p, np, t));

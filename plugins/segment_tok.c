@@ -1272,6 +1272,7 @@ static void sentences(scan *sc, size_t first, size_t look)
 typedef struct window {
     size_t base;
     uint64_t stop;     /* ASCII space or control, a byte from 0x80, the end */
+    uint64_t space;    /* ASCII space or control (GLOSS__SC_SPACE), the end */
     uint64_t nonplain; /* not an ASCII letter or digit */
     uint64_t nondigit; /* not an ASCII digit */
 } window;
@@ -1285,7 +1286,7 @@ static void window_load(const gloss__segmenter *sg, window *w,
     if (base >= end) {
         /* At the end: nothing but stops. */
         w->base = base;
-        w->stop = w->nonplain = w->nondigit = ~(uint64_t)0;
+        w->stop = w->space = w->nonplain = w->nondigit = ~(uint64_t)0;
         return;
     }
     if (end - base < 64 && end >= 64) {
@@ -1300,7 +1301,7 @@ static void window_load(const gloss__segmenter *sg, window *w,
         p = pad;
     }
     w->base = base;
-    uint64_t stop = 0, plain = 0, digit = 0;
+    uint64_t stop = 0, high = 0, plain = 0, digit = 0;
 #if defined(__SSE2__)
     (void)sg;
     const __m128i stop_below = _mm_set1_epi8(0x21); /* signed: spaces and 0x80+ */
@@ -1314,6 +1315,7 @@ static void window_load(const gloss__segmenter *sg, window *w,
                                       _mm_cmplt_epi8(folded, z1));
         __m128i dg = _mm_and_si128(_mm_cmpgt_epi8(v, d_1), _mm_cmplt_epi8(v, d1));
         stop |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, stop_below)) << k;
+        high |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << k;
         digit |= (uint64_t)(unsigned)_mm_movemask_epi8(dg) << k;
         plain |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(alpha, dg)) << k;
     }
@@ -1321,17 +1323,22 @@ static void window_load(const gloss__segmenter *sg, window *w,
     for (unsigned k = 0; k < 64; k++) {
         unsigned bits = sg->chunk[p[k]];
         stop |= (uint64_t)((bits & (GLOSS__SEG_CHUNK_SPACE | GLOSS__SEG_CHUNK_MULTI)) != 0) << k;
+        high |= (uint64_t)((bits & GLOSS__SEG_CHUNK_MULTI) != 0) << k;
         plain |= (uint64_t)((bits & GLOSS__SEG_CHUNK_PLAIN) != 0) << k;
         digit |= (uint64_t)((bits & GLOSS__SEG_CHUNK_DIGIT) != 0) << k;
     }
 #endif
+    /* A stop below 0x80 is an ASCII space or control. */
+    uint64_t space = stop & ~high;
     if (shift) {
-        /* Bytes past the end are stops. */
+        /* Bytes past the end are stops, and spaces. */
         stop = (stop >> shift) | ~(~(uint64_t)0 >> shift);
+        space = (space >> shift) | ~(~(uint64_t)0 >> shift);
         plain >>= shift;
         digit >>= shift;
     }
     w->stop = stop;
+    w->space = space;
     w->nonplain = ~plain;
     w->nondigit = ~digit;
 }
@@ -1398,6 +1405,74 @@ static inline uint32_t plain_flags(const gloss__segmenter *sg, unsigned char c)
     return sg->lead[c & 0x7F];
 }
 
+/*
+ * The common case, from the window's bit masks alone: white space, and
+ * words of ASCII letters and digits that an ASCII space or the end
+ * follows, emitted as the general path of gloss__seg_paragraph() would
+ * cut and emit them (not numbers of up to three digits, which may join a
+ * group after them, nor words that may be "cannot" or "gonna", which go
+ * there). Nothing here waits on a byte of the text but a word's first
+ * and third, and the token list's fields stay in registers, so the words
+ * of a window go through one after another without the general path's
+ * stalls. Returns where it stopped: at the end, or at a chunk for the
+ * general path (or when the token list is full, which it grows).
+ */
+static ALWAYS_INLINE size_t plain_words(scan *sc, window *w, size_t i,
+                                        size_t end)
+{
+    const gloss__segmenter *sg = sc->sg;
+    const unsigned char *s = sc->s;
+    gloss__seg_out *o = sc->out;
+    gloss__seg_range *tv = o->tokens.v;
+    size_t tn = o->tokens.n, room = o->tokens.cap - tn;
+    uint32_t *looks = o->look;
+    size_t nlook = o->nlook, last_end = sc->last_end;
+    for (;;) {
+        size_t off = i - w->base;
+        if (off >= 64) { /* unsigned: also when i is before base */
+            if (i >= end)
+                break;
+            window_load(sg, w, s, i, end);
+            off = 0;
+        }
+        uint64_t st = w->stop >> off;
+        if (!st)
+            break; /* the chunk goes on past the window */
+        unsigned len = (unsigned)__builtin_ctzll(st);
+        if (len == 0) {
+            uint64_t word = ~(w->space >> off);
+            if (word & 1)
+                break; /* a byte from 0x80 */
+            i += word ? (size_t)__builtin_ctzll(word) : 64 - off;
+            continue;
+        }
+        uint64_t in = ((uint64_t)1 << len) - 1;
+        uint64_t after = w->space >> off >> len;
+        if (((w->nonplain >> off) & in) || !(after & 1) ||
+            (len <= 3 && !((w->nondigit >> off) & in)) ||
+            split_candidate(s, i, i + len) || room == 0)
+            break;
+        /* emit(), for such a word: the sentence splitter looks at numbers,
+         * single letters and a letter before 'M' ("PM"); s[i + 1] is the
+         * space after a word of one letter. */
+        uint32_t flags = sg->lead[s[i]];
+        if (last_end == i && i != sc->para)
+            flags |= T_GLUED;
+        last_end = i + len;
+        looks[nlook] = (uint32_t)tn;
+        nlook += ((flags & T_DIGIT) != 0) | (len == 1) | ((len == 2) & (s[i + 1] == 'M'));
+        tv[tn++] = (gloss__seg_range){(uint32_t)i, (uint32_t)(i + len), flags};
+        room--;
+        /* And the white space after it, whose first byte is known. */
+        uint64_t word = ~after;
+        i += len + (word ? (size_t)__builtin_ctzll(word) : 64 - off - len);
+    }
+    o->tokens.n = tn;
+    o->nlook = nlook;
+    sc->last_end = last_end;
+    return i;
+}
+
 void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
                           size_t start, size_t end, gloss__seg_out *out)
 {
@@ -1410,6 +1485,9 @@ void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
     if (i < end)
         window_load(sg, &win, s, i, end);
     while (i < end) {
+        i = plain_words(&sc, &win, i, end);
+        if (i >= end)
+            break;
         unsigned char ch = s[i];
         if (ch < 0x80 && cls[ch] == GLOSS__SC_SPACE) {
             i++;
