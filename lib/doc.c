@@ -705,9 +705,10 @@ int gloss__layer_add_ranges(gloss_layer *layer, const void *ranges, size_t n,
     const size_t len = doc->len;
     const unsigned char *u = (const unsigned char *)doc->text;
     unsigned cont = 0;
-    for (size_t k = 0; k < n; k++) {
+    const unsigned char *rk = r;
+    for (size_t k = 0; k < n; k++, rk += stride) {
         uint32_t se[2];
-        memcpy(se, r + k * stride, sizeof se);
+        memcpy(se, rk, sizeof se);
         /* span_fits(), written out: the call per span cost more than the
          * test. The bounds are tested at once; whether a bound falls on a
          * continuation byte is gathered without a branch and tested once
@@ -721,15 +722,25 @@ int gloss__layer_add_ranges(gloss_layer *layer, const void *ranges, size_t n,
         uint64_t key = (uint64_t)se[0] << 32 | (uint32_t)~se[1];
         sorted &= prev <= key;
         prev = key;
-        spans[k] = (gloss_span){.start = se[0], .end = se[1], .seq_ = seq++};
-        slot[k] = &spans[k];
+        /* Field by field: the whole struct as a compound literal was
+         * zeroed first and its bounds and order written over the zeros. */
+        gloss_span *sp = &spans[k];
+        sp->start = se[0];
+        sp->end = se[1];
+        sp->label = NULL;
+        sp->attrs_ = NULL;
+        sp->labels_ = NULL;
+        sp->seq_ = seq + (uint32_t)k;
+        sp->nattrs_ = 0;
+        sp->flags_ = 0;
+        slot[k] = sp;
     }
     if (cont && !bounds_on_boundaries(doc, r, n, stride)) {
         errno = EINVAL;
         return -1;
     }
     layer->n += n;
-    layer->next_seq = seq;
+    layer->next_seq = seq + (uint32_t)n;
     layer->sorted = sorted;
     return 0;
 }

@@ -1275,6 +1275,9 @@ typedef struct window {
     uint64_t space;    /* ASCII space or control (GLOSS__SC_SPACE), the end */
     uint64_t nonplain; /* not an ASCII letter or digit */
     uint64_t nondigit; /* not an ASCII digit */
+    uint64_t nt;       /* 'n', 't', 'N' or 'T': the third letter of "cannot",
+                        * "gonna", "wanna" or "gotta" */
+    uint64_t em;       /* 'M', which may end "AM" or "PM" */
 } window;
 
 static void window_load(const gloss__segmenter *sg, window *w,
@@ -1287,6 +1290,7 @@ static void window_load(const gloss__segmenter *sg, window *w,
         /* At the end: nothing but stops. */
         w->base = base;
         w->stop = w->space = w->nonplain = w->nondigit = ~(uint64_t)0;
+        w->nt = w->em = 0;
         return;
     }
     if (end - base < 64 && end >= 64) {
@@ -1301,13 +1305,14 @@ static void window_load(const gloss__segmenter *sg, window *w,
         p = pad;
     }
     w->base = base;
-    uint64_t stop = 0, high = 0, plain = 0, digit = 0;
+    uint64_t stop = 0, high = 0, plain = 0, digit = 0, nt = 0, em = 0;
 #if defined(__SSE2__)
     (void)sg;
     const __m128i stop_below = _mm_set1_epi8(0x21); /* signed: spaces and 0x80+ */
     const __m128i case_bit = _mm_set1_epi8(0x20);
     const __m128i a_1 = _mm_set1_epi8('a' - 1), z1 = _mm_set1_epi8('z' + 1);
     const __m128i d_1 = _mm_set1_epi8('0' - 1), d1 = _mm_set1_epi8('9' + 1);
+    const __m128i n = _mm_set1_epi8('n'), t = _mm_set1_epi8('t'), m = _mm_set1_epi8('M');
     for (unsigned k = 0; k < 64; k += 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
         __m128i folded = _mm_or_si128(v, case_bit);
@@ -1316,6 +1321,9 @@ static void window_load(const gloss__segmenter *sg, window *w,
         __m128i dg = _mm_and_si128(_mm_cmpgt_epi8(v, d_1), _mm_cmplt_epi8(v, d1));
         stop |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, stop_below)) << k;
         high |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << k;
+        nt |= (uint64_t)(unsigned)_mm_movemask_epi8(
+                  _mm_or_si128(_mm_cmpeq_epi8(folded, n), _mm_cmpeq_epi8(folded, t))) << k;
+        em |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, m)) << k;
         digit |= (uint64_t)(unsigned)_mm_movemask_epi8(dg) << k;
         plain |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(alpha, dg)) << k;
     }
@@ -1324,6 +1332,8 @@ static void window_load(const gloss__segmenter *sg, window *w,
         unsigned bits = sg->chunk[p[k]];
         stop |= (uint64_t)((bits & (GLOSS__SEG_CHUNK_SPACE | GLOSS__SEG_CHUNK_MULTI)) != 0) << k;
         high |= (uint64_t)((bits & GLOSS__SEG_CHUNK_MULTI) != 0) << k;
+        nt |= (uint64_t)((p[k] | 0x20) == 'n' || (p[k] | 0x20) == 't') << k;
+        em |= (uint64_t)(p[k] == 'M') << k;
         plain |= (uint64_t)((bits & GLOSS__SEG_CHUNK_PLAIN) != 0) << k;
         digit |= (uint64_t)((bits & GLOSS__SEG_CHUNK_DIGIT) != 0) << k;
     }
@@ -1336,7 +1346,11 @@ static void window_load(const gloss__segmenter *sg, window *w,
         space = (space >> shift) | ~(~(uint64_t)0 >> shift);
         plain >>= shift;
         digit >>= shift;
+        nt >>= shift;
+        em >>= shift;
     }
+    w->nt = nt;
+    w->em = em;
     w->stop = stop;
     w->space = space;
     w->nonplain = ~plain;
@@ -1450,17 +1464,18 @@ static ALWAYS_INLINE size_t plain_words(scan *sc, window *w, size_t i,
         uint64_t after = w->space >> off >> len;
         if (((w->nonplain >> off) & in) || !(after & 1) ||
             (len <= 3 && !((w->nondigit >> off) & in)) ||
-            split_candidate(s, i, i + len) || room == 0)
-            break;
+            (((len == 5) | (len == 6)) & (unsigned)(w->nt >> off >> 2)) ||
+            room == 0)
+            break; /* the last test is split_candidate(), from the masks */
         /* emit(), for such a word: the sentence splitter looks at numbers,
-         * single letters and a letter before 'M' ("PM"); s[i + 1] is the
-         * space after a word of one letter. */
+         * single letters and a letter before 'M' ("PM"). */
         uint32_t flags = sg->lead[s[i]];
         if (last_end == i && i != sc->para)
             flags |= T_GLUED;
         last_end = i + len;
         looks[nlook] = (uint32_t)tn;
-        nlook += ((flags & T_DIGIT) != 0) | (len == 1) | ((len == 2) & (s[i + 1] == 'M'));
+        nlook += ((flags & T_DIGIT) != 0) | (len == 1) |
+                 ((len == 2) & (unsigned)(w->em >> off >> 1));
         tv[tn++] = (gloss__seg_range){(uint32_t)i, (uint32_t)(i + len), flags};
         room--;
         /* And the white space after it, whose first byte is known. */
