@@ -383,6 +383,7 @@ int gloss_doc_set_text_mapped(gloss_doc *doc, const char *text, size_t len,
     }
     doc->text = copy;
     doc->len = len;
+    doc->text_utf8 = 0;
     doc->map = r;
     doc->nmap = nr;
     return 0;
@@ -391,6 +392,18 @@ int gloss_doc_set_text_mapped(gloss_doc *doc, const char *text, size_t len,
 int gloss_doc_set_text(gloss_doc *doc, const char *text, size_t len)
 {
     return gloss_doc_set_text_mapped(doc, text, len, NULL, 0);
+}
+
+int gloss__doc_text_utf8(gloss_doc *doc)
+{
+    if (!doc->text_utf8)
+        doc->text_utf8 = gloss__utf8_valid_prefix(doc->text, doc->len) == doc->len;
+    return doc->text_utf8;
+}
+
+void gloss__doc_set_text_utf8(gloss_doc *doc)
+{
+    doc->text_utf8 = 1;
 }
 
 /* ---- metadata ------------------------------------------------------------ */

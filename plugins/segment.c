@@ -24,7 +24,6 @@
 #include "gloss/stage.h"
 #include "segment_abbrev.h"
 #include "segment_tok.h"
-#include "utf8.h"
 
 typedef struct segment_ctx {
     gloss__abbrevs *abbrevs;
@@ -189,7 +188,7 @@ static int segment_process(void *ctx, gloss_doc *doc, gloss_err *err)
     segment_ctx *sc = ctx;
     size_t n;
     const char *text = gloss_doc_text(doc, &n);
-    if (gloss__utf8_valid_prefix(text, n) != n) {
+    if (!gloss__doc_text_utf8(doc)) {
         gloss_err_set(err, "the text is not valid UTF-8: put normalize "
                            "before segment");
         return GLOSS_ERROR;
