@@ -1274,7 +1274,6 @@ typedef struct window {
     uint64_t stop;     /* ASCII space or control, a byte from 0x80, the end */
     uint64_t space;    /* ASCII space or control (GLOSS__SC_SPACE), the end */
     uint64_t nonplain; /* not an ASCII letter or digit */
-    uint64_t nondigit; /* not an ASCII digit */
     uint64_t nt;       /* 'n', 't', 'N' or 'T': the third letter of "cannot",
                         * "gonna", "wanna" or "gotta" */
     uint64_t em;       /* 'M', which may end "AM" or "PM" */
@@ -1289,7 +1288,7 @@ static void window_load(const gloss__segmenter *sg, window *w,
     if (base >= end) {
         /* At the end: nothing but stops. */
         w->base = base;
-        w->stop = w->space = w->nonplain = w->nondigit = ~(uint64_t)0;
+        w->stop = w->space = w->nonplain = ~(uint64_t)0;
         w->nt = w->em = 0;
         return;
     }
@@ -1305,26 +1304,26 @@ static void window_load(const gloss__segmenter *sg, window *w,
         p = pad;
     }
     w->base = base;
-    uint64_t stop = 0, high = 0, plain = 0, digit = 0, nt = 0, em = 0;
+    uint64_t stop = 0, high = 0, plain = 0, nt = 0, em = 0;
 #if defined(__SSE2__)
     (void)sg;
     const __m128i stop_below = _mm_set1_epi8(0x21); /* signed: spaces and 0x80+ */
     const __m128i case_bit = _mm_set1_epi8(0x20);
-    const __m128i a_1 = _mm_set1_epi8('a' - 1), z1 = _mm_set1_epi8('z' + 1);
-    const __m128i d_1 = _mm_set1_epi8('0' - 1), d1 = _mm_set1_epi8('9' + 1);
+    /* A range test is one addition and one signed comparison: the
+     * addition moves the range to the bottom of the signed bytes. */
+    const __m128i to_a = _mm_set1_epi8((char)(0x80 - 'a')), letters = _mm_set1_epi8(-128 + 26);
+    const __m128i to_0 = _mm_set1_epi8((char)(0x80 - '0')), digits = _mm_set1_epi8(-128 + 10);
     const __m128i n = _mm_set1_epi8('n'), t = _mm_set1_epi8('t'), m = _mm_set1_epi8('M');
     for (unsigned k = 0; k < 64; k += 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
         __m128i folded = _mm_or_si128(v, case_bit);
-        __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(folded, a_1),
-                                      _mm_cmplt_epi8(folded, z1));
-        __m128i dg = _mm_and_si128(_mm_cmpgt_epi8(v, d_1), _mm_cmplt_epi8(v, d1));
+        __m128i alpha = _mm_cmplt_epi8(_mm_add_epi8(folded, to_a), letters);
+        __m128i dg = _mm_cmplt_epi8(_mm_add_epi8(v, to_0), digits);
         stop |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, stop_below)) << k;
         high |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << k;
         nt |= (uint64_t)(unsigned)_mm_movemask_epi8(
                   _mm_or_si128(_mm_cmpeq_epi8(folded, n), _mm_cmpeq_epi8(folded, t))) << k;
         em |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, m)) << k;
-        digit |= (uint64_t)(unsigned)_mm_movemask_epi8(dg) << k;
         plain |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(alpha, dg)) << k;
     }
 #else
@@ -1335,7 +1334,6 @@ static void window_load(const gloss__segmenter *sg, window *w,
         nt |= (uint64_t)((p[k] | 0x20) == 'n' || (p[k] | 0x20) == 't') << k;
         em |= (uint64_t)(p[k] == 'M') << k;
         plain |= (uint64_t)((bits & GLOSS__SEG_CHUNK_PLAIN) != 0) << k;
-        digit |= (uint64_t)((bits & GLOSS__SEG_CHUNK_DIGIT) != 0) << k;
     }
 #endif
     /* A stop below 0x80 is an ASCII space or control. */
@@ -1345,7 +1343,6 @@ static void window_load(const gloss__segmenter *sg, window *w,
         stop = (stop >> shift) | ~(~(uint64_t)0 >> shift);
         space = (space >> shift) | ~(~(uint64_t)0 >> shift);
         plain >>= shift;
-        digit >>= shift;
         nt >>= shift;
         em >>= shift;
     }
@@ -1354,14 +1351,13 @@ static void window_load(const gloss__segmenter *sg, window *w,
     w->stop = stop;
     w->space = space;
     w->nonplain = ~plain;
-    w->nondigit = ~digit;
 }
 
-/* The first stop (see window) at or after j; ors into *np and *nd the
- * nonplain and nondigit bits of the bytes passed over. */
+/* The first stop (see window) at or after j; ors into *np the nonplain
+ * bits of the bytes passed over. */
 static inline size_t next_stop(const gloss__segmenter *sg, window *w,
                                const unsigned char *s, size_t j, size_t end,
-                               uint64_t *np, uint64_t *nd)
+                               uint64_t *np)
 {
     for (;;) {
         if (j - w->base >= 64) /* unsigned: also when j is before base */
@@ -1371,7 +1367,6 @@ static inline size_t next_stop(const gloss__segmenter *sg, window *w,
         uint64_t take = st ? ((uint64_t)1 << __builtin_ctzll(st)) - 1
                            : ~(uint64_t)0 >> off;
         *np |= (w->nonplain >> off) & take;
-        *nd |= (w->nondigit >> off) & take;
         if (st)
             return j + (size_t)__builtin_ctzll(st);
         j = w->base + 64;
@@ -1386,6 +1381,16 @@ static inline int plain_bytes(const gloss__segmenter *sg, const unsigned char *s
     for (size_t k = a; k < e; k++)
         all &= sg->chunk[s[k]];
     return all != 0;
+}
+
+/* Whether s[a..e) holds only ASCII digits: asked only of short words
+ * that start with one. */
+static inline int digit_bytes(const unsigned char *s, size_t a, size_t e)
+{
+    for (size_t k = a; k < e; k++)
+        if (!is_digit(s[k]))
+            return 0;
+    return 1;
 }
 
 /* Whether s[i..i+len) is a space that may separate groups of digits. */
@@ -1462,14 +1467,14 @@ static ALWAYS_INLINE size_t plain_words(scan *sc, window *w, size_t i,
         }
         uint64_t in = ((uint64_t)1 << len) - 1;
         uint64_t after = w->space >> off >> len;
+        unsigned char c = s[i]; /* not a stop: below 0x80 */
         if (((w->nonplain >> off) & in) || !(after & 1) ||
-            (len <= 3 && !((w->nondigit >> off) & in)) ||
             (((len == 5) | (len == 6)) & (unsigned)(w->nt >> off >> 2)) ||
-            room == 0)
-            break; /* the last test is split_candidate(), from the masks */
+            room == 0 || (len <= 3 && is_digit(c) && digit_bytes(s, i + 1, i + len)))
+            break; /* the third test is split_candidate(), from the masks */
         /* emit(), for such a word: the sentence splitter looks at numbers,
          * single letters and a letter before 'M' ("PM"). */
-        uint32_t flags = sg->lead[s[i]];
+        uint32_t flags = sg->lead[c];
         if (last_end == i && i != sc->para)
             flags |= T_GLUED;
         last_end = i + len;
@@ -1509,10 +1514,10 @@ void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
             continue;
         }
         size_t j = i, len = 1;
-        uint64_t np = 0, nd = 0;
+        uint64_t np = 0;
         int multi = 0;
         for (;;) {
-            j = next_stop(sg, &win, s, j, end, &np, &nd);
+            j = next_stop(sg, &win, s, j, end, &np);
             if (j >= end || (sg->chunk[s[j]] & GLOSS__SEG_CHUNK_SPACE))
                 break;
             if (cls_at(&sc, j, &len) == GLOSS__SC_SPACE)
@@ -1521,7 +1526,8 @@ void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
             j += len;
         }
         int plain = !multi && !np;
-        int digits = !multi && !nd;
+        int digits = plain && j - i <= 3 && is_digit(s[i]) &&
+                     digit_bytes(s, i + 1, j);
         if (i == j) {
             i += len; /* a non-ASCII space */
             continue;
