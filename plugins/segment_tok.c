@@ -1467,22 +1467,43 @@ static ALWAYS_INLINE size_t plain_words(scan *sc, window *w, size_t i,
         }
         uint64_t in = ((uint64_t)1 << len) - 1;
         uint64_t after = w->space >> off >> len;
+        uint64_t odd = (w->nonplain >> off) & in;
         unsigned char c = s[i]; /* not a stop: below 0x80 */
-        if (((w->nonplain >> off) & in) || !(after & 1) ||
-            (((len == 5) | (len == 6)) & (unsigned)(w->nt >> off >> 2)) ||
+        /* The word: all of the chunk, or all but a final comma, semicolon
+         * or colon ("word,", the commonest chunk after a plain word, which
+         * the general path cuts so too). */
+        unsigned wl = len;
+        if (odd) {
+            unsigned char last = s[i + len - 1];
+            if (odd != (uint64_t)1 << (len - 1) || len < 2 ||
+                (last != ',' && last != ';' && last != ':') || room < 2 ||
+                len - 1 == 5 || len - 1 == 6)
+                break; /* the general path's "word," calls emit_word() then */
+            wl = len - 1;
+        }
+        if (!(after & 1) ||
+            (((wl == 5) | (wl == 6)) & (unsigned)(w->nt >> off >> 2)) ||
             room == 0 || (len <= 3 && is_digit(c) && digit_bytes(s, i + 1, i + len)))
-            break; /* the third test is split_candidate(), from the masks */
+            break; /* the second test is split_candidate(), from the masks */
         /* emit(), for such a word: the sentence splitter looks at numbers,
          * single letters and a letter before 'M' ("PM"). */
         uint32_t flags = sg->lead[c];
         if (last_end == i && i != sc->para)
             flags |= T_GLUED;
-        last_end = i + len;
         looks[nlook] = (uint32_t)tn;
-        nlook += ((flags & T_DIGIT) != 0) | (len == 1) |
-                 ((len == 2) & (unsigned)(w->em >> off >> 1));
-        tv[tn++] = (gloss__seg_range){(uint32_t)i, (uint32_t)(i + len), flags};
+        nlook += ((flags & T_DIGIT) != 0) | (wl == 1) |
+                 ((wl == 2) & (unsigned)(w->em >> off >> 1));
+        tv[tn++] = (gloss__seg_range){(uint32_t)i, (uint32_t)(i + wl), flags};
         room--;
+        if (wl != len) {
+            /* emit_punct() for the comma, glued to the word; the splitter
+             * need not look at it. */
+            looks[nlook] = (uint32_t)tn;
+            tv[tn++] = (gloss__seg_range){(uint32_t)(i + wl), (uint32_t)(i + len),
+                                          T_PUNCT | T_GLUED};
+            room--;
+        }
+        last_end = i + len;
         /* And the white space after it, whose first byte is known. */
         uint64_t word = ~after;
         i += len + (word ? (size_t)__builtin_ctzll(word) : 64 - off - len);
