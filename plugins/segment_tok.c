@@ -592,8 +592,9 @@ static int starts_with(const unsigned char *s, size_t n, const char *prefix)
     return n >= len && lower_eq(s, len, prefix);
 }
 
-/* Whether s[p..q) is a URL or an e-mail address. */
-static int is_link(const scan *sc, size_t p, size_t q)
+/* Whether s[p..q) is a URL or an e-mail address; at tells whether it
+ * holds an '@'. */
+static int is_link(const scan *sc, size_t p, size_t q, int at_sign)
 {
     const unsigned char *s = sc->s + p;
     size_t n = q - p;
@@ -602,7 +603,7 @@ static int is_link(const scan *sc, size_t p, size_t q)
         (starts_with(s, n, "http://") || starts_with(s, n, "https://") ||
          starts_with(s, n, "ftp://") || starts_with(s, n, "www.")))
         return 1;
-    const unsigned char *at = memchr(s, '@', n);
+    const unsigned char *at = at_sign ? memchr(s, '@', n) : NULL;
     if (!at || at == s)
         return 0;
     if (!gloss__sc_word(sc->sg->ascii[s[0] & 0x7F]))
@@ -643,12 +644,13 @@ static int emoticon(const unsigned char *s, size_t n)
 #define M_CLOSE 2u
 #define M_DIGIT 4u
 #define M_IDENT 8u
+#define M_AT 16u
 static const unsigned char marks[256] = {
     ['('] = M_OPEN | M_IDENT, ['['] = M_OPEN, [')'] = M_CLOSE, [']'] = M_CLOSE,
     ['0'] = M_DIGIT, ['1'] = M_DIGIT, ['2'] = M_DIGIT, ['3'] = M_DIGIT,
     ['4'] = M_DIGIT, ['5'] = M_DIGIT, ['6'] = M_DIGIT, ['7'] = M_DIGIT,
     ['8'] = M_DIGIT, ['9'] = M_DIGIT,
-    ['/'] = M_IDENT, ['_'] = M_IDENT, ['\\'] = M_IDENT,
+    ['/'] = M_IDENT, ['_'] = M_IDENT, ['\\'] = M_IDENT, ['@'] = M_AT,
 };
 
 static void chunk(scan *sc, size_t a, size_t b, size_t end)
@@ -671,8 +673,18 @@ static void chunk(scan *sc, size_t a, size_t b, size_t end)
     }
     if (p == q)
         return;
+    /* The brackets step 3 counts, and what the chunk holds (the scan is
+     * done before step 2, which needs only to know of an '@'). */
+    size_t opens = 0, closes = 0;
+    unsigned seen = 0;
+    for (size_t i = p; i < q; i++) {
+        unsigned m = marks[s[i]];
+        opens += m & M_OPEN;
+        closes += (m & M_CLOSE) >> 1;
+        seen |= m;
+    }
     /* 2. Links, less what closes the sentence or a bracket. */
-    if (is_link(sc, p, q)) {
+    if (is_link(sc, p, q, (seen & M_AT) != 0)) {
         size_t r = q;
         while (r > p && strchr(".,;:!?\"'>]", s[r - 1]) && s[r - 1])
             r--;
@@ -684,14 +696,6 @@ static void chunk(scan *sc, size_t a, size_t b, size_t end)
         return;
     }
     /* 3. Trailing punctuation, from the right. */
-    size_t opens = 0, closes = 0;
-    unsigned seen = 0;
-    for (size_t i = p; i < q; i++) {
-        unsigned m = marks[s[i]];
-        opens += m & M_OPEN;
-        closes += (m & M_CLOSE) >> 1;
-        seen |= m;
-    }
     int digit = (seen & M_DIGIT) != 0, ident = (seen & M_IDENT) != 0;
     size_t r = q;
     uint32_t stop_flags = 0;
