@@ -14,6 +14,10 @@
  * (EWT syntactic words), and "multiwords" for the surface words split
  * into several tokens ("don't" = "do" + "n't"), as CoNLL-U's multiword
  * lines do. All spans are added in text order, the layers' fast path.
+ *
+ * The text must be valid UTF-8; the document remembers when it is known
+ * to be (normalize says so of its output), so that segment after normalize
+ * does not scan the text a second time to check.
  */
 #include <stdint.h>
 #include <stdlib.h>

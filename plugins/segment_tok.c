@@ -35,6 +35,12 @@
  * abbreviation ("etc.") ends one before a capital; titles, initials,
  * references before numbers and list markers never do.
  *
+ * Most chunks are plain words followed by a space, and most of the rest a
+ * plain word with a comma: those are cut and emitted by a fast path that
+ * reads 64-byte windows of bit masks (see window) and keeps the token
+ * list's fields in registers; every other chunk takes the general path,
+ * which makes exactly the same tokens of a plain word.
+ *
  * Nothing here recurses or scans back further than the chunk it is in,
  * and every scan moves forward, so the cost is linear in the text even for
  * a line of ten million full stops or brackets.
@@ -1267,11 +1273,15 @@ static void sentences(scan *sc, size_t first, size_t look)
 /*
  * Bit masks of 64 bytes of a paragraph, from base: bit k is about byte
  * base + k. The chunk scan asks them where the next space or non-ASCII
- * byte is and whether the bytes before it are all letters and digits, or
- * all digits; one window serves the dozen words it holds, instead of each
- * word classifying the bytes after it again. Bytes past the paragraph's
- * end count as stops. With SSE2, which every x86-64 has, a window is four
- * loads and a few comparisons; elsewhere the chunk table fills it.
+ * byte is and whether the bytes before it are all letters and digits;
+ * one window serves the dozen words it holds, instead of each word
+ * classifying the bytes after it again. The fast path for plain words,
+ * plain_words(), goes from word to word on these masks alone: where the
+ * white space after a word ends (space), and the letters it asks about
+ * (nt, em) instead of loading the bytes. Bytes past the paragraph's end
+ * count as stops and spaces. With SSE2, which every x86-64 has, a window
+ * is four loads and a few comparisons; elsewhere the chunk table and the
+ * bytes fill it.
  */
 typedef struct window {
     size_t base;
