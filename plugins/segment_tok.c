@@ -232,8 +232,10 @@ static int grow_tokens(gloss__seg_out *o)
 
 #if defined(__GNUC__)
 #define ALWAYS_INLINE inline __attribute__((always_inline))
+#define NOINLINE __attribute__((noinline))
 #else
 #define ALWAYS_INLINE inline
+#define NOINLINE
 #endif
 
 /* Appends a token. Called for every token from a dozen places, which
@@ -1450,81 +1452,76 @@ static inline uint32_t plain_flags(const gloss__segmenter *sg, unsigned char c)
  * stalls. Returns where it stopped: at the end, or at a chunk for the
  * general path (or when the token list is full, which it grows).
  */
-static ALWAYS_INLINE size_t plain_words(scan *sc, window *w, size_t i,
-                                        size_t end)
+static NOINLINE size_t plain_words(scan *sc, window *w, size_t i,
+                                   size_t end)
 {
-    const gloss__segmenter *sg = sc->sg;
-    const unsigned char *s = sc->s;
+    const unsigned char *s = sc->s, *lead = sc->sg->lead;
     gloss__seg_out *o = sc->out;
     gloss__seg_range *tv = o->tokens.v;
-    size_t tn = o->tokens.n, room = o->tokens.cap - tn;
+    const size_t tn0 = o->tokens.n, cap = o->tokens.cap;
+    size_t tn = tn0, nlook = o->nlook;
     uint32_t *looks = o->look;
-    size_t nlook = o->nlook, last_end = sc->last_end;
     for (;;) {
         size_t off = i - w->base;
         if (off >= 64) { /* unsigned: also when i is before base */
             if (i >= end)
                 break;
-            window_load(sg, w, s, i, end);
+            window_load(sc->sg, w, s, i, end);
             off = 0;
         }
-        uint64_t st = w->stop >> off;
-        if (!st)
+        /* Every stop is a nonplain byte too: the first nonplain byte ends
+         * the word, and it must be a space, or a comma, semicolon or colon
+         * before one. Bit tests, not shifted masks, where the position is
+         * known. */
+        uint64_t np = w->nonplain >> off;
+        if (!np)
             break; /* the chunk goes on past the window */
-        unsigned len = (unsigned)__builtin_ctzll(st);
+        unsigned len = (unsigned)__builtin_ctzll(np);
+        unsigned at = (unsigned)off + len; /* the bit of the byte after */
         if (len == 0) {
             uint64_t word = ~(w->space >> off);
             if (word & 1)
-                break; /* a byte from 0x80 */
+                break; /* not white space */
             i += word ? (size_t)__builtin_ctzll(word) : 64 - off;
             continue;
         }
-        uint64_t in = ((uint64_t)1 << len) - 1;
-        uint64_t after = w->space >> off >> len;
-        uint64_t odd = (w->nonplain >> off) & in;
-        unsigned char c = s[i]; /* not a stop: below 0x80 */
-        /* The word: all of the chunk, or all but a final comma, semicolon
-         * or colon ("word,", the commonest chunk after a plain word, which
-         * the general path cuts so too). */
-        unsigned wl = len;
-        if (odd) {
-            unsigned char last = s[i + len - 1];
-            if (odd != (uint64_t)1 << (len - 1) || len < 2 ||
-                (last != ',' && last != ';' && last != ':') || room < 2 ||
-                len - 1 == 5 || len - 1 == 6)
+        unsigned char c = s[i]; /* a letter or digit */
+        unsigned wl = len; /* the word, without its comma */
+        if (!((w->space >> at) & 1)) {
+            unsigned char next = s[i + len];
+            if ((next != ',' && next != ';' && next != ':') || at == 63 ||
+                !((w->space >> (at + 1)) & 1) || len == 5 || len == 6)
                 break; /* the general path's "word," calls emit_word() then */
-            wl = len - 1;
+            len++;
+            at++;
         }
-        if (!(after & 1) ||
-            (((wl == 5) | (wl == 6)) & (unsigned)(w->nt >> off >> 2)) ||
-            room == 0 || (len <= 3 && is_digit(c) && digit_bytes(s, i + 1, i + len)))
+        if (cap - tn < 2 || (((wl == 5) | (wl == 6)) & (unsigned)(w->nt >> off >> 2)) ||
+            (len <= 3 && is_digit(c) && digit_bytes(s, i + 1, i + len)))
             break; /* the second test is split_candidate(), from the masks */
-        /* emit(), for such a word: the sentence splitter looks at numbers,
+        /* emit(), for such a word. It is never glued to the token before:
+         * white space or a non-ASCII space separates them, or i is where
+         * the paragraph starts. The sentence splitter looks at numbers,
          * single letters and a letter before 'M' ("PM"). */
-        uint32_t flags = sg->lead[c];
-        if (last_end == i && i != sc->para)
-            flags |= T_GLUED;
+        uint32_t flags = lead[c];
         looks[nlook] = (uint32_t)tn;
         nlook += ((flags & T_DIGIT) != 0) | (wl == 1) |
-                 ((wl == 2) & (unsigned)(w->em >> off >> 1));
+                 ((wl == 2) & (unsigned)(w->em >> (off + 1))); /* off < 63 */
         tv[tn++] = (gloss__seg_range){(uint32_t)i, (uint32_t)(i + wl), flags};
-        room--;
         if (wl != len) {
             /* emit_punct() for the comma, glued to the word; the splitter
              * need not look at it. */
             looks[nlook] = (uint32_t)tn;
             tv[tn++] = (gloss__seg_range){(uint32_t)(i + wl), (uint32_t)(i + len),
                                           T_PUNCT | T_GLUED};
-            room--;
         }
-        last_end = i + len;
         /* And the white space after it, whose first byte is known. */
-        uint64_t word = ~after;
-        i += len + (word ? (size_t)__builtin_ctzll(word) : 64 - off - len);
+        uint64_t word = ~(w->space >> at);
+        i += len + (word ? (size_t)__builtin_ctzll(word) : 64 - at);
     }
+    if (tn != tn0)
+        sc->last_end = tv[tn - 1].end;
     o->tokens.n = tn;
     o->nlook = nlook;
-    sc->last_end = last_end;
     return i;
 }
 
