@@ -151,7 +151,7 @@ void gloss__segmenter_init(gloss__segmenter *sg, const gloss__abbrevs *abbrevs,
 typedef struct scan {
     const gloss__segmenter *sg;
     const unsigned char *s;
-    size_t n;             /* the whole text's length */
+    size_t n;             /* where the paragraph ends: nothing past it is read */
     gloss__seg_out *out;
     size_t para;          /* where the paragraph starts */
     size_t last_end;      /* where the last token ends (SIZE_MAX: none) */
@@ -1452,21 +1452,21 @@ static inline uint32_t plain_flags(const gloss__segmenter *sg, unsigned char c)
  * stalls. Returns where it stopped: at the end, or at a chunk for the
  * general path (or when the token list is full, which it grows).
  */
-static NOINLINE size_t plain_words(scan *sc, window *w, size_t i,
-                                   size_t end)
+static NOINLINE size_t plain_words(scan *sc, window *w, size_t i)
 {
+    /* Only what each word needs is held in locals; the rest is read
+     * through sc when needed. */
     const unsigned char *s = sc->s, *lead = sc->sg->lead;
-    gloss__seg_out *o = sc->out;
-    gloss__seg_range *tv = o->tokens.v;
-    const size_t tn0 = o->tokens.n, cap = o->tokens.cap;
-    size_t tn = tn0, nlook = o->nlook;
-    uint32_t *looks = o->look;
+    gloss__seg_range *tv = sc->out->tokens.v;
+    const size_t cap = sc->out->tokens.cap;
+    size_t tn = sc->out->tokens.n, nlook = sc->out->nlook;
+    uint32_t *looks = sc->out->look;
     for (;;) {
         size_t off = i - w->base;
         if (off >= 64) { /* unsigned: also when i is before base */
-            if (i >= end)
+            if (i >= sc->n) /* the paragraph's end */
                 break;
-            window_load(sc->sg, w, s, i, end);
+            window_load(sc->sg, w, s, i, sc->n);
             off = 0;
         }
         /* Every stop is a nonplain byte too: the first nonplain byte ends
@@ -1518,10 +1518,11 @@ static NOINLINE size_t plain_words(scan *sc, window *w, size_t i,
         uint64_t word = ~(w->space >> at);
         i += len + (word ? (size_t)__builtin_ctzll(word) : 64 - at);
     }
-    if (tn != tn0)
+    /* The last token's end, which emit() keeps for the next token. */
+    if (tn)
         sc->last_end = tv[tn - 1].end;
-    o->tokens.n = tn;
-    o->nlook = nlook;
+    sc->out->tokens.n = tn;
+    sc->out->nlook = nlook;
     return i;
 }
 
@@ -1537,7 +1538,7 @@ void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
     if (i < end)
         window_load(sg, &win, s, i, end);
     while (i < end) {
-        i = plain_words(&sc, &win, i, end);
+        i = plain_words(&sc, &win, i);
         if (i >= end)
             break;
         unsigned char ch = s[i];
