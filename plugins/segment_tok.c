@@ -1495,7 +1495,10 @@ static NOINLINE size_t plain_words(scan *sc, window *w, size_t i)
             len++;
             at++;
         }
-        if (cap - tn < 2 || (((wl == 5) | (wl == 6)) & (unsigned)(w->nt >> off >> 2)) ||
+        /* Bit wl of a constant answers for the word's length: 5 or 6
+         * (0x60) for split_candidate(), 1 or 2 (0x2, 0x4) below. */
+        uint64_t nt = (w->nt >> off >> 2) & 1;
+        if (cap - tn < 2 || (((0x60 & -nt) >> wl) & 1) ||
             (len <= 3 && is_digit(c) && digit_bytes(s, i + 1, i + len)))
             break; /* the second test is split_candidate(), from the masks */
         /* emit(), for such a word. It is never glued to the token before:
@@ -1504,8 +1507,8 @@ static NOINLINE size_t plain_words(scan *sc, window *w, size_t i)
          * single letters and a letter before 'M' ("PM"). */
         uint32_t flags = lead[c];
         looks[nlook] = (uint32_t)tn;
-        nlook += ((flags & T_DIGIT) != 0) | (wl == 1) |
-                 ((wl == 2) & (unsigned)(w->em >> (off + 1))); /* off < 63 */
+        uint64_t em = (w->em >> (off + 1)) & 1; /* off < 63 */
+        nlook += ((flags & T_DIGIT) != 0) | (((0x2 | em << 2) >> wl) & 1);
         tv[tn++] = (gloss__seg_range){(uint32_t)i, (uint32_t)(i + wl), flags};
         if (wl != len) {
             /* emit_punct() for the comma, glued to the word; the splitter
