@@ -120,7 +120,12 @@ static void cache_remove(size_t i)
         cache.bytes -= c->size;
 }
 
-/* The smallest cached chunk that holds size bytes, or NULL. */
+/* The smallest cached chunk that holds size bytes, or NULL; of several of
+ * that size, the one that came back last. Its memory is the likeliest
+ * still to be in the processor's caches: the chunks of a batch of
+ * documents come back together, and the first documents of the next
+ * batch wrote their spans into memory the last ones of the batch before
+ * had just written, instead of into the coldest. */
 static gloss__arena_chunk *cache_take(size_t size)
 {
     gloss__arena_chunk *best = NULL;
@@ -131,7 +136,7 @@ static gloss__arena_chunk *cache_take(size_t size)
         /* A mapped chunk serves only requests of at least half its size,
          * so that small documents leave it to the next large one. */
         if (c->size >= size && (!c->mapped || size >= c->size / 2) &&
-            (!best || c->size < best->size)) {
+            (!best || c->size <= best->size)) {
             best = c;
             at = i;
         }

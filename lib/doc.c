@@ -288,6 +288,17 @@ static gloss_offset_map_entry *compose(gloss_doc *doc,
     if (!r)
         return NULL;
     size_t nr = 0, j = 0;
+    if (!doc->map) {
+        /* p is the identity ({0, 0} to the text's end), through which
+         * every point of q comes out as it is and none of p's comes in
+         * between: q with the merging rule applied, without the two
+         * binary searches a point, which were most of the cost of
+         * replacing the text of a document seen for the first time. */
+        for (size_t i = 0; i < nq; i++)
+            push_point(r, &nr, q[i].new_start, q[i].old_start);
+        *nout = nr;
+        return r;
+    }
     for (size_t i = 0; i < nq; i++) {
         size_t nw = q[i].new_start, t = q[i].old_start;
         push_point(r, &nr, nw, map_end(p, np, t));
@@ -372,6 +383,7 @@ int gloss_doc_set_text_mapped(gloss_doc *doc, const char *text, size_t len,
     }
     doc->text = copy;
     doc->len = len;
+    doc->text_utf8 = 0;
     doc->map = r;
     doc->nmap = nr;
     return 0;
@@ -380,6 +392,18 @@ int gloss_doc_set_text_mapped(gloss_doc *doc, const char *text, size_t len,
 int gloss_doc_set_text(gloss_doc *doc, const char *text, size_t len)
 {
     return gloss_doc_set_text_mapped(doc, text, len, NULL, 0);
+}
+
+int gloss__doc_text_utf8(gloss_doc *doc)
+{
+    if (!doc->text_utf8)
+        doc->text_utf8 = gloss__utf8_valid_prefix(doc->text, doc->len) == doc->len;
+    return doc->text_utf8;
+}
+
+void gloss__doc_set_text_utf8(gloss_doc *doc)
+{
+    doc->text_utf8 = 1;
 }
 
 /* ---- metadata ------------------------------------------------------------ */
@@ -712,9 +736,10 @@ int gloss__layer_add_ranges(gloss_layer *layer, const void *ranges, size_t n,
     const size_t len = doc->len;
     const unsigned char *u = (const unsigned char *)doc->text;
     unsigned cont = 0;
-    for (size_t k = 0; k < n; k++) {
+    const unsigned char *rk = r;
+    for (size_t k = 0; k < n; k++, rk += stride) {
         uint32_t se[2];
-        memcpy(se, r + k * stride, sizeof se);
+        memcpy(se, rk, sizeof se);
         /* span_fits(), written out: the call per span cost more than the
          * test. The bounds are tested at once; whether a bound falls on a
          * continuation byte is gathered without a branch and tested once
@@ -728,15 +753,25 @@ int gloss__layer_add_ranges(gloss_layer *layer, const void *ranges, size_t n,
         uint64_t key = (uint64_t)se[0] << 32 | (uint32_t)~se[1];
         sorted &= prev <= key;
         prev = key;
-        spans[k] = (gloss_span){.start = se[0], .end = se[1], .seq_ = seq++};
-        slot[k] = &spans[k];
+        /* Field by field: the whole struct as a compound literal was
+         * zeroed first and its bounds and order written over the zeros. */
+        gloss_span *sp = &spans[k];
+        sp->start = se[0];
+        sp->end = se[1];
+        sp->label = NULL;
+        sp->attrs_ = NULL;
+        sp->labels_ = NULL;
+        sp->seq_ = seq + (uint32_t)k;
+        sp->nattrs_ = 0;
+        sp->flags_ = 0;
+        slot[k] = sp;
     }
     if (cont && !bounds_on_boundaries(doc, r, n, stride)) {
         errno = EINVAL;
         return -1;
     }
     layer->n += n;
-    layer->next_seq = seq;
+    layer->next_seq = seq + (uint32_t)n;
     layer->sorted = sorted;
     return 0;
 }

@@ -74,6 +74,9 @@ struct gloss_doc {
     const char *dropped;     /* reason, or NULL */
     gloss__intern_slot *intern; /* malloc'd open-addressing table */
     size_t intern_cap, intern_n;
+    int text_utf8;           /* the text is known to be valid UTF-8 (set
+                              * by gloss__doc_text_utf8(), cleared when the
+                              * text is replaced) */
 };
 
 /* gloss_layer_add() with a label already interned in the layer's document
@@ -116,6 +119,16 @@ static inline int gloss__map_extends(const gloss_offset_map_entry *r, size_t k,
                r[k - 1].old_start - r[k - 2].old_start &&
            nw - r[k - 1].new_start == old - r[k - 1].old_start;
 }
+
+/*
+ * Whether the document's text is valid UTF-8, checked once per text: the
+ * answer is remembered until the text is replaced. normalize, whose output
+ * is valid UTF-8 by construction (it checked or rewrote every byte),
+ * records so with gloss__doc_set_text_utf8(), and segment, which must not
+ * read anything else, then need not scan the text again.
+ */
+int gloss__doc_text_utf8(gloss_doc *doc);
+void gloss__doc_set_text_utf8(gloss_doc *doc);
 
 /*
  * Moves span (of layer) to [start, end), checked as gloss_layer_add checks

@@ -14,6 +14,10 @@
  * (EWT syntactic words), and "multiwords" for the surface words split
  * into several tokens ("don't" = "do" + "n't"), as CoNLL-U's multiword
  * lines do. All spans are added in text order, the layers' fast path.
+ *
+ * The text must be valid UTF-8; the document remembers when it is known
+ * to be (normalize says so of its output), so that segment after normalize
+ * does not scan the text a second time to check.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,7 +28,6 @@
 #include "gloss/stage.h"
 #include "segment_abbrev.h"
 #include "segment_tok.h"
-#include "utf8.h"
 
 typedef struct segment_ctx {
     gloss__abbrevs *abbrevs;
@@ -189,7 +192,7 @@ static int segment_process(void *ctx, gloss_doc *doc, gloss_err *err)
     segment_ctx *sc = ctx;
     size_t n;
     const char *text = gloss_doc_text(doc, &n);
-    if (gloss__utf8_valid_prefix(text, n) != n) {
+    if (!gloss__doc_text_utf8(doc)) {
         gloss_err_set(err, "the text is not valid UTF-8: put normalize "
                            "before segment");
         return GLOSS_ERROR;

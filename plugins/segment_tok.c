@@ -35,6 +35,12 @@
  * abbreviation ("etc.") ends one before a capital; titles, initials,
  * references before numbers and list markers never do.
  *
+ * Most chunks are plain words followed by a space, and most of the rest a
+ * plain word with a comma: those are cut and emitted by a fast path that
+ * reads 64-byte windows of bit masks (see window) and keeps the token
+ * list's fields in registers; every other chunk takes the general path,
+ * which makes exactly the same tokens of a plain word.
+ *
  * Nothing here recurses or scans back further than the chunk it is in,
  * and every scan moves forward, so the cost is linear in the text even for
  * a line of ten million full stops or brackets.
@@ -145,7 +151,7 @@ void gloss__segmenter_init(gloss__segmenter *sg, const gloss__abbrevs *abbrevs,
 typedef struct scan {
     const gloss__segmenter *sg;
     const unsigned char *s;
-    size_t n;             /* the whole text's length */
+    size_t n;             /* where the paragraph ends: nothing past it is read */
     gloss__seg_out *out;
     size_t para;          /* where the paragraph starts */
     size_t last_end;      /* where the last token ends (SIZE_MAX: none) */
@@ -226,8 +232,10 @@ static int grow_tokens(gloss__seg_out *o)
 
 #if defined(__GNUC__)
 #define ALWAYS_INLINE inline __attribute__((always_inline))
+#define NOINLINE __attribute__((noinline))
 #else
 #define ALWAYS_INLINE inline
+#define NOINLINE
 #endif
 
 /* Appends a token. Called for every token from a dozen places, which
@@ -592,8 +600,9 @@ static int starts_with(const unsigned char *s, size_t n, const char *prefix)
     return n >= len && lower_eq(s, len, prefix);
 }
 
-/* Whether s[p..q) is a URL or an e-mail address. */
-static int is_link(const scan *sc, size_t p, size_t q)
+/* Whether s[p..q) is a URL or an e-mail address; at tells whether it
+ * holds an '@'. */
+static int is_link(const scan *sc, size_t p, size_t q, int at_sign)
 {
     const unsigned char *s = sc->s + p;
     size_t n = q - p;
@@ -602,7 +611,7 @@ static int is_link(const scan *sc, size_t p, size_t q)
         (starts_with(s, n, "http://") || starts_with(s, n, "https://") ||
          starts_with(s, n, "ftp://") || starts_with(s, n, "www.")))
         return 1;
-    const unsigned char *at = memchr(s, '@', n);
+    const unsigned char *at = at_sign ? memchr(s, '@', n) : NULL;
     if (!at || at == s)
         return 0;
     if (!gloss__sc_word(sc->sg->ascii[s[0] & 0x7F]))
@@ -643,12 +652,13 @@ static int emoticon(const unsigned char *s, size_t n)
 #define M_CLOSE 2u
 #define M_DIGIT 4u
 #define M_IDENT 8u
+#define M_AT 16u
 static const unsigned char marks[256] = {
     ['('] = M_OPEN | M_IDENT, ['['] = M_OPEN, [')'] = M_CLOSE, [']'] = M_CLOSE,
     ['0'] = M_DIGIT, ['1'] = M_DIGIT, ['2'] = M_DIGIT, ['3'] = M_DIGIT,
     ['4'] = M_DIGIT, ['5'] = M_DIGIT, ['6'] = M_DIGIT, ['7'] = M_DIGIT,
     ['8'] = M_DIGIT, ['9'] = M_DIGIT,
-    ['/'] = M_IDENT, ['_'] = M_IDENT, ['\\'] = M_IDENT,
+    ['/'] = M_IDENT, ['_'] = M_IDENT, ['\\'] = M_IDENT, ['@'] = M_AT,
 };
 
 static void chunk(scan *sc, size_t a, size_t b, size_t end)
@@ -671,8 +681,18 @@ static void chunk(scan *sc, size_t a, size_t b, size_t end)
     }
     if (p == q)
         return;
+    /* The brackets step 3 counts, and what the chunk holds (the scan is
+     * done before step 2, which needs only to know of an '@'). */
+    size_t opens = 0, closes = 0;
+    unsigned seen = 0;
+    for (size_t i = p; i < q; i++) {
+        unsigned m = marks[s[i]];
+        opens += m & M_OPEN;
+        closes += (m & M_CLOSE) >> 1;
+        seen |= m;
+    }
     /* 2. Links, less what closes the sentence or a bracket. */
-    if (is_link(sc, p, q)) {
+    if (is_link(sc, p, q, (seen & M_AT) != 0)) {
         size_t r = q;
         while (r > p && strchr(".,;:!?\"'>]", s[r - 1]) && s[r - 1])
             r--;
@@ -684,14 +704,6 @@ static void chunk(scan *sc, size_t a, size_t b, size_t end)
         return;
     }
     /* 3. Trailing punctuation, from the right. */
-    size_t opens = 0, closes = 0;
-    unsigned seen = 0;
-    for (size_t i = p; i < q; i++) {
-        unsigned m = marks[s[i]];
-        opens += m & M_OPEN;
-        closes += (m & M_CLOSE) >> 1;
-        seen |= m;
-    }
     int digit = (seen & M_DIGIT) != 0, ident = (seen & M_IDENT) != 0;
     size_t r = q;
     uint32_t stop_flags = 0;
@@ -1263,17 +1275,24 @@ static void sentences(scan *sc, size_t first, size_t look)
 /*
  * Bit masks of 64 bytes of a paragraph, from base: bit k is about byte
  * base + k. The chunk scan asks them where the next space or non-ASCII
- * byte is and whether the bytes before it are all letters and digits, or
- * all digits; one window serves the dozen words it holds, instead of each
- * word classifying the bytes after it again. Bytes past the paragraph's
- * end count as stops. With SSE2, which every x86-64 has, a window is four
- * loads and a few comparisons; elsewhere the chunk table fills it.
+ * byte is and whether the bytes before it are all letters and digits;
+ * one window serves the dozen words it holds, instead of each word
+ * classifying the bytes after it again. The fast path for plain words,
+ * plain_words(), goes from word to word on these masks alone: where the
+ * white space after a word ends (space), and the letters it asks about
+ * (nt, em) instead of loading the bytes. Bytes past the paragraph's end
+ * count as stops and spaces. With SSE2, which every x86-64 has, a window
+ * is four loads and a few comparisons; elsewhere the chunk table and the
+ * bytes fill it.
  */
 typedef struct window {
     size_t base;
     uint64_t stop;     /* ASCII space or control, a byte from 0x80, the end */
+    uint64_t space;    /* ASCII space or control (GLOSS__SC_SPACE), the end */
     uint64_t nonplain; /* not an ASCII letter or digit */
-    uint64_t nondigit; /* not an ASCII digit */
+    uint64_t nt;       /* 'n', 't', 'N' or 'T': the third letter of "cannot",
+                        * "gonna", "wanna" or "gotta" */
+    uint64_t em;       /* 'M', which may end "AM" or "PM" */
 } window;
 
 static void window_load(const gloss__segmenter *sg, window *w,
@@ -1285,7 +1304,8 @@ static void window_load(const gloss__segmenter *sg, window *w,
     if (base >= end) {
         /* At the end: nothing but stops. */
         w->base = base;
-        w->stop = w->nonplain = w->nondigit = ~(uint64_t)0;
+        w->stop = w->space = w->nonplain = ~(uint64_t)0;
+        w->nt = w->em = 0;
         return;
     }
     if (end - base < 64 && end >= 64) {
@@ -1300,47 +1320,60 @@ static void window_load(const gloss__segmenter *sg, window *w,
         p = pad;
     }
     w->base = base;
-    uint64_t stop = 0, plain = 0, digit = 0;
+    uint64_t stop = 0, high = 0, plain = 0, nt = 0, em = 0;
 #if defined(__SSE2__)
     (void)sg;
     const __m128i stop_below = _mm_set1_epi8(0x21); /* signed: spaces and 0x80+ */
     const __m128i case_bit = _mm_set1_epi8(0x20);
-    const __m128i a_1 = _mm_set1_epi8('a' - 1), z1 = _mm_set1_epi8('z' + 1);
-    const __m128i d_1 = _mm_set1_epi8('0' - 1), d1 = _mm_set1_epi8('9' + 1);
+    /* A range test is one addition and one signed comparison: the
+     * addition moves the range to the bottom of the signed bytes. */
+    const __m128i to_a = _mm_set1_epi8((char)(0x80 - 'a')), letters = _mm_set1_epi8(-128 + 26);
+    const __m128i to_0 = _mm_set1_epi8((char)(0x80 - '0')), digits = _mm_set1_epi8(-128 + 10);
+    const __m128i n = _mm_set1_epi8('n'), t = _mm_set1_epi8('t'), m = _mm_set1_epi8('M');
     for (unsigned k = 0; k < 64; k += 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
         __m128i folded = _mm_or_si128(v, case_bit);
-        __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(folded, a_1),
-                                      _mm_cmplt_epi8(folded, z1));
-        __m128i dg = _mm_and_si128(_mm_cmpgt_epi8(v, d_1), _mm_cmplt_epi8(v, d1));
+        __m128i alpha = _mm_cmplt_epi8(_mm_add_epi8(folded, to_a), letters);
+        __m128i dg = _mm_cmplt_epi8(_mm_add_epi8(v, to_0), digits);
         stop |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, stop_below)) << k;
-        digit |= (uint64_t)(unsigned)_mm_movemask_epi8(dg) << k;
+        high |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << k;
+        nt |= (uint64_t)(unsigned)_mm_movemask_epi8(
+                  _mm_or_si128(_mm_cmpeq_epi8(folded, n), _mm_cmpeq_epi8(folded, t))) << k;
+        em |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, m)) << k;
         plain |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(alpha, dg)) << k;
     }
 #else
     for (unsigned k = 0; k < 64; k++) {
         unsigned bits = sg->chunk[p[k]];
         stop |= (uint64_t)((bits & (GLOSS__SEG_CHUNK_SPACE | GLOSS__SEG_CHUNK_MULTI)) != 0) << k;
+        high |= (uint64_t)((bits & GLOSS__SEG_CHUNK_MULTI) != 0) << k;
+        nt |= (uint64_t)((p[k] | 0x20) == 'n' || (p[k] | 0x20) == 't') << k;
+        em |= (uint64_t)(p[k] == 'M') << k;
         plain |= (uint64_t)((bits & GLOSS__SEG_CHUNK_PLAIN) != 0) << k;
-        digit |= (uint64_t)((bits & GLOSS__SEG_CHUNK_DIGIT) != 0) << k;
     }
 #endif
+    /* A stop below 0x80 is an ASCII space or control. */
+    uint64_t space = stop & ~high;
     if (shift) {
-        /* Bytes past the end are stops. */
+        /* Bytes past the end are stops, and spaces. */
         stop = (stop >> shift) | ~(~(uint64_t)0 >> shift);
+        space = (space >> shift) | ~(~(uint64_t)0 >> shift);
         plain >>= shift;
-        digit >>= shift;
+        nt >>= shift;
+        em >>= shift;
     }
+    w->nt = nt;
+    w->em = em;
     w->stop = stop;
+    w->space = space;
     w->nonplain = ~plain;
-    w->nondigit = ~digit;
 }
 
-/* The first stop (see window) at or after j; ors into *np and *nd the
- * nonplain and nondigit bits of the bytes passed over. */
+/* The first stop (see window) at or after j; ors into *np the nonplain
+ * bits of the bytes passed over. */
 static inline size_t next_stop(const gloss__segmenter *sg, window *w,
                                const unsigned char *s, size_t j, size_t end,
-                               uint64_t *np, uint64_t *nd)
+                               uint64_t *np)
 {
     for (;;) {
         if (j - w->base >= 64) /* unsigned: also when j is before base */
@@ -1350,7 +1383,6 @@ static inline size_t next_stop(const gloss__segmenter *sg, window *w,
         uint64_t take = st ? ((uint64_t)1 << __builtin_ctzll(st)) - 1
                            : ~(uint64_t)0 >> off;
         *np |= (w->nonplain >> off) & take;
-        *nd |= (w->nondigit >> off) & take;
         if (st)
             return j + (size_t)__builtin_ctzll(st);
         j = w->base + 64;
@@ -1365,6 +1397,16 @@ static inline int plain_bytes(const gloss__segmenter *sg, const unsigned char *s
     for (size_t k = a; k < e; k++)
         all &= sg->chunk[s[k]];
     return all != 0;
+}
+
+/* Whether s[a..e) holds only ASCII digits: asked only of short words
+ * that start with one. */
+static inline int digit_bytes(const unsigned char *s, size_t a, size_t e)
+{
+    for (size_t k = a; k < e; k++)
+        if (!is_digit(s[k]))
+            return 0;
+    return 1;
 }
 
 /* Whether s[i..i+len) is a space that may separate groups of digits. */
@@ -1398,6 +1440,95 @@ static inline uint32_t plain_flags(const gloss__segmenter *sg, unsigned char c)
     return sg->lead[c & 0x7F];
 }
 
+/*
+ * The common case, from the window's bit masks alone: white space, and
+ * words of ASCII letters and digits that an ASCII space or the end
+ * follows, emitted as the general path of gloss__seg_paragraph() would
+ * cut and emit them (not numbers of up to three digits, which may join a
+ * group after them, nor words that may be "cannot" or "gonna", which go
+ * there). Nothing here waits on a byte of the text but a word's first
+ * and third, and the token list's fields stay in registers, so the words
+ * of a window go through one after another without the general path's
+ * stalls. Returns where it stopped: at the end, or at a chunk for the
+ * general path (or when the token list is full, which it grows).
+ */
+static NOINLINE size_t plain_words(scan *sc, window *w, size_t i)
+{
+    /* Only what each word needs is held in locals; the rest is read
+     * through sc when needed. */
+    const unsigned char *s = sc->s, *lead = sc->sg->lead;
+    gloss__seg_range *tv = sc->out->tokens.v;
+    const size_t cap = sc->out->tokens.cap;
+    size_t tn = sc->out->tokens.n, nlook = sc->out->nlook;
+    uint32_t *looks = sc->out->look;
+    for (;;) {
+        size_t off = i - w->base;
+        if (off >= 64) { /* unsigned: also when i is before base */
+            if (i >= sc->n) /* the paragraph's end */
+                break;
+            window_load(sc->sg, w, s, i, sc->n);
+            off = 0;
+        }
+        /* Every stop is a nonplain byte too: the first nonplain byte ends
+         * the word, and it must be a space, or a comma, semicolon or colon
+         * before one. Bit tests, not shifted masks, where the position is
+         * known. */
+        uint64_t np = w->nonplain >> off;
+        if (!np)
+            break; /* the chunk goes on past the window */
+        unsigned len = (unsigned)__builtin_ctzll(np);
+        unsigned at = (unsigned)off + len; /* the bit of the byte after */
+        if (len == 0) {
+            uint64_t word = ~(w->space >> off);
+            if (word & 1)
+                break; /* not white space */
+            i += word ? (size_t)__builtin_ctzll(word) : 64 - off;
+            continue;
+        }
+        unsigned char c = s[i]; /* a letter or digit */
+        unsigned wl = len; /* the word, without its comma */
+        if (!((w->space >> at) & 1)) {
+            unsigned char next = s[i + len];
+            if ((next != ',' && next != ';' && next != ':') || at == 63 ||
+                !((w->space >> (at + 1)) & 1) || len == 5 || len == 6)
+                break; /* the general path's "word," calls emit_word() then */
+            len++;
+            at++;
+        }
+        /* Bit wl of a constant answers for the word's length: 5 or 6
+         * (0x60) for split_candidate(), 1 or 2 (0x2, 0x4) below. */
+        uint64_t nt = (w->nt >> off >> 2) & 1;
+        if (cap - tn < 2 || (((0x60 & -nt) >> wl) & 1) ||
+            (len <= 3 && is_digit(c) && digit_bytes(s, i + 1, i + len)))
+            break; /* the second test is split_candidate(), from the masks */
+        /* emit(), for such a word. It is never glued to the token before:
+         * white space or a non-ASCII space separates them, or i is where
+         * the paragraph starts. The sentence splitter looks at numbers,
+         * single letters and a letter before 'M' ("PM"). */
+        uint32_t flags = lead[c];
+        looks[nlook] = (uint32_t)tn;
+        uint64_t em = (w->em >> (off + 1)) & 1; /* off < 63 */
+        nlook += ((flags & T_DIGIT) != 0) | (((0x2 | em << 2) >> wl) & 1);
+        tv[tn++] = (gloss__seg_range){(uint32_t)i, (uint32_t)(i + wl), flags};
+        if (wl != len) {
+            /* emit_punct() for the comma, glued to the word; the splitter
+             * need not look at it. */
+            looks[nlook] = (uint32_t)tn;
+            tv[tn++] = (gloss__seg_range){(uint32_t)(i + wl), (uint32_t)(i + len),
+                                          T_PUNCT | T_GLUED};
+        }
+        /* And the white space after it, whose first byte is known. */
+        uint64_t word = ~(w->space >> at);
+        i += len + (word ? (size_t)__builtin_ctzll(word) : 64 - at);
+    }
+    /* The last token's end, which emit() keeps for the next token. */
+    if (tn)
+        sc->last_end = tv[tn - 1].end;
+    sc->out->tokens.n = tn;
+    sc->out->nlook = nlook;
+    return i;
+}
+
 void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
                           size_t start, size_t end, gloss__seg_out *out)
 {
@@ -1410,16 +1541,19 @@ void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
     if (i < end)
         window_load(sg, &win, s, i, end);
     while (i < end) {
+        i = plain_words(&sc, &win, i);
+        if (i >= end)
+            break;
         unsigned char ch = s[i];
         if (ch < 0x80 && cls[ch] == GLOSS__SC_SPACE) {
             i++;
             continue;
         }
         size_t j = i, len = 1;
-        uint64_t np = 0, nd = 0;
+        uint64_t np = 0;
         int multi = 0;
         for (;;) {
-            j = next_stop(sg, &win, s, j, end, &np, &nd);
+            j = next_stop(sg, &win, s, j, end, &np);
             if (j >= end || (sg->chunk[s[j]] & GLOSS__SEG_CHUNK_SPACE))
                 break;
             if (cls_at(&sc, j, &len) == GLOSS__SC_SPACE)
@@ -1428,7 +1562,8 @@ void gloss__seg_paragraph(const gloss__segmenter *sg, const char *text,
             j += len;
         }
         int plain = !multi && !np;
-        int digits = !multi && !nd;
+        int digits = plain && j - i <= 3 && is_digit(s[i]) &&
+                     digit_bytes(s, i + 1, j);
         if (i == j) {
             i += len; /* a non-ASCII space */
             continue;

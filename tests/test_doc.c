@@ -334,6 +334,21 @@ static void test_add_ranges(void)
     gloss_doc_destroy(&doc);
 }
 
+/* What segment asks before it reads the text: whether it is valid UTF-8,
+ * remembered once normalize has said so, and forgotten when the text is
+ * replaced, so that no stage in between can slip ill-formed bytes past. */
+static void test_text_utf8(void)
+{
+    gloss_doc *doc = gloss_doc_new("u", "test", "caf\xC3\xA9", 5);
+    ok(gloss__doc_text_utf8(doc), "a valid text is found valid");
+    ok(gloss_doc_set_text(doc, "caf\xC3", 4) == 0 && !gloss__doc_text_utf8(doc),
+       "a text replaced by one cut inside a character is not");
+    gloss__doc_set_text_utf8(doc); /* as normalize would, wrongly here */
+    ok(gloss_doc_set_text(doc, "\xFF", 1) == 0 && !gloss__doc_text_utf8(doc),
+       "replacing the text forgets what was said of the one before");
+    gloss_doc_destroy(&doc);
+}
+
 int main(void)
 {
     test_basics();
@@ -343,5 +358,6 @@ int main(void)
     test_attrs_labels();
     test_set_strings();
     test_meta_text();
+    test_text_utf8();
     return done_testing();
 }

@@ -155,6 +155,12 @@ static void run(int which, const uint8_t *data, size_t size)
     char err[512];
     if (gloss_doc_check(doc, err, sizeof err) != 0)
         fail(which, "", err);
+    /* segment trusts normalize to leave valid UTF-8 and does not check
+     * the text again: that is checked here, after cleaning. */
+    size_t len;
+    const char *text = gloss_doc_text(doc, &len);
+    if (gloss__utf8_valid_prefix(text, len) != len)
+        fail(which, "the text is not valid UTF-8 after the pipeline", "");
     check_partition(which, doc, "tokens");
     check_partition(which, doc, "sentences");
     check_partition(which, doc, "paragraphs");
