@@ -26,6 +26,16 @@
  * (open loop: the schedule does not wait for results), each timed from its
  * send to its receipt; the relay is measured at the same rate.
  *
+ * CPU per document: around every throughput round the CPU time of each
+ * process taking part is read (clock_getcpuclockid for whole processes,
+ * /proc/PID/task/TID/schedstat for a main thread, /proc's children list
+ * for glossd's workers), and the sums over all rounds of a size are
+ * printed per document: this benchmark (sender, receiver and their
+ * ZeroMQ thread), the target's main thread, its other threads (ZeroMQ's
+ * I/O thread) and glossd's workers. With every process sharing the
+ * machine's cores, the throughput ratio follows the ratio of these
+ * totals, and the parts say where glossd's extra cost lies.
+ *
  * Every round must receive every document it sent; a round that does not
  * is reported as FAILED and does not count. Every wait has a timeout, both
  * child processes are stopped at the end, and timings are reported, never
@@ -274,10 +284,99 @@ static size_t envelope(const corpus *c, char *out, uint64_t id, size_t size,
     return (size_t)n + len + 2;
 }
 
+/* ---- CPU time of the processes taking part ----------------------------- */
+
+/* CPU nanoseconds of one measured round (or of several, summed), by who
+ * spent them. */
+typedef struct cpu_use {
+    uint64_t bench;   /* this process, every thread */
+    uint64_t main;    /* the target's main thread */
+    uint64_t others;  /* the target's other threads: ZeroMQ's */
+    uint64_t workers; /* glossd's worker processes */
+    int ok;           /* every figure could be read */
+} cpu_use;
+
+/* The CPU time of a whole process, exited threads included; 0 when it
+ * cannot be read. */
+static uint64_t process_cpu_ns(pid_t pid)
+{
+    clockid_t id;
+    struct timespec ts;
+    if (pid == 0) {
+        id = CLOCK_PROCESS_CPUTIME_ID;
+    } else if (clock_getcpuclockid(pid, &id) != 0) {
+        return 0;
+    }
+    if (clock_gettime(id, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The CPU time of a process's main thread (Linux's schedstat); 0 when it
+ * cannot be read. */
+static uint64_t main_thread_cpu_ns(pid_t pid)
+{
+    char path[64];
+    unsigned long long ns = 0;
+    snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)pid, (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    if (fscanf(f, "%llu", &ns) != 1)
+        ns = 0;
+    fclose(f);
+    return ns;
+}
+
+/* The summed CPU time of pid's child processes (glossd's workers, which
+ * its main thread starts); -1 when they cannot be listed. */
+static int64_t children_cpu_ns(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int64_t sum = 0;
+    int child;
+    while (fscanf(f, "%d", &child) == 1)
+        sum += (int64_t)process_cpu_ns(child);
+    fclose(f);
+    return sum;
+}
+
+static cpu_use cpu_now(pid_t target, int with_children)
+{
+    cpu_use u = {0};
+    u.bench = process_cpu_ns(0);
+    uint64_t all = process_cpu_ns(target);
+    u.main = main_thread_cpu_ns(target);
+    u.others = all > u.main ? all - u.main : 0;
+    int64_t kids = with_children ? children_cpu_ns(target) : 0;
+    u.workers = kids > 0 ? (uint64_t)kids : 0;
+    u.ok = u.bench && all && u.main && kids >= 0;
+    return u;
+}
+
+/* Adds what was spent between a and b to sum. */
+static void cpu_add(cpu_use *sum, const cpu_use *a, const cpu_use *b)
+{
+    if (!a->ok || !b->ok || b->bench < a->bench || b->main < a->main ||
+        b->others < a->others || b->workers < a->workers) {
+        sum->ok = 0; /* a process ended or could not be read */
+        return;
+    }
+    sum->bench += b->bench - a->bench;
+    sum->main += b->main - a->main;
+    sum->others += b->others - a->others;
+    sum->workers += b->workers - a->workers;
+}
+
 /* ---- one measured run ------------------------------------------------- */
 
 typedef struct target {
     const char *name;
+    pid_t pid;  /* the relay or glossd, for its CPU time */
     void *push; /* connected to the target's input */
     void *sub;  /* connected to its output, subscribed to "doc." */
 } target;
@@ -405,8 +504,10 @@ static double percentile_us(const uint64_t *v, size_t n, double p)
     return (double)v[rank - 1] / 1000.0;
 }
 
+/* Measures one round; when cpu is not NULL, the CPU time the round cost
+ * is added to it. */
 static result measure(const corpus *c, target *t, size_t size, size_t n,
-                      double rate, uint64_t *next_id)
+                      double rate, uint64_t *next_id, cpu_use *cpu)
 {
     result res = {0};
     run r = {.corpus = c, .t = t, .size = size, .n = n, .rate = rate,
@@ -417,12 +518,18 @@ static result measure(const corpus *c, target *t, size_t size, size_t n,
     if (!r.send_ns || !r.recv_ns)
         die("%s", "out of memory");
     pthread_t th;
+    int glossd = t->pid == g_glossd;
+    cpu_use before = cpu_now(t->pid, glossd);
     r.t0 = gloss__now_ns();
     if (pthread_create(&th, NULL, sender, &r) != 0)
         die("%s", "cannot start the sender thread");
     uint64_t last;
     size_t got = receive(&r, &last);
     pthread_join(th, NULL);
+    if (cpu) {
+        cpu_use after = cpu_now(t->pid, glossd);
+        cpu_add(cpu, &before, &after);
+    }
     if (r.send_failed || got != n) {
         printf("# FAILED: %s, %zu documents of %zu bytes: %zu sent, %zu "
                "received%s; this measurement does not count\n",
@@ -632,9 +739,9 @@ int main(int argc, char **argv)
         die("glossd did not answer ping; see %s", err);
 
     target targets[2] = {
-        {"relay", open_socket(ctx, ZMQ_PUSH, relay_in),
+        {"relay", g_relay, open_socket(ctx, ZMQ_PUSH, relay_in),
          open_socket(ctx, ZMQ_SUB, relay_out)},
-        {"glossd", open_socket(ctx, ZMQ_PUSH, feed),
+        {"glossd", g_glossd, open_socket(ctx, ZMQ_PUSH, feed),
          open_socket(ctx, ZMQ_SUB, publish)},
     };
     for (int i = 0; i < 2; i++)
@@ -664,12 +771,16 @@ int main(int argc, char **argv)
 
     result best[N_SIZES][2];
     memset(best, 0, sizeof best);
+    cpu_use cpu[N_SIZES][2];
+    for (size_t s = 0; s < N_SIZES; s++)
+        for (int t = 0; t < 2; t++)
+            cpu[s][t] = (cpu_use){.ok = 1};
     for (size_t s = 0; s < N_SIZES; s++) {
         double rounds[2][ROUNDS];
         for (int r = 0; r < ROUNDS; r++)
             for (int t = 0; t < 2; t++) {
                 result res = measure(&c, &targets[t], SIZES[s].size,
-                                     SIZES[s].docs, 0, &next_id);
+                                     SIZES[s].docs, 0, &next_id, &cpu[s][t]);
                 rounds[t][r] = res.docs_per_s;
                 if (!res.ok)
                     failed = 1;
@@ -703,6 +814,32 @@ int main(int argc, char **argv)
             printf("\n");
         }
 
+    printf("# CPU per document, microseconds, over all %d rounds of a size "
+           "(bench: this program; main, others: the target's main thread and "
+           "its other threads, ZeroMQ's I/O; workers: glossd's)\n", ROUNDS);
+    printf("%-8s %-8s %8s %8s %8s %8s %8s\n", "cpu", "target", "total",
+           "bench", "main", "others", "workers");
+    for (size_t s = 0; s < N_SIZES; s++)
+        for (int t = 0; t < 2; t++) {
+            const cpu_use *u = &cpu[s][t];
+            double per = 1e3 * ROUNDS * (double)SIZES[s].docs;
+            if (!u->ok) {
+                printf("%-8s %-8s %8s\n", SIZES[s].label, targets[t].name,
+                       "n/a");
+                continue;
+            }
+            printf("%-8s %-8s %8.2f %8.2f %8.2f %8.2f", SIZES[s].label,
+                   targets[t].name,
+                   (double)(u->bench + u->main + u->others + u->workers) / per,
+                   (double)u->bench / per, (double)u->main / per,
+                   (double)u->others / per);
+            if (t == 1)
+                printf(" %8.2f", (double)u->workers / per);
+            else
+                printf(" %8s", "-");
+            printf("\n");
+        }
+
     /* Latency at half of glossd's best 1 KiB rate: a load it can sustain,
      * so the figures are the cost of one trip, not of a queue growing. */
     if (best[0][1].ok) {
@@ -714,7 +851,7 @@ int main(int argc, char **argv)
                "p99 us", "max us");
         for (int t = 0; t < 2; t++) {
             result res = measure(&c, &targets[t], SIZES[0].size, LAT_DOCS, rate,
-                                 &next_id);
+                                 &next_id, NULL);
             if (!res.ok) {
                 failed = 1;
                 printf("%-8s %-8s %10s\n", SIZES[0].label, targets[t].name,
