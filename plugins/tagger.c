@@ -52,6 +52,33 @@ static void table_score(const void *ctx, const uint64_t *f, size_t n, float *sco
         scores[y] = (float)acc[y] * pt->scale;
 }
 
+/* Makes w's filter of fingerprints (tagger_table.h): about 8 to 16 bits
+ * per feature the table holds, so that one absent feature in 20 to 40
+ * still goes on to probing. -1 when out of memory. */
+static int table_filter(tg_table *w)
+{
+    size_t held = 0;
+    for (size_t s = 0; s <= w->mask; s++) {
+        uint32_t rk;
+        memcpy(&rk, w->rec + s * w->stride, 4);
+        held += rk != 0;
+    }
+    size_t words = 1;
+    while (words * 8 < held && words < TG_FILTER_MAX_WORDS)
+        words <<= 1;
+    w->filter = calloc(words, sizeof *w->filter);
+    if (!w->filter)
+        return -1;
+    w->fmask = words - 1;
+    for (size_t s = 0; s <= w->mask; s++) {
+        uint32_t rk;
+        memcpy(&rk, w->rec + s * w->stride, 4);
+        if (rk)
+            w->filter[table_filter_word(w, rk)] |= table_filter_bits(rk);
+    }
+    return 0;
+}
+
 static int lex_section(const gloss__model *m, const char *name, tg_lex_table *out,
                        char *err, size_t errlen)
 {
@@ -161,6 +188,10 @@ gloss__tagger *gloss__tagger_from_model(gloss__model *m, gloss__tagger_kind kind
         t->weights[p].mask = nrec - 1;
         t->weights[p].stride = stride;
         t->weights[p].nlabels = t->labels.n;
+        if (table_filter(&t->weights[p]) != 0) {
+            snprintf(err, errlen, "out of memory loading model %s", path);
+            goto fail;
+        }
     }
     if (lex_section(m, "lexicon", &t->lex, err, errlen) != 0 ||
         lex_section(m, "phrases", &t->phrases, err, errlen) != 0 ||
@@ -189,6 +220,8 @@ void gloss__tagger_close(gloss__tagger *t)
     if (!t)
         return;
     gloss__model_close(t->model);
+    free(t->weights[0].filter);
+    free(t->weights[1].filter);
     free(t->name);
     free(t->label_text);
     free(t);

@@ -17,9 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Features of two tokens are looked up this many tokens ahead. */
-#define PAIR_AHEAD 4
-
 /* A bounded map from 64-bit keys (0 is empty) to records of a fixed size,
  * in a table twice as large as the records it may hold. When it is full,
  * the records found again since it last was are kept (up to half of it)
@@ -122,9 +119,10 @@ static void *cmap_add(cmap *m, uint64_t key, size_t slot)
 
 struct tg_cache {
     uint64_t owner; /* the id of the tagger whose weights the sums are */
-    size_t L;
+    size_t L; /* the labels, rounded up to whole vectors of four */
     cmap toks; /* form hash -> tg_tok */
     cmap sums; /* form and context -> int32 entry, ENTRY_INTS(L) */
+    cmap bigrams; /* two adjacent forms -> int32 [2][L]: their pair sums */
     int32_t *pad;    /* [5][L]: the padding before (-2, -1) and after (1, 2) */
     int32_t *label1; /* [L + 2][L]: the previous label alone */
     int32_t *label2; /* [(L + 2)^2][L]: the previous two labels */
@@ -141,6 +139,7 @@ void gloss__tg_cache_free(struct tg_cache *c)
         return;
     cmap_free(&c->toks);
     cmap_free(&c->sums);
+    cmap_free(&c->bigrams);
     free(c->pad);
     free(c->label1);
     free(c->label2);
@@ -183,11 +182,13 @@ static void sum_type(const tg_fast_ctx *x, const tg_tok *t, int32_t *entry)
 {
     uint64_t f[5 * TG_MAX_TOKEN_FEATS];
     size_t n[5], k = 0, L = x->c->L;
+    /* The features of each offset the filter lets through are kept, at
+     * the front of the array, as they are made. */
     for (int off = -2; off <= 2; off++) {
         n[off + 2] = gloss__tg_token_features(x->d, t, off, f + k);
+        n[off + 2] = table_select(x->pt->w, f + k, n[off + 2], f + k);
         k += n[off + 2];
     }
-    table_prefetch(x->pt->w, f, k);
     memset(entry, 0, 5 * L * sizeof *entry);
     k = 0;
     for (int o = 0; o < 5; o++) {
@@ -203,7 +204,9 @@ static struct tg_cache *cache_for(gloss__tagger_doc *d, const tg_decoder *dec,
                                   const tg_pass_table *pt)
 {
     struct tg_cache *c = d->cache;
-    size_t L = pt->w->nlabels;
+    /* Every vector of sums is padded with zeros to whole vectors of four
+     * labels (tagger_table.h), so adding them has no rest to loop over. */
+    size_t L = (pt->w->nlabels + 3) & ~(size_t)3;
     if (c && c->owner == pt->id)
         return c;
     gloss__tg_cache_free(c);
@@ -219,7 +222,8 @@ static struct tg_cache *cache_for(gloss__tagger_doc *d, const tg_decoder *dec,
     c->pairs = malloc(TG_MAX_SENT * L * sizeof *c->pairs);
     if (!c->pad || !c->label1 || !c->label2 || !c->win || !c->pairs ||
         cmap_init(&c->toks, d->cache_max, sizeof(tg_tok)) != 0 ||
-        cmap_init(&c->sums, d->cache_max, ENTRY_INTS(L) * sizeof(int32_t)) != 0) {
+        cmap_init(&c->sums, d->cache_max, ENTRY_INTS(L) * sizeof(int32_t)) != 0 ||
+        cmap_init(&c->bigrams, d->cache_max, 2 * L * sizeof(int32_t)) != 0) {
         gloss__tg_cache_free(c);
         d->cache = NULL;
         return NULL;
@@ -277,6 +281,75 @@ static void fast_tokens(void *ctx, const gloss__tagger_tok *toks, size_t n, tg_t
             out[i] = *found[i];
 }
 
+/* The sums of the features joining two tokens, per token of the
+ * sentence, into c->pairs. Each pair of adjacent tokens (the padding at
+ * either end included: n + 1 pairs, pair j joining token j - 1 to token
+ * j) has an entry in the map of bigrams: the sums of token j's features
+ * with token j - 1 (TG_PAIR_PREV), then of token j - 1's with token j
+ * (TG_PAIR_NEXT). A pair seen before costs a lookup in the map; a new
+ * one has its features asked for from the model while the other pairs
+ * are found, then summed. pos's features of the tokens either side
+ * (TG_PAIR_SKIP) are looked up for each token. */
+static void pair_sums(tg_fast_ctx *x, const tg_tok *tk, size_t n)
+{
+    struct tg_cache *c = x->c;
+    const tg_table *w = x->pt->w;
+    cmap *m = &c->bigrams;
+    size_t L = c->L;
+    uint64_t keys[TG_MAX_SENT + 1];
+    const int32_t *bi[TG_MAX_SENT + 1];
+    /* The features of new pairs (and of the skips), with where their sums go. */
+    uint64_t f[(TG_MAX_SENT + 1) * 3 * TG_MAX_PAIR_PART];
+    int32_t *dest[(TG_MAX_SENT + 1) * 3];
+    size_t nf[(TG_MAX_SENT + 1) * 3], groups = 0, k = 0;
+    /* Made room in before a sentence, never during one, as for sums. */
+    if (m->n + n + 1 > m->max)
+        cmap_evict(m);
+    for (size_t j = 0; j <= n; j++) {
+        const tg_tok *a = j ? &tk[j - 1] : &gloss__tg_pad_before;
+        const tg_tok *b = j < n ? &tk[j] : &gloss__tg_pad_after;
+        uint64_t key = gloss__tg_mix(a->w, b->w);
+        keys[j] = key ? key : 1;
+        __builtin_prefetch(&m->keys[keys[j] & (m->cap - 1)]);
+    }
+    for (size_t j = 0; j <= n; j++) {
+        size_t slot = 0;
+        int32_t *e = cmap_get(m, keys[j], &slot);
+        if (e) {
+            __builtin_prefetch(e);
+            __builtin_prefetch((const char *)e + 2 * L * sizeof *e - 1);
+            bi[j] = e;
+            continue;
+        }
+        const tg_tok *a = j ? &tk[j - 1] : &gloss__tg_pad_before;
+        const tg_tok *b = j < n ? &tk[j] : &gloss__tg_pad_after;
+        e = cmap_add(m, keys[j], slot);
+        memset(e, 0, 2 * L * sizeof *e);
+        bi[j] = e;
+        for (int part = TG_PAIR_PREV; part <= TG_PAIR_NEXT; part++) {
+            size_t got = gloss__tg_pair_part(x->d, a, b, part, f + k);
+            nf[groups] = table_select(w, f + k, got, f + k);
+            dest[groups++] = e + (size_t)part * L;
+            k += nf[groups - 1];
+        }
+    }
+    int32_t *pairs = c->pairs;
+    memset(pairs, 0, n * L * sizeof *pairs);
+    for (size_t i = 0; i < n; i++) {
+        size_t got = gloss__tg_pair_part(x->d, gloss__tg_window(tk, n, i, -1),
+                                         gloss__tg_window(tk, n, i, 1), TG_PAIR_SKIP, f + k);
+        nf[groups] = table_select(w, f + k, got, f + k);
+        dest[groups++] = pairs + i * L;
+        k += nf[groups - 1];
+    }
+    for (size_t g = 0, at = 0; g < groups; at += nf[g], g++)
+        table_sum_fetched(w, f + at, nf[g], dest[g]);
+    for (size_t i = 0; i < n; i++) {
+        add_vec(pairs + i * L, bi[i], L);
+        add_vec(pairs + i * L, bi[i + 1] + L, L);
+    }
+}
+
 static void fast_prepare(void *ctx, const tg_tok *tk, size_t n)
 {
     tg_fast_ctx *x = ctx;
@@ -313,29 +386,11 @@ static void fast_prepare(void *ctx, const tg_tok *tk, size_t n)
         sums[i] = s;
         c->ent[i] = s;
     }
-    /* The features that join two tokens are looked up for every token of
-     * the sentence here, those of the token PAIR_AHEAD - 1 further asked
-     * for while those of this one are added, so that fetching them
-     * overlaps. */
-    uint64_t pf[PAIR_AHEAD][TG_MAX_PAIR_FEATS];
-    size_t pn[PAIR_AHEAD];
-    int32_t *pairs = c->pairs;
-    for (size_t i = 0; i < n + PAIR_AHEAD - 1; i++) {
-        if (i < n) {
-            size_t b = i % PAIR_AHEAD;
-            pn[b] = gloss__tg_pair_features(x->d, tk, n, i, pf[b]);
-            table_prefetch(x->pt->w, pf[b], pn[b]);
-        }
-        if (i + 1 >= PAIR_AHEAD) {
-            size_t j = i + 1 - PAIR_AHEAD, b = j % PAIR_AHEAD;
-            memset(pairs + j * L, 0, L * sizeof *pairs);
-            table_sum_fetched(x->pt->w, pf[b], pn[b], pairs + j * L);
-        }
-    }
+    pair_sums(x, tk, n);
     /* Each token's window sum: every token's five sums are read once,
      * whole, and added where they belong; the padding fills the rest. */
     c->tk = tk;
-    memcpy(c->win, pairs, n * L * sizeof *c->win);
+    memcpy(c->win, c->pairs, n * L * sizeof *c->win);
     for (size_t j = 0; j < n + 4; j++)
         for (int off = -2; off <= 2; off++) {
             /* Token i sees position j - 2 at offset off. */
@@ -394,8 +449,14 @@ static void fast_score(void *ctx, size_t i, size_t t1, size_t t2, uint64_t memo,
     if (memo)
         add_vec(acc, slot_sums(x, i, MEMO_KEY(memo), memo), L);
     table_sum(x->pt->w, f, n, acc);
-    for (size_t y = 0; y < L; y++)
-        scores[y] = (float)acc[y] * x->pt->scale;
+    /* The padding's scores are written too (scores holds
+     * GLOSS__TAGGER_MAX_LABELS) and never read. */
+    for (size_t y = 0; y < L; y += 4) {
+        tg_i32x4 a;
+        memcpy(&a, acc + y, sizeof a);
+        tg_f32x4 sc = __builtin_convertvector(a, tg_f32x4) * x->pt->scale;
+        memcpy(scores + y, &sc, sizeof sc);
+    }
 }
 
 void gloss__tg_cache_fast(gloss__tagger_doc *doc, tg_fast_ctx *x, tg_fast *fast)

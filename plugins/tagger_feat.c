@@ -387,35 +387,70 @@ size_t gloss__tg_label_features(uint64_t t1, uint64_t t2, uint64_t *f)
     return 2;
 }
 
+/* The features that join two tokens, in three parts by the tokens they
+ * join (TG_PAIR_PREV: token b with the one before it, a; TG_PAIR_NEXT:
+ * token a with the one after it, b; TG_PAIR_SKIP: the tokens either side
+ * of the one tagged), so that tagging can keep the sums of the first two
+ * per pair of adjacent word types (tagger_cache.c). */
+size_t gloss__tg_pair_part(const tg_decoder *d, const tg_tok *a, const tg_tok *b,
+                           int part, uint64_t *f)
+{
+    size_t k = 0;
+    /* Each costs a lookup per token while tagging (or per new pair of
+     * adjacent words with the cache). Pairs of clusters were measured to
+     * add nothing once each token's clusters had features of their own,
+     * and were left out; ner's pairs of words still give +0.2 F1. */
+    int pos = d->kind == GLOSS__TAGGER_POS;
+    switch (part) {
+    case TG_PAIR_PREV:
+        f[k++] = F2(21, a->l, b->l);
+        if (!pos) {
+            f[k++] = F2(36, a->shape, b->shape);
+            f[k++] = F2(51, a->l, b->shape);
+            f[k++] = F2(48, a->w, b->w);
+        }
+        break;
+    case TG_PAIR_NEXT:
+        f[k++] = F2(22, a->l, b->l);
+        if (pos) {
+            f[k++] = F2(29, a->amb, b->amb);
+            f[k++] = F2(30, a->suf[2], b->amb);
+            f[k++] = F2(31, a->l, b->suf[1]);
+        } else {
+            f[k++] = F2(37, a->shape, b->shape);
+            f[k++] = F2(52, a->shape, b->l);
+            f[k++] = F2(55, a->w, b->w);
+        }
+        break;
+    default:
+        if (pos)
+            f[k++] = F2(32, a->l, b->l);
+        break;
+    }
+    return k;
+}
+
 /* The features of token i that join two tokens of the window: tagging
- * looks each up, as it does the features of decisions. */
+ * looks each up, as it does the features of decisions. The two parts of
+ * neighbours are taken in turn (the order of the first feature sets,
+ * which training's float sums follow), then the skip part. */
 size_t gloss__tg_pair_features(const tg_decoder *d, const tg_tok *tk, size_t n, size_t i,
                                uint64_t *f)
 {
     const tg_tok *c = &tk[i];
     const tg_tok *p1 = gloss__tg_window(tk, n, i, -1);
     const tg_tok *n1 = gloss__tg_window(tk, n, i, 1);
+    uint64_t fp[TG_MAX_PAIR_PART], fn[TG_MAX_PAIR_PART];
+    size_t np = gloss__tg_pair_part(d, p1, c, TG_PAIR_PREV, fp);
+    size_t nn = gloss__tg_pair_part(d, c, n1, TG_PAIR_NEXT, fn);
     size_t k = 0;
-    /* Each costs a lookup per token while tagging. Pairs of clusters were
-     * measured to add nothing once each token's clusters had features of
-     * their own, and were left out; ner's pairs of words still give +0.2
-     * F1. */
-    f[k++] = F2(21, p1->l, c->l);
-    f[k++] = F2(22, c->l, n1->l);
-    if (d->kind == GLOSS__TAGGER_POS) {
-        f[k++] = F2(29, c->amb, n1->amb);
-        f[k++] = F2(30, c->suf[2], n1->amb);
-        f[k++] = F2(31, c->l, n1->suf[1]);
-        f[k++] = F2(32, p1->l, n1->l);
-    } else {
-        f[k++] = F2(36, p1->shape, c->shape);
-        f[k++] = F2(37, c->shape, n1->shape);
-        f[k++] = F2(51, p1->l, c->shape);
-        f[k++] = F2(52, c->shape, n1->l);
-        f[k++] = F2(48, p1->w, c->w);
-        f[k++] = F2(55, c->w, n1->w);
+    for (size_t j = 0; j < np || j < nn; j++) {
+        if (j < np)
+            f[k++] = fp[j];
+        if (j < nn)
+            f[k++] = fn[j];
     }
-    return k;
+    return k + gloss__tg_pair_part(d, p1, n1, TG_PAIR_SKIP, f + k);
 }
 
 /* Every feature of token i that does not depend on decisions: those of
