@@ -124,10 +124,9 @@ struct tg_cache {
     cmap sums; /* form and context -> int32 entry, ENTRY_INTS(L) */
     cmap bigrams; /* two adjacent forms -> int32 [2][L]: their pair sums */
     int32_t *pad;    /* [5][L]: the padding before (-2, -1) and after (1, 2) */
-    int32_t *label1; /* [L + 2][L]: the previous label alone */
-    int32_t *label2; /* [(L + 2)^2][L]: the previous two labels */
+    int32_t *labels; /* [(L + 2)^2][L]: the previous label, and the previous two */
     int32_t *win; /* [TG_MAX_SENT][L]: the window sums of each token of a sentence */
-    int32_t *pairs; /* [TG_MAX_SENT][L]: the sums of its features of two tokens */
+    int32_t *pairs; /* [TG_MAX_SENT][L]: the sums of its features of the tokens either side */
     int32_t *ent[TG_MAX_SENT]; /* the entry of each token of the sentence */
     const tg_tok *tk;          /* and its tokens */
     gloss__tagger_cache_stats st;
@@ -141,8 +140,7 @@ void gloss__tg_cache_free(struct tg_cache *c)
     cmap_free(&c->sums);
     cmap_free(&c->bigrams);
     free(c->pad);
-    free(c->label1);
-    free(c->label2);
+    free(c->labels);
     free(c->win);
     free(c->pairs);
     free(c);
@@ -216,11 +214,10 @@ static struct tg_cache *cache_for(gloss__tagger_doc *d, const tg_decoder *dec,
     c->owner = pt->id;
     c->L = L;
     c->pad = malloc(5 * L * sizeof *c->pad);
-    c->label1 = malloc((L + 2) * L * sizeof *c->label1);
-    c->label2 = malloc((L + 2) * (L + 2) * L * sizeof *c->label2);
+    c->labels = malloc((L + 2) * (L + 2) * L * sizeof *c->labels);
     c->win = malloc(TG_MAX_SENT * L * sizeof *c->win);
     c->pairs = malloc(TG_MAX_SENT * L * sizeof *c->pairs);
-    if (!c->pad || !c->label1 || !c->label2 || !c->win || !c->pairs ||
+    if (!c->pad || !c->labels || !c->win || !c->pairs ||
         cmap_init(&c->toks, d->cache_max, sizeof(tg_tok)) != 0 ||
         cmap_init(&c->sums, d->cache_max, ENTRY_INTS(L) * sizeof(int32_t)) != 0 ||
         cmap_init(&c->bigrams, d->cache_max, 2 * L * sizeof(int32_t)) != 0) {
@@ -237,13 +234,9 @@ static struct tg_cache *cache_for(gloss__tagger_doc *d, const tg_decoder *dec,
         for (size_t t2 = 0; t2 < L + 2; t2++) {
             uint64_t f[2];
             gloss__tg_label_features(t1, t2, f);
-            int32_t *row = c->label2 + (t1 * (L + 2) + t2) * L;
+            int32_t *row = c->labels + (t1 * (L + 2) + t2) * L;
             memset(row, 0, L * sizeof *row);
-            table_sum(pt->w, f + 1, 1, row);
-            if (t2 == 0) {
-                memset(c->label1 + t1 * L, 0, L * sizeof *c->label1);
-                table_sum(pt->w, f, 1, c->label1 + t1 * L);
-            }
+            table_sum(pt->w, f, 2, row);
         }
     return c;
 }
@@ -290,14 +283,14 @@ static void fast_tokens(void *ctx, const gloss__tagger_tok *toks, size_t n, tg_t
  * one has its features asked for from the model while the other pairs
  * are found, then summed. pos's features of the tokens either side
  * (TG_PAIR_SKIP) are looked up for each token. */
-static void pair_sums(tg_fast_ctx *x, const tg_tok *tk, size_t n)
+static void pair_sums(tg_fast_ctx *x, const tg_tok *tk, size_t n, const int32_t **bi,
+                      uint8_t *skip)
 {
     struct tg_cache *c = x->c;
     const tg_table *w = x->pt->w;
     cmap *m = &c->bigrams;
     size_t L = c->L;
     uint64_t keys[TG_MAX_SENT + 1];
-    const int32_t *bi[TG_MAX_SENT + 1];
     /* The features of new pairs (and of the skips), with where their sums go. */
     uint64_t f[(TG_MAX_SENT + 1) * 3 * TG_MAX_PAIR_PART];
     int32_t *dest[(TG_MAX_SENT + 1) * 3];
@@ -333,21 +326,20 @@ static void pair_sums(tg_fast_ctx *x, const tg_tok *tk, size_t n)
             k += nf[groups - 1];
         }
     }
-    int32_t *pairs = c->pairs;
-    memset(pairs, 0, n * L * sizeof *pairs);
     for (size_t i = 0; i < n; i++) {
         size_t got = gloss__tg_pair_part(x->d, gloss__tg_window(tk, n, i, -1),
                                          gloss__tg_window(tk, n, i, 1), TG_PAIR_SKIP, f + k);
-        nf[groups] = table_select(w, f + k, got, f + k);
-        dest[groups++] = pairs + i * L;
-        k += nf[groups - 1];
+        got = table_select(w, f + k, got, f + k);
+        skip[i] = got != 0;
+        if (!got)
+            continue;
+        nf[groups] = got;
+        dest[groups] = c->pairs + i * L;
+        memset(dest[groups++], 0, L * sizeof *c->pairs);
+        k += got;
     }
     for (size_t g = 0, at = 0; g < groups; at += nf[g], g++)
         table_sum_fetched(w, f + at, nf[g], dest[g]);
-    for (size_t i = 0; i < n; i++) {
-        add_vec(pairs + i * L, bi[i], L);
-        add_vec(pairs + i * L, bi[i + 1] + L, L);
-    }
 }
 
 static void fast_prepare(void *ctx, const tg_tok *tk, size_t n)
@@ -386,22 +378,26 @@ static void fast_prepare(void *ctx, const tg_tok *tk, size_t n)
         sums[i] = s;
         c->ent[i] = s;
     }
-    pair_sums(x, tk, n);
-    /* Each token's window sum: every token's five sums are read once,
-     * whole, and added where they belong; the padding fills the rest. */
+    const int32_t *bi[TG_MAX_SENT + 1];
+    uint8_t skip[TG_MAX_SENT];
+    pair_sums(x, tk, n, bi, skip);
+    /* Each token's window sum: its five tokens' sums at their offsets
+     * (the padding's beyond the sentence) and its pair sums, added in
+     * one pass. */
     c->tk = tk;
-    memcpy(c->win, c->pairs, n * L * sizeof *c->win);
-    for (size_t j = 0; j < n + 4; j++)
+    for (size_t i = 0; i < n; i++) {
+        const int32_t *src[8];
+        size_t k = 0;
+        src[k++] = bi[i];
+        src[k++] = bi[i + 1] + L;
+        if (skip[i])
+            src[k++] = c->pairs + i * L;
         for (int off = -2; off <= 2; off++) {
-            /* Token i sees position j - 2 at offset off. */
-            ptrdiff_t pj = (ptrdiff_t)j - 2, i = pj - off;
-            if (i < 0 || (size_t)i >= n)
-                continue;
-            const int32_t *s =
-                pj < 0 || (size_t)pj >= n ? c->pad : sums[pj];
-            s += (size_t)(off + 2) * L;
-            add_vec(c->win + (size_t)i * L, s, L);
+            ptrdiff_t pj = (ptrdiff_t)i + off;
+            src[k++] = (pj < 0 || (size_t)pj >= n ? c->pad : sums[pj]) + (size_t)(off + 2) * L;
         }
+        sum_vecs(c->win + i * L, src, k, L);
+    }
 }
 
 /* The sums of token i's features joined to a decision: its slot for key
@@ -438,17 +434,19 @@ static void fast_score(void *ctx, size_t i, size_t t1, size_t t2, uint64_t memo,
 {
     tg_fast_ctx *x = ctx;
     struct tg_cache *c = x->c;
-    size_t L = c->L;
+    size_t L = c->L, k = 0;
     int32_t acc[GLOSS__TAGGER_MAX_LABELS];
-    const int32_t *w = c->win + i * L, *l1 = c->label1 + t1 * L,
-                  *l2 = c->label2 + (t1 * (L + 2) + t2) * L;
-    memcpy(acc, w, L * sizeof *acc);
-    add_vec(acc, l1, L);
-    add_vec(acc, l2, L);
-    add_vec(acc, slot_sums(x, i, LABEL_KEY(t1), t1), L);
+    const int32_t *src[3];
+    src[k++] = c->win + i * L;
+    src[k++] = c->labels + (t1 * (L + 2) + t2) * L;
+    src[k++] = slot_sums(x, i, LABEL_KEY(t1), t1);
+    sum_vecs(acc, src, k, L);
+    /* Added before the next slot is asked for, which may take the place
+     * of this one. */
     if (memo)
         add_vec(acc, slot_sums(x, i, MEMO_KEY(memo), memo), L);
-    table_sum(x->pt->w, f, n, acc);
+    if (n)
+        table_sum(x->pt->w, f, n, acc);
     /* The padding's scores are written too (scores holds
      * GLOSS__TAGGER_MAX_LABELS) and never read. */
     for (size_t y = 0; y < L; y += 4) {

@@ -58,19 +58,33 @@ static inline void add_row(int32_t *restrict acc, const int8_t *restrict q, size
         acc[y] += (int32_t)q[y] * (1 << shift);
 }
 
-/* acc += v over n labels. */
+/* acc += v over n labels, n a multiple of four. */
 static inline void add_vec(int32_t *restrict acc, const int32_t *restrict v, size_t n)
 {
-    size_t y = 0;
-    for (; y + 4 <= n; y += 4) {
+    for (size_t y = 0; y < n; y += 4) {
         tg_i32x4 a, b;
         memcpy(&a, acc + y, sizeof a);
         memcpy(&b, v + y, sizeof b);
         a += b;
         memcpy(acc + y, &a, sizeof a);
     }
-    for (; y < n; y++)
-        acc[y] += v[y];
+}
+
+/* out = the sum of the k vectors src over n labels, n a multiple of four
+ * (the cache's padded rows): each block of four is read from every
+ * source and stored once. */
+static inline void sum_vecs(int32_t *restrict out, const int32_t *const *src, size_t k,
+                            size_t n)
+{
+    for (size_t y = 0; y < n; y += 4) {
+        tg_i32x4 a, b;
+        memcpy(&a, src[0] + y, sizeof a);
+        for (size_t j = 1; j < k; j++) {
+            memcpy(&b, src[j] + y, sizeof b);
+            a += b;
+        }
+        memcpy(out + y, &a, sizeof a);
+    }
 }
 
 /* The filter of a table's fingerprints: a bit array of 64-bit words, two
