@@ -124,6 +124,7 @@ struct tg_cache {
     cmap sums; /* form and context -> int32 entry, ENTRY_INTS(L) */
     cmap bigrams; /* two adjacent forms -> int32 [2][L]: their pair sums */
     int32_t *pad;    /* [5][L]: the padding before (-2, -1) and after (1, 2) */
+    int32_t *zero;   /* [L]: zeros */
     int32_t *labels; /* [(L + 2)^2][L]: the previous label, and the previous two */
     int32_t *win; /* [TG_MAX_SENT][L]: the window sums of each token of a sentence */
     int32_t *pairs; /* [TG_MAX_SENT][L]: the sums of its features of the tokens either side */
@@ -140,6 +141,7 @@ void gloss__tg_cache_free(struct tg_cache *c)
     cmap_free(&c->sums);
     cmap_free(&c->bigrams);
     free(c->pad);
+    free(c->zero);
     free(c->labels);
     free(c->win);
     free(c->pairs);
@@ -214,10 +216,11 @@ static struct tg_cache *cache_for(gloss__tagger_doc *d, const tg_decoder *dec,
     c->owner = pt->id;
     c->L = L;
     c->pad = malloc(5 * L * sizeof *c->pad);
+    c->zero = calloc(L, sizeof *c->zero);
     c->labels = malloc((L + 2) * (L + 2) * L * sizeof *c->labels);
     c->win = malloc(TG_MAX_SENT * L * sizeof *c->win);
     c->pairs = malloc(TG_MAX_SENT * L * sizeof *c->pairs);
-    if (!c->pad || !c->labels || !c->win || !c->pairs ||
+    if (!c->pad || !c->zero || !c->labels || !c->win || !c->pairs ||
         cmap_init(&c->toks, d->cache_max, sizeof(tg_tok)) != 0 ||
         cmap_init(&c->sums, d->cache_max, ENTRY_INTS(L) * sizeof(int32_t)) != 0 ||
         cmap_init(&c->bigrams, d->cache_max, 2 * L * sizeof(int32_t)) != 0) {
@@ -386,17 +389,18 @@ static void fast_prepare(void *ctx, const tg_tok *tk, size_t n)
      * one pass. */
     c->tk = tk;
     for (size_t i = 0; i < n; i++) {
+        /* Always eight, so that the additions unroll: a token without
+         * sums of the tokens either side adds a row of zeros. */
         const int32_t *src[8];
-        size_t k = 0;
-        src[k++] = bi[i];
-        src[k++] = bi[i + 1] + L;
-        if (skip[i])
-            src[k++] = c->pairs + i * L;
+        src[0] = bi[i];
+        src[1] = bi[i + 1] + L;
+        src[2] = skip[i] ? c->pairs + i * L : c->zero;
         for (int off = -2; off <= 2; off++) {
             ptrdiff_t pj = (ptrdiff_t)i + off;
-            src[k++] = (pj < 0 || (size_t)pj >= n ? c->pad : sums[pj]) + (size_t)(off + 2) * L;
+            src[off + 5] =
+                (pj < 0 || (size_t)pj >= n ? c->pad : sums[pj]) + (size_t)(off + 2) * L;
         }
-        sum_vecs(c->win + i * L, src, k, L);
+        sum8(c->win + i * L, src, L);
     }
 }
 
@@ -434,13 +438,11 @@ static void fast_score(void *ctx, size_t i, size_t t1, size_t t2, uint64_t memo,
 {
     tg_fast_ctx *x = ctx;
     struct tg_cache *c = x->c;
-    size_t L = c->L, k = 0;
+    size_t L = c->L;
     int32_t acc[GLOSS__TAGGER_MAX_LABELS];
-    const int32_t *src[3];
-    src[k++] = c->win + i * L;
-    src[k++] = c->labels + (t1 * (L + 2) + t2) * L;
-    src[k++] = slot_sums(x, i, LABEL_KEY(t1), t1);
-    sum_vecs(acc, src, k, L);
+    const int32_t *src[3] = {c->win + i * L, c->labels + (t1 * (L + 2) + t2) * L,
+                             slot_sums(x, i, LABEL_KEY(t1), t1)};
+    sum3(acc, src, L);
     /* Added before the next slot is asked for, which may take the place
      * of this one. */
     if (memo)

@@ -86,12 +86,17 @@ int gloss__tg_labels_init(tg_labels *l, gloss__tagger_kind kind)
         }
         l->type[i] = (int8_t)t;
     }
-    for (int p = -1; p < (int)l->n; p++)
-        for (size_t c = 0; c < l->n; c++)
+    for (int p = -1; p < (int)l->n; p++) {
+        l->allow_mask[p + 1][0] = l->allow_mask[p + 1][1] = 0;
+        for (size_t c = 0; c < l->n; c++) {
             l->allow[p + 1][c] = (uint8_t)(kind != GLOSS__TAGGER_NER
                                                ? 3
                                                : allowed_slow(l, p, (int)c, 0) |
                                                      allowed_slow(l, p, (int)c, 1) << 1);
+            for (int last = 0; last < 2; last++)
+                l->allow_mask[p + 1][last] |= (uint64_t)((l->allow[p + 1][c] >> last) & 1) << c;
+        }
+    }
     return 0;
 }
 
@@ -597,13 +602,56 @@ static inline int allowed(const tg_labels *l, int prev, int cur, int last)
     return (l->allow[prev + 1][cur] >> last) & 1;
 }
 
+/* Four float lanes and their comparisons (GCC's and clang's vector
+ * extensions), as in tagger_table.h. */
+typedef float tg_f4 __attribute__((vector_size(16)));
+typedef int32_t tg_m4 __attribute__((vector_size(16)));
+
+/* The first of the labels in mask (at most 64: scores holds them, and
+ * whole blocks of four are read) with the highest score, or 0 when mask
+ * is empty. Four lanes each keep their highest score and the first label
+ * that had it, the labels left out counting as -infinity; the first of
+ * the lanes' labels with the highest of their scores is the one. */
+static int best_label(const float *scores, size_t n, uint64_t mask)
+{
+    static const tg_m4 lanes[16] = {
+        {0, 0, 0, 0},    {-1, 0, 0, 0},    {0, -1, 0, 0},    {-1, -1, 0, 0},
+        {0, 0, -1, 0},   {-1, 0, -1, 0},   {0, -1, -1, 0},   {-1, -1, -1, 0},
+        {0, 0, 0, -1},   {-1, 0, 0, -1},   {0, -1, 0, -1},   {-1, -1, 0, -1},
+        {0, 0, -1, -1},  {-1, 0, -1, -1},  {0, -1, -1, -1},  {-1, -1, -1, -1},
+    };
+    const tg_f4 none = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    tg_f4 best = none;
+    tg_m4 at = {0, 1, 2, 3}, first = {0, 0, 0, 0};
+    for (size_t y = 0; y < n; y += 4, at += 4) {
+        tg_f4 v;
+        memcpy(&v, scores + y, sizeof v);
+        tg_m4 m = lanes[(mask >> y) & 15];
+        v = (tg_f4)(((tg_m4)v & m) | ((tg_m4)none & ~m));
+        tg_m4 gt = v > best;
+        best = (tg_f4)(((tg_m4)v & gt) | ((tg_m4)best & ~gt));
+        first = (at & gt) | (first & ~gt);
+    }
+    float b = best[0];
+    int y = first[0];
+    for (int j = 1; j < 4; j++)
+        if (best[j] > b || (best[j] == b && first[j] < y)) {
+            b = best[j];
+            y = first[j];
+        }
+    /* Only when no label is allowed is the best -infinity (scores are
+     * finite). */
+    return b == -INFINITY ? 0 : y;
+}
+
 void gloss__tg_decode(const tg_decoder *d, gloss__tagger_doc *doc,
                       const gloss__tagger_tok *toks, size_t n, const uint8_t *gold,
                       const uint8_t *first, uint8_t *out, float *conf)
 {
     tg_tok tk[TG_MAX_SENT];
     uint64_t f[TG_MAX_FEATS];
-    float scores[GLOSS__TAGGER_MAX_LABELS];
+    /* Zero beyond the labels: best_label reads whole blocks of four. */
+    float scores[GLOSS__TAGGER_MAX_LABELS] = {0};
     const tg_labels *lb = d->labels;
     int ner = d->kind == GLOSS__TAGGER_NER;
     size_t caps = 0, letters = 0, titled = 0, words = 0;
@@ -683,15 +731,7 @@ void gloss__tg_decode(const tg_decoder *d, gloss__tagger_doc *doc,
             fast->score(fast->ctx, i, (size_t)t1, (size_t)t2, memo, f, k, scores);
         else
             d->score(d->score_ctx, f, k, scores);
-        int bestl = -1;
-        for (size_t y = 0; y < lb->n; y++) {
-            if (ner && !allowed(lb, p1, (int)y, i + 1 == n))
-                continue;
-            if (bestl < 0 || scores[y] > scores[bestl])
-                bestl = (int)y;
-        }
-        if (bestl < 0)
-            bestl = 0;
+        int bestl = best_label(scores, lb->n, lb->allow_mask[p1 + 1][i + 1 == n]);
         if (d->learn && gold)
             d->learn(d->learn_ctx, f, k, gold[i], bestl);
         out[i] = (uint8_t)bestl;

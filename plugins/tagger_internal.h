@@ -55,6 +55,9 @@ typedef struct tg_labels {
     /* ner: whether label c may follow label p (p + 1: 0 for none), bit 0
      * inside a sentence, bit 1 at its end; every bit set for pos. */
     uint8_t allow[GLOSS__TAGGER_MAX_LABELS + 1][GLOSS__TAGGER_MAX_LABELS];
+    /* The same as bit masks of the labels c: [p + 1][0] inside a
+     * sentence, [p + 1][1] at its end. */
+    uint64_t allow_mask[GLOSS__TAGGER_MAX_LABELS + 1][2];
 } tg_labels;
 
 /* Fills the scheme from label names; -1 when a ner label is not BILOU. */

@@ -70,19 +70,30 @@ static inline void add_vec(int32_t *restrict acc, const int32_t *restrict v, siz
     }
 }
 
-/* out = the sum of the k vectors src over n labels, n a multiple of four
- * (the cache's padded rows): each block of four is read from every
- * source and stored once. */
-static inline void sum_vecs(int32_t *restrict out, const int32_t *const *src, size_t k,
-                            size_t n)
+static inline tg_i32x4 load4(const int32_t *p)
+{
+    tg_i32x4 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* out = the sum of the three vectors s over n labels, n a multiple of
+ * four (the cache's padded rows). */
+static inline void sum3(int32_t *restrict out, const int32_t *const *s, size_t n)
 {
     for (size_t y = 0; y < n; y += 4) {
-        tg_i32x4 a, b;
-        memcpy(&a, src[0] + y, sizeof a);
-        for (size_t j = 1; j < k; j++) {
-            memcpy(&b, src[j] + y, sizeof b);
-            a += b;
-        }
+        tg_i32x4 a = load4(s[0] + y) + load4(s[1] + y) + load4(s[2] + y);
+        memcpy(out + y, &a, sizeof a);
+    }
+}
+
+/* The same for eight vectors: each block of four is read from every
+ * source and stored once. */
+static inline void sum8(int32_t *restrict out, const int32_t *const *s, size_t n)
+{
+    for (size_t y = 0; y < n; y += 4) {
+        tg_i32x4 a = (load4(s[0] + y) + load4(s[1] + y)) + (load4(s[2] + y) + load4(s[3] + y)) +
+                     ((load4(s[4] + y) + load4(s[5] + y)) + (load4(s[6] + y) + load4(s[7] + y)));
         memcpy(out + y, &a, sizeof a);
     }
 }
