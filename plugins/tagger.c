@@ -9,7 +9,8 @@
  * probing on the feature hash), "lexicon", "clusters" and, for ner,
  * "phrases" (2^k 8-byte records of a u32 key and a u32 value). Every size and count is
  * checked when the model is opened, so a tagger never reads outside a
- * section whatever the file holds.
+ * section whatever the file holds. Opening also makes each weight
+ * table's filter of the keys it holds (tagger_table.h).
  */
 #include "tagger_table.h"
 

@@ -6,8 +6,10 @@
  * For each word type in its context, the sums of its features at every
  * offset of the window are kept, with a few slots of its features joined
  * to a decision (the previous label, or for ner what the document memory
- * says of the word); the sums of the label features alone are made once.
- * Scoring a token is then a handful of vector additions instead of
+ * says of the word); for each pair of adjacent forms, the sums of the
+ * features joining them; the sums of the label features alone are made
+ * once. Scoring a token is then a handful of vector additions (rows
+ * padded to whole vectors of four labels, tagger_table.h) instead of
  * dozens of hash-table lookups. The decoder (tagger_feat.c) calls back
  * through tg_fast; scores are the same as without the cache.
  */
@@ -329,9 +331,16 @@ static void pair_sums(tg_fast_ctx *x, const tg_tok *tk, size_t n, const int32_t 
             k += nf[groups - 1];
         }
     }
-    for (size_t i = 0; i < n; i++) {
-        size_t got = gloss__tg_pair_part(x->d, gloss__tg_window(tk, n, i, -1),
-                                         gloss__tg_window(tk, n, i, 1), TG_PAIR_SKIP, f + k);
+    /* How many features of the tokens either side there are depends on
+     * the kind of model alone: ner has none. */
+    uint64_t probe[TG_MAX_PAIR_PART];
+    size_t nskip = gloss__tg_pair_part(x->d, &gloss__tg_pad_before, &gloss__tg_pad_after,
+                                       TG_PAIR_SKIP, probe);
+    memset(skip, 0, n);
+    for (size_t i = 0; nskip && i < n; i++) {
+        const tg_tok *a = i ? &tk[i - 1] : &gloss__tg_pad_before;
+        const tg_tok *b = i + 1 < n ? &tk[i + 1] : &gloss__tg_pad_after;
+        size_t got = gloss__tg_pair_part(x->d, a, b, TG_PAIR_SKIP, f + k);
         got = table_select(w, f + k, got, f + k);
         skip[i] = got != 0;
         if (!got)
@@ -351,13 +360,16 @@ static void fast_prepare(void *ctx, const tg_tok *tk, size_t n)
     struct tg_cache *c = x->c;
     cmap *m = &c->sums;
     size_t L = c->L;
-    const int32_t *sums[TG_MAX_SENT];
+    /* The entry of each token, two of the padding's either side: token i
+     * sees sums[i + 2 + off] at offset off. */
+    const int32_t *sums[TG_MAX_SENT + 4];
     /* Made room in before a sentence, never during one: the sums of its
      * tokens are read in place until they are added up below. */
     if (m->n + n > m->max) {
         cmap_evict(m);
         c->st.clears++;
     }
+    sums[0] = sums[1] = sums[n + 2] = sums[n + 3] = c->pad;
     uint64_t keys[TG_MAX_SENT];
     for (size_t i = 0; i < n; i++) {
         uint64_t key = gloss__tg_mix(tk[i].w, gloss__tg_context(&tk[i]));
@@ -378,7 +390,7 @@ static void fast_prepare(void *ctx, const tg_tok *tk, size_t n)
             sum_type(x, &tk[i], s);
             memset(s + ENTRY_KEYS(L), 0, (SLOTS + 1) * sizeof *s);
         }
-        sums[i] = s;
+        sums[i + 2] = s;
         c->ent[i] = s;
     }
     const int32_t *bi[TG_MAX_SENT + 1];
@@ -395,11 +407,8 @@ static void fast_prepare(void *ctx, const tg_tok *tk, size_t n)
         src[0] = bi[i];
         src[1] = bi[i + 1] + L;
         src[2] = skip[i] ? c->pairs + i * L : c->zero;
-        for (int off = -2; off <= 2; off++) {
-            ptrdiff_t pj = (ptrdiff_t)i + off;
-            src[off + 5] =
-                (pj < 0 || (size_t)pj >= n ? c->pad : sums[pj]) + (size_t)(off + 2) * L;
-        }
+        for (size_t o = 0; o < 5; o++)
+            src[o + 3] = sums[i + o] + o * L;
         sum8(c->win + i * L, src, L);
     }
 }

@@ -168,7 +168,8 @@ size_t gloss__tg_pair_features(const tg_decoder *d, const tg_tok *tk, size_t n, 
 /* One part of those (at most TG_MAX_PAIR_PART): TG_PAIR_PREV, the
  * features of token b joined to the token before it, a; TG_PAIR_NEXT, of
  * token a joined to the token after it, b; TG_PAIR_SKIP, of the token
- * tagged seen through the tokens either side of it, a and b. */
+ * tagged seen through the tokens either side of it, a and b. How many
+ * features a part has depends on the kind of model alone. */
 #define TG_MAX_PAIR_PART 4
 enum { TG_PAIR_PREV, TG_PAIR_NEXT, TG_PAIR_SKIP };
 size_t gloss__tg_pair_part(const tg_decoder *d, const tg_tok *a, const tg_tok *b,

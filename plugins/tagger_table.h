@@ -5,7 +5,11 @@
  * A pass's weights are a table of records found by linear probing on the
  * feature hash (docs/models.md); a feature adds its int8 weight per label,
  * shifted, to an int32 sum, and the sum times the pass's scale is the
- * score. The helpers are inline: they are the innermost loops of tagging.
+ * score. A filter of the keys each table holds (made by tagger.c when the
+ * model is opened) turns most absent features away before any record is
+ * read. Sums of cached rows are added four labels at a time with the
+ * compilers' vector extensions. The helpers are inline: they are the
+ * innermost loops of tagging.
  */
 #ifndef GLOSS_TAGGER_TABLE_H
 #define GLOSS_TAGGER_TABLE_H
