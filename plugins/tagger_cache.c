@@ -314,6 +314,7 @@ static void pair_sums(tg_fast_ctx *x, const tg_tok *tk, size_t n, const int32_t 
         size_t slot = 0;
         int32_t *e = cmap_get(m, keys[j], &slot);
         if (e) {
+            c->st.pair_hits++;
             __builtin_prefetch(e);
             __builtin_prefetch((const char *)e + 2 * L * sizeof *e - 1);
             bi[j] = e;
@@ -321,6 +322,7 @@ static void pair_sums(tg_fast_ctx *x, const tg_tok *tk, size_t n, const int32_t 
         }
         const tg_tok *a = j ? &tk[j - 1] : &gloss__tg_pad_before;
         const tg_tok *b = j < n ? &tk[j] : &gloss__tg_pad_after;
+        c->st.pair_misses++;
         e = cmap_add(m, keys[j], slot);
         memset(e, 0, 2 * L * sizeof *e);
         bi[j] = e;

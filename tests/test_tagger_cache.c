@@ -278,6 +278,9 @@ int main(void)
         ok(st.misses > 0 && st.hits > 0 && st.clears == 0,
            "%s: the cache made sums and used them (%zu made, %zu used)", name, st.misses,
            st.hits);
+        ok(st.pair_misses > 0 && st.pair_hits > 0,
+           "%s: the sums of pairs of adjacent words were made and used (%zu made, %zu used)",
+           name, st.pair_misses, st.pair_hits);
         size_t made = st.misses;
         tag(tg[k], doc, &c, &got);
         ok(same(&ref[k], &got, c.n), "%s: with the cache warm, the same again", name);
