@@ -53,9 +53,9 @@ static void table_score(const void *ctx, const uint64_t *f, size_t n, float *sco
         scores[y] = (float)acc[y] * pt->scale;
 }
 
-/* Makes w's filter of fingerprints (tagger_table.h): about 8 to 16 bits
- * per feature the table holds, so that one absent feature in 20 to 40
- * still goes on to probing. -1 when out of memory. */
+/* Makes w's filter of fingerprints (tagger_table.h): 8 to 16 bits per
+ * feature the table holds, so that about one absent feature in 20 (at 8
+ * bits) to 70 (at 16) still goes on to probing. -1 when out of memory. */
 static int table_filter(tg_table *w)
 {
     size_t held = 0;
