@@ -3,6 +3,7 @@
  * the same documents in the same run.
  *
  *     bench/bench_tagger SEEDS_DIR [WINK_DIR WINK_BENCH_JS]
+ *     bench/bench_tagger --once WARM.txt TEXT.txt
  *
  * The corpus is the sample documents (every *.txt file of SEEDS_DIR,
  * ../shared/seeds by default; the benchmark says so and stops when it is
@@ -25,6 +26,13 @@
  *              part of speech and entities), when node and the npm
  *              packages are in WINK_DIR (`make bench-wink-setup`): tokens
  *              per second, and our pipeline's speed as a ratio to it.
+ *
+ * With --once, text not seen before instead: each model's document state
+ * is warmed on WARM.txt (say the sentences of a training set, one
+ * document), then TEXT.txt (a dev set) is tagged once, as one document,
+ * and timed; ROUNDS times afresh, best and median, with what the cache
+ * found and made while tagging TEXT.txt. New words and new pairs keep
+ * coming, so this is the figure of a worker on text it has not seen.
  *
  * Timings are printed, never asserted: `make bench` runs this, `make
  * check` does not.
@@ -210,13 +218,111 @@ static seg segment_doc(gloss__pipeline *p, const text *t)
     return s;
 }
 
+static text read_text(const char *path)
+{
+    text t = {0};
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) != 0)
+        die("cannot read a --once file");
+    t.p = xmalloc((size_t)st.st_size + 1);
+    t.n = fread(t.p, 1, (size_t)st.st_size, f);
+    t.path = NULL;
+    fclose(f);
+    return t;
+}
+
+/* --once: warm on one text, time another tagged once (see the top). */
+static int once(gloss__tagger *tg[2], gloss__pipeline *segp, const char *warm_path,
+                const char *text_path)
+{
+    text t[2] = {read_text(warm_path), read_text(text_path)};
+    seg s[2] = {segment_doc(segp, &t[0]), segment_doc(segp, &t[1])};
+    size_t maxn = s[0].ntoks > s[1].ntoks ? s[0].ntoks : s[1].ntoks;
+    uint8_t *out = xmalloc(maxn + 1);
+    float *conf = xmalloc((maxn + 1) * sizeof *conf);
+    uint64_t cpu[2][ROUNDS];
+    gloss__tagger_cache_stats st[2], before;
+    for (int r = 0; r < ROUNDS; r++)
+        for (int m = 0; m < 2; m++) {
+            gloss__tagger_doc *d = gloss__tagger_doc_new();
+            if (!d)
+                die("out of memory");
+            gloss__tagger_tag_doc(tg[m], d, s[0].toks, s[0].sents, s[0].nsents, out,
+                                  m ? conf : NULL);
+            gloss__tagger_doc_cache_stats(d, &before);
+            uint64_t c0 = thread_cpu_ns();
+            gloss__tagger_tag_doc(tg[m], d, s[1].toks, s[1].sents, s[1].nsents, out,
+                                  m ? conf : NULL);
+            cpu[m][r] = thread_cpu_ns() - c0;
+            gloss__tagger_doc_cache_stats(d, &st[m]);
+            st[m].hits -= before.hits;
+            st[m].misses -= before.misses;
+            st[m].pair_hits -= before.pair_hits;
+            st[m].pair_misses -= before.pair_misses;
+            gloss__tagger_doc_free(d);
+        }
+    for (int m = 0; m < 2; m++)
+        qsort(cpu[m], ROUNDS, sizeof cpu[m][0], by_u64);
+    double n = (double)s[1].ntoks;
+    printf("once: warmed on %s (%zu tokens), then %s (%zu tokens) tagged once; best of %d "
+           "rounds, one thread\n",
+           warm_path, s[0].ntoks, text_path, s[1].ntoks, ROUNDS);
+    printf("tagger     once        (tokens per second of thread CPU time, best / median)\n");
+    printf("           pos %9.0f / %9.0f   ner %9.0f / %9.0f   pos + ner %9.0f / %9.0f\n",
+           n * 1e9 / (double)cpu[0][0], n * 1e9 / (double)cpu[0][ROUNDS / 2],
+           n * 1e9 / (double)cpu[1][0], n * 1e9 / (double)cpu[1][ROUNDS / 2],
+           n * 1e9 / (double)(cpu[0][0] + cpu[1][0]),
+           n * 1e9 / (double)(cpu[0][ROUNDS / 2] + cpu[1][ROUNDS / 2]));
+    for (int m = 0; m < 2; m++)
+        printf("cache      %s: word types found %zu, made %zu; pairs found %zu, made %zu\n",
+               m ? "ner" : "pos", st[m].hits, st[m].misses, st[m].pair_hits,
+               st[m].pair_misses);
+    for (int i = 0; i < 2; i++) {
+        free(t[i].p);
+        free(s[i].toks);
+        free(s[i].sents);
+    }
+    free(out);
+    free(conf);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "../shared/seeds";
-    const char *wink = argc > 3 ? argv[2] : NULL;
-    const char *script = argc > 3 ? argv[3] : NULL;
+    int once_mode = argc == 4 && strcmp(argv[1], "--once") == 0;
+    const char *wink = argc > 3 && !once_mode ? argv[2] : NULL;
+    const char *script = argc > 3 && !once_mode ? argv[3] : NULL;
     text *docs = NULL;
-    size_t ndocs = load(dir, &docs);
+    size_t ndocs = once_mode ? 0 : load(dir, &docs);
+    if (once_mode) {
+        char err[1024];
+        char *paths[2] = {gloss__tagger_default_model(GLOSS__TAGGER_POS),
+                          gloss__tagger_default_model(GLOSS__TAGGER_NER)};
+        gloss__tagger *tg[2] = {NULL, NULL};
+        for (int m = 0; m < 2; m++)
+            tg[m] = paths[m] ? gloss__tagger_open(paths[m], m ? GLOSS__TAGGER_NER
+                                                              : GLOSS__TAGGER_POS,
+                                                  err, sizeof err)
+                             : NULL;
+        if (!tg[0] || !tg[1]) {
+            fprintf(stderr, "bench_tagger: cannot load the default models (%s)\n",
+                    paths[0] && paths[1] ? err : "not found; set GLOSS_MODEL_PATH");
+            return 1;
+        }
+        gloss__config *c0;
+        gloss__pipeline *segp0 =
+            pipeline("return { pipeline = { { stage = 'segment' } } }", &c0);
+        int rc = once(tg, segp0, argv[2], argv[3]);
+        for (int m = 0; m < 2; m++) {
+            gloss__tagger_close(tg[m]);
+            free(paths[m]);
+        }
+        gloss__pipeline_destroy(&segp0);
+        gloss__config_destroy(&c0);
+        return rc;
+    }
     if (!ndocs) {
         printf("bench_tagger: no sample documents in %s; nothing measured\n", dir);
         return 0;

@@ -75,6 +75,7 @@ void gloss__tagger_doc_set_cache(gloss__tagger_doc *d, size_t max_types);
 typedef struct gloss__tagger_cache_stats {
     size_t hits, misses, clears, entries;
     size_t label_hits, label_misses; /* the same for the sums joined to a label */
+    size_t pair_hits, pair_misses;   /* and for the sums of pairs of adjacent words */
 } gloss__tagger_cache_stats;
 void gloss__tagger_doc_cache_stats(const gloss__tagger_doc *d,
                                    gloss__tagger_cache_stats *st);

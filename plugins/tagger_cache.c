@@ -6,8 +6,10 @@
  * For each word type in its context, the sums of its features at every
  * offset of the window are kept, with a few slots of its features joined
  * to a decision (the previous label, or for ner what the document memory
- * says of the word); the sums of the label features alone are made once.
- * Scoring a token is then a handful of vector additions instead of
+ * says of the word); for each pair of adjacent forms, the sums of the
+ * features joining them; the sums of the label features alone are made
+ * once. Scoring a token is then a handful of vector additions (rows
+ * padded to whole vectors of four labels, tagger_table.h) instead of
  * dozens of hash-table lookups. The decoder (tagger_feat.c) calls back
  * through tg_fast; scores are the same as without the cache.
  */
@@ -16,9 +18,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Features of two tokens are looked up this many tokens ahead. */
-#define PAIR_AHEAD 4
 
 /* A bounded map from 64-bit keys (0 is empty) to records of a fixed size,
  * in a table twice as large as the records it may hold. When it is full,
@@ -122,14 +121,15 @@ static void *cmap_add(cmap *m, uint64_t key, size_t slot)
 
 struct tg_cache {
     uint64_t owner; /* the id of the tagger whose weights the sums are */
-    size_t L;
+    size_t L; /* the labels, rounded up to whole vectors of four */
     cmap toks; /* form hash -> tg_tok */
     cmap sums; /* form and context -> int32 entry, ENTRY_INTS(L) */
+    cmap bigrams; /* two adjacent forms -> int32 [2][L]: their pair sums */
     int32_t *pad;    /* [5][L]: the padding before (-2, -1) and after (1, 2) */
-    int32_t *label1; /* [L + 2][L]: the previous label alone */
-    int32_t *label2; /* [(L + 2)^2][L]: the previous two labels */
+    int32_t *zero;   /* [L]: zeros */
+    int32_t *labels; /* [(L + 2)^2][L]: the previous label, and the previous two */
     int32_t *win; /* [TG_MAX_SENT][L]: the window sums of each token of a sentence */
-    int32_t *pairs; /* [TG_MAX_SENT][L]: the sums of its features of two tokens */
+    int32_t *pairs; /* [TG_MAX_SENT][L]: the sums of its features of the tokens either side */
     int32_t *ent[TG_MAX_SENT]; /* the entry of each token of the sentence */
     const tg_tok *tk;          /* and its tokens */
     gloss__tagger_cache_stats st;
@@ -141,9 +141,10 @@ void gloss__tg_cache_free(struct tg_cache *c)
         return;
     cmap_free(&c->toks);
     cmap_free(&c->sums);
+    cmap_free(&c->bigrams);
     free(c->pad);
-    free(c->label1);
-    free(c->label2);
+    free(c->zero);
+    free(c->labels);
     free(c->win);
     free(c->pairs);
     free(c);
@@ -183,11 +184,13 @@ static void sum_type(const tg_fast_ctx *x, const tg_tok *t, int32_t *entry)
 {
     uint64_t f[5 * TG_MAX_TOKEN_FEATS];
     size_t n[5], k = 0, L = x->c->L;
+    /* The features of each offset the filter lets through are kept, at
+     * the front of the array, as they are made. */
     for (int off = -2; off <= 2; off++) {
         n[off + 2] = gloss__tg_token_features(x->d, t, off, f + k);
+        n[off + 2] = table_select(x->pt->w, f + k, n[off + 2], f + k);
         k += n[off + 2];
     }
-    table_prefetch(x->pt->w, f, k);
     memset(entry, 0, 5 * L * sizeof *entry);
     k = 0;
     for (int o = 0; o < 5; o++) {
@@ -203,7 +206,9 @@ static struct tg_cache *cache_for(gloss__tagger_doc *d, const tg_decoder *dec,
                                   const tg_pass_table *pt)
 {
     struct tg_cache *c = d->cache;
-    size_t L = pt->w->nlabels;
+    /* Every vector of sums is padded with zeros to whole vectors of four
+     * labels (tagger_table.h), so adding them has no rest to loop over. */
+    size_t L = (pt->w->nlabels + 3) & ~(size_t)3;
     if (c && c->owner == pt->id)
         return c;
     gloss__tg_cache_free(c);
@@ -213,13 +218,16 @@ static struct tg_cache *cache_for(gloss__tagger_doc *d, const tg_decoder *dec,
     c->owner = pt->id;
     c->L = L;
     c->pad = malloc(5 * L * sizeof *c->pad);
-    c->label1 = malloc((L + 2) * L * sizeof *c->label1);
-    c->label2 = malloc((L + 2) * (L + 2) * L * sizeof *c->label2);
+    c->zero = calloc(L, sizeof *c->zero);
+    c->labels = malloc((L + 2) * (L + 2) * L * sizeof *c->labels);
     c->win = malloc(TG_MAX_SENT * L * sizeof *c->win);
     c->pairs = malloc(TG_MAX_SENT * L * sizeof *c->pairs);
-    if (!c->pad || !c->label1 || !c->label2 || !c->win || !c->pairs ||
+    if (!c->pad || !c->zero || !c->labels || !c->win || !c->pairs ||
         cmap_init(&c->toks, d->cache_max, sizeof(tg_tok)) != 0 ||
-        cmap_init(&c->sums, d->cache_max, ENTRY_INTS(L) * sizeof(int32_t)) != 0) {
+        cmap_init(&c->sums, d->cache_max, ENTRY_INTS(L) * sizeof(int32_t)) != 0 ||
+        /* A sentence has one pair more than tokens: room for it beside
+         * the half of the map kept when it is full. */
+        cmap_init(&c->bigrams, d->cache_max + 2, 2 * L * sizeof(int32_t)) != 0) {
         gloss__tg_cache_free(c);
         d->cache = NULL;
         return NULL;
@@ -233,13 +241,9 @@ static struct tg_cache *cache_for(gloss__tagger_doc *d, const tg_decoder *dec,
         for (size_t t2 = 0; t2 < L + 2; t2++) {
             uint64_t f[2];
             gloss__tg_label_features(t1, t2, f);
-            int32_t *row = c->label2 + (t1 * (L + 2) + t2) * L;
+            int32_t *row = c->labels + (t1 * (L + 2) + t2) * L;
             memset(row, 0, L * sizeof *row);
-            table_sum(pt->w, f + 1, 1, row);
-            if (t2 == 0) {
-                memset(c->label1 + t1 * L, 0, L * sizeof *c->label1);
-                table_sum(pt->w, f, 1, c->label1 + t1 * L);
-            }
+            table_sum(pt->w, f, 2, row);
         }
     return c;
 }
@@ -277,19 +281,99 @@ static void fast_tokens(void *ctx, const gloss__tagger_tok *toks, size_t n, tg_t
             out[i] = *found[i];
 }
 
+/* The sums of the features joining two tokens, per token of the
+ * sentence, into c->pairs. Each pair of adjacent tokens (the padding at
+ * either end included: n + 1 pairs, pair j joining token j - 1 to token
+ * j) has an entry in the map of bigrams: the sums of token j's features
+ * with token j - 1 (TG_PAIR_PREV), then of token j - 1's with token j
+ * (TG_PAIR_NEXT). A pair seen before costs a lookup in the map; a new
+ * one has its features asked for from the model while the other pairs
+ * are found, then summed. pos's features of the tokens either side
+ * (TG_PAIR_SKIP) are looked up for each token. */
+static void pair_sums(tg_fast_ctx *x, const tg_tok *tk, size_t n, const int32_t **bi,
+                      uint8_t *skip)
+{
+    struct tg_cache *c = x->c;
+    const tg_table *w = x->pt->w;
+    cmap *m = &c->bigrams;
+    size_t L = c->L;
+    uint64_t keys[TG_MAX_SENT + 1];
+    /* The features of new pairs (and of the skips), with where their sums go. */
+    uint64_t f[(TG_MAX_SENT + 1) * 3 * TG_MAX_PAIR_PART];
+    int32_t *dest[(TG_MAX_SENT + 1) * 3];
+    size_t nf[(TG_MAX_SENT + 1) * 3], groups = 0, k = 0;
+    /* Made room in before a sentence, never during one, as for sums. */
+    if (m->n + n + 1 > m->max)
+        cmap_evict(m);
+    for (size_t j = 0; j <= n; j++) {
+        const tg_tok *a = j ? &tk[j - 1] : &gloss__tg_pad_before;
+        const tg_tok *b = j < n ? &tk[j] : &gloss__tg_pad_after;
+        uint64_t key = gloss__tg_mix(a->w, b->w);
+        keys[j] = key ? key : 1;
+        __builtin_prefetch(&m->keys[keys[j] & (m->cap - 1)]);
+    }
+    for (size_t j = 0; j <= n; j++) {
+        size_t slot = 0;
+        int32_t *e = cmap_get(m, keys[j], &slot);
+        if (e) {
+            c->st.pair_hits++;
+            __builtin_prefetch(e);
+            __builtin_prefetch((const char *)e + 2 * L * sizeof *e - 1);
+            bi[j] = e;
+            continue;
+        }
+        const tg_tok *a = j ? &tk[j - 1] : &gloss__tg_pad_before;
+        const tg_tok *b = j < n ? &tk[j] : &gloss__tg_pad_after;
+        c->st.pair_misses++;
+        e = cmap_add(m, keys[j], slot);
+        memset(e, 0, 2 * L * sizeof *e);
+        bi[j] = e;
+        for (int part = TG_PAIR_PREV; part <= TG_PAIR_NEXT; part++) {
+            size_t got = gloss__tg_pair_part(x->d, a, b, part, f + k);
+            nf[groups] = table_select(w, f + k, got, f + k);
+            dest[groups++] = e + (size_t)part * L;
+            k += nf[groups - 1];
+        }
+    }
+    /* How many features of the tokens either side there are depends on
+     * the kind of model alone: ner has none. */
+    uint64_t probe[TG_MAX_PAIR_PART];
+    size_t nskip = gloss__tg_pair_part(x->d, &gloss__tg_pad_before, &gloss__tg_pad_after,
+                                       TG_PAIR_SKIP, probe);
+    memset(skip, 0, n);
+    for (size_t i = 0; nskip && i < n; i++) {
+        const tg_tok *a = i ? &tk[i - 1] : &gloss__tg_pad_before;
+        const tg_tok *b = i + 1 < n ? &tk[i + 1] : &gloss__tg_pad_after;
+        size_t got = gloss__tg_pair_part(x->d, a, b, TG_PAIR_SKIP, f + k);
+        got = table_select(w, f + k, got, f + k);
+        skip[i] = got != 0;
+        if (!got)
+            continue;
+        nf[groups] = got;
+        dest[groups] = c->pairs + i * L;
+        memset(dest[groups++], 0, L * sizeof *c->pairs);
+        k += got;
+    }
+    for (size_t g = 0, at = 0; g < groups; at += nf[g], g++)
+        table_sum_fetched(w, f + at, nf[g], dest[g]);
+}
+
 static void fast_prepare(void *ctx, const tg_tok *tk, size_t n)
 {
     tg_fast_ctx *x = ctx;
     struct tg_cache *c = x->c;
     cmap *m = &c->sums;
     size_t L = c->L;
-    const int32_t *sums[TG_MAX_SENT];
+    /* The entry of each token, two of the padding's either side: token i
+     * sees sums[i + 2 + off] at offset off. */
+    const int32_t *sums[TG_MAX_SENT + 4];
     /* Made room in before a sentence, never during one: the sums of its
      * tokens are read in place until they are added up below. */
     if (m->n + n > m->max) {
         cmap_evict(m);
         c->st.clears++;
     }
+    sums[0] = sums[1] = sums[n + 2] = sums[n + 3] = c->pad;
     uint64_t keys[TG_MAX_SENT];
     for (size_t i = 0; i < n; i++) {
         uint64_t key = gloss__tg_mix(tk[i].w, gloss__tg_context(&tk[i]));
@@ -310,43 +394,27 @@ static void fast_prepare(void *ctx, const tg_tok *tk, size_t n)
             sum_type(x, &tk[i], s);
             memset(s + ENTRY_KEYS(L), 0, (SLOTS + 1) * sizeof *s);
         }
-        sums[i] = s;
+        sums[i + 2] = s;
         c->ent[i] = s;
     }
-    /* The features that join two tokens are looked up for every token of
-     * the sentence here, those of the token PAIR_AHEAD - 1 further asked
-     * for while those of this one are added, so that fetching them
-     * overlaps. */
-    uint64_t pf[PAIR_AHEAD][TG_MAX_PAIR_FEATS];
-    size_t pn[PAIR_AHEAD];
-    int32_t *pairs = c->pairs;
-    for (size_t i = 0; i < n + PAIR_AHEAD - 1; i++) {
-        if (i < n) {
-            size_t b = i % PAIR_AHEAD;
-            pn[b] = gloss__tg_pair_features(x->d, tk, n, i, pf[b]);
-            table_prefetch(x->pt->w, pf[b], pn[b]);
-        }
-        if (i + 1 >= PAIR_AHEAD) {
-            size_t j = i + 1 - PAIR_AHEAD, b = j % PAIR_AHEAD;
-            memset(pairs + j * L, 0, L * sizeof *pairs);
-            table_sum_fetched(x->pt->w, pf[b], pn[b], pairs + j * L);
-        }
-    }
-    /* Each token's window sum: every token's five sums are read once,
-     * whole, and added where they belong; the padding fills the rest. */
+    const int32_t *bi[TG_MAX_SENT + 1];
+    uint8_t skip[TG_MAX_SENT];
+    pair_sums(x, tk, n, bi, skip);
+    /* Each token's window sum: its five tokens' sums at their offsets
+     * (the padding's beyond the sentence) and its pair sums, added in
+     * one pass. */
     c->tk = tk;
-    memcpy(c->win, pairs, n * L * sizeof *c->win);
-    for (size_t j = 0; j < n + 4; j++)
-        for (int off = -2; off <= 2; off++) {
-            /* Token i sees position j - 2 at offset off. */
-            ptrdiff_t pj = (ptrdiff_t)j - 2, i = pj - off;
-            if (i < 0 || (size_t)i >= n)
-                continue;
-            const int32_t *s =
-                pj < 0 || (size_t)pj >= n ? c->pad : sums[pj];
-            s += (size_t)(off + 2) * L;
-            add_vec(c->win + (size_t)i * L, s, L);
-        }
+    for (size_t i = 0; i < n; i++) {
+        /* Always eight, so that the additions unroll: a token without
+         * sums of the tokens either side adds a row of zeros. */
+        const int32_t *src[8];
+        src[0] = bi[i];
+        src[1] = bi[i + 1] + L;
+        src[2] = skip[i] ? c->pairs + i * L : c->zero;
+        for (size_t o = 0; o < 5; o++)
+            src[o + 3] = sums[i + o] + o * L;
+        sum8(c->win + i * L, src, L);
+    }
 }
 
 /* The sums of token i's features joined to a decision: its slot for key
@@ -385,17 +453,23 @@ static void fast_score(void *ctx, size_t i, size_t t1, size_t t2, uint64_t memo,
     struct tg_cache *c = x->c;
     size_t L = c->L;
     int32_t acc[GLOSS__TAGGER_MAX_LABELS];
-    const int32_t *w = c->win + i * L, *l1 = c->label1 + t1 * L,
-                  *l2 = c->label2 + (t1 * (L + 2) + t2) * L;
-    memcpy(acc, w, L * sizeof *acc);
-    add_vec(acc, l1, L);
-    add_vec(acc, l2, L);
-    add_vec(acc, slot_sums(x, i, LABEL_KEY(t1), t1), L);
+    const int32_t *src[3] = {c->win + i * L, c->labels + (t1 * (L + 2) + t2) * L,
+                             slot_sums(x, i, LABEL_KEY(t1), t1)};
+    sum3(acc, src, L);
+    /* Added before the next slot is asked for, which may take the place
+     * of this one. */
     if (memo)
         add_vec(acc, slot_sums(x, i, MEMO_KEY(memo), memo), L);
-    table_sum(x->pt->w, f, n, acc);
-    for (size_t y = 0; y < L; y++)
-        scores[y] = (float)acc[y] * x->pt->scale;
+    if (n)
+        table_sum(x->pt->w, f, n, acc);
+    /* The padding's scores are written too (scores holds
+     * GLOSS__TAGGER_MAX_LABELS) and never read. */
+    for (size_t y = 0; y < L; y += 4) {
+        tg_i32x4 a;
+        memcpy(&a, acc + y, sizeof a);
+        tg_f32x4 sc = __builtin_convertvector(a, tg_f32x4) * x->pt->scale;
+        memcpy(scores + y, &sc, sizeof sc);
+    }
 }
 
 void gloss__tg_cache_fast(gloss__tagger_doc *doc, tg_fast_ctx *x, tg_fast *fast)

@@ -10,7 +10,7 @@
  * the two labels already chosen are features of the next decision, and for
  * ner the labels must form valid BILOU sequences, and the document memory
  * (the label an earlier mention of the same capitalised word received)
- * is one more feature.
+ * is one more feature. The best label is found four lanes at a time.
  */
 #include "tagger_internal.h"
 
@@ -86,12 +86,17 @@ int gloss__tg_labels_init(tg_labels *l, gloss__tagger_kind kind)
         }
         l->type[i] = (int8_t)t;
     }
-    for (int p = -1; p < (int)l->n; p++)
-        for (size_t c = 0; c < l->n; c++)
+    for (int p = -1; p < (int)l->n; p++) {
+        l->allow_mask[p + 1][0] = l->allow_mask[p + 1][1] = 0;
+        for (size_t c = 0; c < l->n; c++) {
             l->allow[p + 1][c] = (uint8_t)(kind != GLOSS__TAGGER_NER
                                                ? 3
                                                : allowed_slow(l, p, (int)c, 0) |
                                                      allowed_slow(l, p, (int)c, 1) << 1);
+            for (int last = 0; last < 2; last++)
+                l->allow_mask[p + 1][last] |= (uint64_t)((l->allow[p + 1][c] >> last) & 1) << c;
+        }
+    }
     return 0;
 }
 
@@ -387,35 +392,70 @@ size_t gloss__tg_label_features(uint64_t t1, uint64_t t2, uint64_t *f)
     return 2;
 }
 
+/* The features that join two tokens, in three parts by the tokens they
+ * join (TG_PAIR_PREV: token b with the one before it, a; TG_PAIR_NEXT:
+ * token a with the one after it, b; TG_PAIR_SKIP: the tokens either side
+ * of the one tagged), so that tagging can keep the sums of the first two
+ * per pair of adjacent word types (tagger_cache.c). */
+size_t gloss__tg_pair_part(const tg_decoder *d, const tg_tok *a, const tg_tok *b,
+                           int part, uint64_t *f)
+{
+    size_t k = 0;
+    /* Each costs a lookup per token while tagging (or per new pair of
+     * adjacent words with the cache). Pairs of clusters were measured to
+     * add nothing once each token's clusters had features of their own,
+     * and were left out; ner's pairs of words still give +0.2 F1. */
+    int pos = d->kind == GLOSS__TAGGER_POS;
+    switch (part) {
+    case TG_PAIR_PREV:
+        f[k++] = F2(21, a->l, b->l);
+        if (!pos) {
+            f[k++] = F2(36, a->shape, b->shape);
+            f[k++] = F2(51, a->l, b->shape);
+            f[k++] = F2(48, a->w, b->w);
+        }
+        break;
+    case TG_PAIR_NEXT:
+        f[k++] = F2(22, a->l, b->l);
+        if (pos) {
+            f[k++] = F2(29, a->amb, b->amb);
+            f[k++] = F2(30, a->suf[2], b->amb);
+            f[k++] = F2(31, a->l, b->suf[1]);
+        } else {
+            f[k++] = F2(37, a->shape, b->shape);
+            f[k++] = F2(52, a->shape, b->l);
+            f[k++] = F2(55, a->w, b->w);
+        }
+        break;
+    default:
+        if (pos)
+            f[k++] = F2(32, a->l, b->l);
+        break;
+    }
+    return k;
+}
+
 /* The features of token i that join two tokens of the window: tagging
- * looks each up, as it does the features of decisions. */
+ * looks each up, as it does the features of decisions. The two parts of
+ * neighbours are taken in turn (the order of the first feature sets,
+ * which training's float sums follow), then the skip part. */
 size_t gloss__tg_pair_features(const tg_decoder *d, const tg_tok *tk, size_t n, size_t i,
                                uint64_t *f)
 {
     const tg_tok *c = &tk[i];
     const tg_tok *p1 = gloss__tg_window(tk, n, i, -1);
     const tg_tok *n1 = gloss__tg_window(tk, n, i, 1);
+    uint64_t fp[TG_MAX_PAIR_PART], fn[TG_MAX_PAIR_PART];
+    size_t np = gloss__tg_pair_part(d, p1, c, TG_PAIR_PREV, fp);
+    size_t nn = gloss__tg_pair_part(d, c, n1, TG_PAIR_NEXT, fn);
     size_t k = 0;
-    /* Each costs a lookup per token while tagging. Pairs of clusters were
-     * measured to add nothing once each token's clusters had features of
-     * their own, and were left out; ner's pairs of words still give +0.2
-     * F1. */
-    f[k++] = F2(21, p1->l, c->l);
-    f[k++] = F2(22, c->l, n1->l);
-    if (d->kind == GLOSS__TAGGER_POS) {
-        f[k++] = F2(29, c->amb, n1->amb);
-        f[k++] = F2(30, c->suf[2], n1->amb);
-        f[k++] = F2(31, c->l, n1->suf[1]);
-        f[k++] = F2(32, p1->l, n1->l);
-    } else {
-        f[k++] = F2(36, p1->shape, c->shape);
-        f[k++] = F2(37, c->shape, n1->shape);
-        f[k++] = F2(51, p1->l, c->shape);
-        f[k++] = F2(52, c->shape, n1->l);
-        f[k++] = F2(48, p1->w, c->w);
-        f[k++] = F2(55, c->w, n1->w);
+    for (size_t j = 0; j < np || j < nn; j++) {
+        if (j < np)
+            f[k++] = fp[j];
+        if (j < nn)
+            f[k++] = fn[j];
     }
-    return k;
+    return k + gloss__tg_pair_part(d, p1, n1, TG_PAIR_SKIP, f + k);
 }
 
 /* Every feature of token i that does not depend on decisions: those of
@@ -562,13 +602,56 @@ static inline int allowed(const tg_labels *l, int prev, int cur, int last)
     return (l->allow[prev + 1][cur] >> last) & 1;
 }
 
+/* Four float lanes and their comparisons (GCC's and clang's vector
+ * extensions), as in tagger_table.h. */
+typedef float tg_f4 __attribute__((vector_size(16)));
+typedef int32_t tg_m4 __attribute__((vector_size(16)));
+
+/* The first of the labels in mask (at most 64: scores holds them, and
+ * whole blocks of four are read) with the highest score, or 0 when mask
+ * is empty. Four lanes each keep their highest score and the first label
+ * that had it, the labels left out counting as -infinity; the first of
+ * the lanes' labels with the highest of their scores is the one. */
+static int best_label(const float *scores, size_t n, uint64_t mask)
+{
+    static const tg_m4 lanes[16] = {
+        {0, 0, 0, 0},    {-1, 0, 0, 0},    {0, -1, 0, 0},    {-1, -1, 0, 0},
+        {0, 0, -1, 0},   {-1, 0, -1, 0},   {0, -1, -1, 0},   {-1, -1, -1, 0},
+        {0, 0, 0, -1},   {-1, 0, 0, -1},   {0, -1, 0, -1},   {-1, -1, 0, -1},
+        {0, 0, -1, -1},  {-1, 0, -1, -1},  {0, -1, -1, -1},  {-1, -1, -1, -1},
+    };
+    const tg_f4 none = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    tg_f4 best = none;
+    tg_m4 at = {0, 1, 2, 3}, first = {0, 0, 0, 0};
+    for (size_t y = 0; y < n; y += 4, at += 4) {
+        tg_f4 v;
+        memcpy(&v, scores + y, sizeof v);
+        tg_m4 m = lanes[(mask >> y) & 15];
+        v = (tg_f4)(((tg_m4)v & m) | ((tg_m4)none & ~m));
+        tg_m4 gt = v > best;
+        best = (tg_f4)(((tg_m4)v & gt) | ((tg_m4)best & ~gt));
+        first = (at & gt) | (first & ~gt);
+    }
+    float b = best[0];
+    int y = first[0];
+    for (int j = 1; j < 4; j++)
+        if (best[j] > b || (best[j] == b && first[j] < y)) {
+            b = best[j];
+            y = first[j];
+        }
+    /* Only when no label is allowed is the best -infinity (scores are
+     * finite). */
+    return b == -INFINITY ? 0 : y;
+}
+
 void gloss__tg_decode(const tg_decoder *d, gloss__tagger_doc *doc,
                       const gloss__tagger_tok *toks, size_t n, const uint8_t *gold,
                       const uint8_t *first, uint8_t *out, float *conf)
 {
     tg_tok tk[TG_MAX_SENT];
     uint64_t f[TG_MAX_FEATS];
-    float scores[GLOSS__TAGGER_MAX_LABELS];
+    /* Zero beyond the labels: best_label reads whole blocks of four. */
+    float scores[GLOSS__TAGGER_MAX_LABELS] = {0};
     const tg_labels *lb = d->labels;
     int ner = d->kind == GLOSS__TAGGER_NER;
     size_t caps = 0, letters = 0, titled = 0, words = 0;
@@ -648,15 +731,7 @@ void gloss__tg_decode(const tg_decoder *d, gloss__tagger_doc *doc,
             fast->score(fast->ctx, i, (size_t)t1, (size_t)t2, memo, f, k, scores);
         else
             d->score(d->score_ctx, f, k, scores);
-        int bestl = -1;
-        for (size_t y = 0; y < lb->n; y++) {
-            if (ner && !allowed(lb, p1, (int)y, i + 1 == n))
-                continue;
-            if (bestl < 0 || scores[y] > scores[bestl])
-                bestl = (int)y;
-        }
-        if (bestl < 0)
-            bestl = 0;
+        int bestl = best_label(scores, lb->n, lb->allow_mask[p1 + 1][i + 1 == n]);
         if (d->learn && gold)
             d->learn(d->learn_ctx, f, k, gold[i], bestl);
         out[i] = (uint8_t)bestl;

@@ -55,6 +55,9 @@ typedef struct tg_labels {
     /* ner: whether label c may follow label p (p + 1: 0 for none), bit 0
      * inside a sentence, bit 1 at its end; every bit set for pos. */
     uint8_t allow[GLOSS__TAGGER_MAX_LABELS + 1][GLOSS__TAGGER_MAX_LABELS];
+    /* The same as bit masks of the labels c: [p + 1][0] inside a
+     * sentence, [p + 1][1] at its end. */
+    uint64_t allow_mask[GLOSS__TAGGER_MAX_LABELS + 1][2];
 } tg_labels;
 
 /* Fills the scheme from label names; -1 when a ner label is not BILOU. */
@@ -162,6 +165,15 @@ size_t gloss__tg_token_features(const tg_decoder *d, const tg_tok *t, int off, u
 #define TG_MAX_PAIR_FEATS 16
 size_t gloss__tg_pair_features(const tg_decoder *d, const tg_tok *tk, size_t n, size_t i,
                                uint64_t *f);
+/* One part of those (at most TG_MAX_PAIR_PART): TG_PAIR_PREV, the
+ * features of token b joined to the token before it, a; TG_PAIR_NEXT, of
+ * token a joined to the token after it, b; TG_PAIR_SKIP, of the token
+ * tagged seen through the tokens either side of it, a and b. How many
+ * features a part has depends on the kind of model alone. */
+#define TG_MAX_PAIR_PART 4
+enum { TG_PAIR_PREV, TG_PAIR_NEXT, TG_PAIR_SKIP };
+size_t gloss__tg_pair_part(const tg_decoder *d, const tg_tok *a, const tg_tok *b,
+                           int part, uint64_t *f);
 /* The features that join the previous label (+ 2, 1 for none) to token t:
  * at most 3. */
 size_t gloss__tg_word_label_features(const tg_decoder *d, const tg_tok *t, uint64_t t1,
@@ -213,6 +225,11 @@ typedef struct tg_table {
     size_t mask;     /* records - 1 */
     size_t stride;   /* bytes per record */
     size_t nlabels;
+    /* A filter of the fingerprints the table holds, made when the model
+     * is opened (tagger_table.h): most features looked up are absent,
+     * and the filter turns most of those away before any probing. */
+    uint64_t *filter;
+    size_t fmask; /* filter words - 1 */
 } tg_table;
 
 #define TG_MAX_SHIFT 15

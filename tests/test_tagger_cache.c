@@ -4,7 +4,9 @@
  *
  * The default pos and ner models tag a corpus made of the committed sample
  * documents (split into tokens here, simply) and of made-up words in
- * sentences of every length up to longer than the tagger takes at once:
+ * sentences of every length up to longer than the tagger takes at once,
+ * and of names after words of every kind (whose cached sums of decisions
+ * are replaced most often):
  * first without the cache, scoring every feature of every token in the
  * model, then with the cache cold and warm, with a cache so small that it
  * is full again and again, and with one document state used by both
@@ -127,6 +129,26 @@ static void add_made_up(corpus *c, size_t nwords)
     end_sent(c);
 }
 
+/* Capitalised names after words of every kind, again and again: each
+ * name's sums joined to the previous label and to what the document
+ * memory says of it (ner) are asked for one after the other with ever
+ * other values, so the slots that keep them are replaced while in use. */
+static char *add_names(corpus *c)
+{
+    static const char *const before[] = {"The", "in", "Mr.", "of", ",", "and", "1990",
+                                         "Paris", "said", "-", "UN", "\"", "by"};
+    static const char *const names[] = {"Smith", "Jones", "Reuters", "Boston", "Clinton"};
+    gloss__buf b = GLOSS__BUF_INIT;
+    for (size_t i = 0; i < 600; i++) {
+        const char *w = before[i % (sizeof before / sizeof *before)];
+        const char *n = names[(i / 3) % (sizeof names / sizeof *names)];
+        const char *after = names[(i / 7) % (sizeof names / sizeof *names)];
+        gloss__buf_printf(&b, "%s %s met %s %s .\n", w, n, i % 2 ? "the" : after, n);
+    }
+    add_text(c, b.data, b.len);
+    return b.data;
+}
+
 typedef struct result {
     uint8_t *labels;
     float *conf;
@@ -220,6 +242,7 @@ int main(void)
         add_text(&c, files[i].data, files[i].len);
     }
     add_made_up(&c, 6000);
+    char *name_text = add_names(&c);
     diag("%zu tokens in %zu sentences", c.n, c.nsents);
 
     gloss__tagger *tg[2] = {NULL, NULL};
@@ -255,6 +278,9 @@ int main(void)
         ok(st.misses > 0 && st.hits > 0 && st.clears == 0,
            "%s: the cache made sums and used them (%zu made, %zu used)", name, st.misses,
            st.hits);
+        ok(st.pair_misses > 0 && st.pair_hits > 0,
+           "%s: the sums of pairs of adjacent words were made and used (%zu made, %zu used)",
+           name, st.pair_misses, st.pair_hits);
         size_t made = st.misses;
         tag(tg[k], doc, &c, &got);
         ok(same(&ref[k], &got, c.n), "%s: with the cache warm, the same again", name);
@@ -311,5 +337,6 @@ int main(void)
     free(c.toks);
     free(c.sents);
     free(c.text);
+    free(name_text);
     return done_testing();
 }
