@@ -24,7 +24,7 @@ dist_lexicon_DATA = \
 dist_doc_DATA += docs/match.md
 
 check_PROGRAMS += tests/test_match
-tests_test_match_SOURCES = tests/test_match.c tests/tap.h
+tests_test_match_SOURCES = tests/test_match.c tests/match_test.c tests/match_test.h tests/tap.h
 tests_test_match_LDADD = $(TEST_LIBS)
 tests_test_match_DEPENDENCIES = libgloss.a
 TESTS += tests/test_match
@@ -35,7 +35,8 @@ EXTRA_DIST += tests/test_match_run.sh tests/fixtures/match/expected-spans.tsv \
 	tests/fixtures/match/expected-matches.tsv tests/fixtures/match/tricky.txt
 
 check_PROGRAMS += tests/test_match_lead
-tests_test_match_lead_SOURCES = tests/test_match_lead.c tests/tap.h
+tests_test_match_lead_SOURCES = tests/test_match_lead.c tests/match_test.c tests/match_test.h \
+	tests/tap.h
 tests_test_match_lead_LDADD = $(TEST_LIBS)
 tests_test_match_lead_DEPENDENCIES = libgloss.a
 TESTS += tests/test_match_lead

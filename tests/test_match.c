@@ -16,45 +16,11 @@
 #include "match.h"
 #include "match_fold.h"
 #include "match_internal.h"
+#include "match_test.h"
 #include "pipeline.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/gloss-match-XXXXXX";
-
-static char *write_file(const char *name, const char *text)
-{
-    static char path[4][512];
-    static int k;
-    char *p = path[k++ % 4];
-    snprintf(p, 512, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-    return p;
-}
-
-/* The matches of m in text, written "LABEL[text]" and joined by spaces. */
-static const char *found(gloss__matcher *m, const char *text)
-{
-    static char out[4096];
-    const gloss__match *ms;
-    char err[512];
-    long n = gloss__matcher_scan(m, text, strlen(text), &ms, err, sizeof err);
-    if (n < 0) {
-        snprintf(out, sizeof out, "error: %s", err);
-        return out;
-    }
-    size_t used = 0;
-    out[0] = '\0';
-    for (long i = 0; i < n && used < sizeof out; i++)
-        used += (size_t)snprintf(out + used, sizeof out - used, "%s%s[%.*s]",
-                                 i ? " " : "", ms[i].entry->label,
-                                 (int)(ms[i].end - ms[i].start),
-                                 text + ms[i].start);
-    return out;
-}
 
 static gloss__matcher *phrases(const gloss__match_group_opts *o,
                                const char *const *list)
@@ -108,13 +74,13 @@ static void test_case_and_diacritics(void)
                                  .boundaries = 1};
     const char *const l1[] = {"\xC5\xBD""anaozen", "LOC", "Roza", "PER", NULL};
     gloss__matcher *m = phrases(&o, l1);
-    is_str(found(m, "In Zanaozen and \xC5\xBD""anaozen, R\xC3\xB3\xC5\xBC""a "
+    is_str(match_test_found(m, "In Zanaozen and \xC5\xBD""anaozen, R\xC3\xB3\xC5\xBC""a "
                     "and Roza."),
            "LOC[Zanaozen] LOC[\xC5\xBD""anaozen] PER[R\xC3\xB3\xC5\xBC""a] "
            "PER[Roza]",
            "diacritics-insensitive: with and without accents, spans on the "
            "original bytes");
-    is_str(found(m, "in zanaozen"), "", "case-sensitive by default");
+    is_str(match_test_found(m, "in zanaozen"), "", "case-sensitive by default");
     gloss__matcher_destroy(&m);
 
     o.case_insensitive = 1;
@@ -122,10 +88,10 @@ static void test_case_and_diacritics(void)
                               "\xD0\x96\xD0\xB0\xD0\xBD\xD0\xB0\xD0\xBE"
                               "\xD0\xB7\xD0\xB5\xD0\xBD", "LOC", NULL};
     m = phrases(&o, l2);
-    is_str(found(m, "THE EUROPEAN PARLIAMENT and the European\nParliament"),
+    is_str(match_test_found(m, "THE EUROPEAN PARLIAMENT and the European\nParliament"),
            "ORG[EUROPEAN PARLIAMENT] ORG[European\nParliament]",
            "case-insensitive, and a space matches a line break");
-    is_str(found(m, "\xD0\x96\xD0\x90\xD0\x9D\xD0\x90\xD0\x9E\xD0\x97\xD0\x95"
+    is_str(match_test_found(m, "\xD0\x96\xD0\x90\xD0\x9D\xD0\x90\xD0\x9E\xD0\x97\xD0\x95"
                     "\xD0\x9D"),
            "LOC[\xD0\x96\xD0\x90\xD0\x9D\xD0\x90\xD0\x9E\xD0\x97\xD0\x95\xD0\x9D]",
            "case-insensitive for Cyrillic too");
@@ -144,7 +110,7 @@ static void test_case_and_diacritics(void)
                               0, "t", err, sizeof err);
     ok(gloss__matcher_compile(m, NULL, err, sizeof err) == 0,
        "mixed groups compile");
-    is_str(found(m, "R\xC3\xB3\xC5\xBC""a, Roza and \xC3\x81lmaty"),
+    is_str(match_test_found(m, "R\xC3\xB3\xC5\xBC""a, Roza and \xC3\x81lmaty"),
            "PER[R\xC3\xB3\xC5\xBC""a] LOC[\xC3\x81lmaty]",
            "a group that keeps diacritics matches only the exact spelling");
     gloss__matcher_destroy(&m);
@@ -157,14 +123,14 @@ static void test_boundaries_overlaps(void)
                              "Parliament", "ORG2", "Parliament of Georgia",
                              "ORG3", NULL};
     gloss__matcher *m = phrases(&o, l);
-    is_str(found(m, "Oshkosh, Joshua, Osh, (Osh) Osh2"), "LOC[Osh] LOC[Osh]",
+    is_str(match_test_found(m, "Oshkosh, Joshua, Osh, (Osh) Osh2"), "LOC[Osh] LOC[Osh]",
            "boundaries: no match inside a word or glued to a digit");
-    is_str(found(m, "the European Parliament."), "ORG[European Parliament]",
+    is_str(match_test_found(m, "the European Parliament."), "ORG[European Parliament]",
            "overlaps: the longest match wins, an overlapping one is dropped");
-    is_str(found(m, "the European Parliament of Georgia"),
+    is_str(match_test_found(m, "the European Parliament of Georgia"),
            "ORG3[Parliament of Georgia]",
            "overlaps: the longest wins even when it starts later");
-    is_str(found(m, "Parliament Parliament of Georgia"),
+    is_str(match_test_found(m, "Parliament Parliament of Georgia"),
            "ORG2[Parliament] ORG3[Parliament of Georgia]",
            "overlaps: adjacent matches are all kept");
     gloss__matcher_destroy(&m);
@@ -177,7 +143,7 @@ static void test_boundaries_overlaps(void)
                                      .diacritics_insensitive = fold};
         const char *const lb[] = {"Osh", "LOC", NULL};
         gloss__matcher *mb = phrases(&b, lb);
-        is_str(found(mb, "Osh\xC3\xA9 \xC3\xA9Osh Osh\xE2\x80\x94x "
+        is_str(match_test_found(mb, "Osh\xC3\xA9 \xC3\xA9Osh Osh\xE2\x80\x94x "
                          "Osh\xC2\xA0Osh (Osh) Osh"),
                "LOC[Osh] LOC[Osh] LOC[Osh] LOC[Osh] LOC[Osh]",
                fold ? "boundaries beside accented letters, dashes and no-break "
@@ -199,17 +165,17 @@ static void test_boundaries_overlaps(void)
                                   "Kazak", "A", "Kazakhstan", "D", "Kazakh",
                                   "B", "Kaz", "K", NULL};
         gloss__matcher *mc = phrases(&b, lc);
-        is_str(found(mc, "Kazak, Kazakh Kazakhs. Kazakhstan Kazakhstan\n"
+        is_str(match_test_found(mc, "Kazak, Kazakh Kazakhs. Kazakhstan Kazakhstan\n"
                          "Airlines Kazakhstani Kazakhst \xC3\x81 Kaz"),
                "A[Kazak] B[Kazakh] C[Kazakhs] D[Kazakhstan] "
                "E[Kazakhstan\nAirlines] K[Kaz]",
                fold ? "prefix chains: every phrase of the chain, folded"
                     : "prefix chains: every phrase of the chain");
-        is_str(found(mc, "Kazakhs"), "C[Kazakhs]",
+        is_str(match_test_found(mc, "Kazakhs"), "C[Kazakhs]",
                fold ? "prefix chains: a longer phrase at the end of the text, "
                       "folded"
                     : "prefix chains: a longer phrase at the end of the text");
-        is_str(found(mc, "Kazakhsta"), "",
+        is_str(match_test_found(mc, "Kazakhsta"), "",
                fold ? "prefix chains: a longer phrase is not looked for past "
                       "the end, folded"
                     : "prefix chains: a longer phrase is not looked for past "
@@ -231,7 +197,7 @@ static void test_boundaries_overlaps(void)
                                   "t", cerr, sizeof cerr);
         ok(gloss__matcher_compile(mc, NULL, cerr, sizeof cerr) == 0,
            "prefix chains: a matcher with a case-insensitive group compiles");
-        is_str(found(mc, "Astana, ASTANA CITY, Astana Opera, astana opera"),
+        is_str(match_test_found(mc, "Astana, ASTANA CITY, Astana Opera, astana opera"),
                "A[Astana] C[ASTANA CITY] O[Astana Opera]",
                "prefix chains: case-sensitive phrases chain, a "
                "case-insensitive one is matched on its own");
@@ -241,7 +207,7 @@ static void test_boundaries_overlaps(void)
     o.boundaries = 0;
     const char *const l2[] = {"Osh", "LOC", NULL};
     m = phrases(&o, l2);
-    is_str(found(m, "Oshkosh"), "LOC[Osh]", "boundaries = false matches inside words");
+    is_str(match_test_found(m, "Oshkosh"), "LOC[Osh]", "boundaries = false matches inside words");
     gloss__matcher_destroy(&m);
 
     /* Two groups with the same phrase: the higher priority wins, and with
@@ -260,7 +226,7 @@ static void test_boundaries_overlaps(void)
     gloss__matcher_add_phrase(m, glo, "Nur-Sultan", "SECOND", NULL, NULL, 0, "t",
                               err, sizeof err);
     gloss__matcher_compile(m, NULL, err, sizeof err);
-    is_str(found(m, "Astana (Nur-Sultan)"), "HIGH[Astana] FIRST[Nur-Sultan]",
+    is_str(match_test_found(m, "Astana (Nur-Sultan)"), "HIGH[Astana] FIRST[Nur-Sultan]",
            "priorities: the higher wins; at equal priority, the first added");
     const gloss__match *ms;
     long n = gloss__matcher_scan(m, "Astana", 6, &ms, err, sizeof err);
@@ -277,7 +243,7 @@ static void test_patterns(void)
     gloss__matcher *m = gloss__matcher_new();
     gloss__match_group_opts o = {.name = "rules", .boundaries = 1};
     int g = gloss__matcher_group(m, &o);
-    const char *path = write_file(
+    const char *path = match_test_write(
         "rules.tsv",
         "# comment\n"
         "\n"
@@ -290,7 +256,7 @@ static void test_patterns(void)
        "patterns compile (look-behind through PCRE2)");
     const char *text = "Under Article 174 of the Criminal Code, on 10 January "
                        "2021, a fine of EUR 500 (not GBP 600).";
-    is_str(found(m, text),
+    is_str(match_test_found(m, text),
            "LAW[Article 174 of the Criminal Code] DATE[10 January 2021] "
            "AMOUNT[500]",
            "patterns find their exact spans, look-behind included");
@@ -310,7 +276,7 @@ static void test_patterns(void)
     /* Errors name the file, the line and the pattern. */
     m = gloss__matcher_new();
     g = gloss__matcher_group(m, &o);
-    path = write_file("bad.tsv", "DATE\t[0-9]+\n# ok so far\nLAW\tArticle ([0-9]+\n");
+    path = match_test_write("bad.tsv", "DATE\t[0-9]+\n# ok so far\nLAW\tArticle ([0-9]+\n");
     ok(gloss__matcher_load_patterns(m, g, path, err, sizeof err) < 0,
        "a pattern that does not parse is refused");
     like(err, "bad.tsv:3", "its error names the file and line");
@@ -319,7 +285,7 @@ static void test_patterns(void)
 
     m = gloss__matcher_new();
     g = gloss__matcher_group(m, &o);
-    path = write_file("empty-match.tsv", "DATE\t[0-9]+\nX\tx*\n");
+    path = match_test_write("empty-match.tsv", "DATE\t[0-9]+\nX\tx*\n");
     ok(gloss__matcher_load_patterns(m, g, path, err, sizeof err) == 0 &&
            gloss__matcher_compile(m, NULL, err, sizeof err) < 0,
        "a pattern Vectorscan refuses fails the compilation");
@@ -332,19 +298,19 @@ static void test_patterns(void)
      * not a match. */
     m = gloss__matcher_new();
     g = gloss__matcher_group(m, &o);
-    path = write_file("spaced.tsv", "QUANTITY\t[0-9]{1,3}\\s{1,3}(?:men|women)"
+    path = match_test_write("spaced.tsv", "QUANTITY\t[0-9]{1,3}\\s{1,3}(?:men|women)"
                                     "\t\t men| women\n");
     ok(gloss__matcher_load_patterns(m, g, path, err, sizeof err) == 0 &&
            gloss__matcher_compile(m, NULL, err, sizeof err) == 0,
        "triggers with a space compile");
-    is_str(found(m, "3\nmen, 4\twomen, 5 women, 6amen, 7 mention"),
+    is_str(match_test_found(m, "3\nmen, 4\twomen, 5 women, 6amen, 7 mention"),
            "QUANTITY[3\nmen] QUANTITY[4\twomen] QUANTITY[5 women]",
            "a space in a trigger matches a line break or a tab");
     gloss__matcher_destroy(&m);
 
     m = gloss__matcher_new();
     g = gloss__matcher_group(m, &o);
-    path = write_file("nolabel.tsv", "[0-9]+\n");
+    path = match_test_write("nolabel.tsv", "[0-9]+\n");
     ok(gloss__matcher_load_patterns(m, g, path, err, sizeof err) < 0,
        "a pattern line without a label is refused");
     like(err, "nolabel.tsv:1", "naming the line");
@@ -358,7 +324,7 @@ static void test_dictionaries(void)
     gloss__match_group_opts o = {.name = "d", .label = "ORG", .boundaries = 1,
                                  .diacritics_insensitive = 1};
     int g = gloss__matcher_group(m, &o);
-    const char *tsv = write_file(
+    const char *tsv = match_test_write(
         "ngos.tsv",
         "# name\tlabel\tid\tattrs\n"
         "Front Line Defenders\t\tngo:fld\tcountry=IE;kind=ngo\n"
@@ -366,7 +332,7 @@ static void test_dictionaries(void)
         "Dulat Agadil\tPER\tperson:agadil\n");
     ok(gloss__matcher_load_dictionary(m, g, tsv, err, sizeof err) == 0,
        "a TSV dictionary loads");
-    const char *json = write_file(
+    const char *json = match_test_write(
         "people.json",
         "[{\"phrases\": [\"R\xC3\xB3\xC5\xBC""a Thun\", \"Roza Thun\"], "
         "\"label\": \"PER\", \"id\": \"person:thun\", "
@@ -374,7 +340,7 @@ static void test_dictionaries(void)
     ok(gloss__matcher_load_dictionary(m, g, json, err, sizeof err) == 0,
        "a JSON dictionary loads");
     ok(gloss__matcher_compile(m, NULL, err, sizeof err) == 0, "they compile");
-    is_str(found(m, "Amnesty International, Front Line Defenders and "
+    is_str(match_test_found(m, "Amnesty International, Front Line Defenders and "
                     "R\xC3\xB3\xC5\xBC""a Thun on Dulat Agadil"),
            "ORG[Amnesty International] ORG[Front Line Defenders] "
            "PER[R\xC3\xB3\xC5\xBC""a Thun] PER[Dulat Agadil]",
@@ -394,16 +360,16 @@ static void test_dictionaries(void)
 
     m = gloss__matcher_new();
     g = gloss__matcher_group(m, &o);
-    const char *empty = write_file("empty.tsv", "# nothing yet\n");
+    const char *empty = match_test_write("empty.tsv", "# nothing yet\n");
     ok(gloss__matcher_load_dictionary(m, g, empty, err, sizeof err) == 0 &&
            gloss__matcher_compile(m, NULL, err, sizeof err) == 0,
        "an empty dictionary loads and compiles");
-    is_str(found(m, "anything at all"), "", "and finds nothing");
+    is_str(match_test_found(m, "anything at all"), "", "and finds nothing");
     gloss__matcher_destroy(&m);
 
     m = gloss__matcher_new();
     g = gloss__matcher_group(m, &o);
-    const char *bad = write_file("bad.json", "[{\"phrase\": \"x\"}, {\"label\": \"X\"}]");
+    const char *bad = match_test_write("bad.json", "[{\"phrase\": \"x\"}, {\"label\": \"X\"}]");
     ok(gloss__matcher_load_dictionary(m, g, bad, err, sizeof err) < 0,
        "a JSON entry without a phrase is refused");
     like(err, "bad.json: entry 2", "naming the entry");
@@ -412,30 +378,11 @@ static void test_dictionaries(void)
     m = gloss__matcher_new();
     gloss__match_group_opts nolabel = {.name = "n"};
     g = gloss__matcher_group(m, &nolabel);
-    const char *nl = write_file("nolabel-dict.tsv", "Some Name\n");
+    const char *nl = match_test_write("nolabel-dict.tsv", "Some Name\n");
     ok(gloss__matcher_load_dictionary(m, g, nl, err, sizeof err) < 0,
        "a phrase without a label (none in the file or the options) is refused");
     like(err, "nolabel-dict.tsv:1", "naming the line");
     gloss__matcher_destroy(&m);
-}
-
-/* Runs text through a pipeline built from src and returns the document. */
-static gloss_doc *run(const char *src, const char *text, char *err, size_t len)
-{
-    gloss__config *cfg = gloss__config_load_string(src, strlen(src), "t.lua",
-                                                   dir, err, len);
-    if (!cfg)
-        return NULL;
-    gloss__pipeline *p = gloss__pipeline_new(cfg, err, len);
-    gloss_doc *doc = NULL;
-    if (p) {
-        doc = gloss_doc_new("d", "test", text, strlen(text));
-        gloss__doc_status st;
-        gloss__pipeline_run(p, &doc, 1, &st);
-        gloss__pipeline_destroy(&p);
-    }
-    gloss__config_destroy(&cfg);
-    return doc;
 }
 
 /* The entities of doc as "LABEL[text]@source". */
@@ -460,14 +407,14 @@ static const char *entities(gloss_doc *doc)
 
 static void test_stage(void)
 {
-    write_file("ner.lua",
+    match_test_write("ner.lua",
                "return { process = function(doc)\n"
                "  local s, e = doc.text:find('European Parliament', 1, true)\n"
                "  doc:add('entities', s, s + 7, 'MISC')\n"
                "  local s2, e2 = doc.text:find('Dulat', 1, true)\n"
                "  doc:add('entities', s2, e2, 'PER')\n"
                "end }\n");
-    write_file("people.tsv", "European Parliament\tORG\teu:ep\n");
+    match_test_write("people.tsv", "European Parliament\tORG\teu:ep\n");
     static const struct {
         const char *policy, *want;
     } cases[] = {
@@ -484,7 +431,7 @@ static void test_stage(void)
                  "'match', options = { builtin = false, policy = '%s', "
                  "dictionaries = { 'people.tsv' } } } } }",
                  cases[i].policy);
-        gloss_doc *doc = run(src, "The European Parliament and Dulat.", err,
+        gloss_doc *doc = match_test_run(src, "The European Parliament and Dulat.", err,
                              sizeof err);
         if (!doc)
             diag("%s", err);
@@ -492,7 +439,7 @@ static void test_stage(void)
         gloss_doc_destroy(&doc);
     }
 
-    gloss_doc *doc = run("return { pipeline = { { stage = 'match', options = "
+    gloss_doc *doc = match_test_run("return { pipeline = { { stage = 'match', options = "
                          "{ builtin = false, dictionaries = { { file = "
                          "'people.tsv', name = 'eu' } } } } } }",
                          "no entities layer yet: European Parliament", err,
@@ -507,22 +454,22 @@ static void test_stage(void)
     is_str(id ? id->as.string.ptr : NULL, "eu:ep", "spans carry the id");
     gloss_doc_destroy(&doc);
 
-    write_file("broken.tsv", "DATE\t[0-9]{2,1}\n");
-    doc = run("return { pipeline = { { stage = 'match', options = { builtin = "
+    match_test_write("broken.tsv", "DATE\t[0-9]{2,1}\n");
+    doc = match_test_run("return { pipeline = { { stage = 'match', options = { builtin = "
               "false, patterns = { 'broken.tsv' } } } } }",
               "x", err, sizeof err);
     ok(doc == NULL, "a pattern that does not compile fails the configuration");
     like(err, "broken.tsv:1", "the error names the file and line");
     like(err, "[0-9]{2,1}", "and the pattern");
 
-    doc = run("return { pipeline = { { stage = 'match', options = { builtin = "
+    doc = match_test_run("return { pipeline = { { stage = 'match', options = { builtin = "
               "false, dictionaries = { { file = 'people.tsv', colour = 1 } } "
               "} } } }",
               "x", err, sizeof err);
     ok(doc == NULL && strstr(err, "unknown key 'colour'"),
        "an unknown key of a dictionary is refused");
 
-    doc = run("return { pipeline = { { stage = 'match', options = { builtin = "
+    doc = match_test_run("return { pipeline = { { stage = 'match', options = { builtin = "
               "false, dictionaries = { 'missing.tsv' } } } } }",
               "x", err, sizeof err);
     ok(doc == NULL && strstr(err, "missing.tsv"),
@@ -672,7 +619,7 @@ static void test_same_matches(void)
 
 int main(void)
 {
-    if (!mkdtemp(dir))
+    if (!match_test_mkdir(dir))
         return skip_all("cannot create a temporary folder");
     test_fold();
     test_case_and_diacritics();
@@ -682,9 +629,7 @@ int main(void)
     test_stage();
     test_bad_utf8();
     test_same_matches();
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    if (match_test_rmdir() != 0)
         diag("could not remove %s", dir);
     return done_testing();
 }

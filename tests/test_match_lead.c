@@ -20,6 +20,7 @@
 #include "gloss/doc.h"
 #include "match.h"
 #include "match_internal.h"
+#include "match_test.h"
 #include "pipeline.h"
 #include "tap.h"
 
@@ -31,20 +32,6 @@ static const char date_lead[] = "[0-9\\s,\xe2\x80\x93" "and-]";
 static const char *const months[] = {
     "January", "February", "March",     "April",   "May",      "June",
     "July",    "August",   "September", "October", "November", "December"};
-
-static char *write_file(const char *name, const char *text)
-{
-    static char path[4][512];
-    static int k;
-    char *p = path[k++ % 4];
-    snprintf(p, 512, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-    return p;
-}
 
 /* Every match of m in text, one a line: span, label, source, named groups
  * (appended to out). Returns the number, or -1. */
@@ -67,27 +54,6 @@ static long list(gloss__matcher *m, const char *name, const char *text,
         gloss__buf_addc(out, '\n');
     }
     return n;
-}
-
-/* The matches of m in text, written "LABEL[text]" and joined by spaces. */
-static const char *found(gloss__matcher *m, const char *text)
-{
-    static char out[4096];
-    const gloss__match *ms;
-    char err[512];
-    long n = gloss__matcher_scan(m, text, strlen(text), &ms, err, sizeof err);
-    if (n < 0) {
-        snprintf(out, sizeof out, "error: %s", err);
-        return out;
-    }
-    size_t used = 0;
-    out[0] = '\0';
-    for (long i = 0; i < n && used < sizeof out; i++)
-        used += (size_t)snprintf(out + used, sizeof out - used, "%s%s[%.*s]",
-                                 i ? " " : "", ms[i].entry->label,
-                                 (int)(ms[i].end - ms[i].start),
-                                 text + ms[i].start);
-    return out;
 }
 
 /* A matcher of one pattern file in a group that keeps or ignores case
@@ -216,8 +182,8 @@ static void test_shipped_dates(void)
         }
         for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
             char want_s[4096];
-            snprintf(want_s, sizeof want_s, "%s", found(plain, texts[i]));
-            const char *got = found(fast, texts[i]);
+            snprintf(want_s, sizeof want_s, "%s", match_test_found(plain, texts[i]));
+            const char *got = match_test_found(fast, texts[i]);
             if (strcmp(want_s, got) != 0) {
                 diag("'%s' (ci %d): '%s', not '%s'", texts[i], ci, got, want_s);
                 same = 0;
@@ -232,14 +198,14 @@ static void test_shipped_dates(void)
                          months[j]);
                 snprintf(want_s, sizeof want_s, "DATE[3 %s 2021] DATE[4 %s]",
                          months[i], months[j]);
-                if (strcmp(found(fast, text), want_s) != 0 ||
-                    strcmp(found(plain, text), want_s) != 0) {
-                    diag("'%s' (ci %d): '%s'", text, ci, found(fast, text));
+                if (strcmp(match_test_found(fast, text), want_s) != 0 ||
+                    strcmp(match_test_found(plain, text), want_s) != 0) {
+                    diag("'%s' (ci %d): '%s'", text, ci, match_test_found(fast, text));
                     same = 0;
                 }
             }
         if (ci == 0)
-            ok(strcmp(found(fast, "Meetings on 1, 2 and 3 December 2021 and "
+            ok(strcmp(match_test_found(fast, "Meetings on 1, 2 and 3 December 2021 and "
                                   "4 March 2022."),
                       "DATE[1, 2 and 3 December 2021] DATE[4 March 2022]") == 0,
                "a list of days before the month belongs to the date");
@@ -282,7 +248,7 @@ static const char *user_file(const char *name, const char *date_re, int lead)
                           user_patterns[i][1] ? user_patterns[i][1] : date_re,
                           user_patterns[i][2],
                           lead ? user_patterns[i][3] : "");
-    const char *p = write_file(name, b.data ? b.data : "");
+    const char *p = match_test_write(name, b.data ? b.data : "");
     gloss__buf_free(&b);
     return p;
 }
@@ -431,7 +397,7 @@ static void test_bad_leads(void)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char text[256], err[1024];
         snprintf(text, sizeof text, "# a comment\n%s\n", bad[i].line);
-        const char *path = write_file("bad-lead.tsv", text);
+        const char *path = match_test_write("bad-lead.tsv", text);
         gloss__matcher *m = gloss__matcher_new();
         gloss__match_group_opts o = {.name = "p", .boundaries = 1};
         int g = gloss__matcher_group(m, &o);
@@ -453,7 +419,7 @@ static void test_bad_leads(void)
     gloss__matcher *m = gloss__matcher_new();
     gloss__match_group_opts o = {.name = "p", .boundaries = 1};
     int g = gloss__matcher_group(m, &o);
-    const char *path = write_file("bad-lead.tsv", "X\t[0-9]+ May\t\tMay\t[9-0]\n");
+    const char *path = match_test_write("bad-lead.tsv", "X\t[0-9]+ May\t\tMay\t[9-0]\n");
     gloss__matcher_load_patterns(m, g, path, err, sizeof err);
     const char *colon = strstr(err, "bad-lead.tsv:1");
     is_str(colon, "bad-lead.tsv:1: pattern '[0-9]+ May': lead '[9-0]' is not "
@@ -475,28 +441,9 @@ static void test_bad_leads(void)
                                           sizeof err) == 0 &&
                gloss__matcher_compile(m, NULL, err, sizeof err) == 0;
     ok(refused && fine && gloss__matcher_size(m) == 1 &&
-           strcmp(found(m, "on 12 May and 3 May"), "X[12 May] X[3 May]") == 0,
+           strcmp(match_test_found(m, "on 12 May and 3 May"), "X[12 May] X[3 May]") == 0,
        "a refused lead leaves no entry behind; a good one matches");
     gloss__matcher_destroy(&m);
-}
-
-/* Runs text through a pipeline built from src; returns the document. */
-static gloss_doc *run(const char *src, const char *text, char *err, size_t len)
-{
-    gloss__config *cfg = gloss__config_load_string(src, strlen(src), "t.lua",
-                                                   dir, err, len);
-    if (!cfg)
-        return NULL;
-    gloss__pipeline *p = gloss__pipeline_new(cfg, err, len);
-    gloss_doc *doc = NULL;
-    if (p) {
-        doc = gloss_doc_new("d", "test", text, strlen(text));
-        gloss__doc_status st;
-        gloss__pipeline_run(p, &doc, 1, &st);
-        gloss__pipeline_destroy(&p);
-    }
-    gloss__config_destroy(&cfg);
-    return doc;
 }
 
 /* The spans of a layer as "start-end LABEL", joined by spaces. */
@@ -514,7 +461,7 @@ static void spans(gloss_doc *doc, const char *layer, gloss__buf *out)
 /* gloss.matcher takes `lead` on a pattern: the same hits as without. */
 static void test_lua(void)
 {
-    write_file("lead.lua",
+    match_test_write("lead.lua",
                "local function make(lead)\n"
                "  return gloss.matcher{ case_insensitive = true,\n"
                "    { pattern = [[[0-9]{1,2}(?:(?:,\\s?|\\s(?:and|to)\\s)"
@@ -528,18 +475,18 @@ static void test_lua(void)
                "  for _, h in ipairs(b:find(doc)) do doc:add('b', h.first, "
                "h.last, h.label) end\n"
                "end }\n");
-    write_file("badlead.lua",
+    match_test_write("badlead.lua",
                "gloss.matcher{ { pattern = 'x May', label = 'X', triggers = "
                "{ 'May' }, lead = '[x' } }\n"
                "return { process = function(doc) end }\n");
-    write_file("numlead.lua",
+    match_test_write("numlead.lua",
                "gloss.matcher{ { pattern = 'x May', label = 'X', triggers = "
                "{ 'May' }, lead = 5 } }\n"
                "return { process = function(doc) end }\n");
     char err[1024];
     const char *text = "On 1, 2 and 3 MAY, 4 to 5 June, 6 may and 7 Mayday; "
                        "x 8 June 9 May";
-    gloss_doc *doc = run("return { pipeline = { { script = 'lead.lua' } } }",
+    gloss_doc *doc = match_test_run("return { pipeline = { { script = 'lead.lua' } } }",
                          text, err, sizeof err);
     if (!doc)
         diag("%s", err);
@@ -556,7 +503,7 @@ static void test_lua(void)
     gloss_doc_destroy(&doc);
 
     err[0] = '\0';
-    doc = run("return { pipeline = { { script = 'badlead.lua' } } }", text, err,
+    doc = match_test_run("return { pipeline = { { script = 'badlead.lua' } } }", text, err,
               sizeof err);
     ok(!doc && strstr(err, "gloss.matcher: item 1") &&
            strstr(err, "lead '[x' is not valid"),
@@ -565,7 +512,7 @@ static void test_lua(void)
         diag("%s", err);
     gloss_doc_destroy(&doc);
     err[0] = '\0';
-    doc = run("return { pipeline = { { script = 'numlead.lua' } } }", text, err,
+    doc = match_test_run("return { pipeline = { { script = 'numlead.lua' } } }", text, err,
               sizeof err);
     ok(!doc && strstr(err, "'lead' must be a string"),
        "gloss.matcher: a lead that is not a string is refused");
@@ -576,15 +523,13 @@ static void test_lua(void)
 
 int main(void)
 {
-    if (!mkdtemp(dir))
+    if (!match_test_mkdir(dir))
         return skip_all("cannot create a temporary folder");
     test_shipped_dates();
     test_user_patterns();
     test_bad_leads();
     test_lua();
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    if (match_test_rmdir() != 0)
         diag("could not remove %s", dir);
     return done_testing();
 }
