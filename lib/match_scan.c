@@ -390,12 +390,23 @@ static inline int settled(const gloss__matcher *m, size_t off)
  * longer word (Kazak, Kazakh and Kazakhs at every Kazakhstan). Most
  * phrases that pass it are between ASCII bytes, which settle their
  * boundaries without decoding the text. */
-static int phrase_at(gloss__matcher *m, const match_expr *x, size_t to)
+static int phrase_span(gloss__matcher *m, const match_expr *x, size_t to);
+
+static inline int phrase_at(gloss__matcher *m, const match_expr *x, size_t to)
 {
     if (to < x->len)
         return 0;
     if (x->boundaries && (cuts_word(m, to) || cuts_word(m, to - x->len)))
         return 0;
+    return phrase_span(m, x, to);
+}
+
+/* The rest of phrase_at(), out of line so that its quick refusals inline
+ * where phrases are handled and cost no call: the span in the text, its
+ * boundaries there when the scanned bytes do not settle them, its
+ * spelling. */
+static int phrase_span(gloss__matcher *m, const match_expr *x, size_t to)
+{
     size_t s = to - x->len, t = to;
     if (m->mapped) {
         if (t >= m->scanned_len)
@@ -419,50 +430,54 @@ static int phrase_at(gloss__matcher *m, const match_expr *x, size_t to)
 }
 
 /* How child phrase y (whose first xl bytes are its parent's) compares
- * with the scanned text from start (the parent's bytes there too): < 0
- * when it sorts before, > 0 after, 0 when the text starts with it. */
-static inline int cmp_child(const gloss__matcher *m, const match_expr *y,
-                            size_t start, size_t xl)
+ * with the tn bytes of scanned text at t (the parent's bytes there too):
+ * < 0 when it sorts before, > 0 after, 0 when the text starts with it. */
+static inline int cmp_child(const match_expr *y, const unsigned char *t,
+                            size_t tn, size_t xl)
 {
-    const unsigned char *a = (const unsigned char *)y->lit + xl,
-                        *b = (const unsigned char *)m->scanned + start + xl;
-    size_t an = y->len - xl, bn = m->scanned_len - start - xl;
-    size_t n = an < bn ? an : bn;
-    for (size_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return a[i] < b[i] ? -1 : 1;
-    return an <= bn ? 0 : 1;
+    const unsigned char *a = (const unsigned char *)y->lit;
+    size_t n = y->len < tn ? y->len : tn;
+    for (size_t i = xl; i < n; i++)
+        if (a[i] != t[i])
+            return a[i] < t[i] ? -1 : 1;
+    return y->len <= tn ? 0 : 1;
 }
 
 /* Phrase x starts at `start` of the scanned text (Vectorscan found it
  * there): the child whose remaining bytes follow, if one does, is found
- * there too, as Vectorscan would have reported it, and so on down. The
+ * there too, as Vectorscan would have reported it, and so on down (a loop
+ * rather than a call per level: Kazak, Kazakh, Kazakhs, Kazakhstan). The
  * children are sorted by bytes and none starts another, so the one found
  * is the last that does not sort after the text: a binary search. */
 static int chain_at(gloss__matcher *m, const match_expr *x, size_t start)
 {
-    const uint32_t *kids = m->kids + x->kids;
-    size_t lo = 0, hi = x->nkids;
-    const match_expr *y = NULL;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        const match_expr *c = &m->exprs[kids[mid]];
-        int r = cmp_child(m, c, start, x->len);
-        if (r == 0) {
-            y = c;
-            break;
+    const unsigned char *t = (const unsigned char *)m->scanned + start;
+    size_t tn = m->scanned_len - start;
+    while (x->nkids) {
+        const uint32_t *kids = m->kids + x->kids;
+        size_t lo = 0, hi = x->nkids;
+        const match_expr *y = NULL;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            const match_expr *c = &m->exprs[kids[mid]];
+            int r = cmp_child(c, t, tn, x->len);
+            if (r == 0) {
+                y = c;
+                break;
+            }
+            if (r < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
-        if (r < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
+        /* Not found: had one followed, the search would have met it (lo
+         * only passes a child that sorts before the text). */
+        if (!y)
+            return 0;
+        if (phrase_at(m, y, start + y->len) < 0)
+            return -1;
+        x = y;
     }
-    /* Not found: had one followed, the search would have met it (lo
-     * only passes a child that sorts before the text). */
-    if (!y)
-        return 0;
-    if (phrase_at(m, y, start + y->len) < 0 || (y->nkids && chain_at(m, y, start) < 0))
-        return -1;
     return 0;
 }
 
