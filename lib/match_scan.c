@@ -72,21 +72,31 @@ static inline int ascii_word(unsigned c)
     return ascii_word_tab[c & 0xFF];
 }
 
-/* Adds a candidate that passed its checks. */
-static int add_cand(gloss__matcher *m, size_t start, size_t end,
-                    uint32_t entry, int priority, uint32_t cap_off,
-                    uint32_t ncaps)
+/* Doubles the array of candidates: -1 (and m->oom) when out of memory.
+ * Out of line and cold, so that the callers save no registers for it. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline, cold))
+#endif
+static int grow_cands(gloss__matcher *m)
 {
-    if (m->ncands == m->capcands) {
-        size_t ncap = m->capcands ? m->capcands * 2 : 256;
-        match_cand *c = realloc(m->cands, ncap * sizeof(*c));
-        if (!c) {
-            m->oom = 1;
-            return -1;
-        }
-        m->cands = c;
-        m->capcands = ncap;
+    size_t ncap = m->capcands ? m->capcands * 2 : 256;
+    match_cand *c = realloc(m->cands, ncap * sizeof(*c));
+    if (!c) {
+        m->oom = 1;
+        return -1;
     }
+    m->cands = c;
+    m->capcands = ncap;
+    return 0;
+}
+
+/* Adds a candidate that passed its checks. */
+static inline int add_cand(gloss__matcher *m, size_t start, size_t end,
+                           uint32_t entry, int priority, uint32_t cap_off,
+                           uint32_t ncaps)
+{
+    if (m->ncands == m->capcands && grow_cands(m) < 0)
+        return -1;
     m->cands[m->ncands++] =
         (match_cand){start, end, entry, priority, cap_off, ncaps};
     return 0;
@@ -318,6 +328,24 @@ static int triggered_at(gloss__matcher *m, uint32_t id, size_t tstart,
     return 0;
 }
 
+/* Doubles the array of reports: -1 (and m->oom) when out of memory. Out
+ * of line, so that on_match() saves no registers for its rare call. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline, cold))
+#endif
+static int grow_hits(gloss__matcher *m)
+{
+    size_t ncap = m->caphits ? m->caphits * 2 : 1024;
+    match_hit *h = realloc(m->hits, ncap * sizeof(*h));
+    if (!h) {
+        m->oom = 1;
+        return -1;
+    }
+    m->hits = h;
+    m->caphits = ncap;
+    return 0;
+}
+
 /* The callback: O(1), no allocation but the array's rare growth. */
 static int on_match(unsigned int xid, unsigned long long from,
                     unsigned long long to, unsigned int flags, void *ctx)
@@ -325,16 +353,8 @@ static int on_match(unsigned int xid, unsigned long long from,
     (void)flags;
     (void)from;
     gloss__matcher *m = ctx;
-    if (m->nhits == m->caphits) {
-        size_t ncap = m->caphits ? m->caphits * 2 : 1024;
-        match_hit *h = realloc(m->hits, ncap * sizeof(*h));
-        if (!h) {
-            m->oom = 1;
-            return 1;
-        }
-        m->hits = h;
-        m->caphits = ncap;
-    }
+    if (m->nhits == m->caphits && grow_hits(m) < 0)
+        return 1;
     m->hits[m->nhits++] = (match_hit){xid, (uint32_t)to};
     return 0;
 }
@@ -848,9 +868,17 @@ long gloss__matcher_scan(gloss__matcher *m, const char *text, size_t len,
                 end = c[j].end;
             j++;
         }
+        if (j == i + 1) {
+            /* Alone in its cluster, as most are: taken. */
+            m->out[taken++] = (gloss__match){c[i].start, c[i].end,
+                                             &m->entries[c[i].entry].pub,
+                                             m->caps + c[i].cap_off,
+                                             c[i].ncaps};
+            i = j;
+            continue;
+        }
         size_t first = taken;
-        if (j - i > 1)
-            sort_cluster(c + i, j - i);
+        sort_cluster(c + i, j - i);
         for (size_t k = i; k < j; k++) {
             int clash = 0;
             for (size_t t = first; t < taken && !clash; t++)
