@@ -369,9 +369,11 @@ static inline int copied_pair(const gloss__matcher *m, size_t off)
 {
     if (!m->mapped)
         return 1;
-    const unsigned char *b = m->from_point;
-    return !((b[(off - 1) >> 3] >> ((off - 1) & 7)) & 1) &&
-           !((b[off >> 3] >> (off & 7)) & 1);
+    /* The two bits from the two bytes of the bitmap that hold them (the
+     * bitmap has a byte to spare at its end). */
+    const unsigned char *b = m->from_point + ((off - 1) >> 3);
+    unsigned pair = (unsigned)b[0] | (unsigned)b[1] << 8;
+    return !((pair >> ((off - 1) & 7)) & 3);
 }
 
 /* Whether the scanned bytes at off - 1 and off are both ASCII letters or
@@ -699,7 +701,8 @@ static int run_pcre(gloss__matcher *m, uint32_t id, char *err, size_t errlen)
  * cuts_word() knows the bytes it may take for the text's own. */
 static int mark_points(gloss__matcher *m)
 {
-    size_t nb = m->scanned_len / 8 + 1;
+    /* A byte to spare, so that copied_pair() reads two bytes at once. */
+    size_t nb = m->scanned_len / 8 + 2;
     if (nb > m->capbits) {
         unsigned char *b = realloc(m->from_point, nb);
         if (!b)
