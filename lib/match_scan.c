@@ -72,21 +72,31 @@ static inline int ascii_word(unsigned c)
     return ascii_word_tab[c & 0xFF];
 }
 
-/* Adds a candidate that passed its checks. */
-static int add_cand(gloss__matcher *m, size_t start, size_t end,
-                    uint32_t entry, int priority, uint32_t cap_off,
-                    uint32_t ncaps)
+/* Doubles the array of candidates: -1 (and m->oom) when out of memory.
+ * Out of line and cold, so that the callers save no registers for it. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline, cold))
+#endif
+static int grow_cands(gloss__matcher *m)
 {
-    if (m->ncands == m->capcands) {
-        size_t ncap = m->capcands ? m->capcands * 2 : 256;
-        match_cand *c = realloc(m->cands, ncap * sizeof(*c));
-        if (!c) {
-            m->oom = 1;
-            return -1;
-        }
-        m->cands = c;
-        m->capcands = ncap;
+    size_t ncap = m->capcands ? m->capcands * 2 : 256;
+    match_cand *c = realloc(m->cands, ncap * sizeof(*c));
+    if (!c) {
+        m->oom = 1;
+        return -1;
     }
+    m->cands = c;
+    m->capcands = ncap;
+    return 0;
+}
+
+/* Adds a candidate that passed its checks. */
+static inline int add_cand(gloss__matcher *m, size_t start, size_t end,
+                           uint32_t entry, int priority, uint32_t cap_off,
+                           uint32_t ncaps)
+{
+    if (m->ncands == m->capcands && grow_cands(m) < 0)
+        return -1;
     m->cands[m->ncands++] =
         (match_cand){start, end, entry, priority, cap_off, ncaps};
     return 0;
@@ -318,6 +328,24 @@ static int triggered_at(gloss__matcher *m, uint32_t id, size_t tstart,
     return 0;
 }
 
+/* Doubles the array of reports: -1 (and m->oom) when out of memory. Out
+ * of line, so that on_match() saves no registers for its rare call. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline, cold))
+#endif
+static int grow_hits(gloss__matcher *m)
+{
+    size_t ncap = m->caphits ? m->caphits * 2 : 1024;
+    match_hit *h = realloc(m->hits, ncap * sizeof(*h));
+    if (!h) {
+        m->oom = 1;
+        return -1;
+    }
+    m->hits = h;
+    m->caphits = ncap;
+    return 0;
+}
+
 /* The callback: O(1), no allocation but the array's rare growth. */
 static int on_match(unsigned int xid, unsigned long long from,
                     unsigned long long to, unsigned int flags, void *ctx)
@@ -325,16 +353,8 @@ static int on_match(unsigned int xid, unsigned long long from,
     (void)flags;
     (void)from;
     gloss__matcher *m = ctx;
-    if (m->nhits == m->caphits) {
-        size_t ncap = m->caphits ? m->caphits * 2 : 1024;
-        match_hit *h = realloc(m->hits, ncap * sizeof(*h));
-        if (!h) {
-            m->oom = 1;
-            return 1;
-        }
-        m->hits = h;
-        m->caphits = ncap;
-    }
+    if (m->nhits == m->caphits && grow_hits(m) < 0)
+        return 1;
     m->hits[m->nhits++] = (match_hit){xid, (uint32_t)to};
     return 0;
 }
@@ -349,9 +369,11 @@ static inline int copied_pair(const gloss__matcher *m, size_t off)
 {
     if (!m->mapped)
         return 1;
-    const unsigned char *b = m->from_point;
-    return !((b[(off - 1) >> 3] >> ((off - 1) & 7)) & 1) &&
-           !((b[off >> 3] >> (off & 7)) & 1);
+    /* The two bits from the two bytes of the bitmap that hold them (the
+     * bitmap has a byte to spare at its end). */
+    const unsigned char *b = m->from_point + ((off - 1) >> 3);
+    unsigned pair = (unsigned)b[0] | (unsigned)b[1] << 8;
+    return !((pair >> ((off - 1) & 7)) & 3);
 }
 
 /* Whether the scanned bytes at off - 1 and off are both ASCII letters or
@@ -390,12 +412,23 @@ static inline int settled(const gloss__matcher *m, size_t off)
  * longer word (Kazak, Kazakh and Kazakhs at every Kazakhstan). Most
  * phrases that pass it are between ASCII bytes, which settle their
  * boundaries without decoding the text. */
-static int phrase_at(gloss__matcher *m, const match_expr *x, size_t to)
+static int phrase_span(gloss__matcher *m, const match_expr *x, size_t to);
+
+static inline int phrase_at(gloss__matcher *m, const match_expr *x, size_t to)
 {
     if (to < x->len)
         return 0;
     if (x->boundaries && (cuts_word(m, to) || cuts_word(m, to - x->len)))
         return 0;
+    return phrase_span(m, x, to);
+}
+
+/* The rest of phrase_at(), out of line so that its quick refusals inline
+ * where phrases are handled and cost no call: the span in the text, its
+ * boundaries there when the scanned bytes do not settle them, its
+ * spelling. */
+static int phrase_span(gloss__matcher *m, const match_expr *x, size_t to)
+{
     size_t s = to - x->len, t = to;
     if (m->mapped) {
         if (t >= m->scanned_len)
@@ -419,50 +452,54 @@ static int phrase_at(gloss__matcher *m, const match_expr *x, size_t to)
 }
 
 /* How child phrase y (whose first xl bytes are its parent's) compares
- * with the scanned text from start (the parent's bytes there too): < 0
- * when it sorts before, > 0 after, 0 when the text starts with it. */
-static inline int cmp_child(const gloss__matcher *m, const match_expr *y,
-                            size_t start, size_t xl)
+ * with the tn bytes of scanned text at t (the parent's bytes there too):
+ * < 0 when it sorts before, > 0 after, 0 when the text starts with it. */
+static inline int cmp_child(const match_expr *y, const unsigned char *t,
+                            size_t tn, size_t xl)
 {
-    const unsigned char *a = (const unsigned char *)y->lit + xl,
-                        *b = (const unsigned char *)m->scanned + start + xl;
-    size_t an = y->len - xl, bn = m->scanned_len - start - xl;
-    size_t n = an < bn ? an : bn;
-    for (size_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return a[i] < b[i] ? -1 : 1;
-    return an <= bn ? 0 : 1;
+    const unsigned char *a = (const unsigned char *)y->lit;
+    size_t n = y->len < tn ? y->len : tn;
+    for (size_t i = xl; i < n; i++)
+        if (a[i] != t[i])
+            return a[i] < t[i] ? -1 : 1;
+    return y->len <= tn ? 0 : 1;
 }
 
 /* Phrase x starts at `start` of the scanned text (Vectorscan found it
  * there): the child whose remaining bytes follow, if one does, is found
- * there too, as Vectorscan would have reported it, and so on down. The
+ * there too, as Vectorscan would have reported it, and so on down (a loop
+ * rather than a call per level: Kazak, Kazakh, Kazakhs, Kazakhstan). The
  * children are sorted by bytes and none starts another, so the one found
  * is the last that does not sort after the text: a binary search. */
 static int chain_at(gloss__matcher *m, const match_expr *x, size_t start)
 {
-    const uint32_t *kids = m->kids + x->kids;
-    size_t lo = 0, hi = x->nkids;
-    const match_expr *y = NULL;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        const match_expr *c = &m->exprs[kids[mid]];
-        int r = cmp_child(m, c, start, x->len);
-        if (r == 0) {
-            y = c;
-            break;
+    const unsigned char *t = (const unsigned char *)m->scanned + start;
+    size_t tn = m->scanned_len - start;
+    while (x->nkids) {
+        const uint32_t *kids = m->kids + x->kids;
+        size_t lo = 0, hi = x->nkids;
+        const match_expr *y = NULL;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            const match_expr *c = &m->exprs[kids[mid]];
+            int r = cmp_child(c, t, tn, x->len);
+            if (r == 0) {
+                y = c;
+                break;
+            }
+            if (r < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
-        if (r < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
+        /* Not found: had one followed, the search would have met it (lo
+         * only passes a child that sorts before the text). */
+        if (!y)
+            return 0;
+        if (phrase_at(m, y, start + y->len) < 0)
+            return -1;
+        x = y;
     }
-    /* Not found: had one followed, the search would have met it (lo
-     * only passes a child that sorts before the text). */
-    if (!y)
-        return 0;
-    if (phrase_at(m, y, start + y->len) < 0 || (y->nkids && chain_at(m, y, start) < 0))
-        return -1;
     return 0;
 }
 
@@ -664,7 +701,8 @@ static int run_pcre(gloss__matcher *m, uint32_t id, char *err, size_t errlen)
  * cuts_word() knows the bytes it may take for the text's own. */
 static int mark_points(gloss__matcher *m)
 {
-    size_t nb = m->scanned_len / 8 + 1;
+    /* A byte to spare, so that copied_pair() reads two bytes at once. */
+    size_t nb = m->scanned_len / 8 + 2;
     if (nb > m->capbits) {
         unsigned char *b = realloc(m->from_point, nb);
         if (!b)
@@ -833,9 +871,17 @@ long gloss__matcher_scan(gloss__matcher *m, const char *text, size_t len,
                 end = c[j].end;
             j++;
         }
+        if (j == i + 1) {
+            /* Alone in its cluster, as most are: taken. */
+            m->out[taken++] = (gloss__match){c[i].start, c[i].end,
+                                             &m->entries[c[i].entry].pub,
+                                             m->caps + c[i].cap_off,
+                                             c[i].ncaps};
+            i = j;
+            continue;
+        }
         size_t first = taken;
-        if (j - i > 1)
-            sort_cluster(c + i, j - i);
+        sort_cluster(c + i, j - i);
         for (size_t k = i; k < j; k++) {
             int clash = 0;
             for (size_t t = first; t < taken && !clash; t++)
