@@ -72,22 +72,25 @@ static inline int ascii_word(unsigned c)
     return ascii_word_tab[c & 0xFF];
 }
 
-/* Doubles the array of candidates: -1 (and m->oom) when out of memory.
- * Out of line and cold, so that the callers save no registers for it. */
+/* Doubles arr, an array of elements of size bytes with room for *cap
+ * (first when empty): the array moved, and *cap updated; NULL (and
+ * m->oom) when out of memory, arr untouched. Out of line and cold, so that
+ * its callers (the Vectorscan callback, add_cand) save no registers for
+ * their rare call. */
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((noinline, cold))
 #endif
-static int grow_cands(gloss__matcher *m)
+static void *grow_array(gloss__matcher *m, void *arr, size_t *cap, size_t size,
+                        size_t first)
 {
-    size_t ncap = m->capcands ? m->capcands * 2 : 256;
-    match_cand *c = realloc(m->cands, ncap * sizeof(*c));
-    if (!c) {
+    size_t ncap = *cap ? *cap * 2 : first;
+    void *p = realloc(arr, ncap * size);
+    if (!p) {
         m->oom = 1;
-        return -1;
+        return NULL;
     }
-    m->cands = c;
-    m->capcands = ncap;
-    return 0;
+    *cap = ncap;
+    return p;
 }
 
 /* Adds a candidate that passed its checks. */
@@ -95,8 +98,12 @@ static inline int add_cand(gloss__matcher *m, size_t start, size_t end,
                            uint32_t entry, int priority, uint32_t cap_off,
                            uint32_t ncaps)
 {
-    if (m->ncands == m->capcands && grow_cands(m) < 0)
-        return -1;
+    if (m->ncands == m->capcands) {
+        match_cand *c = grow_array(m, m->cands, &m->capcands, sizeof *c, 256);
+        if (!c)
+            return -1;
+        m->cands = c;
+    }
     m->cands[m->ncands++] =
         (match_cand){start, end, entry, priority, cap_off, ncaps};
     return 0;
@@ -328,24 +335,6 @@ static int triggered_at(gloss__matcher *m, uint32_t id, size_t tstart,
     return 0;
 }
 
-/* Doubles the array of reports: -1 (and m->oom) when out of memory. Out
- * of line, so that on_match() saves no registers for its rare call. */
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((noinline, cold))
-#endif
-static int grow_hits(gloss__matcher *m)
-{
-    size_t ncap = m->caphits ? m->caphits * 2 : 1024;
-    match_hit *h = realloc(m->hits, ncap * sizeof(*h));
-    if (!h) {
-        m->oom = 1;
-        return -1;
-    }
-    m->hits = h;
-    m->caphits = ncap;
-    return 0;
-}
-
 /* The callback: O(1), no allocation but the array's rare growth. */
 static int on_match(unsigned int xid, unsigned long long from,
                     unsigned long long to, unsigned int flags, void *ctx)
@@ -353,8 +342,12 @@ static int on_match(unsigned int xid, unsigned long long from,
     (void)flags;
     (void)from;
     gloss__matcher *m = ctx;
-    if (m->nhits == m->caphits && grow_hits(m) < 0)
-        return 1;
+    if (m->nhits == m->caphits) {
+        match_hit *h = grow_array(m, m->hits, &m->caphits, sizeof *h, 1024);
+        if (!h)
+            return 1;
+        m->hits = h;
+    }
     m->hits[m->nhits++] = (match_hit){xid, (uint32_t)to};
     return 0;
 }
