@@ -74,6 +74,7 @@ typedef struct worker {
     gloss__config *cfg;
     gloss__pipeline *pipeline;
     gloss__json_opts json;
+    gloss__buf out;          /* the JSON of the current job, reused */
     gloss__buf topics;       /* its topics, one per line, reused */
     gloss__buf stages;       /* what each stage cost it, reused */
     gloss__buf done;         /* the DONE records not yet sent, reused */
@@ -376,11 +377,7 @@ static gloss_doc *make_doc(const gloss__wire_rec *r, int *failed)
             gloss_doc_add_error(doc, "worker", "%s", why);
             *failed = 1;
         }
-    } else if (r->len[2] && !(r->len[2] == 2 && memcmp(meta, "{}", 2) == 0) &&
-               gloss_doc_meta_set_json(doc, NULL, meta) < 0) {
-        /* An empty object (what admission passes on for an envelope
-         * without meta, and for raw text) is what a document without meta
-         * already is, so it is not parsed. */
+    } else if (r->len[2] && gloss_doc_meta_set_json(doc, NULL, meta) < 0) {
         gloss_doc_add_error(doc, "worker", "meta is not a JSON object");
         *failed = 1;
     }
@@ -409,30 +406,8 @@ static void set_progress(worker *w, uint64_t job)
     atomic_store_explicit(&w->progress->job, job, memory_order_release);
 }
 
-/* Appends a record field whose bytes are already at the end of w->done,
- * from `start` on: its length goes in the 8 bytes before start, which were
- * left for it, and a NUL after it (wire.h). */
-static void end_field(worker *w, size_t start)
-{
-    uint64_t len = w->done.len - start;
-    memcpy(w->done.data + start - 8, &len, 8);
-    gloss__buf_addc(&w->done, '\0');
-}
-
-/* Appends a field from elsewhere to w->done. */
-static void add_field(worker *w, const gloss__buf *b)
-{
-    uint64_t len = b->len;
-    gloss__buf_add(&w->done, &len, 8);
-    gloss__buf_add(&w->done, b->data ? b->data : "", b->len);
-    gloss__buf_addc(&w->done, '\0');
-}
-
 /* Runs one job and adds its DONE record. Returns 0, or -1 when the worker
- * cannot go on (out of memory). The record is laid out as
- * gloss__wire_rec_put does, but the document's JSON is written straight
- * into w->done, where it is sent from, instead of being built elsewhere
- * and copied in: it is most of the record's bytes. */
+ * cannot go on (out of memory). */
 static int run_job(worker *w, const gloss__wire_rec *job)
 {
     set_progress(w, job->job);
@@ -445,31 +420,29 @@ static int run_job(worker *w, const gloss__wire_rec *job)
     gloss__doc_status st = GLOSS__DOC_FAILED;
     if (!failed)
         gloss__pipeline_run(w->pipeline, &doc, 1, &st);
-    uint64_t number = job->job;
-    uint32_t status = st == GLOSS__DOC_OK        ? GLOSS__WIRE_OK
-                      : st == GLOSS__DOC_DROPPED ? GLOSS__WIRE_DROPPED
-                                                 : GLOSS__WIRE_FAILED;
-    uint32_t nfields = 3;
-    /* job | status | nfields | the JSON's length, filled in once known */
-    char head[8 + 4 + 4 + 8] = {0};
-    memcpy(head, &number, 8);
-    memcpy(head + 8, &status, 4);
-    memcpy(head + 12, &nfields, 4);
-    gloss__buf_add(&w->done, head, sizeof head);
-    size_t json_start = w->done.len;
-    int rc = gloss__doc_to_json(doc, &w->json, &w->done);
-    if (!w->done.oom)
-        end_field(w, json_start);
+    gloss__buf_clear(&w->out);
+    int rc = gloss__doc_to_json(doc, &w->json, &w->out);
     gloss__routes_topics(w->cfg, doc, st, &w->topics);
     gloss__routes_stage_report(doc, &w->stages);
     gloss_doc_destroy(&doc);
     set_progress(w, 0);
-    add_field(w, &w->topics);
-    add_field(w, &w->stages);
-    if (rc < 0 || w->done.oom || w->topics.oom || w->stages.oom) {
+    gloss__wire_rec r = {
+        .job = job->job,
+        .status = st == GLOSS__DOC_OK        ? GLOSS__WIRE_OK
+                  : st == GLOSS__DOC_DROPPED ? GLOSS__WIRE_DROPPED
+                                             : GLOSS__WIRE_FAILED,
+        .nfields = 3,
+        .field = {w->out.data, w->topics.data, w->stages.data},
+        .len = {w->out.len, w->topics.len, w->stages.len},
+    };
+    size_t size = gloss__wire_rec_size(&r);
+    if (rc < 0 || w->out.oom || w->topics.oom || w->stages.oom ||
+        gloss__buf_reserve(&w->done, size) < 0) {
         say(w, "out of memory writing job %llu", (unsigned long long)job->job);
         return -1;
     }
+    w->done.len += gloss__wire_rec_put(w->done.data + w->done.len, &r);
+    w->done.data[w->done.len] = '\0';
     return 0;
 }
 
@@ -556,7 +529,7 @@ int gloss__worker_main(int fd, const char *identity, unsigned generation,
                        unsigned credit, int progress_fd)
 {
     worker w = {.identity = identity, .parent = getppid(), .fd = fd,
-                .topics = GLOSS__BUF_INIT,
+                .out = GLOSS__BUF_INIT, .topics = GLOSS__BUF_INIT,
                 .stages = GLOSS__BUF_INIT, .done = GLOSS__BUF_INIT,
                 .in = GLOSS__BUF_INIT};
     int status = 1;
@@ -584,6 +557,7 @@ int gloss__worker_main(int fd, const char *identity, unsigned generation,
         status = 0;
 out:
     close(w.fd);
+    gloss__buf_free(&w.out);
     gloss__buf_free(&w.topics);
     gloss__buf_free(&w.stages);
     gloss__buf_free(&w.done);
