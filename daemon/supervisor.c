@@ -373,13 +373,14 @@ static gloss__wire_rec job_record(const gloss__job *job)
 
 /* Sends the first n jobs of the queue to w as one JOB message. Returns 0,
  * or -1 (nothing was sent). */
-static int send_jobs(gloss__sup *sup, gloss__worker *w, size_t n)
+static int send_jobs(gloss__sup *sup, gloss__worker *w, size_t n,
+                     uint64_t *mark)
 {
     gloss__wire_rec recs[BATCH_MAX];
     gloss__job *job = sup->queue.head;
     for (size_t i = 0; i < n; i++, job = job->next)
         recs[i] = job_record(job);
-    return gloss__worker_write_jobs(w, recs, n);
+    return gloss__worker_write_jobs(w, recs, n, mark);
 }
 
 /* How many of the queue's first jobs go to w in one message. */
@@ -408,7 +409,8 @@ static void dispatch_jobs(gloss__sup *sup)
         if (!w)
             return;
         size_t n = batch_size(sup, w);
-        if (send_jobs(sup, w, n) < 0) {
+        uint64_t mark = 0;
+        if (send_jobs(sup, w, n, &mark) < 0) {
             /* The worker's pipe is gone or full: it takes nothing more
              * until it says READY again or its exit is seen. */
             w->credit = 0;
@@ -421,6 +423,7 @@ static void dispatch_jobs(gloss__sup *sup)
             if (w->jobs.n == 0)
                 job->started_ns = now;
             job->worker = w;
+            job->ring_mark = mark;
             gloss__jobs_push(&w->jobs, job);
         }
         w->credit -= (unsigned)n;

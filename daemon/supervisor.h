@@ -42,6 +42,10 @@ typedef struct gloss__job {
     zmq_msg_t payload;
     int attempts;             /* times a worker died holding it */
     uint64_t started_ns;      /* when it was sent to its worker */
+    /* Where its batch began in its worker's job ring (or the ring's head
+     * then, for a batch sent inline): the ring is free before the mark
+     * of the oldest job the worker holds. */
+    uint64_t ring_mark;
     gloss__worker *worker;    /* NULL while queued */
     struct gloss__job *prev, *next; /* in the queue or the worker's list */
 } gloss__job;
@@ -75,6 +79,11 @@ struct gloss__worker {
     gloss__job_list jobs;     /* jobs it holds */
     uint64_t deadline_job;    /* the job it was killed for, or 0 */
     gloss__wire_progress *progress; /* shared with it (wire.h), or NULL */
+    size_t shared_size;       /* of the mapping progress begins */
+    /* The rings that follow the page (wire.h), when it has them. */
+    char *job_ring, *done_ring;
+    uint64_t ring_size;
+    uint64_t job_head;        /* where the next JOB@ block may go */
     int exited;
     gloss__worker *next;      /* in sup->workers */
 };
@@ -222,12 +231,14 @@ gloss__outmsg *gloss__outmsg_new(size_t n, const void *const *data,
                                  const size_t *len, char **last);
 /* Sends (and takes) msg. Returns 0, or -1 when the worker's stream is gone. */
 int gloss__worker_write(gloss__worker *w, gloss__outmsg *msg);
-/* Sends the n job records as one JOB message. Fields of 4 KiB or more are
- * written from where they lie, not copied: each must stay where it is
- * until the worker answers the job or its exit has been handled (a job's
- * admitted document and its payload message do). Returns 0, or -1. */
+/* Sends the n job records as one JOB@ message, the records copied into w's
+ * job ring, when they fit there now; otherwise as one JOB message, in
+ * which fields of 4 KiB or more are written from where they lie, not
+ * copied: each must stay where it is until the worker answers the job or
+ * its exit has been handled (a job's admitted document and its payload
+ * message do). *mark is set to the jobs' ring_mark. Returns 0, or -1. */
 int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
-                             size_t n);
+                             size_t n, uint64_t *mark);
 void gloss__workers_check_deadlines(gloss__sup *sup);
 void gloss__workers_stop_generation(gloss__sup *sup, unsigned generation);
 void gloss__workers_stop_all(gloss__sup *sup);

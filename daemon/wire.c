@@ -398,3 +398,22 @@ int gloss__wire_sendv(void *sock, int flags, size_t n, ...)
     va_end(ap);
     return gloss__wire_send(sock, flags, n, data, len);
 }
+
+uint64_t gloss__wire_ring_place(uint64_t head, uint64_t tail, uint64_t size,
+                                uint64_t len)
+{
+    if (size == 0 || len == 0 || len > size || tail > head)
+        return UINT64_MAX;
+    uint64_t off = head % size;
+    uint64_t pos = off + len > size ? head + (size - off) : head;
+    return pos + len - tail <= size ? pos : UINT64_MAX;
+}
+
+char *gloss__wire_ring_at(char *base, uint64_t size, uint64_t pos,
+                          uint64_t len)
+{
+    if (!base || size == 0 || len == 0 || len > size)
+        return NULL;
+    uint64_t off = pos % size;
+    return off + len <= size ? base + off : NULL;
+}

@@ -20,6 +20,8 @@
  *                                           errors), topics (one per line, to
  *                                           publish it on) and stages (what
  *                                           each stage cost it, routes.h)
+ *     DONE@  ring reference                 the same, its records in the done
+ *                                           ring (below)
  *     FATAL  message                        the configuration failed to start;
  *                                           the worker exits after sending it
  *   supervisor -> worker
@@ -30,6 +32,8 @@
  *                                           per job, status 0, with four
  *                                           fields: id, source, meta (JSON)
  *                                           and text
+ *     JOB@   ring reference                 the same, its records in the job
+ *                                           ring (below)
  *     STOP                                  finish what you hold, then exit
  *
  * Records: JOB and DONE carry their jobs in one frame, so that a batch of
@@ -66,6 +70,23 @@
  * private run folder, unlinks at once, and hands to the worker as an open
  * descriptor (descriptor 4, named by the sixth argument of glossd
  * --worker).
+ *
+ * Rings: the shared area that holds the progress page also holds, after
+ * its first GLOSS__WIRE_RINGS_AT bytes, two rings of ring_size bytes each,
+ * so that documents and results do not travel through the kernel's socket
+ * buffers (copied in, copied out, accounted page by page) but are written
+ * once where the other process reads them. The message then carries only
+ * a reference, one 16-byte frame: the block's position and length, u64
+ * each. The job ring is the supervisor's to write: a JOB@'s block is free
+ * again once the worker has answered every job in it, which the
+ * supervisor sees from its DONEs. The done ring is the worker's to write:
+ * the supervisor stores done_tail when it has taken a DONE@'s records
+ * (and published copies of them). A batch that does not fit in its ring
+ * now (the ring is full, or the batch is larger than the ring) travels
+ * inline as JOB or DONE instead, so no side ever waits for room. The
+ * messages themselves still wake the reader and keep the order of
+ * everything said, so the rings need no other signalling. An area the
+ * size of the page alone has no rings (ring_size 0).
  *
  * Sending the configuration's source (not its path) means every worker of
  * one generation runs exactly what the supervisor checked, even if the file
@@ -116,7 +137,37 @@ int gloss__wire_rec_next(const char **p, const char *end, size_t nfields,
 typedef struct gloss__wire_progress {
     _Atomic uint64_t job;
     _Atomic uint64_t started_ns;
+    /* The rings that follow the page (below): the bytes of each, 0 when
+     * there are none. The supervisor writes it before the worker starts. */
+    uint64_t ring_size;
+    /* How far the supervisor has read the done ring: the worker may write
+     * over everything before it. Stored with release order once the
+     * supervisor is done with a DONE@'s records, loaded with acquire. */
+    _Atomic uint64_t done_tail;
 } gloss__wire_progress;
+
+/* Where the rings begin in the shared area: the job ring here, the done
+ * ring ring_size bytes further. */
+#define GLOSS__WIRE_RINGS_AT 4096
+/* The bytes of each ring of the areas glossd makes. */
+#define GLOSS__WIRE_RING_SIZE ((uint64_t)256 << 10)
+
+/*
+ * Where a block of len bytes goes in a ring of size bytes whose writer is
+ * at position head and whose reader has let go of everything before
+ * position tail (positions count bytes since the start and never wrap):
+ * head itself, or the start of the ring's next turn when the block would
+ * run past the ring's end, since a block is always whole in one place.
+ * Returns that position, or UINT64_MAX when the block does not fit now.
+ */
+uint64_t gloss__wire_ring_place(uint64_t head, uint64_t tail, uint64_t size,
+                                uint64_t len);
+
+/* The bytes of the block at position pos of len bytes in the ring at
+ * base, or NULL when the reference (read from the other process) does
+ * not lie inside the ring. */
+char *gloss__wire_ring_at(char *base, uint64_t size, uint64_t pos,
+                          uint64_t len);
 
 /* A received multipart message: frames point into zmq messages held
  * by the struct. */

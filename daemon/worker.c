@@ -81,6 +81,11 @@ typedef struct worker {
     gloss__buf in;           /* what was read and not yet taken, reused */
     size_t in_used;          /* the front of `in` that the last message holds */
     gloss__wire_progress *progress; /* shared with the supervisor, or NULL */
+    size_t shared_size;      /* of the mapping progress begins */
+    /* The rings after the page (wire.h), when it has them. */
+    char *job_ring, *done_ring;
+    uint64_t ring_size;
+    uint64_t done_head;      /* where the next DONE@ block may go */
 } worker;
 
 __attribute__((format(printf, 2, 3)))
@@ -384,14 +389,37 @@ static gloss_doc *make_doc(const gloss__wire_rec *r, int *failed)
     return doc;
 }
 
-/* Sends the DONE records gathered so far, if any. Returns 0, or -1. */
+/* Copies the DONE records gathered so far into the done ring and says
+ * where with a DONE@. Returns 0, 1 when they do not fit there now (nothing
+ * was sent), or -1. */
+static int flush_done_ring(worker *w)
+{
+    uint64_t tail = atomic_load_explicit(&w->progress->done_tail,
+                                         memory_order_acquire);
+    uint64_t pos = gloss__wire_ring_place(w->done_head, tail, w->ring_size,
+                                          w->done.len);
+    if (pos == UINT64_MAX)
+        return 1;
+    memcpy(w->done_ring + pos % w->ring_size, w->done.data, w->done.len);
+    uint64_t ref[2] = {pos, w->done.len};
+    const void *data[2] = {"DONE@", ref};
+    size_t len[2] = {5, sizeof ref};
+    w->done_head = pos + w->done.len;
+    return send_msg(w, 2, data, len);
+}
+
+/* Sends the DONE records gathered so far, if any: through the done ring
+ * when they fit there, else inline. Returns 0, or -1. */
 static int flush_done(worker *w)
 {
     if (w->done.len == 0)
         return 0;
-    const void *data[2] = {"DONE", w->done.data};
-    size_t len[2] = {4, w->done.len};
-    int rc = send_msg(w, 2, data, len);
+    int rc = w->ring_size ? flush_done_ring(w) : 1;
+    if (rc > 0) {
+        const void *data[2] = {"DONE", w->done.data};
+        size_t len[2] = {4, w->done.len};
+        rc = send_msg(w, 2, data, len);
+    }
     gloss__buf_clear(&w->done);
     return rc;
 }
@@ -446,11 +474,22 @@ static int run_job(worker *w, const gloss__wire_rec *job)
     return 0;
 }
 
-/* Runs the jobs of a JOB message and answers them. Returns 0, or -1 when
- * the worker cannot go on (out of memory, or the supervisor is gone). */
+/* Runs the jobs of a JOB message (records in its frame) or a JOB@ (in the
+ * job ring) and answers them. Returns 0, or -1 when the worker cannot go
+ * on (out of memory, or the supervisor is gone). */
 static int run_jobs(worker *w, const gloss__wire_msg *m)
 {
     const char *p = m->frame[1], *end = p + m->len[1];
+    if (gloss__wire_is(m, 0, "JOB@")) {
+        uint64_t ref[2];
+        memcpy(ref, m->frame[1], sizeof ref);
+        p = gloss__wire_ring_at(w->job_ring, w->ring_size, ref[0], ref[1]);
+        if (!p) {
+            ignore_message(w, m, "it refers to bytes outside the job ring");
+            return 0;
+        }
+        end = p + ref[1];
+    }
     gloss__wire_rec job;
     int rc;
     while ((rc = gloss__wire_rec_next(&p, end, 4, &job)) == 1) {
@@ -495,7 +534,9 @@ static int serve(worker *w)
         if (next_message(w, &m) < 0)
             return -1;
         int rc = 1;
-        if (gloss__wire_is(&m, 0, "JOB") && m.nframes == 2)
+        if ((gloss__wire_is(&m, 0, "JOB") && m.nframes == 2) ||
+            (gloss__wire_is(&m, 0, "JOB@") && m.nframes == 2 &&
+             m.len[1] == 2 * sizeof(uint64_t)))
             rc = run_jobs(w, &m) < 0 ? -1 : 1;
         else if (gloss__wire_is(&m, 0, "STOP") && m.nframes == 1)
             rc = 0;
@@ -507,22 +548,35 @@ static int serve(worker *w)
     }
 }
 
-/* Maps the progress page the supervisor handed over as descriptor fd;
- * returns NULL (no page) when fd is -1 or is not such a page. */
-static gloss__wire_progress *map_progress(const worker *w, int fd)
+/* Maps the shared area the supervisor handed over as descriptor fd: its
+ * progress page, and its rings when it says it has them and is large
+ * enough for them. Leaves w->progress NULL (no page) when fd is -1 or is
+ * not such an area. */
+static void map_progress(worker *w, int fd)
 {
     struct stat st;
     if (fd < 0)
-        return NULL;
+        return;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
         (size_t)st.st_size < sizeof(gloss__wire_progress)) {
         say(w, "descriptor %d is not a progress page; answering job by job", fd);
-        return NULL;
+        close(fd);
+        return;
     }
-    void *p = mmap(NULL, sizeof(gloss__wire_progress), PROT_READ | PROT_WRITE,
-                   MAP_SHARED, fd, 0);
+    size_t size = (size_t)st.st_size;
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
-    return p == MAP_FAILED ? NULL : p;
+    if (p == MAP_FAILED)
+        return;
+    w->progress = p;
+    w->shared_size = size;
+    uint64_t ring = w->progress->ring_size;
+    if (ring && size > GLOSS__WIRE_RINGS_AT &&
+        ring <= (size - GLOSS__WIRE_RINGS_AT) / 2) {
+        w->ring_size = ring;
+        w->job_ring = (char *)p + GLOSS__WIRE_RINGS_AT;
+        w->done_ring = w->job_ring + ring;
+    }
 }
 
 int gloss__worker_main(int fd, const char *identity, unsigned generation,
@@ -539,7 +593,7 @@ int gloss__worker_main(int fd, const char *identity, unsigned generation,
      * as long as the process, so the signal comes when the process dies. */
     (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 #endif
-    w.progress = map_progress(&w, progress_fd);
+    map_progress(&w, progress_fd);
     if (open_socket(&w) < 0)
         goto out;
     snprintf(num, sizeof num, "%u", generation);
@@ -563,7 +617,7 @@ out:
     gloss__buf_free(&w.done);
     gloss__buf_free(&w.in);
     if (w.progress)
-        munmap(w.progress, sizeof(*w.progress));
+        munmap(w.progress, w.shared_size);
     gloss__pipeline_destroy(&w.pipeline);
     gloss__config_destroy(&w.cfg);
     return status;

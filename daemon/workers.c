@@ -23,6 +23,9 @@
  * of them it is running, so that a deadline kill blames that document and
  * not one whose result was merely waiting to be sent with it.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memfd_create */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -130,7 +133,7 @@ static void on_closed(uv_handle_t *h)
     if (--w->handles > 0)
         return;
     if (w->progress)
-        munmap(w->progress, sizeof(*w->progress));
+        munmap(w->progress, w->shared_size);
     inbuf_release(NULL, w->in);
     free(w);
 }
@@ -240,9 +243,48 @@ static void add_own(jobs_msg *m, char **p, const void *data, size_t n)
     m->bufs[m->nbufs - 1].len += n;
 }
 
-int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
-                             size_t n)
+/* The job ring is free before the mark of the oldest job w holds: the
+ * worker has answered every job sent before that one's batch. */
+static uint64_t job_tail(const gloss__worker *w)
 {
+    return w->jobs.head ? w->jobs.head->ring_mark : w->job_head;
+}
+
+/* Writes the records into w's job ring and sends a JOB@ for them. Returns
+ * 0, 1 when they do not fit in the ring now (nothing was sent), or -1. */
+static int write_jobs_ring(gloss__worker *w, const gloss__wire_rec *recs,
+                           size_t n, size_t frame, uint64_t *mark)
+{
+    uint64_t pos = gloss__wire_ring_place(w->job_head, job_tail(w),
+                                          w->ring_size, frame);
+    if (pos == UINT64_MAX)
+        return 1;
+    char *p = w->job_ring + pos % w->ring_size;
+    for (size_t i = 0; i < n; i++)
+        p += gloss__wire_rec_put(p, &recs[i]);
+    uint64_t ref[2] = {pos, frame};
+    const void *data[2] = {"JOB@", ref};
+    size_t len[2] = {4, sizeof ref};
+    gloss__outmsg *m = gloss__outmsg_new(2, data, len, NULL);
+    if (!m || gloss__worker_write(w, m) < 0)
+        return -1;
+    w->job_head = pos + frame;
+    *mark = pos;
+    return 0;
+}
+
+int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
+                             size_t n, uint64_t *mark)
+{
+    *mark = w->job_head;
+    if (w->ring_size) {
+        size_t frame = 0;
+        for (size_t i = 0; i < n; i++)
+            frame += gloss__wire_rec_size(&recs[i]);
+        int rc = write_jobs_ring(w, recs, n, frame, mark);
+        if (rc <= 0)
+            return rc;
+    }
     size_t frame = 0, own = GLOSS__WIRE_HEAD + 8 + 3 + 8, refs = 0;
     for (size_t i = 0; i < n; i++) {
         size_t size = gloss__wire_rec_size(&recs[i]);
@@ -304,27 +346,46 @@ static int write_words(gloss__worker *w, size_t n, const char *const *words)
     return m ? gloss__worker_write(w, m) : -1;
 }
 
-/* Makes the progress page: a file in the private run folder, unlinked at
- * once, so that only the supervisor and the worker it is handed to can
- * reach it. Returns its descriptor (the supervisor's mapping is in
- * w->progress), or -1, in which case the worker runs without one. */
+/* Makes the shared area (wire.h): on Linux an anonymous memory file with
+ * the progress page and the two rings; elsewhere, or when that fails, a
+ * file in the private run folder, unlinked at once so that only the
+ * supervisor and the worker it is handed to can reach it, with the page
+ * alone (a file on disk would have the rings' pages written back to it).
+ * Returns its descriptor (the supervisor's mapping is in w->progress), or
+ * -1, in which case the worker runs without one. */
 static int make_progress(gloss__sup *sup, gloss__worker *w)
 {
-    char path[700];
-    snprintf(path, sizeof path, "%s/progress.XXXXXX", sup->run_dir);
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return -1;
-    unlink(path);
+    uint64_t ring = 0;
+    int fd = -1;
+#ifdef MFD_CLOEXEC
+    fd = memfd_create("glossd-worker", MFD_CLOEXEC);
+    if (fd >= 0)
+        ring = GLOSS__WIRE_RING_SIZE;
+#endif
+    if (fd < 0) {
+        char path[700];
+        snprintf(path, sizeof path, "%s/progress.XXXXXX", sup->run_dir);
+        fd = mkstemp(path);
+        if (fd < 0)
+            return -1;
+        unlink(path);
+    }
+    size_t size = ring ? GLOSS__WIRE_RINGS_AT + 2 * ring : sizeof(*w->progress);
     void *p = MAP_FAILED;
-    if (ftruncate(fd, sizeof(*w->progress)) == 0)
-        p = mmap(NULL, sizeof(*w->progress), PROT_READ | PROT_WRITE,
-                 MAP_SHARED, fd, 0);
+    if (ftruncate(fd, (off_t)size) == 0)
+        p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED) {
         close(fd);
         return -1;
     }
     w->progress = p;
+    w->shared_size = size;
+    w->progress->ring_size = ring;
+    if (ring) {
+        w->ring_size = ring;
+        w->job_ring = (char *)p + GLOSS__WIRE_RINGS_AT;
+        w->done_ring = w->job_ring + ring;
+    }
     return fd;
 }
 
@@ -568,7 +629,7 @@ static void on_hello(gloss__sup *sup, gloss__worker *w)
  * are copies, since the first one's bytes are ZeroMQ's by then. r's JSON
  * is the first field of a record of w->in. */
 static void publish_topics(gloss__sup *sup, gloss__worker *w,
-                           const gloss__wire_rec *r)
+                           const gloss__wire_rec *r, int in_place)
 {
     char *json = (char *)r->field[0];
     size_t json_len = r->len[0];
@@ -590,7 +651,7 @@ static void publish_topics(gloss__sup *sup, gloss__worker *w,
                 if (copy)
                     memcpy(copy, json, json_len);
             }
-            if (first && (size_t)(json - w->in->data) >= REC_ROOM &&
+            if (first && in_place && (size_t)(json - w->in->data) >= REC_ROOM &&
                 atomic_load_explicit(&sup->inbuf_bytes, memory_order_relaxed) <=
                     INBUF_PUBLISH_MAX &&
                 gloss__sup_publish_inplace(sup, topic, json, json_len, REC_ROOM,
@@ -657,9 +718,10 @@ static void add_stage_report(gloss__sup *sup, const char *p, size_t len)
     }
 }
 
-/* Takes one finished job of a DONE. Returns 0, or -1 when the record is
- * not one of w's jobs. */
-static int done_one(gloss__sup *sup, gloss__worker *w, const gloss__wire_rec *r)
+/* Takes one finished job of a DONE (in_place: its record lies in w->in)
+ * or of a DONE@. Returns 0, or -1 when the record is not one of w's jobs. */
+static int done_one(gloss__sup *sup, gloss__worker *w, const gloss__wire_rec *r,
+                    int in_place)
 {
     /* Jobs finish in the order they were sent, so the job is the head of
      * the list but for a worker that skipped one. */
@@ -683,7 +745,7 @@ static int done_one(gloss__sup *sup, gloss__worker *w, const gloss__wire_rec *r)
         sup->stats.dropped++;
     else
         sup->stats.failed++;
-    publish_topics(sup, w, r);
+    publish_topics(sup, w, r, in_place);
     add_stage_report(sup, r->field[2], r->len[2]);
     gloss__sup_job_done(sup, job);
     return 0;
@@ -699,9 +761,37 @@ static void on_done(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg *m)
     gloss__wire_rec r;
     int rc;
     while ((rc = gloss__wire_rec_next(&p, end, 3, &r)) == 1)
-        done_one(sup, w, &r);
+        done_one(sup, w, &r, 1);
     if (rc < 0)
         fprintf(stderr, "glossd: worker %s sent a malformed DONE\n", w->identity);
+}
+
+/* A DONE@: the records lie in w's done ring. Once they are taken (their
+ * results published as copies), the worker may write over them. */
+static void on_done_ring(gloss__sup *sup, gloss__worker *w,
+                         const gloss__wire_msg *m)
+{
+    uint64_t ref[2];
+    const char *p = NULL;
+    if (m->nframes == 2 && m->len[1] == sizeof ref) {
+        memcpy(ref, m->frame[1], sizeof ref);
+        p = gloss__wire_ring_at(w->done_ring, w->ring_size, ref[0], ref[1]);
+    }
+    if (!p) {
+        fprintf(stderr, "glossd: worker %s sent a malformed DONE@\n",
+                w->identity);
+        return;
+    }
+    const char *end = p + ref[1];
+    gloss__wire_rec r;
+    int rc;
+    while ((rc = gloss__wire_rec_next(&p, end, 3, &r)) == 1)
+        done_one(sup, w, &r, 0);
+    if (rc < 0)
+        fprintf(stderr, "glossd: worker %s sent a malformed DONE@\n",
+                w->identity);
+    atomic_store_explicit(&w->progress->done_tail, ref[0] + ref[1],
+                          memory_order_release);
 }
 
 /* One message from a worker (verb first). */
@@ -719,6 +809,8 @@ static void on_message(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg 
         }
     } else if (gloss__wire_is(m, 0, "DONE")) {
         on_done(sup, w, m);
+    } else if (gloss__wire_is(m, 0, "DONE@")) {
+        on_done_ring(sup, w, m);
     } else if (gloss__wire_is(m, 0, "FATAL")) {
         fprintf(stderr, "glossd: worker %s cannot start: %.*s\n", w->identity,
                 m->nframes > 1 ? (int)m->len[1] : 0,

@@ -129,7 +129,8 @@ static const gloss__key daemon_keys[] = {
     {"run_dir", GLOSS__KEY_STRING, NULL, 0,
      "The folder in which glossd makes its private folder for the small "
      "shared files through which its workers say which document they are "
-     "running. When left out, "
+     "running, where the system has no anonymous memory files to share "
+     "instead (on Linux the folder stays empty). When left out, "
      "`$XDG_RUNTIME_DIR` if it is set, else `/tmp`. A relative folder is "
      "taken from the configuration's folder.", NULL, NULL},
     {"workers", GLOSS__KEY_INTEGER, "0", GLOSS__KEY_UNSIGNED,

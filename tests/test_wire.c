@@ -350,6 +350,36 @@ static void test_stream_framing(void)
     free(buf);
 }
 
+/* Where blocks go in a ring, and which references are inside it. */
+static void test_ring_place(void)
+{
+    is_int((long long)gloss__wire_ring_place(0, 0, 100, 40), 0,
+           "an empty ring: a block goes at its start");
+    is_int((long long)gloss__wire_ring_place(40, 0, 100, 40), 40,
+           "the next block follows");
+    ok(gloss__wire_ring_place(80, 0, 100, 40) == UINT64_MAX,
+       "a block that would run past the end, with the start still held, "
+       "does not fit");
+    is_int((long long)gloss__wire_ring_place(80, 50, 100, 40), 100,
+           "with the start free, it goes at the start of the next turn");
+    is_int((long long)gloss__wire_ring_place(180, 140, 100, 20), 180,
+           "positions count on past the first turn");
+    ok(gloss__wire_ring_place(0, 0, 100, 101) == UINT64_MAX,
+       "a block larger than the ring never fits");
+    ok(gloss__wire_ring_place(0, 0, 0, 1) == UINT64_MAX &&
+           gloss__wire_ring_place(0, 0, 100, 0) == UINT64_MAX &&
+           gloss__wire_ring_place(10, 20, 100, 5) == UINT64_MAX,
+       "no ring, an empty block, or a tail past the head: no place");
+    char ring[100];
+    ok(gloss__wire_ring_at(ring, 100, 130, 70) == ring + 30,
+       "a reference in a later turn is found at its offset");
+    ok(gloss__wire_ring_at(ring, 100, 130, 71) == NULL &&
+           gloss__wire_ring_at(ring, 100, 0, 0) == NULL &&
+           gloss__wire_ring_at(ring, 100, 0, 101) == NULL &&
+           gloss__wire_ring_at(NULL, 100, 0, 1) == NULL,
+       "references past the end, empty or without a ring are refused");
+}
+
 int main(void)
 {
     char dir[] = "/tmp/gloss-wire-XXXXXX";
@@ -380,6 +410,7 @@ int main(void)
     test_sendv_and_helpers();
     test_u64();
     test_records();
+    test_ring_place();
     test_stream_framing();
 
     zmq_close(a);

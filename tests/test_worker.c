@@ -294,6 +294,18 @@ static char *release_stderr(const char *path)
     return text;
 }
 
+/* Takes HELLO, sends the good configuration and takes READY: a worker
+ * ready for jobs. */
+static void handshake(sup *s, const char *wid)
+{
+    gloss__wire_msg m;
+    if (expect(s, wid, "HELLO", 2, &m) == 0)
+        sup_msg_close(&m);
+    sup_config(s, wid, "worker.conf.lua", good_config);
+    if (expect(s, wid, "READY", 2, &m) == 0)
+        sup_msg_close(&m);
+}
+
 /* ---- checking DONE ----------------------------------------------------- */
 
 /* The DONE message being read, record by record: a worker with a progress
@@ -556,12 +568,7 @@ static void test_job_by_job(void)
         sup_close(&s);
         return;
     }
-    gloss__wire_msg m;
-    if (expect(&s, wid, "HELLO", 2, &m) == 0)
-        sup_msg_close(&m);
-    sup_config(&s, wid, "worker.conf.lua", good_config);
-    if (expect(&s, wid, "READY", 2, &m) == 0)
-        sup_msg_close(&m);
+    handshake(&s, wid);
     const uint64_t jobs[2] = {1, 2};
     const char *ids[2] = {"a", "b"};
     const char *metas[2] = {"{}", "{}"};
@@ -582,6 +589,183 @@ static void test_job_by_job(void)
     sup_send(&s, wid, 1, stop, NULL);
     pthread_join(r.thread, NULL);
     is_int(r.status, 0, "STOP: the worker returns 0");
+    sup_close(&s);
+}
+
+/* ---- the rings ---------------------------------------------------------- */
+
+/* A shared area with rings as glossd makes them, but with rings of
+ * RING bytes, small enough that a few results fill the done ring. */
+#define RING 4096
+
+typedef struct area {
+    gloss__wire_progress *page;
+    char *job_ring, *done_ring;
+    uint64_t job_head;
+    uint64_t done_end;        /* the end of the last DONE@ block taken */
+} area;
+
+/* Puts the job (number, id, text) in the job ring and sends a JOB@ for it.
+ * Every job sent before has been answered, so the whole ring is free. */
+static int ring_job(sup *s, area *a, const char *wid, uint64_t job,
+                    const char *id, const char *text)
+{
+    gloss__wire_rec r = {.job = job, .nfields = 4};
+    r.field[0] = id;
+    r.len[0] = strlen(id);
+    r.field[1] = "test";
+    r.len[1] = 4;
+    r.field[2] = "{}";
+    r.len[2] = 2;
+    r.field[3] = text;
+    r.len[3] = strlen(text);
+    size_t len = gloss__wire_rec_size(&r);
+    uint64_t pos = gloss__wire_ring_place(a->job_head, a->job_head, RING, len);
+    if (pos == UINT64_MAX)
+        return -1;
+    gloss__wire_rec_put(a->job_ring + pos % RING, &r);
+    a->job_head = pos + len;
+    uint64_t ref[2] = {pos, len};
+    const char *f[2] = {"JOB@", (const char *)ref};
+    size_t l[2] = {4, sizeof ref};
+    return sup_send(s, wid, 2, f, l);
+}
+
+/* Receives the answer to one job: a DONE@ (its record read from the done
+ * ring) or an inline DONE. Sets *inline_done to which it was, and returns
+ * the document's id (free it), or NULL. */
+static char *ring_answer(sup *s, area *a, const char *wid, uint64_t job,
+                         int *inline_done)
+{
+    gloss__wire_msg m;
+    if (sup_recv(s, wid, &m) < 0)
+        return NULL;
+    const char *p = NULL, *end = NULL;
+    *inline_done = gloss__wire_is(&m, 0, "DONE") && m.nframes == 2;
+    if (*inline_done) {
+        p = m.frame[1];
+        end = p + m.len[1];
+    } else if (gloss__wire_is(&m, 0, "DONE@") && m.nframes == 2 &&
+               m.len[1] == 16) {
+        uint64_t ref[2];
+        memcpy(ref, m.frame[1], sizeof ref);
+        p = gloss__wire_ring_at(a->done_ring, RING, ref[0], ref[1]);
+        ok(p != NULL, "DONE@ for job %llu refers to bytes inside the done ring",
+           (unsigned long long)job);
+        ok(ref[0] >= a->done_end &&
+               (ref[0] == a->done_end || ref[0] % RING == 0),
+           "its block follows the one before, or starts the ring's next turn");
+        a->done_end = ref[0] + ref[1];
+        end = p ? p + ref[1] : NULL;
+    }
+    char *id = NULL;
+    gloss__wire_rec r;
+    if (p && gloss__wire_rec_next(&p, end, 3, &r) == 1 && r.job == job &&
+        p == end) {
+        json_t *doc = json_loadb(r.field[0], r.len[0], 0, NULL);
+        const char *v = json_string_value(json_object_get(doc, "id"));
+        id = v ? strdup(v) : NULL;
+        json_decref(doc);
+    }
+    sup_msg_close(&m);
+    return id;
+}
+
+static void test_rings(void)
+{
+    sup s = {0};
+    if (sup_open(&s, "rings") < 0) {
+        ok(0, "a socketpair for the worker");
+        return;
+    }
+    char path[128], log_path[128];
+    snprintf(path, sizeof path, "%s/area", tmpdir);
+    snprintf(log_path, sizeof log_path, "%s/rings.log", tmpdir);
+    size_t size = GLOSS__WIRE_RINGS_AT + 2 * RING;
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    void *map = MAP_FAILED;
+    if (fd >= 0 && ftruncate(fd, (off_t)size) == 0)
+        map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    unlink(path);
+    if (!ok(map != MAP_FAILED, "a shared area with rings for the worker")) {
+        if (fd >= 0)
+            close(fd);
+        sup_close(&s);
+        return;
+    }
+    area a = {.page = map, .job_ring = (char *)map + GLOSS__WIRE_RINGS_AT};
+    a.done_ring = a.job_ring + RING;
+    a.page->ring_size = RING;
+    const char *wid = "w9.0.1";
+    run r = {s.wfd, wid, 9, 4, -1, 0, fd};
+    capture_stderr(log_path);
+    if (pthread_create(&r.thread, NULL, run_worker, &r) != 0) {
+        release_stderr(log_path);
+        ok(0, "the worker thread starts");
+        munmap(map, size);
+        sup_close(&s);
+        return;
+    }
+    handshake(&s, wid);
+
+    /* Results of about 1.4 KiB each, none of them let go of: the done ring
+     * fills, and the worker answers inline instead of waiting for room. */
+    char text[1201];
+    memset(text, 'x', sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    int via_ring = 0, inline_seen = 0;
+    uint64_t job = 1;
+    for (; job <= 4; job++) {
+        char id[16];
+        snprintf(id, sizeof id, "r%llu", (unsigned long long)job);
+        int in_line = 0;
+        ring_job(&s, &a, wid, job, id, text);
+        char *got = ring_answer(&s, &a, wid, job, &in_line);
+        is_str(got, id, "job %llu is answered with its document",
+               (unsigned long long)job);
+        free(got);
+        via_ring += !in_line;
+        inline_seen += in_line;
+    }
+    ok(via_ring >= 2, "results go through the done ring while it has room");
+    ok(inline_seen >= 1, "with the done ring full, results come inline");
+
+    /* Once the supervisor lets go of the ring, results use it again, in
+     * its next turn when the block would run past its end. */
+    atomic_store(&a.page->done_tail, a.done_end);
+    int in_line = 1;
+    ring_job(&s, &a, wid, job, "again", text);
+    char *got = ring_answer(&s, &a, wid, job, &in_line);
+    is_str(got, "again", "after done_tail moves, the job is answered");
+    ok(!in_line, "through the done ring");
+    free(got);
+    job++;
+
+    /* A reference outside the job ring, and one of the wrong size, are
+     * ignored; the worker goes on. */
+    uint64_t bad[2] = {RING - 10, 100};
+    const char *f[2] = {"JOB@", (const char *)bad};
+    size_t l[2] = {4, sizeof bad};
+    sup_send(&s, wid, 2, f, l);
+    l[1] = 3;
+    sup_send(&s, wid, 2, f, l);
+    atomic_store(&a.page->done_tail, a.done_end);
+    ring_job(&s, &a, wid, job, "after", "short");
+    got = ring_answer(&s, &a, wid, job, &in_line);
+    is_str(got, "after", "after bad references, the next job is answered");
+    free(got);
+
+    const char *stop[1] = {"STOP"};
+    sup_send(&s, wid, 1, stop, NULL);
+    pthread_join(r.thread, NULL);
+    char *log = release_stderr(log_path);
+    is_int(r.status, 0, "STOP: the worker returns 0");
+    ok(log && strstr(log, "outside the job ring"),
+       "the reference outside the job ring is named");
+    ok(log && strstr(log, "expected JOB or STOP"),
+       "the reference of the wrong size is ignored");
+    free(log);
+    munmap(map, size);
     sup_close(&s);
 }
 
@@ -776,6 +960,7 @@ int main(void)
 
     test_serving();
     test_job_by_job();
+    test_rings();
     test_bad_config();
     test_stop_before_config();
     test_credit_zero_and_closed_connection();
