@@ -69,7 +69,6 @@ extern char **environ;
 
 #define ROUNDS 3
 #define WORKERS 2
-#define CREDIT 16
 #define MAX_INFLIGHT 4096
 #define PUBLISH_HWM 100000
 #define SUB_RCVHWM 1000000
@@ -636,11 +635,11 @@ static void write_config(const char *path)
             "    submit = \"\", feed = \"ipc://%s/feed\",\n"
             "    publish = \"ipc://%s/publish\", control = \"ipc://%s/control\",\n"
             "    run_dir = \"%s\",\n"
-            "    workers = %d, credit = %d,\n"
+            "    workers = %d,\n"
             "    max_inflight_documents = %d, publish_hwm = %d,\n"
             "  },\n"
             "}\n",
-            g_dir, g_dir, g_dir, g_dir, WORKERS, CREDIT, MAX_INFLIGHT,
+            g_dir, g_dir, g_dir, g_dir, WORKERS, MAX_INFLIGHT,
             PUBLISH_HWM);
     if (fclose(f) != 0)
         die("cannot write %s", path);
@@ -764,8 +763,8 @@ int main(int argc, char **argv)
     printf("# relay: one process, PULL in, PUB out (SNDHWM %d), each message "
            "forwarded as [\"%s\"][payload]\n", PUBLISH_HWM, TOPIC);
     printf("# glossd: pipeline = {}, output.text = true, workers = %d, "
-           "credit = %d, max_inflight_documents = %d, publish_hwm = %d\n",
-           WORKERS, CREDIT, MAX_INFLIGHT, PUBLISH_HWM);
+           "credit: the default, max_inflight_documents = %d, publish_hwm = %d\n",
+           WORKERS, MAX_INFLIGHT, PUBLISH_HWM);
     printf("# throughput: first send to last receive, best of %d rounds, relay "
            "and glossd rounds alternating; MB = 10^6 bytes of text\n", ROUNDS);
 

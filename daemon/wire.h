@@ -150,7 +150,7 @@ typedef struct gloss__wire_progress {
  * ring ring_size bytes further. */
 #define GLOSS__WIRE_RINGS_AT 4096
 /* The bytes of each ring of the areas glossd makes. */
-#define GLOSS__WIRE_RING_SIZE ((uint64_t)256 << 10)
+#define GLOSS__WIRE_RING_SIZE ((uint64_t)1 << 20)
 
 /*
  * Where a block of len bytes goes in a ring of size bytes whose writer is

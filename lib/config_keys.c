@@ -138,7 +138,7 @@ static const gloss__key daemon_keys[] = {
      "per processor core. Each worker has its own Lua states and C stage "
      "instances, so a crash or an endless loop costs one worker, which is "
      "replaced.", NULL, NULL},
-    {"credit", GLOSS__KEY_INTEGER, "8", GLOSS__KEY_UNSIGNED,
+    {"credit", GLOSS__KEY_INTEGER, "32", GLOSS__KEY_UNSIGNED,
      "How many documents a worker holds at once, from 1 to 64: one it is "
      "working on and the rest waiting, so that it never waits for the "
      "supervisor between documents. Documents go to a worker in batches of "

@@ -187,7 +187,7 @@ static void test_defaults_filled(void)
            "\"original\":false},\"daemon\":{\"submit\":"
            "\"tcp://127.0.0.1:5701\",\"feed\":\"tcp://127.0.0.1:5702\","
            "\"publish\":\"tcp://127.0.0.1:5703\",\"control\":"
-           "\"tcp://127.0.0.1:5704\",\"workers\":0,\"credit\":8,"
+           "\"tcp://127.0.0.1:5704\",\"workers\":0,\"credit\":32,"
            "\"deadline\":30,\"max_document_size\":16777216,"
            "\"max_inflight_documents\":1024,\"max_inflight_bytes\":268435456,"
            "\"publish_hwm\":10000,\"routes\":[]}}",
@@ -326,7 +326,7 @@ static void test_daemon_defaults(void)
         is_str(d->control, "tcp://127.0.0.1:5704", "daemon.control default");
         is_str(d->run_dir, "/tmp", "daemon.run_dir: /tmp without XDG_RUNTIME_DIR");
         is_int(d->workers, 0, "daemon.workers default: 0, one per core");
-        is_int(d->credit, 8, "daemon.credit default");
+        is_int(d->credit, 32, "daemon.credit default");
         ok(d->deadline == 30.0, "daemon.deadline default: 30 seconds");
         is_int(d->max_document_size, 16 << 20, "daemon.max_document_size: 16M");
         is_int(d->max_inflight_documents, 1024, "daemon.max_inflight_documents");
@@ -348,7 +348,7 @@ static void test_daemon_defaults(void)
     gloss__config_destroy(&cfg);
 
     cfg = gloss__config_single("normalize", NULL, err, sizeof err);
-    ok(cfg != NULL && cfg->daemon.credit == 8 &&
+    ok(cfg != NULL && cfg->daemon.credit == 32 &&
        strcmp(cfg->daemon.publish, "tcp://127.0.0.1:5703") == 0,
        "daemon: a single-stage configuration has the defaults too");
     gloss__config_destroy(&cfg);
