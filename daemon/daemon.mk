@@ -26,6 +26,14 @@ tests_test_wire_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/daemon
 tests_test_wire_LDADD = $(ZMQ_LIBS)
 TESTS += tests/test_wire
 
+# The supervisor's side of the area it shares with each worker.
+check_PROGRAMS += tests/test_area
+tests_test_area_SOURCES = tests/test_area.c tests/tap.h daemon/area.c \
+	daemon/area.h $(GLOSSD_SOURCES_WIRE)
+tests_test_area_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/daemon
+tests_test_area_LDADD = $(ZMQ_LIBS)
+TESTS += tests/test_area
+
 # The worker process's loop: one pipeline fed by the supervisor.
 GLOSSD_SOURCES_WORKER = daemon/worker.c daemon/worker.h daemon/routes.c \
 	daemon/routes.h

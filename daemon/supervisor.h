@@ -78,11 +78,10 @@ struct gloss__worker {
     unsigned credit;          /* jobs it may still be sent */
     gloss__job_list jobs;     /* jobs it holds */
     uint64_t deadline_job;    /* the job it was killed for, or 0 */
-    gloss__wire_progress *progress; /* shared with it (wire.h), or NULL */
-    size_t shared_size;       /* of the mapping progress begins */
-    /* The rings that follow the page (wire.h), when it has them. */
-    char *job_ring, *done_ring;
-    uint64_t ring_size;
+    /* The area shared with it (area.h), or NULL; its progress page, or
+     * NULL. */
+    struct gloss__area *area;
+    gloss__wire_progress *progress;
     uint64_t job_head;        /* where the next JOB@ block may go */
     int exited;
     gloss__worker *next;      /* in sup->workers */

@@ -80,10 +80,12 @@
  * each. The job ring is the supervisor's to write: a JOB@'s block is free
  * again once the worker has answered every job in it, which the
  * supervisor sees from its DONEs. The done ring is the worker's to write:
- * the supervisor stores done_tail when it has taken a DONE@'s records
- * (and published copies of them). A batch that does not fit in its ring
- * now (the ring is full, or the batch is larger than the ring) travels
- * inline as JOB or DONE instead, so no side ever waits for room. The
+ * the supervisor publishes results from where they lie there, and stores
+ * done_tail past a DONE@'s block once its records are taken and ZeroMQ
+ * has released the messages made on it (daemon/area.h). A batch that
+ * does not fit in its ring now (the ring is full, or the batch is larger
+ * than the ring) travels inline as JOB or DONE instead, so no side ever
+ * waits for room. The
  * messages themselves still wake the reader and keep the order of
  * everything said, so the rings need no other signalling. An area the
  * size of the page alone has no rings (ring_size 0).

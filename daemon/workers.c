@@ -18,14 +18,13 @@
  * first, so that a DONE it sent just before stopping counts as done and its
  * job is not run again.
  *
- * Each worker shares a progress page with the supervisor (daemon/wire.h):
+ * Each worker shares an area with the supervisor (daemon/area.h): two
+ * rings through which its jobs and results travel, and a progress page
+ * (daemon/wire.h):
  * a worker answers a batch of jobs with one DONE, and the page says which
  * of them it is running, so that a deadline kill blames that document and
  * not one whose result was merely waiting to be sent with it.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* memfd_create */
-#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -36,6 +35,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "area.h"
 #include "clock.h"
 #include "supervisor.h"
 #include "wire.h"
@@ -132,8 +132,7 @@ static void on_closed(uv_handle_t *h)
     gloss__worker *w = h->data;
     if (--w->handles > 0)
         return;
-    if (w->progress)
-        munmap(w->progress, w->shared_size);
+    gloss__area_release(w->area);
     inbuf_release(NULL, w->in);
     free(w);
 }
@@ -255,11 +254,12 @@ static uint64_t job_tail(const gloss__worker *w)
 static int write_jobs_ring(gloss__worker *w, const gloss__wire_rec *recs,
                            size_t n, size_t frame, uint64_t *mark)
 {
+    gloss__area *a = w->area;
     uint64_t pos = gloss__wire_ring_place(w->job_head, job_tail(w),
-                                          w->ring_size, frame);
+                                          a->ring_size, frame);
     if (pos == UINT64_MAX)
         return 1;
-    char *p = w->job_ring + pos % w->ring_size;
+    char *p = a->job_ring + pos % a->ring_size;
     for (size_t i = 0; i < n; i++)
         p += gloss__wire_rec_put(p, &recs[i]);
     uint64_t ref[2] = {pos, frame};
@@ -277,7 +277,7 @@ int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
                              size_t n, uint64_t *mark)
 {
     *mark = w->job_head;
-    if (w->ring_size) {
+    if (w->area && w->area->ring_size) {
         size_t frame = 0;
         for (size_t i = 0; i < n; i++)
             frame += gloss__wire_rec_size(&recs[i]);
@@ -346,48 +346,6 @@ static int write_words(gloss__worker *w, size_t n, const char *const *words)
     return m ? gloss__worker_write(w, m) : -1;
 }
 
-/* Makes the shared area (wire.h): on Linux an anonymous memory file with
- * the progress page and the two rings; elsewhere, or when that fails, a
- * file in the private run folder, unlinked at once so that only the
- * supervisor and the worker it is handed to can reach it, with the page
- * alone (a file on disk would have the rings' pages written back to it).
- * Returns its descriptor (the supervisor's mapping is in w->progress), or
- * -1, in which case the worker runs without one. */
-static int make_progress(gloss__sup *sup, gloss__worker *w)
-{
-    uint64_t ring = 0;
-    int fd = -1;
-#ifdef MFD_CLOEXEC
-    fd = memfd_create("glossd-worker", MFD_CLOEXEC);
-    if (fd >= 0)
-        ring = GLOSS__WIRE_RING_SIZE;
-#endif
-    if (fd < 0) {
-        char path[700];
-        snprintf(path, sizeof path, "%s/progress.XXXXXX", sup->run_dir);
-        fd = mkstemp(path);
-        if (fd < 0)
-            return -1;
-        unlink(path);
-    }
-    size_t size = ring ? GLOSS__WIRE_RINGS_AT + 2 * ring : sizeof(*w->progress);
-    void *p = MAP_FAILED;
-    if (ftruncate(fd, (off_t)size) == 0)
-        p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED) {
-        close(fd);
-        return -1;
-    }
-    w->progress = p;
-    w->shared_size = size;
-    w->progress->ring_size = ring;
-    if (ring) {
-        w->ring_size = ring;
-        w->job_ring = (char *)p + GLOSS__WIRE_RINGS_AT;
-        w->done_ring = w->job_ring + ring;
-    }
-    return fd;
-}
 
 /* A respawn timer is its own allocation (its data is the supervisor). */
 static void on_timer_closed(uv_handle_t *h)
@@ -538,7 +496,10 @@ static int spawn_one(gloss__sup *sup, unsigned generation, char *err,
     snprintf(credit, sizeof credit, "%u", gloss__sup_config(sup)->daemon.credit);
     /* The socketpair becomes the worker's descriptor 3, the progress
      * page its descriptor 4. */
-    int progress_fd = make_progress(sup, w);
+    int progress_fd = -1;
+    w->area = gloss__area_new(sup->run_dir, &progress_fd);
+    if (w->area)
+        w->progress = w->area->progress;
     char *args[] = {(char *)sup->exe, "--worker", "3", w->identity, gen,
                     credit, progress_fd >= 0 ? "4" : NULL, NULL};
     uv_pipe_init(sup->loop, &w->pipe, 0);
@@ -623,13 +584,37 @@ static void on_hello(gloss__sup *sup, gloss__worker *w)
  * head of the published message can be written over them. */
 #define REC_ROOM (8 + 4 + 4 + 8)
 
+/* Where a record's JSON lies, for publishing it in place: a buffer read
+ * from the worker's socket, or a block of its done ring. */
+typedef struct rec_home {
+    gloss__inbuf *in;         /* or NULL */
+    gloss__area_block *block; /* or NULL */
+} rec_home;
+
+/* Publishes r's JSON on topic from where it lies (rec_home), when that is
+ * allowed; returns 0 when it did. */
+static int publish_in_place(gloss__sup *sup, const char *topic,
+                            const gloss__wire_rec *r, const rec_home *home)
+{
+    char *json = (char *)r->field[0];
+    if (home->block)
+        return gloss__sup_publish_inplace(sup, topic, json, r->len[0], REC_ROOM,
+                                          gloss__area_block_release,
+                                          gloss__area_block_hold, home->block);
+    if (!home->in || (size_t)(json - home->in->data) < REC_ROOM ||
+        atomic_load_explicit(&sup->inbuf_bytes, memory_order_relaxed) >
+            INBUF_PUBLISH_MAX)
+        return -1;
+    return gloss__sup_publish_inplace(sup, topic, json, r->len[0], REC_ROOM,
+                                      inbuf_release, inbuf_hold, home->in);
+}
+
 /* Publishes a result on each topic the worker listed, one per line. The
- * first message is made in place, from the buffer the result was read
- * into (its record's own bytes before the JSON take the head); the others
- * are copies, since the first one's bytes are ZeroMQ's by then. r's JSON
- * is the first field of a record of w->in. */
-static void publish_topics(gloss__sup *sup, gloss__worker *w,
-                           const gloss__wire_rec *r, int in_place)
+ * first message is made in place, from where the result was read (its
+ * record's own bytes before the JSON take the head); the others are
+ * copies, since the first one's bytes are ZeroMQ's by then. */
+static void publish_topics(gloss__sup *sup, const gloss__wire_rec *r,
+                           const rec_home *home)
 {
     char *json = (char *)r->field[0];
     size_t json_len = r->len[0];
@@ -651,12 +636,7 @@ static void publish_topics(gloss__sup *sup, gloss__worker *w,
                 if (copy)
                     memcpy(copy, json, json_len);
             }
-            if (first && in_place && (size_t)(json - w->in->data) >= REC_ROOM &&
-                atomic_load_explicit(&sup->inbuf_bytes, memory_order_relaxed) <=
-                    INBUF_PUBLISH_MAX &&
-                gloss__sup_publish_inplace(sup, topic, json, json_len, REC_ROOM,
-                                           inbuf_release, inbuf_hold,
-                                           w->in) == 0) {
+            if (first && publish_in_place(sup, topic, r, home) == 0) {
                 /* Published from where it lies. */
             } else if (first || copy) {
                 gloss__sup_publish(sup, topic, first ? json : copy, json_len);
@@ -718,10 +698,10 @@ static void add_stage_report(gloss__sup *sup, const char *p, size_t len)
     }
 }
 
-/* Takes one finished job of a DONE (in_place: its record lies in w->in)
- * or of a DONE@. Returns 0, or -1 when the record is not one of w's jobs. */
+/* Takes one finished job of a DONE or a DONE@, whose record lies where
+ * home says. Returns 0, or -1 when the record is not one of w's jobs. */
 static int done_one(gloss__sup *sup, gloss__worker *w, const gloss__wire_rec *r,
-                    int in_place)
+                    const rec_home *home)
 {
     /* Jobs finish in the order they were sent, so the job is the head of
      * the list but for a worker that skipped one. */
@@ -745,7 +725,7 @@ static int done_one(gloss__sup *sup, gloss__worker *w, const gloss__wire_rec *r,
         sup->stats.dropped++;
     else
         sup->stats.failed++;
-    publish_topics(sup, w, r, in_place);
+    publish_topics(sup, r, home);
     add_stage_report(sup, r->field[2], r->len[2]);
     gloss__sup_job_done(sup, job);
     return 0;
@@ -760,22 +740,29 @@ static void on_done(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg *m)
     const char *p = m->frame[1], *end = p + m->len[1];
     gloss__wire_rec r;
     int rc;
+    rec_home home = {.in = w->in};
     while ((rc = gloss__wire_rec_next(&p, end, 3, &r)) == 1)
-        done_one(sup, w, &r, 1);
+        done_one(sup, w, &r, &home);
     if (rc < 0)
         fprintf(stderr, "glossd: worker %s sent a malformed DONE\n", w->identity);
+    /* The worker answers inline when its done ring is full: messages
+     * published from the ring may have been released since. */
+    if (w->area)
+        gloss__area_give_back(w->area);
 }
 
-/* A DONE@: the records lie in w's done ring. Once they are taken (their
- * results published as copies), the worker may write over them. */
+/* A DONE@: the records lie in w's done ring, and results are published
+ * from there. The worker may write over them once they are taken and
+ * those messages are released (area.h). */
 static void on_done_ring(gloss__sup *sup, gloss__worker *w,
                          const gloss__wire_msg *m)
 {
     uint64_t ref[2];
     const char *p = NULL;
-    if (m->nframes == 2 && m->len[1] == sizeof ref) {
+    gloss__area *a = w->area;
+    if (a && m->nframes == 2 && m->len[1] == sizeof ref) {
         memcpy(ref, m->frame[1], sizeof ref);
-        p = gloss__wire_ring_at(w->done_ring, w->ring_size, ref[0], ref[1]);
+        p = gloss__wire_ring_at(a->done_ring, a->ring_size, ref[0], ref[1]);
     }
     if (!p) {
         fprintf(stderr, "glossd: worker %s sent a malformed DONE@\n",
@@ -783,15 +770,16 @@ static void on_done_ring(gloss__sup *sup, gloss__worker *w,
         return;
     }
     const char *end = p + ref[1];
+    rec_home home = {.block = gloss__area_block_begin(a, ref[0] + ref[1])};
     gloss__wire_rec r;
     int rc;
     while ((rc = gloss__wire_rec_next(&p, end, 3, &r)) == 1)
-        done_one(sup, w, &r, 0);
+        done_one(sup, w, &r, &home);
     if (rc < 0)
         fprintf(stderr, "glossd: worker %s sent a malformed DONE@\n",
                 w->identity);
-    atomic_store_explicit(&w->progress->done_tail, ref[0] + ref[1],
-                          memory_order_release);
+    gloss__area_block_done(home.block);
+    gloss__area_give_back(a);
 }
 
 /* One message from a worker (verb first). */
