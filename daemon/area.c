@@ -45,11 +45,7 @@ gloss__area *gloss__area_new(const char *run_dir, int *fd_out)
     a->size = size;
     a->progress = p;
     a->progress->ring_size = ring;
-    if (ring) {
-        a->ring_size = ring;
-        a->job_ring = (char *)p + GLOSS__WIRE_RINGS_AT;
-        a->done_ring = a->job_ring + ring;
-    }
+    a->ring_size = gloss__wire_area_rings(p, size, &a->job_ring, &a->done_ring);
     for (unsigned i = 0; i < GLOSS__AREA_BLOCKS; i++)
         a->blocks[i].area = a;
     *fd_out = fd;

@@ -417,3 +417,17 @@ char *gloss__wire_ring_at(char *base, uint64_t size, uint64_t pos,
     uint64_t off = pos % size;
     return off + len <= size ? base + off : NULL;
 }
+
+uint64_t gloss__wire_area_rings(void *map, size_t size, char **job_ring,
+                                char **done_ring)
+{
+    const gloss__wire_progress *page = map;
+    uint64_t ring = size >= sizeof(*page) ? page->ring_size : 0;
+    *job_ring = *done_ring = NULL;
+    if (!ring || size <= GLOSS__WIRE_RINGS_AT ||
+        ring > (size - GLOSS__WIRE_RINGS_AT) / 2)
+        return 0;
+    *job_ring = (char *)map + GLOSS__WIRE_RINGS_AT;
+    *done_ring = *job_ring + ring;
+    return ring;
+}

@@ -165,6 +165,13 @@ typedef struct gloss__wire_progress {
 uint64_t gloss__wire_ring_place(uint64_t head, uint64_t tail, uint64_t size,
                                 uint64_t len);
 
+/* Finds the rings of a mapped area of size bytes that begins with a
+ * progress page: sets *job_ring and *done_ring and returns the bytes of
+ * each, or returns 0 (and sets both NULL) when the page says there are
+ * none or the area is too small for what it says. */
+uint64_t gloss__wire_area_rings(void *map, size_t size, char **job_ring,
+                                char **done_ring);
+
 /* The bytes of the block at position pos of len bytes in the ring at
  * base, or NULL when the reference (read from the other process) does
  * not lie inside the ring. */

@@ -10,8 +10,12 @@
  * page, that is one DONE for the whole batch (the page tells the
  * supervisor which job is running); without one, one DONE per job, sent as
  * soon as the job is done. The supervisor's credit keeps at most `credit`
- * jobs queued in the socket, which lets the next batch wait in the kernel's
- * buffer while the current one runs instead of costing a round trip.
+ * jobs queued for the worker, which lets the next batch wait while the
+ * current one runs instead of costing a round trip. When the area shared
+ * with the supervisor has rings (wire.h), a batch's records lie in the job
+ * ring and the message (JOB@) only says where; the worker reads them
+ * there, and writes its answers into the done ring with a DONE@ saying
+ * where, or inline as a DONE when the ring has no room for them now.
  *
  * A plain socket, not ZeroMQ: a worker talks to one peer only, and a
  * stream needs no I/O thread in either process, so a batch costs one
@@ -570,13 +574,7 @@ static void map_progress(worker *w, int fd)
         return;
     w->progress = p;
     w->shared_size = size;
-    uint64_t ring = w->progress->ring_size;
-    if (ring && size > GLOSS__WIRE_RINGS_AT &&
-        ring <= (size - GLOSS__WIRE_RINGS_AT) / 2) {
-        w->ring_size = ring;
-        w->job_ring = (char *)p + GLOSS__WIRE_RINGS_AT;
-        w->done_ring = w->job_ring + ring;
-    }
+    w->ring_size = gloss__wire_area_rings(p, size, &w->job_ring, &w->done_ring);
 }
 
 int gloss__worker_main(int fd, const char *identity, unsigned generation,

@@ -370,6 +370,25 @@ static void test_ring_place(void)
            gloss__wire_ring_place(0, 0, 100, 0) == UINT64_MAX &&
            gloss__wire_ring_place(10, 20, 100, 5) == UINT64_MAX,
        "no ring, an empty block, or a tail past the head: no place");
+    /* An area's rings are found only when it is as large as its page says. */
+    static union {
+        gloss__wire_progress page;
+        char bytes[GLOSS__WIRE_RINGS_AT + 2 * 256];
+    } area;
+    char *job, *done;
+    area.page.ring_size = 256;
+    ok(gloss__wire_area_rings(&area, sizeof area, &job, &done) == 256 &&
+           job == area.bytes + GLOSS__WIRE_RINGS_AT && done == job + 256,
+       "an area's job ring follows its page, its done ring the job ring");
+    ok(gloss__wire_area_rings(&area, sizeof area - 1, &job, &done) == 0 &&
+           !job && !done,
+       "an area too small for the rings its page claims has none");
+    area.page.ring_size = 0;
+    ok(gloss__wire_area_rings(&area, sizeof area, &job, &done) == 0,
+       "a page that says 0 has no rings");
+    area.page.ring_size = 256;
+    ok(gloss__wire_area_rings(&area, sizeof area.page, &job, &done) == 0,
+       "nor has a page alone, whatever it says");
     char ring[100];
     ok(gloss__wire_ring_at(ring, 100, 130, 70) == ring + 30,
        "a reference in a later turn is found at its offset");
