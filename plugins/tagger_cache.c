@@ -227,7 +227,7 @@ static struct tg_cache *cache_for(gloss__tagger_doc *d, const tg_decoder *dec,
         cmap_init(&c->sums, d->cache_max, ENTRY_INTS(L) * sizeof(int32_t)) != 0 ||
         /* A sentence has one pair more than tokens: room for it beside
          * the half of the map kept when it is full. */
-        cmap_init(&c->bigrams, d->cache_max + 2, 2 * L * sizeof(int32_t)) != 0) {
+        cmap_init(&c->bigrams, 2 * d->cache_max + 2, 2 * L * sizeof(int32_t)) != 0) {
         gloss__tg_cache_free(c);
         d->cache = NULL;
         return NULL;

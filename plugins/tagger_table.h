@@ -51,13 +51,23 @@ typedef float tg_f32x4 __attribute__((vector_size(16)));
  * 16 in a loop of fixed length, which compilers turn into vector
  * instructions widening 16 bytes at once (cheaper on SSE2 than four
  * lanes at a time), then the rest. */
+static inline void add_block(int32_t *restrict acc, const int8_t *restrict q, int shift)
+{
+    for (size_t j = 0; j < 16; j++)
+        acc[j] += (int32_t)q[j] * (1 << shift);
+}
+
 static inline void add_row(int32_t *restrict acc, const int8_t *restrict q, size_t n,
                            int shift)
 {
     size_t y = 0;
+    if (n == 17) {
+        add_block(acc, q, shift);
+        acc[16] += (int32_t)q[16] * (1 << shift);
+        return;
+    }
     for (; y + 16 <= n; y += 16)
-        for (size_t j = 0; j < 16; j++)
-            acc[y + j] += (int32_t)q[y + j] * (1 << shift);
+        add_block(acc + y, q + y, shift);
     for (; y < n; y++)
         acc[y] += (int32_t)q[y] * (1 << shift);
 }
