@@ -208,6 +208,11 @@ uint32_t gloss__tg_context(const tg_tok *t)
     return (t->flags & (F_FIRST | F_CAPSENT | F_TITLESENT)) | t->gaz << 16;
 }
 
+int gloss__tg_is_first(const tg_tok *t)
+{
+    return (t->flags & F_FIRST) != 0;
+}
+
 /* ner: marks tokens covered by gazetteer phrases (longest match first):
  * gaz bits 0-7 "begins a phrase of type t", bits 8-15 "inside one". */
 static void match_phrases(const tg_decoder *d, tg_tok *tk, size_t n)
