@@ -229,8 +229,11 @@ static struct tg_cache *cache_for(gloss__tagger_doc *d, const tg_decoder *dec,
     if (!c->pad || !c->zero || !c->labels || !c->win || !c->pairs ||
         cmap_init(&c->toks, d->cache_max, sizeof(tg_tok)) != 0 ||
         cmap_init(&c->sums, d->cache_max, ENTRY_INTS(L) * sizeof(int32_t)) != 0 ||
-        /* A sentence has one pair more than tokens: room for it beside
-         * the half of the map kept when it is full. */
+        /* There are more pairs than types (two in three of EWT dev's
+         * pairs were not in a map of as many pairs as types, after
+         * warming on EWT train): twice as many, at 160 bytes a pair
+         * with 17 labels. And a sentence has one pair more than tokens:
+         * room for it beside the half of the map kept when it is full. */
         cmap_init(&c->bigrams, 2 * d->cache_max + 2, 2 * L * sizeof(int32_t)) != 0) {
         gloss__tg_cache_free(c);
         d->cache = NULL;
