@@ -232,9 +232,10 @@ static struct tg_cache *cache_for(gloss__tagger_doc *d, const tg_decoder *dec,
         /* There are more pairs than types (two in three of EWT dev's
          * pairs were not in a map of as many pairs as types, after
          * warming on EWT train): twice as many, at 160 bytes a pair
-         * with 17 labels. And a sentence has one pair more than tokens:
-         * room for it beside the half of the map kept when it is full. */
-        cmap_init(&c->bigrams, 2 * d->cache_max + 2, 2 * L * sizeof(int32_t)) != 0) {
+         * with 17 labels. That leaves room for a sentence's pairs (one
+         * more than its tokens) beside the half of the map kept when it
+         * is full, as cache_max is at least 2 * TG_MAX_SENT. */
+        cmap_init(&c->bigrams, 2 * d->cache_max, 2 * L * sizeof(int32_t)) != 0) {
         gloss__tg_cache_free(c);
         d->cache = NULL;
         return NULL;
