@@ -85,7 +85,7 @@ static void cmap_evict(cmap *m)
 
 /* The record of key (marked as found), or NULL with *slot where to add
  * it. */
-static void *cmap_get(cmap *m, uint64_t key, size_t *slot)
+static inline void *cmap_get(cmap *m, uint64_t key, size_t *slot)
 {
     size_t j = key & (m->cap - 1);
     while (m->keys[j]) {
@@ -179,14 +179,18 @@ static void sum_token(const tg_fast_ctx *x, const tg_tok *t, int off, int32_t *a
 
 /* The sums of a new word type at every offset, into its entry: the
  * features of all five are asked for at once, so that the fetches of a
- * word the worker has not seen yet overlap too. */
+ * word the worker has not seen yet overlap too. The first token of a
+ * sentence is seen by no token before it: its sums at offsets 1 and 2
+ * are never read, and left at zero (first is part of the entry's key,
+ * gloss__tg_context, so no other token shares them). */
 static void sum_type(const tg_fast_ctx *x, const tg_tok *t, int32_t *entry)
 {
     uint64_t f[5 * TG_MAX_TOKEN_FEATS];
-    size_t n[5], k = 0, L = x->c->L;
+    size_t n[5] = {0}, k = 0, L = x->c->L;
+    int last = gloss__tg_is_first(t) ? 0 : 2;
     /* The features of each offset the filter lets through are kept, at
      * the front of the array, as they are made. */
-    for (int off = -2; off <= 2; off++) {
+    for (int off = -2; off <= last; off++) {
         n[off + 2] = gloss__tg_token_features(x->d, t, off, f + k);
         n[off + 2] = table_select(x->pt->w, f + k, n[off + 2], f + k);
         k += n[off + 2];
@@ -225,9 +229,13 @@ static struct tg_cache *cache_for(gloss__tagger_doc *d, const tg_decoder *dec,
     if (!c->pad || !c->zero || !c->labels || !c->win || !c->pairs ||
         cmap_init(&c->toks, d->cache_max, sizeof(tg_tok)) != 0 ||
         cmap_init(&c->sums, d->cache_max, ENTRY_INTS(L) * sizeof(int32_t)) != 0 ||
-        /* A sentence has one pair more than tokens: room for it beside
-         * the half of the map kept when it is full. */
-        cmap_init(&c->bigrams, d->cache_max + 2, 2 * L * sizeof(int32_t)) != 0) {
+        /* There are more pairs than types (two in three of EWT dev's
+         * pairs were not in a map of as many pairs as types, after
+         * warming on EWT train): twice as many, at 160 bytes a pair
+         * with 17 labels. That leaves room for a sentence's pairs (one
+         * more than its tokens) beside the half of the map kept when it
+         * is full, as cache_max is at least 2 * TG_MAX_SENT. */
+        cmap_init(&c->bigrams, 2 * d->cache_max, 2 * L * sizeof(int32_t)) != 0) {
         gloss__tg_cache_free(c);
         d->cache = NULL;
         return NULL;

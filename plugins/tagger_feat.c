@@ -208,6 +208,11 @@ uint32_t gloss__tg_context(const tg_tok *t)
     return (t->flags & (F_FIRST | F_CAPSENT | F_TITLESENT)) | t->gaz << 16;
 }
 
+int gloss__tg_is_first(const tg_tok *t)
+{
+    return (t->flags & F_FIRST) != 0;
+}
+
 /* ner: marks tokens covered by gazetteer phrases (longest match first):
  * gaz bits 0-7 "begins a phrase of type t", bits 8-15 "inside one". */
 static void match_phrases(const tg_decoder *d, tg_tok *tk, size_t n)
@@ -246,6 +251,67 @@ static void match_phrases(const tg_decoder *d, tg_tok *tk, size_t n)
 const tg_tok gloss__tg_pad_before = {.w = 11, .l = 11, .shape = 11};
 const tg_tok gloss__tg_pad_after = {.w = 13, .l = 13, .shape = 13};
 
+/* The features of a neighbour (near_features: one away, far_features:
+ * two) on side b (0 before, 1 after; each side has its own template
+ * numbers, those of the first feature set kept). Written once for both
+ * sides and inlined into each case with b a constant, so that the
+ * templates' hashes are folded when compiling, not made per feature. */
+static inline __attribute__((always_inline)) size_t
+near_features(const tg_tok *t, int pos, int clu, uint64_t b, uint64_t *f)
+{
+    size_t k = 0;
+    uint32_t fine = t->clu & 0x7ffu, mid = t->clu & (0x7ffu << 11), coarse = t->clu >> 22;
+    /* The letters of a neighbour: capitalised, all capitals, digits,
+     * hyphen, lower case; first of the sentence. */
+    uint32_t nflags =
+        t->flags & (F_INITCAP | F_ALLCAPS | F_DIGIT | F_HYPHEN | F_LOWER | F_FIRST);
+    f[k++] = F1(13 + 2 * b, t->l);
+    f[k++] = F1(17 + b, t->suf[2]);
+    f[k++] = F1(19 + b, t->shape);
+    f[k++] = F1(120 + b, nflags);
+    f[k++] = F1(122 + b, t->suf[0]);
+    f[k++] = F1(124 + b, t->suf[3]);
+    if (clu) {
+        f[k++] = F1(73 + b, fine);
+        f[k++] = F1(75 + b, mid);
+        f[k++] = F1(126 + b, coarse);
+    }
+    if (pos) {
+        f[k++] = F1(26 - b, t->amb);
+        f[k++] = F1(128 + b, t->lamb);
+        f[k++] = F1(84 - b, t->w);
+    } else {
+        f[k++] = F2(202 + b, coarse, nflags);
+        f[k++] = F1(34 + b, t->w);
+        f[k++] = F1(42 + b, t->gaz);
+        f[k++] = F1(47 - b, t->lex);
+    }
+    return k;
+}
+
+static inline __attribute__((always_inline)) size_t
+far_features(const tg_tok *t, int pos, int clu, uint64_t b, uint64_t *f)
+{
+    size_t k = 0;
+    uint32_t fine = t->clu & 0x7ffu, mid = t->clu & (0x7ffu << 11);
+    uint32_t nflags =
+        t->flags & (F_INITCAP | F_ALLCAPS | F_DIGIT | F_HYPHEN | F_LOWER | F_FIRST);
+    f[k++] = F1(14 + 2 * b, t->l);
+    if (clu) {
+        f[k++] = F1(77 + b, mid);
+        f[k++] = F1(130 + b, fine);
+    }
+    if (pos)
+        f[k++] = F1(132 + b, t->amb);
+    else {
+        f[k++] = F1(49 + b, t->w);
+        f[k++] = F1(208 + b, t->gaz);
+        f[k++] = F1(210 + b, t->lex);
+        f[k++] = F1(212 + b, nflags);
+    }
+    return k;
+}
+
 /* The features of one token t seen from the token being tagged at offset
  * off (-2 to 2): they depend on that token alone (its hashes, flags and
  * word-list bits), so tagging can sum their weights once per word type
@@ -256,10 +322,6 @@ size_t gloss__tg_token_features(const tg_decoder *d, const tg_tok *t, int off, u
     size_t k = 0;
     int pos = d->kind == GLOSS__TAGGER_POS, clu = d->clusters.get != NULL;
     uint32_t fine = t->clu & 0x7ffu, mid = t->clu & (0x7ffu << 11), coarse = t->clu >> 22;
-    /* The letters of a neighbour: capitalised, all capitals, digits,
-     * hyphen, lower case; first of the sentence. */
-    uint32_t nflags =
-        t->flags & (F_INITCAP | F_ALLCAPS | F_DIGIT | F_HYPHEN | F_LOWER | F_FIRST);
     switch (off) {
     case 0: {
         uint32_t fl = t->flags & ~(uint32_t)(F_CAPSENT | F_TITLESENT);
@@ -307,51 +369,17 @@ size_t gloss__tg_token_features(const tg_decoder *d, const tg_tok *t, int off, u
         break;
     }
     case -1:
-    case 1: {
-        /* Each side has its own template numbers (b: 0 before, 1 after;
-         * the numbers of the first feature set kept). */
-        uint64_t b = off > 0;
-        f[k++] = F1(13 + 2 * b, t->l);
-        f[k++] = F1(17 + b, t->suf[2]);
-        f[k++] = F1(19 + b, t->shape);
-        f[k++] = F1(120 + b, nflags);
-        f[k++] = F1(122 + b, t->suf[0]);
-        f[k++] = F1(124 + b, t->suf[3]);
-        if (clu) {
-            f[k++] = F1(73 + b, fine);
-            f[k++] = F1(75 + b, mid);
-            f[k++] = F1(126 + b, coarse);
-        }
-        if (pos) {
-            f[k++] = F1(26 - b, t->amb);
-            f[k++] = F1(128 + b, t->lamb);
-            f[k++] = F1(84 - b, t->w);
-        } else {
-            f[k++] = F2(202 + b, coarse, nflags);
-            f[k++] = F1(34 + b, t->w);
-            f[k++] = F1(42 + b, t->gaz);
-            f[k++] = F1(47 - b, t->lex);
-        }
+        k = near_features(t, pos, clu, 0, f);
         break;
-    }
+    case 1:
+        k = near_features(t, pos, clu, 1, f);
+        break;
     case -2:
-    case 2: {
-        uint64_t b = off > 0;
-        f[k++] = F1(14 + 2 * b, t->l);
-        if (clu) {
-            f[k++] = F1(77 + b, mid);
-            f[k++] = F1(130 + b, fine);
-        }
-        if (pos)
-            f[k++] = F1(132 + b, t->amb);
-        else {
-            f[k++] = F1(49 + b, t->w);
-            f[k++] = F1(208 + b, t->gaz);
-            f[k++] = F1(210 + b, t->lex);
-            f[k++] = F1(212 + b, nflags);
-        }
+        k = far_features(t, pos, clu, 0, f);
         break;
-    }
+    case 2:
+        k = far_features(t, pos, clu, 1, f);
+        break;
     default:
         break;
     }

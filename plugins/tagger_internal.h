@@ -156,6 +156,9 @@ void gloss__tg_describe(const tg_decoder *d, const gloss__tagger_tok *t, tg_tok 
  * in a heading, gazetteer matches): with its form, the key of its
  * per-token feature sums. */
 uint32_t gloss__tg_context(const tg_tok *t);
+/* Whether a described token is the first of those decoded together: no
+ * token before it sees it (at offsets 1 and 2). */
+int gloss__tg_is_first(const tg_tok *t);
 /* The features of token t seen at offset off (-2 to 2) of the token being
  * tagged; at most TG_MAX_TOKEN_FEATS. */
 #define TG_MAX_TOKEN_FEATS 48
