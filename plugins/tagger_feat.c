@@ -251,6 +251,13 @@ static void match_phrases(const tg_decoder *d, tg_tok *tk, size_t n)
 const tg_tok gloss__tg_pad_before = {.w = 11, .l = 11, .shape = 11};
 const tg_tok gloss__tg_pad_after = {.w = 13, .l = 13, .shape = 13};
 
+/* The letters of a neighbour: capitalised, all capitals, digits, hyphen,
+ * lower case; first of the sentence. */
+static inline uint32_t neighbour_flags(const tg_tok *t)
+{
+    return t->flags & (F_INITCAP | F_ALLCAPS | F_DIGIT | F_HYPHEN | F_LOWER | F_FIRST);
+}
+
 /* The features of a neighbour (near_features: one away, far_features:
  * two) on side b (0 before, 1 after; each side has its own template
  * numbers, those of the first feature set kept). Written once for both
@@ -261,10 +268,7 @@ near_features(const tg_tok *t, int pos, int clu, uint64_t b, uint64_t *f)
 {
     size_t k = 0;
     uint32_t fine = t->clu & 0x7ffu, mid = t->clu & (0x7ffu << 11), coarse = t->clu >> 22;
-    /* The letters of a neighbour: capitalised, all capitals, digits,
-     * hyphen, lower case; first of the sentence. */
-    uint32_t nflags =
-        t->flags & (F_INITCAP | F_ALLCAPS | F_DIGIT | F_HYPHEN | F_LOWER | F_FIRST);
+    uint32_t nflags = neighbour_flags(t);
     f[k++] = F1(13 + 2 * b, t->l);
     f[k++] = F1(17 + b, t->suf[2]);
     f[k++] = F1(19 + b, t->shape);
@@ -294,8 +298,7 @@ far_features(const tg_tok *t, int pos, int clu, uint64_t b, uint64_t *f)
 {
     size_t k = 0;
     uint32_t fine = t->clu & 0x7ffu, mid = t->clu & (0x7ffu << 11);
-    uint32_t nflags =
-        t->flags & (F_INITCAP | F_ALLCAPS | F_DIGIT | F_HYPHEN | F_LOWER | F_FIRST);
+    uint32_t nflags = neighbour_flags(t);
     f[k++] = F1(14 + 2 * b, t->l);
     if (clu) {
         f[k++] = F1(77 + b, mid);
