@@ -115,7 +115,8 @@ static json_t *stats_json(gloss__sup *sup)
                                "jobs", (json_int_t)w->jobs.n));
     return json_pack(
         "{s:b, s:i, s:i, s:b, s:{s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, "
-        "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:o, s:o}",
+        "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I}}, "
+        "s:{s:I, s:I, s:I}, s:o, s:o}",
         "ok", 1, "pid", (int)getpid(), "generation",
         (int)sup->generations->number, "draining", sup->draining,
         "counters",
@@ -136,6 +137,11 @@ static json_t *stats_json(gloss__sup *sup)
         "reloads", (json_int_t)s->reloads,
         "reload_failures", (json_int_t)s->reload_failures,
         "input_paused", (json_int_t)s->paused,
+        "batches",
+        "jobs_shared", (json_int_t)s->jobs_shared,
+        "jobs_socket", (json_int_t)s->jobs_socket,
+        "results_shared", (json_int_t)s->results_shared,
+        "results_socket", (json_int_t)s->results_socket,
         "inflight",
         "documents", (json_int_t)sup->inflight_docs,
         "bytes", (json_int_t)sup->inflight_bytes,

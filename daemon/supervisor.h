@@ -114,6 +114,9 @@ typedef struct gloss__sup_stats {
     uint64_t reloads;
     uint64_t reload_failures;
     uint64_t paused;          /* times input stopped at the in-flight bound */
+    /* Batches to and from workers, through their shared rings or, when a
+     * ring had no room (or there is none), through their sockets. */
+    uint64_t jobs_shared, jobs_socket, results_shared, results_socket;
 } gloss__sup_stats;
 
 /* Per-stage metrics, summed from what workers report with each document

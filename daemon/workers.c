@@ -270,6 +270,7 @@ static int write_jobs_ring(gloss__worker *w, const gloss__wire_rec *recs,
         return -1;
     w->job_head = pos + frame;
     *mark = pos;
+    w->sup->stats.jobs_shared++;
     return 0;
 }
 
@@ -330,7 +331,10 @@ int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
             add_own(m, &p, "", 1);
         }
     }
-    return write_bufs(w, m, &m->req, m->bufs, m->nbufs);
+    int rc = write_bufs(w, m, &m->req, m->bufs, m->nbufs);
+    if (rc == 0)
+        w->sup->stats.jobs_socket++;
+    return rc;
 }
 
 /* Sends the NUL-terminated words as frames. */
@@ -741,6 +745,7 @@ static void on_done(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg *m)
     gloss__wire_rec r;
     int rc;
     rec_home home = {.in = w->in};
+    sup->stats.results_socket++;
     while ((rc = gloss__wire_rec_next(&p, end, 3, &r)) == 1)
         done_one(sup, w, &r, &home);
     if (rc < 0)
@@ -771,6 +776,7 @@ static void on_done_ring(gloss__sup *sup, gloss__worker *w,
     }
     const char *end = p + ref[1];
     rec_home home = {.block = gloss__area_block_begin(a, ref[0] + ref[1])};
+    sup->stats.results_shared++;
     gloss__wire_rec r;
     int rc;
     while ((rc = gloss__wire_rec_next(&p, end, 3, &r)) == 1)

@@ -146,6 +146,18 @@ PY
 ok $? "the published ids are the sent ones, each once, processed by every stage, seq increasing"
 is "$(grep '^label\.seen' "$T/main.sub" | grep -c '"source":"file"')" "$n" \
     "a label route publishes each document on label.seen too"
+# On Linux the documents and results travel through rings in memory shared
+# with each worker (anonymous memory files), not through the sockets.
+batches() { stat "$1" batches | python3 -c 'import ast,sys; print(ast.literal_eval(sys.stdin.read())[sys.argv[1]])' "$2"; }
+if [ "$(uname -s)" = Linux ]; then
+    ok "$([ "$(batches main jobs_shared)" -gt 0 ] && [ "$(batches main results_shared)" -gt 0 ]; echo $?)" \
+        "batches go to the workers and come back through the shared rings"
+    is "$(batches main jobs_socket)/$(batches main results_socket)" 0/0 \
+        "and none of these small ones through the sockets"
+else
+    skip "the shared rings need anonymous memory files (Linux)"
+    skip "the shared rings need anonymous memory files (Linux)"
+fi
 
 # ---- bad input -------------------------------------------------------------
 S="ipc://$T/main.submit"
@@ -439,6 +451,12 @@ echo "# publish_overflows: $overflows"
 ok "$([ "$overflows" -gt 0 ]; echo $?)" \
     "the full queue of the one that reads nothing is counted (publish_overflows)"
 is "$(stat slowsub publish_errors)" 0 "and no message was refused outright"
+if [ "$(uname -s)" = Linux ]; then
+    ok "$([ "$(batches slowsub results_socket)" -gt 0 ]; echo $?)" \
+        "results held in the queue of the one that reads nothing fill the worker's ring, and the next come through its socket"
+else
+    skip "the shared rings need anonymous memory files (Linux)"
+fi
 is "$(stat slowsub processed)" "$(stat slowsub accepted)" "the daemon kept going: everything accepted was processed"
 kill "$stall_pid" 2>/dev/null
 "$GLOSS" drain -c "$T/slowsub.lua" >/dev/null
