@@ -697,17 +697,23 @@ static void print_stats(void *ctl)
     char *reply = control(ctl, "{\"cmd\":\"stats\"}", 2000);
     json_t *j = reply ? json_loads(reply, 0, NULL) : NULL;
     json_t *c = json_object_get(j, "counters");
+    json_t *b = json_object_get(c, "batches");
     if (c)
         printf("# glossd stats: received %lld, accepted %lld, published %lld, "
                "publish_errors %lld, publish_overflows %lld, input_paused %lld, "
-               "worker_deaths %lld\n",
+               "worker_deaths %lld; batches to workers %lld shared + %lld by "
+               "socket, from them %lld + %lld\n",
                (long long)json_integer_value(json_object_get(c, "received")),
                (long long)json_integer_value(json_object_get(c, "accepted")),
                (long long)json_integer_value(json_object_get(c, "published")),
                (long long)json_integer_value(json_object_get(c, "publish_errors")),
                (long long)json_integer_value(json_object_get(c, "publish_overflows")),
                (long long)json_integer_value(json_object_get(c, "input_paused")),
-               (long long)json_integer_value(json_object_get(c, "worker_deaths")));
+               (long long)json_integer_value(json_object_get(c, "worker_deaths")),
+               (long long)json_integer_value(json_object_get(b, "jobs_shared")),
+               (long long)json_integer_value(json_object_get(b, "jobs_socket")),
+               (long long)json_integer_value(json_object_get(b, "results_shared")),
+               (long long)json_integer_value(json_object_get(b, "results_socket")));
     else
         printf("# glossd stats: no answer\n");
     json_decref(j);
