@@ -14,12 +14,11 @@
 
 gloss__area *gloss__area_new(const char *run_dir, int *fd_out)
 {
-    uint64_t ring = 0;
+    int rings = 0;
     int fd = -1;
 #ifdef MFD_CLOEXEC
     fd = memfd_create("glossd-worker", MFD_CLOEXEC);
-    if (fd >= 0)
-        ring = GLOSS__WIRE_RING_SIZE;
+    rings = fd >= 0;
 #endif
     if (fd < 0) {
         char path[700];
@@ -29,8 +28,9 @@ gloss__area *gloss__area_new(const char *run_dir, int *fd_out)
             return NULL;
         unlink(path);
     }
-    size_t size = ring ? GLOSS__WIRE_RINGS_AT + 2 * ring
-                       : sizeof(gloss__wire_progress);
+    size_t size = rings ? GLOSS__WIRE_RINGS_AT + GLOSS__WIRE_JOB_RING +
+                              GLOSS__WIRE_DONE_RING
+                        : sizeof(gloss__wire_progress);
     gloss__area *a = calloc(1, sizeof(*a));
     void *p = MAP_FAILED;
     if (a && ftruncate(fd, (off_t)size) == 0)
@@ -44,8 +44,11 @@ gloss__area *gloss__area_new(const char *run_dir, int *fd_out)
     a->map = p;
     a->size = size;
     a->progress = p;
-    a->progress->ring_size = ring;
-    a->ring_size = gloss__wire_area_rings(p, size, &a->job_ring, &a->done_ring);
+    if (rings) {
+        a->progress->job_size = GLOSS__WIRE_JOB_RING;
+        a->progress->done_size = GLOSS__WIRE_DONE_RING;
+    }
+    gloss__wire_area_rings(p, size, &a->rings);
     for (unsigned i = 0; i < GLOSS__AREA_BLOCKS; i++)
         a->blocks[i].area = a;
     *fd_out = fd;
@@ -102,7 +105,7 @@ void gloss__area_block_release(void *data, void *block)
 
 void gloss__area_give_back(gloss__area *a)
 {
-    if (!a->ring_size)
+    if (!a->rings.done_size)
         return;
     uint64_t tail = 0;
     int moved = 0;

@@ -39,8 +39,7 @@ struct gloss__area {
     void *map;
     size_t size;
     gloss__wire_progress *progress; /* at the start of map */
-    char *job_ring, *done_ring;     /* NULL without rings */
-    uint64_t ring_size;             /* 0 without rings */
+    gloss__wire_rings rings;        /* empty without rings */
     /* The DONE@ blocks not yet given back, oldest first (the loop's
      * thread only, but for each block's refs). */
     gloss__area_block blocks[GLOSS__AREA_BLOCKS];

@@ -351,7 +351,7 @@ static gloss__worker *pick_worker(gloss__sup *sup)
  * batch can wait in the worker's ring while it runs this one, and stops
  * growing at about BATCH_BYTES, so that a batch of large documents is not
  * held up to be sent whole, and a few batches fit in a ring at once
- * (GLOSS__WIRE_RING_SIZE). */
+ * (GLOSS__WIRE_JOB_RING). */
 #define BATCH_BYTES (256u << 10)
 /* Half the largest credit (64). */
 #define BATCH_MAX 32

@@ -418,16 +418,19 @@ char *gloss__wire_ring_at(char *base, uint64_t size, uint64_t pos,
     return off + len <= size ? base + off : NULL;
 }
 
-uint64_t gloss__wire_area_rings(void *map, size_t size, char **job_ring,
-                                char **done_ring)
+int gloss__wire_area_rings(void *map, size_t size, gloss__wire_rings *r)
 {
     const gloss__wire_progress *page = map;
-    uint64_t ring = size >= sizeof(*page) ? page->ring_size : 0;
-    *job_ring = *done_ring = NULL;
-    if (!ring || size <= GLOSS__WIRE_RINGS_AT ||
-        ring > (size - GLOSS__WIRE_RINGS_AT) / 2)
+    memset(r, 0, sizeof(*r));
+    if (size < sizeof(*page) || size <= GLOSS__WIRE_RINGS_AT)
         return 0;
-    *job_ring = (char *)map + GLOSS__WIRE_RINGS_AT;
-    *done_ring = *job_ring + ring;
-    return ring;
+    uint64_t job = page->job_size, done = page->done_size;
+    uint64_t room = size - GLOSS__WIRE_RINGS_AT;
+    if (!job || !done || job > room || done > room - job)
+        return 0;
+    r->job = (char *)map + GLOSS__WIRE_RINGS_AT;
+    r->done = r->job + job;
+    r->job_size = job;
+    r->done_size = done;
+    return 1;
 }

@@ -54,8 +54,8 @@
  * Each record of a DONE gives one credit back, so the supervisor keeps, per
  * worker, credit - (jobs sent - jobs done) and never sends a job past it. It
  * sends the jobs for one worker in batches of at most half the credit (and
- * about 1 MiB), so that the next batch waits in the worker's socket while
- * the worker runs the current one.
+ * about 256 KiB of text), so that the next batch waits in the worker's ring
+ * or socket while the worker runs the current one.
  *
  * Results and deadlines: a worker that holds a progress page (below)
  * answers a JOB message with one DONE holding the records of all its jobs.
@@ -72,10 +72,11 @@
  * --worker).
  *
  * Rings: the shared area that holds the progress page also holds, after
- * its first GLOSS__WIRE_RINGS_AT bytes, two rings of ring_size bytes each,
- * so that documents and results do not travel through the kernel's socket
- * buffers (copied in, copied out, accounted page by page) but are written
- * once where the other process reads them. The message then carries only
+ * its first GLOSS__WIRE_RINGS_AT bytes, two rings (of job_size and
+ * done_size bytes), so that documents and results do not travel through
+ * the kernel's socket buffers (copied in, copied out, accounted page by
+ * page) but are written once where the other process reads them. The
+ * message then carries only
  * a reference, one 16-byte frame: the block's position and length, u64
  * each. The job ring is the supervisor's to write: a JOB@'s block is free
  * again once the worker has answered every job in it, which the
@@ -85,10 +86,10 @@
  * has released the messages made on it (daemon/area.h). A batch that
  * does not fit in its ring now (the ring is full, or the batch is larger
  * than the ring) travels inline as JOB or DONE instead, so no side ever
- * waits for room. The
- * messages themselves still wake the reader and keep the order of
- * everything said, so the rings need no other signalling. An area the
- * size of the page alone has no rings (ring_size 0).
+ * waits for room. The messages themselves still wake the reader and keep
+ * the order of everything said, so the rings need no other signalling. An
+ * area the size of the page alone has no rings (job_size and done_size
+ * 0).
  *
  * Sending the configuration's source (not its path) means every worker of
  * one generation runs exactly what the supervisor checked, even if the file
@@ -140,8 +141,9 @@ typedef struct gloss__wire_progress {
     _Atomic uint64_t job;
     _Atomic uint64_t started_ns;
     /* The rings that follow the page (below): the bytes of each, 0 when
-     * there are none. The supervisor writes it before the worker starts. */
-    uint64_t ring_size;
+     * there are none. The supervisor writes them before the worker
+     * starts. */
+    uint64_t job_size, done_size;
     /* How far the supervisor has read the done ring: the worker may write
      * over everything before it. Stored with release order once the
      * supervisor is done with a DONE@'s records, loaded with acquire. */
@@ -149,10 +151,14 @@ typedef struct gloss__wire_progress {
 } gloss__wire_progress;
 
 /* Where the rings begin in the shared area: the job ring here, the done
- * ring ring_size bytes further. */
+ * ring job_size bytes further. */
 #define GLOSS__WIRE_RINGS_AT 4096
-/* The bytes of each ring of the areas glossd makes. */
-#define GLOSS__WIRE_RING_SIZE ((uint64_t)1 << 20)
+/* The bytes of the rings of the areas glossd makes. Results are larger
+ * than the documents (a document's JSON holds its text and its layers),
+ * and they stay in the done ring until ZeroMQ has sent them to every
+ * subscriber, so the done ring is the larger one. */
+#define GLOSS__WIRE_JOB_RING ((uint64_t)1 << 20)
+#define GLOSS__WIRE_DONE_RING ((uint64_t)4 << 20)
 
 /*
  * Where a block of len bytes goes in a ring of size bytes whose writer is
@@ -165,12 +171,16 @@ typedef struct gloss__wire_progress {
 uint64_t gloss__wire_ring_place(uint64_t head, uint64_t tail, uint64_t size,
                                 uint64_t len);
 
+/* The rings of a shared area, as its page describes them. */
+typedef struct gloss__wire_rings {
+    char *job, *done;
+    uint64_t job_size, done_size; /* 0: no rings */
+} gloss__wire_rings;
+
 /* Finds the rings of a mapped area of size bytes that begins with a
- * progress page: sets *job_ring and *done_ring and returns the bytes of
- * each, or returns 0 (and sets both NULL) when the page says there are
- * none or the area is too small for what it says. */
-uint64_t gloss__wire_area_rings(void *map, size_t size, char **job_ring,
-                                char **done_ring);
+ * progress page. Returns 1 with *r set, or 0 with *r empty when the page
+ * says there are none or the area is too small for what it says. */
+int gloss__wire_area_rings(void *map, size_t size, gloss__wire_rings *r);
 
 /* The bytes of the block at position pos of len bytes in the ring at
  * base, or NULL when the reference (read from the other process) does

@@ -86,9 +86,7 @@ typedef struct worker {
     size_t in_used;          /* the front of `in` that the last message holds */
     gloss__wire_progress *progress; /* shared with the supervisor, or NULL */
     size_t shared_size;      /* of the mapping progress begins */
-    /* The rings after the page (wire.h), when it has them. */
-    char *job_ring, *done_ring;
-    uint64_t ring_size;
+    gloss__wire_rings rings; /* after the page (wire.h), or empty */
     uint64_t done_head;      /* where the next DONE@ block may go */
 } worker;
 
@@ -400,11 +398,12 @@ static int flush_done_ring(worker *w)
 {
     uint64_t tail = atomic_load_explicit(&w->progress->done_tail,
                                          memory_order_acquire);
-    uint64_t pos = gloss__wire_ring_place(w->done_head, tail, w->ring_size,
-                                          w->done.len);
+    uint64_t pos = gloss__wire_ring_place(w->done_head, tail,
+                                          w->rings.done_size, w->done.len);
     if (pos == UINT64_MAX)
         return 1;
-    memcpy(w->done_ring + pos % w->ring_size, w->done.data, w->done.len);
+    memcpy(w->rings.done + pos % w->rings.done_size, w->done.data,
+           w->done.len);
     uint64_t ref[2] = {pos, w->done.len};
     const void *data[2] = {"DONE@", ref};
     size_t len[2] = {5, sizeof ref};
@@ -418,7 +417,7 @@ static int flush_done(worker *w)
 {
     if (w->done.len == 0)
         return 0;
-    int rc = w->ring_size ? flush_done_ring(w) : 1;
+    int rc = w->rings.done_size ? flush_done_ring(w) : 1;
     if (rc > 0) {
         const void *data[2] = {"DONE", w->done.data};
         size_t len[2] = {4, w->done.len};
@@ -487,7 +486,8 @@ static int run_jobs(worker *w, const gloss__wire_msg *m)
     if (gloss__wire_is(m, 0, "JOB@")) {
         uint64_t ref[2];
         memcpy(ref, m->frame[1], sizeof ref);
-        p = gloss__wire_ring_at(w->job_ring, w->ring_size, ref[0], ref[1]);
+        p = gloss__wire_ring_at(w->rings.job, w->rings.job_size, ref[0],
+                                ref[1]);
         if (!p) {
             ignore_message(w, m, "it refers to bytes outside the job ring");
             return 0;
@@ -574,7 +574,7 @@ static void map_progress(worker *w, int fd)
         return;
     w->progress = p;
     w->shared_size = size;
-    w->ring_size = gloss__wire_area_rings(p, size, &w->job_ring, &w->done_ring);
+    gloss__wire_area_rings(p, size, &w->rings);
 }
 
 int gloss__worker_main(int fd, const char *identity, unsigned generation,

@@ -256,10 +256,10 @@ static int write_jobs_ring(gloss__worker *w, const gloss__wire_rec *recs,
 {
     gloss__area *a = w->area;
     uint64_t pos = gloss__wire_ring_place(w->job_head, job_tail(w),
-                                          a->ring_size, frame);
+                                          a->rings.job_size, frame);
     if (pos == UINT64_MAX)
         return 1;
-    char *p = a->job_ring + pos % a->ring_size;
+    char *p = a->rings.job + pos % a->rings.job_size;
     for (size_t i = 0; i < n; i++)
         p += gloss__wire_rec_put(p, &recs[i]);
     uint64_t ref[2] = {pos, frame};
@@ -278,7 +278,7 @@ int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
                              size_t n, uint64_t *mark)
 {
     *mark = w->job_head;
-    if (w->area && w->area->ring_size) {
+    if (w->area && w->area->rings.job_size) {
         size_t frame = 0;
         for (size_t i = 0; i < n; i++)
             frame += gloss__wire_rec_size(&recs[i]);
@@ -767,7 +767,8 @@ static void on_done_ring(gloss__sup *sup, gloss__worker *w,
     gloss__area *a = w->area;
     if (a && m->nframes == 2 && m->len[1] == sizeof ref) {
         memcpy(ref, m->frame[1], sizeof ref);
-        p = gloss__wire_ring_at(a->done_ring, a->ring_size, ref[0], ref[1]);
+        p = gloss__wire_ring_at(a->rings.done, a->rings.done_size, ref[0],
+                                ref[1]);
     }
     if (!p) {
         fprintf(stderr, "glossd: worker %s sent a malformed DONE@\n",

@@ -24,15 +24,17 @@ static void test_mapping(void)
     if (!ok(a != NULL && fd >= 0, "an area is made, with a descriptor"))
         return;
     close(fd);
-    ok(a->ring_size == GLOSS__WIRE_RING_SIZE &&
-           a->progress->ring_size == a->ring_size,
+    const gloss__wire_rings *r = &a->rings;
+    ok(r->job_size == GLOSS__WIRE_JOB_RING && r->done_size == GLOSS__WIRE_DONE_RING &&
+           a->progress->job_size == r->job_size &&
+           a->progress->done_size == r->done_size,
        "it has rings, and its page says how large they are");
-    ok(a->job_ring == (char *)a->map + GLOSS__WIRE_RINGS_AT &&
-           a->done_ring == a->job_ring + a->ring_size &&
-           a->size == GLOSS__WIRE_RINGS_AT + 2 * a->ring_size,
+    ok(r->job == (char *)a->map + GLOSS__WIRE_RINGS_AT &&
+           r->done == r->job + r->job_size &&
+           a->size == GLOSS__WIRE_RINGS_AT + r->job_size + r->done_size,
        "the job ring, then the done ring, after the page");
     /* Every byte of both rings can be written. */
-    memset(a->job_ring, 1, 2 * a->ring_size);
+    memset(r->job, 1, r->job_size + r->done_size);
     gloss__area_release(a);
 }
 
@@ -84,7 +86,7 @@ static void test_give_back(void)
     gloss__area_block_hold(last);
     gloss__area_block_done(last);
     gloss__area_release(a); /* the worker's reference */
-    ok(last->area == a && a->done_ring[0] == 0,
+    ok(last->area == a && a->rings.done[0] == 0,
        "the area is still there while a message holds it");
     gloss__area_block_release(NULL, last); /* unmaps and frees */
 }

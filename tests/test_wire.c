@@ -373,21 +373,26 @@ static void test_ring_place(void)
     /* An area's rings are found only when it is as large as its page says. */
     static union {
         gloss__wire_progress page;
-        char bytes[GLOSS__WIRE_RINGS_AT + 2 * 256];
+        char bytes[GLOSS__WIRE_RINGS_AT + 256 + 512];
     } area;
-    char *job, *done;
-    area.page.ring_size = 256;
-    ok(gloss__wire_area_rings(&area, sizeof area, &job, &done) == 256 &&
-           job == area.bytes + GLOSS__WIRE_RINGS_AT && done == job + 256,
+    gloss__wire_rings r;
+    area.page.job_size = 256;
+    area.page.done_size = 512;
+    ok(gloss__wire_area_rings(&area, sizeof area, &r) == 1 &&
+           r.job == area.bytes + GLOSS__WIRE_RINGS_AT && r.job_size == 256 &&
+           r.done == r.job + 256 && r.done_size == 512,
        "an area's job ring follows its page, its done ring the job ring");
-    ok(gloss__wire_area_rings(&area, sizeof area - 1, &job, &done) == 0 &&
-           !job && !done,
+    ok(gloss__wire_area_rings(&area, sizeof area - 1, &r) == 0 && !r.job &&
+           !r.done && !r.job_size && !r.done_size,
        "an area too small for the rings its page claims has none");
-    area.page.ring_size = 0;
-    ok(gloss__wire_area_rings(&area, sizeof area, &job, &done) == 0,
-       "a page that says 0 has no rings");
-    area.page.ring_size = 256;
-    ok(gloss__wire_area_rings(&area, sizeof area.page, &job, &done) == 0,
+    area.page.done_size = 0;
+    ok(gloss__wire_area_rings(&area, sizeof area, &r) == 0,
+       "a page that says 0 for a ring has no rings");
+    area.page.done_size = UINT64_MAX - 100;
+    ok(gloss__wire_area_rings(&area, sizeof area, &r) == 0,
+       "nor has one whose sizes overflow");
+    area.page.done_size = 512;
+    ok(gloss__wire_area_rings(&area, sizeof area.page, &r) == 0,
        "nor has a page alone, whatever it says");
     char ring[100];
     ok(gloss__wire_ring_at(ring, 100, 130, 70) == ring + 30,

@@ -695,7 +695,8 @@ static void test_rings(void)
     }
     area a = {.page = map, .job_ring = (char *)map + GLOSS__WIRE_RINGS_AT};
     a.done_ring = a.job_ring + RING;
-    a.page->ring_size = RING;
+    a.page->job_size = RING;
+    a.page->done_size = RING;
     const char *wid = "w9.0.1";
     run r = {s.wfd, wid, 9, 4, -1, 0, fd};
     capture_stderr(log_path);
