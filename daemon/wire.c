@@ -434,3 +434,18 @@ int gloss__wire_area_rings(void *map, size_t size, gloss__wire_rings *r)
     r->done_size = done;
     return 1;
 }
+
+int gloss__wire_is_ref(const gloss__wire_msg *m, const char *verb)
+{
+    return gloss__wire_is(m, 0, verb) && m->nframes == 2 &&
+           m->len[1] == sizeof(gloss__wire_ref);
+}
+
+const char *gloss__wire_ref_block(const gloss__wire_msg *m, char *base,
+                                  uint64_t size, gloss__wire_ref *ref)
+{
+    if (m->nframes != 2 || m->len[1] != sizeof(*ref))
+        return NULL;
+    memcpy(ref, m->frame[1], sizeof(*ref));
+    return gloss__wire_ring_at(base, size, ref->pos, ref->len);
+}

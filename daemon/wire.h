@@ -188,6 +188,13 @@ int gloss__wire_area_rings(void *map, size_t size, gloss__wire_rings *r);
 char *gloss__wire_ring_at(char *base, uint64_t size, uint64_t pos,
                           uint64_t len);
 
+/* A reference to a block of a ring: the one frame after the verb of a
+ * JOB@ or a DONE@, sent as these 16 bytes. */
+typedef struct gloss__wire_ref {
+    uint64_t pos, len;
+} gloss__wire_ref;
+
+
 /* A received multipart message: frames point into zmq messages held
  * by the struct. */
 typedef struct gloss__wire_msg {
@@ -218,6 +225,15 @@ int gloss__wire_take(gloss__wire_msg *m, size_t i, void *zmsg);
 
 /* True when frame i exists and equals the NUL-terminated word. */
 int gloss__wire_is(const gloss__wire_msg *m, size_t i, const char *word);
+/* True when m is a reference message with this verb: the verb, then one
+ * frame of a gloss__wire_ref. */
+int gloss__wire_is_ref(const gloss__wire_msg *m, const char *verb);
+
+/* The bytes of the block that m, a reference message, refers to in the
+ * ring at base of size bytes, with *ref set; NULL when m holds no
+ * reference or its block does not lie inside the ring. */
+const char *gloss__wire_ref_block(const gloss__wire_msg *m, char *base,
+                                  uint64_t size, gloss__wire_ref *ref);
 
 /* Copies frame i as a NUL-terminated malloc'd string (NULL on ENOMEM or
  * when it does not exist). */

@@ -404,8 +404,8 @@ static int flush_done_ring(worker *w)
         return 1;
     memcpy(w->rings.done + pos % w->rings.done_size, w->done.data,
            w->done.len);
-    uint64_t ref[2] = {pos, w->done.len};
-    const void *data[2] = {"DONE@", ref};
+    gloss__wire_ref ref = {pos, w->done.len};
+    const void *data[2] = {"DONE@", &ref};
     size_t len[2] = {5, sizeof ref};
     w->done_head = pos + w->done.len;
     return send_msg(w, 2, data, len);
@@ -484,15 +484,13 @@ static int run_jobs(worker *w, const gloss__wire_msg *m)
 {
     const char *p = m->frame[1], *end = p + m->len[1];
     if (gloss__wire_is(m, 0, "JOB@")) {
-        uint64_t ref[2];
-        memcpy(ref, m->frame[1], sizeof ref);
-        p = gloss__wire_ring_at(w->rings.job, w->rings.job_size, ref[0],
-                                ref[1]);
+        gloss__wire_ref ref;
+        p = gloss__wire_ref_block(m, w->rings.job, w->rings.job_size, &ref);
         if (!p) {
             ignore_message(w, m, "it refers to bytes outside the job ring");
             return 0;
         }
-        end = p + ref[1];
+        end = p + ref.len;
     }
     gloss__wire_rec job;
     int rc;
@@ -539,8 +537,7 @@ static int serve(worker *w)
             return -1;
         int rc = 1;
         if ((gloss__wire_is(&m, 0, "JOB") && m.nframes == 2) ||
-            (gloss__wire_is(&m, 0, "JOB@") && m.nframes == 2 &&
-             m.len[1] == 2 * sizeof(uint64_t)))
+            gloss__wire_is_ref(&m, "JOB@"))
             rc = run_jobs(w, &m) < 0 ? -1 : 1;
         else if (gloss__wire_is(&m, 0, "STOP") && m.nframes == 1)
             rc = 0;

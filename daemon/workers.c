@@ -252,9 +252,12 @@ static uint64_t job_tail(const gloss__worker *w)
 /* Writes the records into w's job ring and sends a JOB@ for them. Returns
  * 0, 1 when they do not fit in the ring now (nothing was sent), or -1. */
 static int write_jobs_ring(gloss__worker *w, const gloss__wire_rec *recs,
-                           size_t n, size_t frame, uint64_t *mark)
+                           size_t n, uint64_t *mark)
 {
     gloss__area *a = w->area;
+    size_t frame = 0;
+    for (size_t i = 0; i < n; i++)
+        frame += gloss__wire_rec_size(&recs[i]);
     uint64_t pos = gloss__wire_ring_place(w->job_head, job_tail(w),
                                           a->rings.job_size, frame);
     if (pos == UINT64_MAX)
@@ -262,8 +265,8 @@ static int write_jobs_ring(gloss__worker *w, const gloss__wire_rec *recs,
     char *p = a->rings.job + pos % a->rings.job_size;
     for (size_t i = 0; i < n; i++)
         p += gloss__wire_rec_put(p, &recs[i]);
-    uint64_t ref[2] = {pos, frame};
-    const void *data[2] = {"JOB@", ref};
+    gloss__wire_ref ref = {pos, frame};
+    const void *data[2] = {"JOB@", &ref};
     size_t len[2] = {4, sizeof ref};
     gloss__outmsg *m = gloss__outmsg_new(2, data, len, NULL);
     if (!m || gloss__worker_write(w, m) < 0)
@@ -274,18 +277,10 @@ static int write_jobs_ring(gloss__worker *w, const gloss__wire_rec *recs,
     return 0;
 }
 
-int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
-                             size_t n, uint64_t *mark)
+/* Sends the records inline, as one JOB message. Returns 0, or -1. */
+static int write_jobs_inline(gloss__worker *w, const gloss__wire_rec *recs,
+                             size_t n)
 {
-    *mark = w->job_head;
-    if (w->area && w->area->rings.job_size) {
-        size_t frame = 0;
-        for (size_t i = 0; i < n; i++)
-            frame += gloss__wire_rec_size(&recs[i]);
-        int rc = write_jobs_ring(w, recs, n, frame, mark);
-        if (rc <= 0)
-            return rc;
-    }
     size_t frame = 0, own = GLOSS__WIRE_HEAD + 8 + 3 + 8, refs = 0;
     for (size_t i = 0; i < n; i++) {
         size_t size = gloss__wire_rec_size(&recs[i]);
@@ -335,6 +330,18 @@ int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
     if (rc == 0)
         w->sup->stats.jobs_socket++;
     return rc;
+}
+
+int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
+                             size_t n, uint64_t *mark)
+{
+    *mark = w->job_head;
+    if (w->area && w->area->rings.job_size) {
+        int rc = write_jobs_ring(w, recs, n, mark);
+        if (rc <= 0)
+            return rc;
+    }
+    return write_jobs_inline(w, recs, n);
 }
 
 /* Sends the NUL-terminated words as frames. */
@@ -762,21 +769,18 @@ static void on_done(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg *m)
 static void on_done_ring(gloss__sup *sup, gloss__worker *w,
                          const gloss__wire_msg *m)
 {
-    uint64_t ref[2];
-    const char *p = NULL;
+    gloss__wire_ref ref;
     gloss__area *a = w->area;
-    if (a && m->nframes == 2 && m->len[1] == sizeof ref) {
-        memcpy(ref, m->frame[1], sizeof ref);
-        p = gloss__wire_ring_at(a->rings.done, a->rings.done_size, ref[0],
-                                ref[1]);
-    }
+    const char *p = a ? gloss__wire_ref_block(m, a->rings.done,
+                                              a->rings.done_size, &ref)
+                      : NULL;
     if (!p) {
         fprintf(stderr, "glossd: worker %s sent a malformed DONE@\n",
                 w->identity);
         return;
     }
-    const char *end = p + ref[1];
-    rec_home home = {.block = gloss__area_block_begin(a, ref[0] + ref[1])};
+    const char *end = p + ref.len;
+    rec_home home = {.block = gloss__area_block_begin(a, ref.pos + ref.len)};
     sup->stats.results_shared++;
     gloss__wire_rec r;
     int rc;

@@ -395,6 +395,17 @@ static void test_ring_place(void)
     ok(gloss__wire_area_rings(&area, sizeof area.page, &r) == 0,
        "nor has a page alone, whatever it says");
     char ring[100];
+    gloss__wire_ref ref = {130, 70}, got;
+    gloss__wire_msg m = {.nframes = 2, .frame = {"JOB@", (const char *)&ref},
+                         .len = {4, sizeof ref}};
+    ok(gloss__wire_is_ref(&m, "JOB@") && !gloss__wire_is_ref(&m, "DONE@") &&
+           gloss__wire_ref_block(&m, ring, 100, &got) == ring + 30 &&
+           got.pos == 130 && got.len == 70,
+       "a JOB@ is a reference, and its block is found in the ring");
+    m.len[1] = 15;
+    ok(!gloss__wire_is_ref(&m, "JOB@") &&
+           gloss__wire_ref_block(&m, ring, 100, &got) == NULL,
+       "a reference frame of the wrong size is none");
     ok(gloss__wire_ring_at(ring, 100, 130, 70) == ring + 30,
        "a reference in a later turn is found at its offset");
     ok(gloss__wire_ring_at(ring, 100, 130, 71) == NULL &&
