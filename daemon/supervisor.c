@@ -6,8 +6,11 @@
  * the queue, so that a client learns at once why its document was refused
  * and a bad document never reaches a worker. Accepted documents wait in one
  * FIFO queue; dispatch hands the oldest to the ready worker of the newest
- * generation with the most credit left, so work spreads over the workers
- * and no worker holds more than its credit. Results come back as finished
+ * generation with the most room left, so work spreads over the workers
+ * and no worker holds more than its credit, nor (by the recent mean time
+ * of its documents) much more than daemon.hold of work: with slow
+ * documents few wait behind one, and with fast ones a worker takes its
+ * whole credit, in batches large enough that their wake-ups matter little. Results come back as finished
  * JSON with the topics to publish them on (the worker computed both), so the
  * supervisor never parses a document: it only adds the sequence number.
  *
@@ -333,24 +336,55 @@ static void on_feed(gloss__zwatch *w, int revents, void *arg)
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-static gloss__worker *pick_worker(gloss__sup *sup)
+unsigned gloss__sup_hold_limit(const gloss__sup *sup, const gloss__worker *w)
+{
+    const gloss__daemon_conf *d = &gloss__sup_config(sup)->daemon;
+    unsigned credit = d->credit;
+    if (d->hold_ns == 0)
+        return credit;
+    uint64_t limit;
+    if (w->doc_ns == 0)
+        limit = GLOSS__HOLD_UNTIMED;
+    else
+        limit = d->hold_ns / w->doc_ns;
+    if (limit < 2)
+        limit = 2;
+    return limit < credit ? (unsigned)limit : credit;
+}
+
+/* How many more jobs w may be sent now: what its credit and its hold
+ * limit both leave. */
+static unsigned worker_room(const gloss__sup *sup, const gloss__worker *w)
+{
+    unsigned limit = gloss__sup_hold_limit(sup, w);
+    if (w->jobs.n >= limit)
+        return 0;
+    unsigned room = limit - (unsigned)w->jobs.n;
+    return room < w->credit ? room : w->credit;
+}
+
+static gloss__worker *pick_worker(gloss__sup *sup, unsigned *room)
 {
     unsigned current = sup->generations->number;
     gloss__worker *best = NULL;
+    *room = 0;
     for (gloss__worker *w = sup->workers; w; w = w->next) {
         if (w->exited || w->state != GLOSS__WORKER_READY ||
-            w->generation != current || w->credit == 0)
+            w->generation != current)
             continue;
-        if (!best || w->credit > best->credit)
+        unsigned r = worker_room(sup, w);
+        if (r > *room) {
             best = w;
+            *room = r;
+        }
     }
     return best;
 }
 
-/* A batch for one worker holds at most half its credit, so that the next
- * batch can wait in the worker's ring while it runs this one, and stops
- * growing at about BATCH_BYTES, so that a batch of large documents is not
- * held up to be sent whole, and a few batches fit in a ring at once
+/* A batch for one worker holds at most half what it may hold, so that the
+ * next batch can wait in the worker's ring while it runs this one, and
+ * stops growing at about BATCH_BYTES, so that a batch of large documents
+ * is not held up to be sent whole, and a few batches fit in a ring at once
  * (GLOSS__WIRE_JOB_RING). */
 #define BATCH_BYTES (256u << 10)
 /* Half the largest credit (64). */
@@ -385,10 +419,11 @@ static int send_jobs(gloss__sup *sup, gloss__worker *w, size_t n,
 }
 
 /* How many of the queue's first jobs go to w in one message. */
-static size_t batch_size(gloss__sup *sup, const gloss__worker *w)
+static size_t batch_size(gloss__sup *sup, const gloss__worker *w,
+                         unsigned room)
 {
-    unsigned half = gloss__sup_config(sup)->daemon.credit / 2;
-    size_t max = w->credit < half ? w->credit : half;
+    unsigned half = gloss__sup_hold_limit(sup, w) / 2;
+    size_t max = room < half ? room : half;
     if (max == 0)
         max = 1;
     if (max > BATCH_MAX)
@@ -406,10 +441,11 @@ static size_t batch_size(gloss__sup *sup, const gloss__worker *w)
 static void dispatch_jobs(gloss__sup *sup)
 {
     while (sup->queue.head) {
-        gloss__worker *w = pick_worker(sup);
+        unsigned room;
+        gloss__worker *w = pick_worker(sup, &room);
         if (!w)
             return;
-        size_t n = batch_size(sup, w);
+        size_t n = batch_size(sup, w, room);
         uint64_t mark = 0;
         if (send_jobs(sup, w, n, &mark) < 0) {
             /* The worker's pipe is gone or full: it takes nothing more

@@ -77,6 +77,10 @@ struct gloss__worker {
     gloss__worker_state state;
     unsigned credit;          /* jobs it may still be sent */
     gloss__job_list jobs;     /* jobs it holds */
+    /* The recent mean time its documents take, in nanoseconds, as seen
+     * from here (from a batch's start to its results); 0 until its first
+     * results. Dispatch keeps the work it holds to about daemon.hold. */
+    uint64_t doc_ns;
     uint64_t deadline_job;    /* the job it was killed for, or 0 */
     /* The area shared with it (area.h), or NULL; its progress page, or
      * NULL. */
@@ -181,6 +185,12 @@ int gloss__sup_start(gloss__sup *sup, char *err, size_t errlen);
 void gloss__sup_close(gloss__sup *sup);
 gloss__config *gloss__sup_config(const gloss__sup *sup);
 void gloss__sup_dispatch(gloss__sup *sup);
+/* How many jobs w may hold now: its credit, but no more than about
+ * daemon.hold of work by the recent mean time of its documents, and at
+ * least two (one running, one waiting); GLOSS__HOLD_UNTIMED until its
+ * first results come back. */
+#define GLOSS__HOLD_UNTIMED 4
+unsigned gloss__sup_hold_limit(const gloss__sup *sup, const gloss__worker *w);
 void gloss__sup_update_input(gloss__sup *sup);
 /* Answers a ROUTER peer with [identity][empty][body as compact JSON];
  * takes the reference to body (NULL sends nothing). */

@@ -52,10 +52,12 @@
  * Credit: a worker sends READY once, after its configuration is built, with
  * the number of jobs it may hold at once; it does not send READY again.
  * Each record of a DONE gives one credit back, so the supervisor keeps, per
- * worker, credit - (jobs sent - jobs done) and never sends a job past it. It
- * sends the jobs for one worker in batches of at most half the credit (and
- * about 256 KiB of text), so that the next batch waits in the worker's ring
- * or socket while the worker runs the current one.
+ * worker, credit - (jobs sent - jobs done) and never sends a job past it,
+ * nor past what daemon.hold allows a worker whose documents are slow
+ * (gloss__sup_hold_limit). It sends the jobs for one worker in batches of
+ * at most half of what the worker may hold (and about 256 KiB of text), so
+ * that the next batch waits in the worker's ring or socket while the
+ * worker runs the current one.
  *
  * Results and deadlines: a worker that holds a progress page (below)
  * answers a JOB message with one DONE holding the records of all its jobs.

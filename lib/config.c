@@ -370,6 +370,10 @@ static int build_daemon(builder *b, gloss__config *cfg, const json_t *t)
     long long credit = get_int(t, "credit");
     if (credit < 1 || credit > 64)
         return fail(b, "daemon.credit: must be from 1 to 64, got %lld", credit);
+    double hold = json_number_value(json_object_get(t, "hold"));
+    if (!(hold >= 0 && hold <= 3600))
+        return fail(b, "daemon.hold: must be from 0 to 3600 seconds, got %g",
+                    hold);
     double deadline = json_number_value(json_object_get(t, "deadline"));
     if (!(deadline > 0 && deadline <= 86400))
         return fail(b, "daemon.deadline: must be more than 0 and at most "
@@ -395,6 +399,7 @@ static int build_daemon(builder *b, gloss__config *cfg, const json_t *t)
 
     d->workers = (unsigned)workers;
     d->credit = (unsigned)credit;
+    d->hold_ns = (uint64_t)(hold * 1e9 + 0.5);
     d->deadline = deadline;
     d->max_document_size = (size_t)max_doc;
     d->max_inflight_documents = (size_t)max_docs;

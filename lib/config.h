@@ -65,7 +65,8 @@ typedef struct gloss__daemon_conf {
     char *control;            /* ROUTER endpoint */
     char *run_dir;            /* where the private ipc folder is made */
     unsigned workers;         /* worker processes; 0 = number of cores */
-    unsigned credit;          /* jobs a worker holds at once */
+    unsigned credit;          /* jobs a worker holds at most */
+    uint64_t hold_ns;         /* work a worker holds, by its mean; 0: any */
     double deadline;          /* seconds a document may take */
     size_t max_document_size; /* bytes of text */
     size_t max_inflight_documents;

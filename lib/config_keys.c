@@ -104,7 +104,8 @@ static const gloss__key route_keys[] = {
 };
 
 /* The daemon's keys. The ranges the type cannot express (credit from 1 to
- * 64, a deadline above 0, endpoints that look like endpoints) are checked in
+ * 64, a deadline above 0, a hold up to an hour, endpoints that look like
+ * endpoints) are checked in
  * config.c, which names the key path the same way. */
 static const gloss__key daemon_keys[] = {
     {"submit", GLOSS__KEY_STRING, "\"tcp://127.0.0.1:5701\"", 0,
@@ -138,14 +139,24 @@ static const gloss__key daemon_keys[] = {
      "per processor core. Each worker has its own Lua states and C stage "
      "instances, so a crash or an endless loop costs one worker, which is "
      "replaced.", NULL, NULL},
-    {"credit", GLOSS__KEY_INTEGER, "32", GLOSS__KEY_UNSIGNED,
-     "How many documents a worker holds at once, from 1 to 64: one it is "
+    {"credit", GLOSS__KEY_INTEGER, "64", GLOSS__KEY_UNSIGNED,
+     "How many documents a worker holds at most, from 1 to 64: one it is "
      "working on and the rest waiting, so that it never waits for the "
      "supervisor between documents. Documents go to a worker in batches of "
-     "up to half its credit, answered together. More credit evens out "
-     "bursts of small documents and makes batches larger, so that each "
+     "up to half of what it may hold, answered together. More credit evens "
+     "out bursts of small documents and makes batches larger, so that each "
      "costs fewer system calls and wake-ups; less keeps fewer documents at "
-     "risk when a worker dies, and fewer waiting behind a slow one.",
+     "risk when a worker dies. How many wait behind a slow document is "
+     "bounded by `hold` too.",
+     NULL, NULL},
+    {"hold", GLOSS__KEY_NUMBER, "0.02", GLOSS__KEY_UNSIGNED,
+     "About how many seconds of work a worker holds, from 0 to 3600, by the "
+     "recent mean time of its documents: with documents of 10 ms and the "
+     "default 0.02 a worker holds 2 (never fewer), so that documents queue "
+     "in the supervisor, where the first worker free takes them, rather "
+     "than behind a slow one; with documents of microseconds it holds its "
+     "whole `credit`. Until its first results it holds at most 4. 0 means "
+     "`credit` alone.",
      NULL, NULL},
     {"deadline", GLOSS__KEY_NUMBER, "30", GLOSS__KEY_UNSIGNED,
      "How many seconds a worker may spend on one document, more than 0 and "

@@ -101,7 +101,7 @@ static int same_config(const gloss__config *a, const gloss__config *b)
         !SAME_STR(d->run_dir, e->run_dir))
         DIFF("daemon endpoints or run_dir");
     if (d->workers != e->workers || d->credit != e->credit ||
-        d->deadline != e->deadline || d->max_document_size != e->max_document_size ||
+        d->hold_ns != e->hold_ns || d->deadline != e->deadline || d->max_document_size != e->max_document_size ||
         d->max_inflight_documents != e->max_inflight_documents ||
         d->max_inflight_bytes != e->max_inflight_bytes ||
         d->publish_hwm != e->publish_hwm || d->n_routes != e->n_routes)
@@ -187,8 +187,8 @@ static void test_defaults_filled(void)
            "\"original\":false},\"daemon\":{\"submit\":"
            "\"tcp://127.0.0.1:5701\",\"feed\":\"tcp://127.0.0.1:5702\","
            "\"publish\":\"tcp://127.0.0.1:5703\",\"control\":"
-           "\"tcp://127.0.0.1:5704\",\"workers\":0,\"credit\":32,"
-           "\"deadline\":30,\"max_document_size\":16777216,"
+           "\"tcp://127.0.0.1:5704\",\"workers\":0,\"credit\":64,"
+           "\"hold\":0.02,\"deadline\":30,\"max_document_size\":16777216,"
            "\"max_inflight_documents\":1024,\"max_inflight_bytes\":268435456,"
            "\"publish_hwm\":10000,\"routes\":[]}}",
            "raw holds every key with its default, sizes in bytes");
@@ -326,7 +326,8 @@ static void test_daemon_defaults(void)
         is_str(d->control, "tcp://127.0.0.1:5704", "daemon.control default");
         is_str(d->run_dir, "/tmp", "daemon.run_dir: /tmp without XDG_RUNTIME_DIR");
         is_int(d->workers, 0, "daemon.workers default: 0, one per core");
-        is_int(d->credit, 32, "daemon.credit default");
+        is_int(d->credit, 64, "daemon.credit default");
+        ok(d->hold_ns == 20000000, "daemon.hold default: 20 ms of work");
         ok(d->deadline == 30.0, "daemon.deadline default: 30 seconds");
         is_int(d->max_document_size, 16 << 20, "daemon.max_document_size: 16M");
         is_int(d->max_inflight_documents, 1024, "daemon.max_inflight_documents");
@@ -348,7 +349,7 @@ static void test_daemon_defaults(void)
     gloss__config_destroy(&cfg);
 
     cfg = gloss__config_single("normalize", NULL, err, sizeof err);
-    ok(cfg != NULL && cfg->daemon.credit == 32 &&
+    ok(cfg != NULL && cfg->daemon.credit == 64 &&
        strcmp(cfg->daemon.publish, "tcp://127.0.0.1:5703") == 0,
        "daemon: a single-stage configuration has the defaults too");
     gloss__config_destroy(&cfg);
@@ -366,7 +367,7 @@ static void test_daemon_values(void)
         "return { pipeline = {}, daemon = {\n"
         "  submit = '', feed = 'ipc:///tmp/gloss-feed', publish = 'tcp://*:7000',\n"
         "  control = 'tcp://[::1]:7001', run_dir = 'run', workers = 3,\n"
-        "  credit = 64, deadline = 0.25, max_document_size = '1K',\n"
+        "  credit = 64, hold = 0.5, deadline = 0.25, max_document_size = '1K',\n"
         "  max_inflight_documents = 1, max_inflight_bytes = 1024,\n"
         "  publish_hwm = 0,\n"
         "  routes = { { labels = 'topic', prefix = 'label' },\n"
@@ -387,6 +388,7 @@ static void test_daemon_values(void)
            "daemon.run_dir: relative to the configuration's folder");
     is_int(d->workers, 3, "daemon.workers");
     is_int(d->credit, 64, "daemon.credit at its upper limit");
+    ok(d->hold_ns == 500000000, "daemon.hold takes fractions of a second");
     ok(d->deadline == 0.25, "daemon.deadline takes fractions of a second");
     is_int(d->max_document_size, 1024, "daemon.max_document_size '1K'");
     is_int(d->max_inflight_documents, 1, "daemon.max_inflight_documents 1");
@@ -405,6 +407,11 @@ static void test_daemon_values(void)
         ok(d->routes[2].labels == NULL, "route 3: no labels");
     }
     reloads_same(cfg, "daemon table");
+    gloss__config_destroy(&cfg);
+
+    cfg = load("return { pipeline = {}, daemon = { hold = 0 } }");
+    ok(cfg != NULL && cfg->daemon.hold_ns == 0,
+       "daemon.hold 0: a worker holds its credit whatever its documents take");
     gloss__config_destroy(&cfg);
 }
 
@@ -434,6 +441,12 @@ static void test_daemon_errors(void)
     fails_with(DAEMON("deadline = 90000"),
                "glossd.conf.lua: daemon.deadline: must be more than 0 and at "
                "most 86400 seconds, got 90000", "deadline over a day");
+    fails_with(DAEMON("hold = 3601"),
+               "glossd.conf.lua: daemon.hold: must be from 0 to 3600 seconds, "
+               "got 3601", "hold over an hour");
+    fails_with(DAEMON("hold = -0.5"),
+               "glossd.conf.lua: daemon.hold: expected a number, 0 or more, "
+               "got -0.5", "negative hold");
     fails_with(DAEMON("max_inflight_documents = 0"),
                "glossd.conf.lua: daemon.max_inflight_documents: must be at least "
                "1, got 0", "no documents in flight");

@@ -339,7 +339,8 @@ else
 fi
 
 # ---- the deadline blames the right document of a batch -------------------------
-# With credit 4 a worker is sent up to 2 jobs in one message and answers
+# With credit 4 (and hold 0, so that the credit alone counts however long
+# the documents take) a worker is sent up to 2 jobs in one message and answers
 # them with one DONE. Four documents of 200 ms take the credit; the normal
 # document and the hanging one then wait in the queue and go out together
 # when credit comes back. The normal one finishes first, but its result
@@ -347,7 +348,7 @@ fi
 # the hanging document, not the one ahead of it. (The deadline is far
 # above 200 ms, so that a loaded machine does not make a filler overrun.)
 config batch '{ script = "slow.lua", max_instructions = 0, options = { ms = 200 } }' \
-    'workers = 1, credit = 4, deadline = 5,'
+    'workers = 1, credit = 4, hold = 0, deadline = 5,'
 start batch
 subscribe batch doc.file error.
 mkdir -p "$T/batch"
@@ -365,6 +366,50 @@ is "$(grep '^doc\.file' "$T/batch.sub" | grep -c 'b-normal')" 1 \
     "the normal document of its batch is published as processed"
 is "$(stat batch deadline_kills)" 1 "one kill"
 "$GLOSS" drain -c "$T/batch.lua" >/dev/null
+finish "$pid"
+is "$fin" 0 "drained"
+
+# ---- a worker holds about daemon.hold of work, not its whole credit ------------
+# Documents of 100 ms with the default credit (64) and hold (20 ms): until
+# its first results a worker holds 4, and once they have timed its documents
+# 2 (never fewer: one running, one waiting), while the rest wait in the
+# supervisor's queue, where the first worker free would take them.
+config hold '{ script = "slow.lua", max_instructions = 0, options = { ms = 100 } }' \
+    'workers = 1,'
+start hold
+subscribe hold doc.file
+mkdir -p "$T/hold"
+for i in $(seq 10); do printf 'Document %s of the hold test.' "$i" >"$T/hold/d$i.txt"; done
+"$GLOSS" send -q -w 10 -c "$T/hold.lua" "$T/hold"
+ok $? "ten slow documents are accepted"
+# workers' jobs, limit and mean time, and the queue, as the worker runs.
+holding() {
+    "$GLOSS" stats -c "$T/hold.lua" 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+w = d["workers"][0]
+print(w["jobs"], w["limit"], int(w["doc_us"]), d["inflight"]["queued"])'
+}
+most=0 timed=""
+for _ in $(seq 100); do
+    read -r jobs limit doc_us queued <<<"$(holding)"
+    [ -n "$jobs" ] || break
+    [ "$jobs" -gt "$most" ] && most=$jobs
+    if [ "$doc_us" -gt 0 ] && [ -z "$timed" ]; then
+        timed="$jobs $limit $doc_us $queued"
+    fi
+    [ "$queued" = 0 ] && break
+    sleep 0.05
+done
+ok "$([ "$most" -le 4 ]; echo $?)" "the worker never holds more than 4 (most seen: $most)"
+read -r jobs limit doc_us queued <<<"$timed"
+ok "$([ -n "$timed" ] && [ "$limit" = 2 ] && [ "$doc_us" -ge 50000 ]; echo $?)" \
+    "once timed at about 100 ms a document, it may hold 2 (jobs, limit, doc_us, queued: $timed)"
+ok "$([ -n "$timed" ] && [ "$jobs" -le 2 ] && [ "$queued" -gt 0 ]; echo $?)" \
+    "and the others wait in the supervisor's queue"
+await "$T/hold.sub" doc.file 10
+ok $? "all ten are published"
+"$GLOSS" drain -c "$T/hold.lua" >/dev/null
 finish "$pid"
 is "$fin" 0 "drained"
 
