@@ -155,11 +155,14 @@ typedef struct gloss__wire_progress {
 /* Where the rings begin in the shared area: the job ring here, the done
  * ring job_size bytes further. */
 #define GLOSS__WIRE_RINGS_AT 4096
-/* The bytes of the rings of the areas glossd makes. Results are larger
- * than the documents (a document's JSON holds its text and its layers),
- * and they stay in the done ring until ZeroMQ has sent them to every
- * subscriber, so the done ring is the larger one. */
-#define GLOSS__WIRE_JOB_RING ((uint64_t)1 << 20)
+/* The bytes of the rings of the areas glossd makes. The job ring holds
+ * what a worker may hold at once (daemon.credit, at most 64) of documents
+ * of 16 KiB, 1 MiB and the records' heads, with room to spare, since a
+ * block that would run past the ring's end starts the next turn. Results
+ * are larger than the documents (a document's JSON holds its text and its
+ * layers), and they stay in the done ring until ZeroMQ has sent them to
+ * every subscriber, so the done ring is the larger one. */
+#define GLOSS__WIRE_JOB_RING ((uint64_t)2 << 20)
 #define GLOSS__WIRE_DONE_RING ((uint64_t)4 << 20)
 
 /*
