@@ -10,9 +10,10 @@
  * and no worker holds more than its credit, nor (by the recent mean time
  * of its documents) much more than daemon.hold of work: with slow
  * documents few wait behind one, and with fast ones a worker takes its
- * whole credit, in batches large enough that their wake-ups matter little. Results come back as finished
- * JSON with the topics to publish them on (the worker computed both), so the
- * supervisor never parses a document: it only adds the sequence number.
+ * whole credit, in batches large enough that their wake-ups matter little.
+ * Results come back as finished JSON with the topics to publish them on
+ * (the worker computed both), so the supervisor never parses a document:
+ * it only adds the sequence number.
  *
  * The in-flight bound is applied by stopping the submit and feed watchers:
  * ZeroMQ then queues up to its high-water marks and holds senders back,
