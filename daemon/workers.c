@@ -760,6 +760,23 @@ static void time_results(gloss__worker *w, uint64_t since, size_t n)
     w->doc_ns = w->doc_ns ? w->doc_ns - w->doc_ns / 8 + per / 8 : per;
 }
 
+/* Takes the DONE records in [p, end), from the socket or the done ring:
+ * each finishes its job, and their time goes into w's mean. Returns what
+ * gloss__wire_rec_next said last: 0 at the end, -1 at bytes that are not
+ * a record. */
+static int take_records(gloss__sup *sup, gloss__worker *w, const char *p,
+                        const char *end, const rec_home *home)
+{
+    uint64_t since = w->jobs.head ? w->jobs.head->started_ns : 0;
+    size_t n = 0;
+    gloss__wire_rec r;
+    int rc;
+    while ((rc = gloss__wire_rec_next(&p, end, 3, &r)) == 1)
+        n += done_one(sup, w, &r, home) == 0;
+    time_results(w, since, n);
+    return rc;
+}
+
 static void on_done(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg *m)
 {
     if (m->nframes != 2) {
@@ -767,15 +784,9 @@ static void on_done(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg *m)
         return;
     }
     const char *p = m->frame[1], *end = p + m->len[1];
-    gloss__wire_rec r;
-    int rc;
     rec_home home = {.in = w->in};
     sup->stats.results_socket++;
-    uint64_t since = w->jobs.head ? w->jobs.head->started_ns : 0;
-    size_t n = 0;
-    while ((rc = gloss__wire_rec_next(&p, end, 3, &r)) == 1)
-        n += done_one(sup, w, &r, &home) == 0;
-    time_results(w, since, n);
+    int rc = take_records(sup, w, p, end, &home);
     if (rc < 0)
         fprintf(stderr, "glossd: worker %s sent a malformed DONE\n", w->identity);
     /* The worker answers inline when its done ring is full: messages
@@ -803,13 +814,7 @@ static void on_done_ring(gloss__sup *sup, gloss__worker *w,
     const char *end = p + ref.len;
     rec_home home = {.block = gloss__area_block_begin(a, ref.pos + ref.len)};
     sup->stats.results_shared++;
-    gloss__wire_rec r;
-    int rc;
-    uint64_t since = w->jobs.head ? w->jobs.head->started_ns : 0;
-    size_t n = 0;
-    while ((rc = gloss__wire_rec_next(&p, end, 3, &r)) == 1)
-        n += done_one(sup, w, &r, &home) == 0;
-    time_results(w, since, n);
+    int rc = take_records(sup, w, p, end, &home);
     if (rc < 0)
         fprintf(stderr, "glossd: worker %s sent a malformed DONE@\n",
                 w->identity);
