@@ -108,13 +108,14 @@ static json_t *stats_json(gloss__sup *sup)
                                          "stopping"};
     for (gloss__worker *w = sup->workers; w; w = w->next)
         json_array_append_new(
-            workers, json_pack("{s:s, s:i, s:s, s:I, s:i, s:I, s:i, s:f}", "id",
+            workers, json_pack("{s:s, s:i, s:s, s:I, s:i, s:I, s:i, s:f, s:I}", "id",
                                w->identity, "generation", (int)w->generation,
                                "state", states[w->state], "pid",
                                (json_int_t)w->proc.pid, "credit", (int)w->credit,
                                "jobs", (json_int_t)w->jobs.n, "limit",
                                (int)gloss__sup_hold_limit(sup, w), "doc_us",
-                               (double)w->doc_ns / 1e3));
+                               (double)w->doc_ns / 1e3, "documents",
+                               (json_int_t)w->documents));
     return json_pack(
         "{s:b, s:i, s:i, s:b, s:{s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, "
         "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I}}, "

@@ -11,6 +11,10 @@
  * of its documents) much more than daemon.hold of work: with slow
  * documents few wait behind one, and with fast ones a worker takes its
  * whole credit, in batches large enough that their wake-ups matter little.
+ * Workers with nothing to do are left asleep while the busy ones would get
+ * through their work and the queue's within daemon.spread: on a machine
+ * with few cores, a second worker woken for a load the first keeps up
+ * with only adds wake-ups and takes CPU from this thread and ZeroMQ's.
  * Results come back as finished JSON with the topics to publish them on
  * (the worker computed both), so the supervisor never parses a document:
  * it only adds the sequence number.
@@ -364,14 +368,65 @@ static unsigned worker_room(const gloss__sup *sup, const gloss__worker *w)
     return room < w->credit ? room : w->credit;
 }
 
+/* Whether the busy workers of the current generation will get through
+ * their work and the queue's soon enough (daemon.spread) that waking an
+ * idle worker would gain less than it costs: a cross-CPU wake-up per batch,
+ * and two workers contending for the cores the supervisor and ZeroMQ need.
+ * Not when any busy worker is untimed, or has been on its oldest job for
+ * longer than that (a slow or stuck document: its mean says nothing of
+ * when it finishes). */
+static int busy_keep_up(gloss__sup *sup, unsigned current)
+{
+    uint64_t spread = gloss__sup_config(sup)->daemon.spread_ns;
+    if (spread == 0)
+        return 0;
+    uint64_t now = 0, work = 0, sum_doc = 0, busy = 0;
+    for (gloss__worker *w = sup->workers; w; w = w->next) {
+        if (w->exited || w->state != GLOSS__WORKER_READY ||
+            w->generation != current || w->jobs.n == 0)
+            continue;
+        if (w->doc_ns == 0)
+            return 0;
+        if (!now)
+            now = gloss__now_ns();
+        uint64_t started = w->jobs.head->started_ns;
+        if (started && now > started && now - started > spread)
+            return 0;
+        work += w->jobs.n * w->doc_ns;
+        sum_doc += w->doc_ns;
+        busy++;
+    }
+    if (busy == 0)
+        return 0;
+    work += sup->queue.n * (sum_doc / busy);
+    return work / busy < spread;
+}
+
+static void on_recheck(uv_timer_t *t)
+{
+    gloss__sup_dispatch(t->data);
+}
+
+/* Jobs left waiting for busy workers must not wait for ever when those
+ * stop keeping up without sending anything (a document that runs long):
+ * dispatch looks again when daemon.spread has passed. */
+static void recheck_later(gloss__sup *sup)
+{
+    if (!sup->handles_open || uv_is_active((uv_handle_t *)&sup->recheck))
+        return;
+    uint64_t ms = (gloss__sup_config(sup)->daemon.spread_ns + 999999) / 1000000;
+    uv_timer_start(&sup->recheck, on_recheck, ms ? ms : 1, 0);
+}
+
 static gloss__worker *pick_worker(gloss__sup *sup, unsigned *room)
 {
     unsigned current = sup->generations->number;
+    int pack = busy_keep_up(sup, current);
     gloss__worker *best = NULL;
     *room = 0;
     for (gloss__worker *w = sup->workers; w; w = w->next) {
         if (w->exited || w->state != GLOSS__WORKER_READY ||
-            w->generation != current)
+            w->generation != current || (pack && w->jobs.n == 0))
             continue;
         unsigned r = worker_room(sup, w);
         if (r > *room) {
@@ -379,6 +434,8 @@ static gloss__worker *pick_worker(gloss__sup *sup, unsigned *room)
             *room = r;
         }
     }
+    if (!best && pack)
+        recheck_later(sup);
     return best;
 }
 
@@ -805,6 +862,8 @@ int gloss__sup_start(gloss__sup *sup, char *err, size_t errlen)
     uv_timer_init(sup->loop, &sup->tick);
     sup->tick.data = sup;
     uv_timer_start(&sup->tick, on_tick, TICK_MS, TICK_MS);
+    uv_timer_init(sup->loop, &sup->recheck);
+    sup->recheck.data = sup;
     sup->handles_open = 1;
 
     return gloss__workers_spawn(sup, 1, err, errlen);
@@ -828,6 +887,7 @@ void gloss__sup_maybe_finish(gloss__sup *sup)
         if (sup->handles_open) {
             sup->handles_open = 0;
             uv_close((uv_handle_t *)&sup->tick, NULL);
+            uv_close((uv_handle_t *)&sup->recheck, NULL);
             uv_close((uv_handle_t *)&sup->sig_term, NULL);
             uv_close((uv_handle_t *)&sup->sig_int, NULL);
             uv_close((uv_handle_t *)&sup->sig_hup, NULL);

@@ -81,6 +81,7 @@ struct gloss__worker {
      * from here (from a batch's start to its results); 0 until its first
      * results. Dispatch keeps the work it holds to about daemon.hold. */
     uint64_t doc_ns;
+    uint64_t documents;       /* results it has sent back */
     uint64_t deadline_job;    /* the job it was killed for, or 0 */
     /* The area shared with it (area.h), or NULL; its progress page, or
      * NULL. */
@@ -147,6 +148,9 @@ struct gloss__sup {
 
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t tick;          /* deadlines, respawns, the end of a drain */
+    /* Dispatch again once daemon.spread has passed, when jobs were left
+     * waiting for busy workers (supervisor.c, pick_worker). */
+    uv_timer_t recheck;
     int handles_open;         /* the signals and tick are initialised */
 
     gloss__job_list queue;

@@ -54,7 +54,8 @@
  * Each record of a DONE gives one credit back, so the supervisor keeps, per
  * worker, credit - (jobs sent - jobs done) and never sends a job past it,
  * nor past what daemon.hold allows a worker whose documents are slow
- * (gloss__sup_hold_limit). It sends the jobs for one worker in batches of
+ * (gloss__sup_hold_limit), and it leaves idle workers idle while the busy
+ * ones keep up (daemon.spread). It sends the jobs for one worker in batches of
  * at most half of what the worker may hold (and about 256 KiB of text), so
  * that the next batch waits in the worker's ring or socket while the
  * worker runs the current one.

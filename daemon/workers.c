@@ -774,6 +774,7 @@ static int take_records(gloss__sup *sup, gloss__worker *w, const char *p,
     while ((rc = gloss__wire_rec_next(&p, end, 3, &r)) == 1)
         n += done_one(sup, w, &r, home) == 0;
     time_results(w, since, n);
+    w->documents += n;
     return rc;
 }
 

@@ -374,6 +374,10 @@ static int build_daemon(builder *b, gloss__config *cfg, const json_t *t)
     if (!(hold >= 0 && hold <= 3600))
         return fail(b, "daemon.hold: must be from 0 to 3600 seconds, got %g",
                     hold);
+    double spread = json_number_value(json_object_get(t, "spread"));
+    if (!(spread >= 0 && spread <= 3600))
+        return fail(b, "daemon.spread: must be from 0 to 3600 seconds, got "
+                    "%g", spread);
     double deadline = json_number_value(json_object_get(t, "deadline"));
     if (!(deadline > 0 && deadline <= 86400))
         return fail(b, "daemon.deadline: must be more than 0 and at most "
@@ -400,6 +404,7 @@ static int build_daemon(builder *b, gloss__config *cfg, const json_t *t)
     d->workers = (unsigned)workers;
     d->credit = (unsigned)credit;
     d->hold_ns = (uint64_t)(hold * 1e9 + 0.5);
+    d->spread_ns = (uint64_t)(spread * 1e9 + 0.5);
     d->deadline = deadline;
     d->max_document_size = (size_t)max_doc;
     d->max_inflight_documents = (size_t)max_docs;

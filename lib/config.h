@@ -67,6 +67,7 @@ typedef struct gloss__daemon_conf {
     unsigned workers;         /* worker processes; 0 = number of cores */
     unsigned credit;          /* jobs a worker holds at most */
     uint64_t hold_ns;         /* work a worker holds, by its mean; 0: any */
+    uint64_t spread_ns;       /* busy workers' work before idle ones get any */
     double deadline;          /* seconds a document may take */
     size_t max_document_size; /* bytes of text */
     size_t max_inflight_documents;

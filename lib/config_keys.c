@@ -104,7 +104,7 @@ static const gloss__key route_keys[] = {
 };
 
 /* The daemon's keys. The ranges the type cannot express (credit from 1 to
- * 64, a deadline above 0, a hold up to an hour, endpoints that look like
+ * 64, a deadline above 0, a hold and a spread up to an hour, endpoints that look like
  * endpoints) are checked in
  * config.c, which names the key path the same way. */
 static const gloss__key daemon_keys[] = {
@@ -157,6 +157,18 @@ static const gloss__key daemon_keys[] = {
      "than behind a slow one; with documents of microseconds it holds its "
      "whole `credit`. Until its first results it holds at most 4. 0 means "
      "`credit` alone.",
+     NULL, NULL},
+    {"spread", GLOSS__KEY_NUMBER, "0.001", GLOSS__KEY_UNSIGNED,
+     "How many seconds of work, from 0 to 3600, the busy workers may have "
+     "(what they hold and what waits in the supervisor's queue, by the "
+     "recent mean time of their documents, per busy worker) before a worker "
+     "with nothing to do is given documents too. Below it, documents wait "
+     "for a busy worker: a light load of fast documents then stays on one "
+     "or a few workers, instead of waking every worker for each batch and "
+     "making them contend for the cores with the supervisor and ZeroMQ. A "
+     "busy worker whose oldest document has run longer than `spread`, or "
+     "which has no results yet, counts as unable to keep up. 0 gives every "
+     "batch to the worker with the most room, busy or not.",
      NULL, NULL},
     {"deadline", GLOSS__KEY_NUMBER, "30", GLOSS__KEY_UNSIGNED,
      "How many seconds a worker may spend on one document, more than 0 and "

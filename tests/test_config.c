@@ -101,7 +101,8 @@ static int same_config(const gloss__config *a, const gloss__config *b)
         !SAME_STR(d->run_dir, e->run_dir))
         DIFF("daemon endpoints or run_dir");
     if (d->workers != e->workers || d->credit != e->credit ||
-        d->hold_ns != e->hold_ns || d->deadline != e->deadline || d->max_document_size != e->max_document_size ||
+        d->hold_ns != e->hold_ns || d->spread_ns != e->spread_ns ||
+        d->deadline != e->deadline || d->max_document_size != e->max_document_size ||
         d->max_inflight_documents != e->max_inflight_documents ||
         d->max_inflight_bytes != e->max_inflight_bytes ||
         d->publish_hwm != e->publish_hwm || d->n_routes != e->n_routes)
@@ -188,7 +189,7 @@ static void test_defaults_filled(void)
            "\"tcp://127.0.0.1:5701\",\"feed\":\"tcp://127.0.0.1:5702\","
            "\"publish\":\"tcp://127.0.0.1:5703\",\"control\":"
            "\"tcp://127.0.0.1:5704\",\"workers\":0,\"credit\":64,"
-           "\"hold\":0.02,\"deadline\":30,\"max_document_size\":16777216,"
+           "\"hold\":0.02,\"spread\":0.001,\"deadline\":30,\"max_document_size\":16777216,"
            "\"max_inflight_documents\":1024,\"max_inflight_bytes\":268435456,"
            "\"publish_hwm\":10000,\"routes\":[]}}",
            "raw holds every key with its default, sizes in bytes");
@@ -328,6 +329,7 @@ static void test_daemon_defaults(void)
         is_int(d->workers, 0, "daemon.workers default: 0, one per core");
         is_int(d->credit, 64, "daemon.credit default");
         ok(d->hold_ns == 20000000, "daemon.hold default: 20 ms of work");
+        ok(d->spread_ns == 1000000, "daemon.spread default: 1 ms of work");
         ok(d->deadline == 30.0, "daemon.deadline default: 30 seconds");
         is_int(d->max_document_size, 16 << 20, "daemon.max_document_size: 16M");
         is_int(d->max_inflight_documents, 1024, "daemon.max_inflight_documents");
@@ -367,7 +369,7 @@ static void test_daemon_values(void)
         "return { pipeline = {}, daemon = {\n"
         "  submit = '', feed = 'ipc:///tmp/gloss-feed', publish = 'tcp://*:7000',\n"
         "  control = 'tcp://[::1]:7001', run_dir = 'run', workers = 3,\n"
-        "  credit = 64, hold = 0.5, deadline = 0.25, max_document_size = '1K',\n"
+        "  credit = 64, hold = 0.5, spread = 0.0025, deadline = 0.25, max_document_size = '1K',\n"
         "  max_inflight_documents = 1, max_inflight_bytes = 1024,\n"
         "  publish_hwm = 0,\n"
         "  routes = { { labels = 'topic', prefix = 'label' },\n"
@@ -389,6 +391,7 @@ static void test_daemon_values(void)
     is_int(d->workers, 3, "daemon.workers");
     is_int(d->credit, 64, "daemon.credit at its upper limit");
     ok(d->hold_ns == 500000000, "daemon.hold takes fractions of a second");
+    ok(d->spread_ns == 2500000, "daemon.spread takes fractions of a second");
     ok(d->deadline == 0.25, "daemon.deadline takes fractions of a second");
     is_int(d->max_document_size, 1024, "daemon.max_document_size '1K'");
     is_int(d->max_inflight_documents, 1, "daemon.max_inflight_documents 1");
@@ -412,6 +415,11 @@ static void test_daemon_values(void)
     cfg = load("return { pipeline = {}, daemon = { hold = 0 } }");
     ok(cfg != NULL && cfg->daemon.hold_ns == 0,
        "daemon.hold 0: a worker holds its credit whatever its documents take");
+    gloss__config_destroy(&cfg);
+
+    cfg = load("return { pipeline = {}, daemon = { spread = 0 } }");
+    ok(cfg != NULL && cfg->daemon.spread_ns == 0,
+       "daemon.spread 0: every batch to the worker with the most room");
     gloss__config_destroy(&cfg);
 }
 
@@ -447,6 +455,12 @@ static void test_daemon_errors(void)
     fails_with(DAEMON("hold = -0.5"),
                "glossd.conf.lua: daemon.hold: expected a number, 0 or more, "
                "got -0.5", "negative hold");
+    fails_with(DAEMON("spread = 3601"),
+               "glossd.conf.lua: daemon.spread: must be from 0 to 3600 "
+               "seconds, got 3601", "spread over an hour");
+    fails_with(DAEMON("spread = 'fast'"),
+               "glossd.conf.lua: daemon.spread: expected a number, 0 or more, "
+               "got \"fast\"", "spread not a number");
     fails_with(DAEMON("max_inflight_documents = 0"),
                "glossd.conf.lua: daemon.max_inflight_documents: must be at least "
                "1, got 0", "no documents in flight");

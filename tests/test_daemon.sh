@@ -413,6 +413,64 @@ ok $? "all ten are published"
 finish "$pid"
 is "$fin" 0 "drained"
 
+# ---- a load one worker keeps up with stays on it (daemon.spread) ---------------
+# Two workers and documents of about 2 ms. The warm-up documents time the
+# first worker; with spread = 10 (seconds) its work never comes near that,
+# so a burst of 40 documents all goes to it, and the other worker, which
+# would only add wake-ups, gets none. With spread = 0 the same burst is
+# shared between the two.
+# workers_docs NAME: each worker's documents, sorted, on one line.
+workers_docs() {
+    "$GLOSS" stats -c "$T/$1.lua" 2>/dev/null | python3 -c '
+import json, sys
+print(*sorted(w["documents"] for w in json.load(sys.stdin)["workers"]))'
+}
+mkdir -p "$T/spread"
+for i in $(seq 40); do printf 'Document %s of the spread test.' "$i" >"$T/spread/d$i.txt"; done
+for s in 10 0; do
+    config "spread$s" '{ script = "slow.lua", max_instructions = 0, options = { ms = 2 } }' \
+        "workers = 2, spread = $s,"
+    start "spread$s"
+    subscribe "spread$s" doc.file
+    "$GLOSS" send -q -w 40 -c "$T/spread$s.lua" "$T/spread"
+    await "$T/spread$s.sub" doc.file 40
+    ok $? "spread = $s: the 40 documents are published"
+    read -r fewer more <<<"$(workers_docs "spread$s")"
+    if [ "$s" = 10 ]; then
+        ok "$([ "$fewer" = 0 ] && [ "$more" -ge 40 ]; echo $?)" \
+            "spread = 10: one worker took them all, the other none (documents: $fewer $more)"
+    else
+        ok "$([ "${fewer:-0}" -gt 0 ]; echo $?)" \
+            "spread = 0: both workers took some (documents: $fewer $more)"
+    fi
+    "$GLOSS" drain -c "$T/spread$s.lua" >/dev/null
+    finish "$pid"
+    is "$fin" 0 "spread = $s: drained"
+done
+
+# A busy worker that stops keeping up without a word (a document of 2 s)
+# must not keep the queue waiting for it: with credit 2, the first worker
+# takes the slow document and one more, the others wait in the queue, and
+# once the slow one has run for spread (0.5 s) they go to the idle worker,
+# so they are published before the slow one.
+config stuck '{ script = "slow.lua", max_instructions = 0, options = { ms = 1 } }' \
+    'workers = 2, credit = 2, hold = 0, spread = 0.5,'
+start stuck
+subscribe stuck doc.file
+mkdir -p "$T/stuck"
+printf 'a SLOW document' >"$T/stuck/slow.txt"
+for i in $(seq 6); do printf 'Quick document %s.' "$i" >"$T/stuck/quick$i.txt"; done
+"$GLOSS" send -q -c "$T/stuck.lua" "$T/stuck/slow.txt"
+"$GLOSS" send -q -w 6 -c "$T/stuck.lua" "$T"/stuck/quick*.txt
+await "$T/stuck.sub" doc.file 7
+ok $? "the slow document and the six quick ones are published"
+before=$(grep '^doc\.file' "$T/stuck.sub" | sed '/stuck\/slow/,$d' | grep -c 'stuck/quick')
+ok "$([ "$before" -ge 5 ]; echo $?)" \
+    "at least 5 quick documents are published before the slow one (seen: $before)"
+"$GLOSS" drain -c "$T/stuck.lua" >/dev/null
+finish "$pid"
+is "$fin" 0 "drained"
+
 # ---- workers that die before they are ready -----------------------------------
 ${CC:-cc} $(pkg-config --cflags gloss) -shared -fPIC -o "$T/crash.so" \
     "$top_srcdir/tests/plugins/crash_in_worker.c"
