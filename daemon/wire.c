@@ -327,21 +327,32 @@ size_t gloss__wire_rec_size(const gloss__wire_rec *r)
     return n;
 }
 
+void gloss__wire_rec_put_head(char *dst, uint64_t job, uint32_t status,
+                              size_t nfields)
+{
+    uint32_t n = (uint32_t)nfields;
+    memcpy(dst, &job, 8);
+    memcpy(dst + 8, &status, 4);
+    memcpy(dst + 12, &n, 4);
+}
+
+void gloss__wire_field_put_len(char *dst, size_t len)
+{
+    uint64_t n = len;
+    memcpy(dst, &n, GLOSS__WIRE_FIELD_HEAD);
+}
+
 size_t gloss__wire_rec_put(char *dst, const gloss__wire_rec *r)
 {
     char *p = dst;
-    uint32_t nfields = (uint32_t)r->nfields;
-    memcpy(p, &r->job, 8);
-    memcpy(p + 8, &r->status, 4);
-    memcpy(p + 12, &nfields, 4);
-    p += 16;
+    gloss__wire_rec_put_head(p, r->job, r->status, r->nfields);
+    p += GLOSS__WIRE_REC_HEAD;
     for (size_t i = 0; i < r->nfields; i++) {
-        uint64_t len = r->len[i];
-        memcpy(p, &len, 8);
-        p += 8;
-        if (len)
-            memcpy(p, r->field[i], len);
-        p += len;
+        gloss__wire_field_put_len(p, r->len[i]);
+        p += GLOSS__WIRE_FIELD_HEAD;
+        if (r->len[i])
+            memcpy(p, r->field[i], r->len[i]);
+        p += r->len[i];
         *p++ = '\0';
     }
     return (size_t)(p - dst);

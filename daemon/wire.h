@@ -127,6 +127,16 @@ size_t gloss__wire_rec_size(const gloss__wire_rec *r);
  * size. */
 size_t gloss__wire_rec_put(char *dst, const gloss__wire_rec *r);
 
+/* The layout gloss__wire_rec_put writes, for a record whose first field is
+ * made where it will lie (the worker's JSON, which is then not copied):
+ * the record's head, GLOSS__WIRE_REC_HEAD bytes, then each field as its
+ * length (GLOSS__WIRE_FIELD_HEAD bytes), its bytes and a NUL. */
+#define GLOSS__WIRE_REC_HEAD 16
+#define GLOSS__WIRE_FIELD_HEAD 8
+void gloss__wire_rec_put_head(char *dst, uint64_t job, uint32_t status,
+                              size_t nfields);
+void gloss__wire_field_put_len(char *dst, size_t len);
+
 /*
  * Reads the record at *p (before end), which must have nfields fields.
  * Returns 1 with *r filled and *p moved past it, 0 when *p == end, or -1

@@ -78,7 +78,6 @@ typedef struct worker {
     gloss__config *cfg;
     gloss__pipeline *pipeline;
     gloss__json_opts json;
-    gloss__buf out;          /* the JSON of the current job, reused */
     gloss__buf topics;       /* its topics, one per line, reused */
     gloss__buf stages;       /* what each stage cost it, reused */
     gloss__buf done;         /* the DONE records not yet sent, reused */
@@ -437,8 +436,22 @@ static void set_progress(worker *w, uint64_t job)
     atomic_store_explicit(&w->progress->job, job, memory_order_release);
 }
 
-/* Runs one job and adds its DONE record. Returns 0, or -1 when the worker
- * cannot go on (out of memory). */
+/* Appends a field of a record being built in b (wire.h): its length, its
+ * bytes and a NUL. */
+static void add_field(gloss__buf *b, const gloss__buf *field)
+{
+    char len[GLOSS__WIRE_FIELD_HEAD];
+    gloss__wire_field_put_len(len, field->len);
+    gloss__buf_add(b, len, sizeof len);
+    gloss__buf_add(b, field->data, field->len);
+    gloss__buf_addc(b, '\0');
+}
+
+/* Runs one job and adds its DONE record to w->done. The document's JSON,
+ * most of a record's bytes, is written where the record holds it, after
+ * room for the record's head and the field's length, which are filled in
+ * once it is known: so a result is copied once less on its way out.
+ * Returns 0, or -1 when the worker cannot go on (out of memory). */
 static int run_job(worker *w, const gloss__wire_rec *job)
 {
     set_progress(w, job->job);
@@ -451,29 +464,31 @@ static int run_job(worker *w, const gloss__wire_rec *job)
     gloss__doc_status st = GLOSS__DOC_FAILED;
     if (!failed)
         gloss__pipeline_run(w->pipeline, &doc, 1, &st);
-    gloss__buf_clear(&w->out);
-    int rc = gloss__doc_to_json(doc, &w->json, &w->out);
+    size_t start = w->done.len;
+    size_t json_at = start + GLOSS__WIRE_REC_HEAD + GLOSS__WIRE_FIELD_HEAD;
+    int rc = gloss__buf_reserve(&w->done, json_at - start);
+    if (rc == 0) {
+        w->done.len = json_at;
+        rc = gloss__doc_to_json(doc, &w->json, &w->done);
+    }
+    size_t json_len = w->done.len - json_at;
+    gloss__buf_addc(&w->done, '\0');
     gloss__routes_topics(w->cfg, doc, st, &w->topics);
     gloss__routes_stage_report(doc, &w->stages);
     gloss_doc_destroy(&doc);
     set_progress(w, 0);
-    gloss__wire_rec r = {
-        .job = job->job,
-        .status = st == GLOSS__DOC_OK        ? GLOSS__WIRE_OK
-                  : st == GLOSS__DOC_DROPPED ? GLOSS__WIRE_DROPPED
-                                             : GLOSS__WIRE_FAILED,
-        .nfields = 3,
-        .field = {w->out.data, w->topics.data, w->stages.data},
-        .len = {w->out.len, w->topics.len, w->stages.len},
-    };
-    size_t size = gloss__wire_rec_size(&r);
-    if (rc < 0 || w->out.oom || w->topics.oom || w->stages.oom ||
-        gloss__buf_reserve(&w->done, size) < 0) {
+    add_field(&w->done, &w->topics);
+    add_field(&w->done, &w->stages);
+    if (rc < 0 || w->done.oom || w->topics.oom || w->stages.oom) {
         say(w, "out of memory writing job %llu", (unsigned long long)job->job);
         return -1;
     }
-    w->done.len += gloss__wire_rec_put(w->done.data + w->done.len, &r);
-    w->done.data[w->done.len] = '\0';
+    uint32_t status = st == GLOSS__DOC_OK        ? GLOSS__WIRE_OK
+                      : st == GLOSS__DOC_DROPPED ? GLOSS__WIRE_DROPPED
+                                                 : GLOSS__WIRE_FAILED;
+    gloss__wire_rec_put_head(w->done.data + start, job->job, status, 3);
+    gloss__wire_field_put_len(w->done.data + start + GLOSS__WIRE_REC_HEAD,
+                              json_len);
     return 0;
 }
 
@@ -578,7 +593,7 @@ int gloss__worker_main(int fd, const char *identity, unsigned generation,
                        unsigned credit, int progress_fd)
 {
     worker w = {.identity = identity, .parent = getppid(), .fd = fd,
-                .out = GLOSS__BUF_INIT, .topics = GLOSS__BUF_INIT,
+                .topics = GLOSS__BUF_INIT,
                 .stages = GLOSS__BUF_INIT, .done = GLOSS__BUF_INIT,
                 .in = GLOSS__BUF_INIT};
     int status = 1;
@@ -606,7 +621,6 @@ int gloss__worker_main(int fd, const char *identity, unsigned generation,
         status = 0;
 out:
     close(w.fd);
-    gloss__buf_free(&w.out);
     gloss__buf_free(&w.topics);
     gloss__buf_free(&w.stages);
     gloss__buf_free(&w.done);
