@@ -421,20 +421,26 @@ static void recheck_later(gloss__sup *sup)
 static gloss__worker *pick_worker(gloss__sup *sup, unsigned *room)
 {
     unsigned current = sup->generations->number;
-    int pack = busy_keep_up(sup, current);
+    int pack = busy_keep_up(sup, current), idle_left = 0;
     gloss__worker *best = NULL;
     *room = 0;
     for (gloss__worker *w = sup->workers; w; w = w->next) {
         if (w->exited || w->state != GLOSS__WORKER_READY ||
-            w->generation != current || (pack && w->jobs.n == 0))
+            w->generation != current)
             continue;
+        if (pack && w->jobs.n == 0) {
+            idle_left = 1;
+            continue;
+        }
         unsigned r = worker_room(sup, w);
         if (r > *room) {
             best = w;
             *room = r;
         }
     }
-    if (!best && pack)
+    /* Jobs wait while an idle worker could take them: only then can the
+     * busy ones' falling behind leave them waiting for nothing. */
+    if (!best && idle_left)
         recheck_later(sup);
     return best;
 }
