@@ -104,9 +104,9 @@ static const gloss__key route_keys[] = {
 };
 
 /* The daemon's keys. The ranges the type cannot express (credit from 1 to
- * 64, a deadline above 0, a hold and a spread up to an hour, endpoints that look like
- * endpoints) are checked in
- * config.c, which names the key path the same way. */
+ * 64, a deadline above 0, a hold and a spread up to an hour, endpoints
+ * that look like endpoints) are checked in config.c, which names the key
+ * path the same way. */
 static const gloss__key daemon_keys[] = {
     {"submit", GLOSS__KEY_STRING, "\"tcp://127.0.0.1:5701\"", 0,
      "Where clients submit documents and get a reply for each (a ZeroMQ "
