@@ -471,7 +471,7 @@ static int run_job(worker *w, const gloss__wire_rec *job)
         w->done.len = json_at;
         rc = gloss__doc_to_json(doc, &w->json, &w->done);
     }
-    size_t json_len = w->done.len - json_at;
+    size_t json_len = rc == 0 ? w->done.len - json_at : 0;
     gloss__buf_addc(&w->done, '\0');
     gloss__routes_topics(w->cfg, doc, st, &w->topics);
     gloss__routes_stage_report(doc, &w->stages);

@@ -341,6 +341,19 @@ static long long get_int(const json_t *table, const char *key)
     return (long long)json_integer_value(json_object_get(table, key));
 }
 
+/* Reads daemon.KEY, a time of work from 0 to an hour in seconds, into *ns.
+ * Returns 0, or -1 (said) when it is out of that range. */
+static int get_work_time(builder *b, const json_t *table, const char *key,
+                         uint64_t *ns)
+{
+    double s = json_number_value(json_object_get(table, key));
+    if (!(s >= 0 && s <= 3600))
+        return fail(b, "daemon.%s: must be from 0 to 3600 seconds, got %g",
+                    key, s);
+    *ns = (uint64_t)(s * 1e9 + 0.5);
+    return 0;
+}
+
 /* Fills cfg->daemon from the checked daemon table, and checks what the key
  * table cannot: ranges, endpoints, and limits that contradict each other. */
 static int build_daemon(builder *b, gloss__config *cfg, const json_t *t)
@@ -370,14 +383,9 @@ static int build_daemon(builder *b, gloss__config *cfg, const json_t *t)
     long long credit = get_int(t, "credit");
     if (credit < 1 || credit > 64)
         return fail(b, "daemon.credit: must be from 1 to 64, got %lld", credit);
-    double hold = json_number_value(json_object_get(t, "hold"));
-    if (!(hold >= 0 && hold <= 3600))
-        return fail(b, "daemon.hold: must be from 0 to 3600 seconds, got %g",
-                    hold);
-    double spread = json_number_value(json_object_get(t, "spread"));
-    if (!(spread >= 0 && spread <= 3600))
-        return fail(b, "daemon.spread: must be from 0 to 3600 seconds, got "
-                    "%g", spread);
+    if (get_work_time(b, t, "hold", &d->hold_ns) < 0 ||
+        get_work_time(b, t, "spread", &d->spread_ns) < 0)
+        return -1;
     double deadline = json_number_value(json_object_get(t, "deadline"));
     if (!(deadline > 0 && deadline <= 86400))
         return fail(b, "daemon.deadline: must be more than 0 and at most "
@@ -403,8 +411,6 @@ static int build_daemon(builder *b, gloss__config *cfg, const json_t *t)
 
     d->workers = (unsigned)workers;
     d->credit = (unsigned)credit;
-    d->hold_ns = (uint64_t)(hold * 1e9 + 0.5);
-    d->spread_ns = (uint64_t)(spread * 1e9 + 0.5);
     d->deadline = deadline;
     d->max_document_size = (size_t)max_doc;
     d->max_inflight_documents = (size_t)max_docs;
