@@ -702,7 +702,8 @@ static void print_stats(void *ctl)
         printf("# glossd stats: received %lld, accepted %lld, published %lld, "
                "publish_errors %lld, publish_overflows %lld, input_paused %lld, "
                "worker_deaths %lld; batches to workers %lld shared + %lld by "
-               "socket, from them %lld + %lld\n",
+               "socket, from them %lld + %lld; wake-ups to workers %lld, "
+               "from them %lld\n",
                (long long)json_integer_value(json_object_get(c, "received")),
                (long long)json_integer_value(json_object_get(c, "accepted")),
                (long long)json_integer_value(json_object_get(c, "published")),
@@ -713,7 +714,9 @@ static void print_stats(void *ctl)
                (long long)json_integer_value(json_object_get(b, "jobs_shared")),
                (long long)json_integer_value(json_object_get(b, "jobs_socket")),
                (long long)json_integer_value(json_object_get(b, "results_shared")),
-               (long long)json_integer_value(json_object_get(b, "results_socket")));
+               (long long)json_integer_value(json_object_get(b, "results_socket")),
+               (long long)json_integer_value(json_object_get(b, "wakes_to_workers")),
+               (long long)json_integer_value(json_object_get(b, "wakes_from_workers")));
     else
         printf("# glossd stats: no answer\n");
     json_decref(j);

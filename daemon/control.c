@@ -118,7 +118,7 @@ static json_t *stats_json(gloss__sup *sup)
                                (json_int_t)w->documents));
     return json_pack(
         "{s:b, s:i, s:i, s:b, s:{s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, "
-        "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I}}, "
+        "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I}}, "
         "s:{s:I, s:I, s:I}, s:o, s:o}",
         "ok", 1, "pid", (int)getpid(), "generation",
         (int)sup->generations->number, "draining", sup->draining,
@@ -145,6 +145,8 @@ static json_t *stats_json(gloss__sup *sup)
         "jobs_socket", (json_int_t)s->jobs_socket,
         "results_shared", (json_int_t)s->results_shared,
         "results_socket", (json_int_t)s->results_socket,
+        "wakes_to_workers", (json_int_t)s->wakes_to_workers,
+        "wakes_from_workers", (json_int_t)s->wakes_from_workers,
         "inflight",
         "documents", (json_int_t)sup->inflight_docs,
         "bytes", (json_int_t)sup->inflight_bytes,

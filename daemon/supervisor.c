@@ -724,6 +724,30 @@ static void on_signal(uv_signal_t *h, int signum)
     gloss__sup_drain(sup);
 }
 
+/* The idle handle exists only to make the loop poll with a zero timeout;
+ * libuv requires a callback to start it. */
+static void on_results_idle(uv_idle_t *h)
+{
+    (void)h;
+}
+
+/* Runs just before the loop blocks: from here on a worker that queues
+ * results sends a WAKE, unless results wait already, in which case the
+ * loop must not block at all (wire.h's queues). */
+static void on_results_prepare(uv_prepare_t *h)
+{
+    gloss__sup *sup = h->data;
+    if (gloss__workers_before_poll(sup))
+        uv_idle_start(&sup->results_idle, on_results_idle);
+    else
+        uv_idle_stop(&sup->results_idle);
+}
+
+static void on_results_check(uv_check_t *h)
+{
+    gloss__workers_after_poll(h->data);
+}
+
 static void on_tick(uv_timer_t *t)
 {
     gloss__sup *sup = t->data;
@@ -870,6 +894,12 @@ int gloss__sup_start(gloss__sup *sup, char *err, size_t errlen)
     uv_timer_start(&sup->tick, on_tick, TICK_MS, TICK_MS);
     uv_timer_init(sup->loop, &sup->recheck);
     sup->recheck.data = sup;
+    uv_prepare_init(sup->loop, &sup->results_prepare);
+    uv_check_init(sup->loop, &sup->results_check);
+    uv_idle_init(sup->loop, &sup->results_idle);
+    sup->results_prepare.data = sup->results_check.data = sup;
+    uv_prepare_start(&sup->results_prepare, on_results_prepare);
+    uv_check_start(&sup->results_check, on_results_check);
     sup->handles_open = 1;
 
     return gloss__workers_spawn(sup, 1, err, errlen);
@@ -894,6 +924,9 @@ void gloss__sup_maybe_finish(gloss__sup *sup)
             sup->handles_open = 0;
             uv_close((uv_handle_t *)&sup->tick, NULL);
             uv_close((uv_handle_t *)&sup->recheck, NULL);
+            uv_close((uv_handle_t *)&sup->results_prepare, NULL);
+            uv_close((uv_handle_t *)&sup->results_check, NULL);
+            uv_close((uv_handle_t *)&sup->results_idle, NULL);
             uv_close((uv_handle_t *)&sup->sig_term, NULL);
             uv_close((uv_handle_t *)&sup->sig_int, NULL);
             uv_close((uv_handle_t *)&sup->sig_hup, NULL);

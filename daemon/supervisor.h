@@ -88,6 +88,7 @@ struct gloss__worker {
     struct gloss__area *area;
     gloss__wire_progress *progress;
     uint64_t job_head;        /* where the next JOB@ block may go */
+    int queue_broken;         /* its result queue was written over */
     int exited;
     gloss__worker *next;      /* in sup->workers */
 };
@@ -122,6 +123,9 @@ typedef struct gloss__sup_stats {
     /* Batches to and from workers, through their shared rings or, when a
      * ring had no room (or there is none), through their sockets. */
     uint64_t jobs_shared, jobs_socket, results_shared, results_socket;
+    /* WAKE messages: batches queued for an asleep worker, and results
+     * queued while this loop was asleep (wire.h's queues). */
+    uint64_t wakes_to_workers, wakes_from_workers;
 } gloss__sup_stats;
 
 /* Per-stage metrics, summed from what workers report with each document
@@ -151,6 +155,12 @@ struct gloss__sup {
     /* Dispatch again once daemon.spread has passed, when jobs were left
      * waiting for busy workers (supervisor.c, pick_worker). */
     uv_timer_t recheck;
+    /* Around each poll, the results workers queue in their pages:
+     * prepare marks the loop asleep (or starts idle, which keeps the poll
+     * from blocking, when results wait already), check takes them. */
+    uv_prepare_t results_prepare;
+    uv_check_t results_check;
+    uv_idle_t results_idle;
     int handles_open;         /* the signals and tick are initialised */
 
     gloss__job_list queue;
@@ -255,6 +265,12 @@ int gloss__worker_write(gloss__worker *w, gloss__outmsg *msg);
  * message do). *mark is set to the jobs' ring_mark. Returns 0, or -1. */
 int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
                              size_t n, uint64_t *mark);
+/* The loop's turn around its poll, for the results workers queue in
+ * their pages (wire.h): before_poll marks the loop asleep for each worker
+ * and returns 1 when results are queued already (the poll must then not
+ * block); after_poll clears the marks and takes what was queued. */
+int gloss__workers_before_poll(gloss__sup *sup);
+void gloss__workers_after_poll(gloss__sup *sup);
 void gloss__workers_check_deadlines(gloss__sup *sup);
 void gloss__workers_stop_generation(gloss__sup *sup, unsigned generation);
 void gloss__workers_stop_all(gloss__sup *sup);

@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -444,6 +445,54 @@ int gloss__wire_area_rings(void *map, size_t size, gloss__wire_rings *r)
     r->job_size = job;
     r->done_size = done;
     return 1;
+}
+
+_Static_assert(sizeof(gloss__wire_progress) <= GLOSS__WIRE_RINGS_AT,
+               "the progress page and its queues fit before the rings");
+
+int gloss__wire_queue_push(gloss__wire_queue *q, const gloss__wire_ref *ref)
+{
+    uint64_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
+    uint64_t tail = atomic_load_explicit(&q->tail, memory_order_acquire);
+    if (head - tail >= GLOSS__WIRE_QUEUE)
+        return -1;
+    unsigned slot = (unsigned)(head % GLOSS__WIRE_QUEUE);
+    atomic_store_explicit(&q->ref[slot].pos, ref->pos, memory_order_relaxed);
+    atomic_store_explicit(&q->ref[slot].len, ref->len, memory_order_relaxed);
+    /* Sequentially consistent, with the exchange after it: see wire.h. */
+    atomic_store(&q->head, head + 1);
+    return atomic_exchange(&q->asleep, 0) ? 1 : 0;
+}
+
+int gloss__wire_queue_take(gloss__wire_queue *q, gloss__wire_ref *ref)
+{
+    uint64_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    uint64_t head = atomic_load_explicit(&q->head, memory_order_acquire);
+    if (head == tail)
+        return 0;
+    if (head - tail > GLOSS__WIRE_QUEUE)
+        return -1;
+    unsigned slot = (unsigned)(tail % GLOSS__WIRE_QUEUE);
+    ref->pos = atomic_load_explicit(&q->ref[slot].pos, memory_order_relaxed);
+    ref->len = atomic_load_explicit(&q->ref[slot].len, memory_order_relaxed);
+    atomic_store_explicit(&q->tail, tail + 1, memory_order_release);
+    return 1;
+}
+
+int gloss__wire_queue_sleep(gloss__wire_queue *q)
+{
+    atomic_store(&q->asleep, 1);
+    if (atomic_load(&q->head) != atomic_load_explicit(&q->tail,
+                                                      memory_order_relaxed)) {
+        atomic_store_explicit(&q->asleep, 0, memory_order_relaxed);
+        return 0;
+    }
+    return 1;
+}
+
+void gloss__wire_queue_awake(gloss__wire_queue *q)
+{
+    atomic_store_explicit(&q->asleep, 0, memory_order_relaxed);
 }
 
 int gloss__wire_is_ref(const gloss__wire_msg *m, const char *verb)

@@ -22,6 +22,8 @@
  *                                           each stage cost it, routes.h)
  *     DONE@  ring reference                 the same, its records in the done
  *                                           ring (below)
+ *     WAKE                                  results were queued (below)
+ *                                           while the supervisor was asleep
  *     FATAL  message                        the configuration failed to start;
  *                                           the worker exits after sending it
  *   supervisor -> worker
@@ -34,6 +36,8 @@
  *                                           and text
  *     JOB@   ring reference                 the same, its records in the job
  *                                           ring (below)
+ *     WAKE                                  jobs were queued (below) while
+ *                                           the worker was asleep
  *     STOP                                  finish what you hold, then exit
  *
  * Records: JOB and DONE carry their jobs in one frame, so that a batch of
@@ -78,10 +82,13 @@
  * its first GLOSS__WIRE_RINGS_AT bytes, two rings (of job_size and
  * done_size bytes), so that documents and results do not travel through
  * the kernel's socket buffers (copied in, copied out, accounted page by
- * page) but are written once where the other process reads them. The
- * message then carries only
- * a reference, one 16-byte frame: the block's position and length, u64
- * each. The job ring is the supervisor's to write: a JOB@'s block is free
+ * page) but are written once where the other process reads them. A
+ * block's reference, its position and length (u64 each), goes in the
+ * page's queue for that ring (gloss__wire_queue, below), which costs no
+ * system call while its reader is awake, and a WAKE goes over the socket
+ * only when the reader said it was asleep. When the queue is full, the
+ * reference travels in a JOB@ or DONE@ message instead, as one 16-byte
+ * frame. The job ring is the supervisor's to write: a JOB@'s block is free
  * again once the worker has answered every job in it, which the
  * supervisor sees from its DONEs. The done ring is the worker's to write:
  * the supervisor publishes results from where they lie there, and stores
@@ -89,9 +96,9 @@
  * has released the messages made on it (daemon/area.h). A batch that
  * does not fit in its ring now (the ring is full, or the batch is larger
  * than the ring) travels inline as JOB or DONE instead, so no side ever
- * waits for room. The messages themselves still wake the reader and keep
- * the order of everything said, so the rings need no other signalling. An
- * area the size of the page alone has no rings (job_size and done_size
+ * waits for room. Each side takes everything queued before it handles a
+ * message, so queued blocks keep their place in the order of everything
+ * said. An area the size of the page alone has no rings (job_size and done_size
  * 0).
  *
  * Sending the configuration's source (not its path) means every worker of
@@ -145,6 +152,31 @@ void gloss__wire_field_put_len(char *dst, size_t len);
 int gloss__wire_rec_next(const char **p, const char *end, size_t nfields,
                          gloss__wire_rec *r);
 
+/*
+ * A queue of block references in the shared page, one way: the writer of
+ * a ring pushes the reference of each block it wrote, and the reader takes
+ * them in order, so that while the reader is awake a block costs no system
+ * call on either side. A reader about to block in poll() says so first
+ * (asleep), then looks at the queue once more; a writer that pushes reads
+ * and clears asleep after the push, and sends a WAKE message only when it
+ * was set. Both steps are sequentially consistent, so of the two one
+ * always sees the other: either the reader finds the block, or the writer
+ * finds it asleep and wakes it. A full queue, or a reader that cannot be
+ * trusted to keep it, is never waited for: the reference travels as a
+ * JOB@ or DONE@ message instead, and a reader takes everything queued
+ * before it handles any message, so the order of what was said holds.
+ */
+#define GLOSS__WIRE_QUEUE 64
+typedef struct gloss__wire_queue {
+    _Atomic uint64_t head;   /* references pushed: the writer's */
+    _Atomic uint64_t tail;   /* references taken: the reader's */
+    _Atomic uint32_t asleep; /* the reader waits for a WAKE */
+    uint32_t pad_;
+    struct {
+        _Atomic uint64_t pos, len;
+    } ref[GLOSS__WIRE_QUEUE];
+} gloss__wire_queue;
+
 /* The progress page a worker shares with the supervisor: the job it is
  * running (0 for none) and since when (gloss__now_ns, CLOCK_MONOTONIC,
  * which both processes read alike). The worker stores started_ns, then job
@@ -161,6 +193,9 @@ typedef struct gloss__wire_progress {
      * over everything before it. Stored with release order once the
      * supervisor is done with a DONE@'s records, loaded with acquire. */
     _Atomic uint64_t done_tail;
+    /* The references of the blocks of each ring (above): jobs from the
+     * supervisor, results from the worker. */
+    gloss__wire_queue jobs, done;
 } gloss__wire_progress;
 
 /* Where the rings begin in the shared area: the job ring here, the done
@@ -210,6 +245,21 @@ typedef struct gloss__wire_ref {
     uint64_t pos, len;
 } gloss__wire_ref;
 
+
+/*
+ * The queue's steps (above). push returns 1 when the reader was asleep and
+ * must be sent a WAKE, 0 when it will find the reference by itself, and -1
+ * when the queue is full (nothing was pushed). take returns 1 with *ref, 0
+ * when the queue is empty, or -1 when its counters cannot be right (the
+ * other process wrote over them): the reader then stops using it. sleep
+ * returns 1 when the queue is empty and the reader, marked asleep, may
+ * block; 0 when something is queued (it is not marked). awake clears the
+ * mark once the reader is back from its wait.
+ */
+int gloss__wire_queue_push(gloss__wire_queue *q, const gloss__wire_ref *ref);
+int gloss__wire_queue_take(gloss__wire_queue *q, gloss__wire_ref *ref);
+int gloss__wire_queue_sleep(gloss__wire_queue *q);
+void gloss__wire_queue_awake(gloss__wire_queue *q);
 
 /* A received multipart message: frames point into zmq messages held
  * by the struct. */

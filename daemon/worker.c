@@ -13,12 +13,15 @@
  * jobs queued for the worker, which lets the next batch wait while the
  * current one runs instead of costing a round trip. When the area shared
  * with the supervisor has rings (wire.h), a batch's records lie in the job
- * ring and the message (JOB@) only says where; the worker reads them
- * there, and writes its answers into the done ring with a DONE@ saying
- * where, or inline as a DONE when the ring has no room for them now.
+ * ring and the page's job queue says where; the worker reads them there,
+ * and writes its answers into the done ring, saying where in the result
+ * queue, or inline as a DONE when the ring has no room for them now. The
+ * worker runs whatever is queued before it waits on the socket, and says
+ * it is asleep in the job queue first, so that the supervisor knows to
+ * send a WAKE: while jobs keep coming, they cost no system call.
  *
  * A plain socket, not ZeroMQ: a worker talks to one peer only, and a
- * stream needs no I/O thread in either process, so a batch costs one
+ * stream needs no I/O thread in either process, so a batch costs at most one
  * write and one wake-up each way instead of a hand-over between four
  * threads.
  *
@@ -174,10 +177,24 @@ static int wait_socket(worker *w, short events)
  * with the same system call instead of one read for each head and body. */
 #define READ_AHEAD 65536
 
+/* The supervisor's job queue in the shared page (wire.h), or NULL when
+ * there are no rings. */
+static gloss__wire_queue *job_queue(const worker *w)
+{
+    return w->rings.job_size ? &w->progress->jobs : NULL;
+}
+
+/* What fill() and next_message() return when jobs wait in the queue
+ * (only when asked to look: jobs_ok). */
+#define QUEUED 2
+
 /* Reads until w->in holds at least need bytes, taking with them whatever
- * else the socket has, up to READ_AHEAD bytes more. Returns 1, 0 when the
- * supervisor closed the connection, or -1 (the reason was said). */
-static int fill(worker *w, size_t need)
+ * else the socket has, up to READ_AHEAD bytes more. Before it waits for
+ * the socket, it says it is asleep in the job queue, if jobs_ok, and
+ * returns QUEUED instead of waiting when jobs are there. Returns 1, 0 when
+ * the supervisor closed the connection, QUEUED, or -1 (the reason was
+ * said). */
+static int fill(worker *w, size_t need, int jobs_ok)
 {
     if (w->in.len >= need)
         return 1;
@@ -206,7 +223,13 @@ static int fill(worker *w, size_t need)
             say(w, "cannot receive: %s", strerror(errno));
             return -1;
         }
-        if (wait_socket(w, POLLIN) < 0)
+        gloss__wire_queue *q = jobs_ok ? job_queue(w) : NULL;
+        if (q && !gloss__wire_queue_sleep(q))
+            return QUEUED;
+        int rc = wait_socket(w, POLLIN);
+        if (q)
+            gloss__wire_queue_awake(q);
+        if (rc < 0)
             return -1;
     }
     w->in.data[w->in.len] = '\0';
@@ -223,9 +246,10 @@ static void take(worker *w, size_t n)
 
 /* Waits for the next message from the supervisor. Returns 0 with *m, whose
  * frames stay valid until the next call (they lie in w->in, which is
- * reused so that a large batch does not cost fresh pages every time), or
- * -1 when the worker must end (the reason was said). */
-static int next_message(worker *w, gloss__wire_msg *m)
+ * reused so that a large batch does not cost fresh pages every time),
+ * QUEUED when jobs wait in the queue instead (only if jobs_ok), or -1
+ * when the worker must end (the reason was said). */
+static int next_message(worker *w, gloss__wire_msg *m, int jobs_ok)
 {
     /* The message returned last is done with now. */
     if (w->in_used) {
@@ -234,16 +258,18 @@ static int next_message(worker *w, gloss__wire_msg *m)
     }
     for (;;) {
         uint64_t body;
-        if (fill(w, GLOSS__WIRE_HEAD) <= 0)
-            return -1;
+        int rc = fill(w, GLOSS__WIRE_HEAD, jobs_ok);
+        if (rc != 1)
+            return rc == QUEUED ? QUEUED : -1;
         if (gloss__wire_body(w->in.data, &body) < 0) {
             say(w, "the supervisor sent a message too large to be one of "
                    "the protocol");
             return -1;
         }
         size_t size = GLOSS__WIRE_HEAD + (size_t)body;
-        if (fill(w, size) <= 0)
-            return -1;
+        rc = fill(w, size, jobs_ok);
+        if (rc != 1)
+            return rc == QUEUED ? QUEUED : -1;
         size_t used;
         if (gloss__wire_unpack(w->in.data, size, m, &used) == 1) {
             w->in_used = size;
@@ -391,8 +417,8 @@ static gloss_doc *make_doc(const gloss__wire_rec *r, int *failed)
 }
 
 /* Copies the DONE records gathered so far into the done ring and says
- * where with a DONE@. Returns 0, 1 when they do not fit there now (nothing
- * was sent), or -1. */
+ * where: in the result queue, or with a DONE@. Returns 0, 1 when they do
+ * not fit in the ring now (nothing was sent), or -1. */
 static int flush_done_ring(worker *w)
 {
     uint64_t tail = atomic_load_explicit(&w->progress->done_tail,
@@ -404,9 +430,20 @@ static int flush_done_ring(worker *w)
     memcpy(w->rings.done + pos % w->rings.done_size, w->done.data,
            w->done.len);
     gloss__wire_ref ref = {pos, w->done.len};
+    w->done_head = pos + w->done.len;
+    /* Queued, the reference costs nothing while the supervisor is awake;
+     * it is woken when it is asleep, and told in a DONE@ when the queue is
+     * full (wire.h). */
+    int queued = gloss__wire_queue_push(&w->progress->done, &ref);
+    if (queued == 0)
+        return 0;
+    if (queued > 0) {
+        const void *wake[1] = {"WAKE"};
+        size_t wake_len[1] = {4};
+        return send_msg(w, 1, wake, wake_len);
+    }
     const void *data[2] = {"DONE@", &ref};
     size_t len[2] = {5, sizeof ref};
-    w->done_head = pos + w->done.len;
     return send_msg(w, 2, data, len);
 }
 
@@ -492,9 +529,27 @@ static int run_job(worker *w, const gloss__wire_rec *job)
     return 0;
 }
 
+/* Runs the job records in [p, end) and answers them. Returns 0, 1 when
+ * the bytes are not all well-formed records (the jobs before were run),
+ * or -1 when the worker cannot go on (out of memory, or the supervisor is
+ * gone). */
+static int run_records(worker *w, const char *p, const char *end)
+{
+    gloss__wire_rec job;
+    int rc;
+    while ((rc = gloss__wire_rec_next(&p, end, 4, &job)) == 1) {
+        if (run_job(w, &job) < 0)
+            return -1;
+        if (!w->progress && flush_done(w) < 0)
+            return -1;
+    }
+    if (flush_done(w) < 0)
+        return -1;
+    return rc < 0 ? 1 : 0;
+}
+
 /* Runs the jobs of a JOB message (records in its frame) or a JOB@ (in the
- * job ring) and answers them. Returns 0, or -1 when the worker cannot go
- * on (out of memory, or the supervisor is gone). */
+ * job ring). Returns 0, or -1 when the worker cannot go on. */
 static int run_jobs(worker *w, const gloss__wire_msg *m)
 {
     const char *p = m->frame[1], *end = p + m->len[1];
@@ -507,17 +562,37 @@ static int run_jobs(worker *w, const gloss__wire_msg *m)
         }
         end = p + ref.len;
     }
-    gloss__wire_rec job;
-    int rc;
-    while ((rc = gloss__wire_rec_next(&p, end, 4, &job)) == 1) {
-        if (run_job(w, &job) < 0)
-            return -1;
-        if (!w->progress && flush_done(w) < 0)
-            return -1;
-    }
-    if (rc < 0)
+    int rc = run_records(w, p, end);
+    if (rc > 0)
         ignore_message(w, m, "its jobs are not well-formed records");
-    return flush_done(w);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Runs every batch queued in the job queue (wire.h). Returns 0, or -1
+ * when the worker cannot go on (the reason was said). */
+static int run_queued(worker *w)
+{
+    gloss__wire_queue *q = job_queue(w);
+    gloss__wire_ref ref;
+    int rc;
+    while (q && (rc = gloss__wire_queue_take(q, &ref)) != 0) {
+        if (rc < 0) {
+            say(w, "the job queue's counters are wrong; stopping");
+            return -1;
+        }
+        const char *p = gloss__wire_ring_at(w->rings.job, w->rings.job_size,
+                                            ref.pos, ref.len);
+        if (!p) {
+            say(w, "ignored queued jobs outside the job ring");
+            continue;
+        }
+        rc = run_records(w, p, p + ref.len);
+        if (rc < 0)
+            return -1;
+        if (rc > 0)
+            say(w, "ignored queued jobs that are not well-formed records");
+    }
+    return 0;
 }
 
 enum { STOPPED = 1 };
@@ -528,7 +603,7 @@ static int await_config(worker *w)
 {
     for (;;) {
         gloss__wire_msg m;
-        if (next_message(w, &m) < 0)
+        if (next_message(w, &m, 0) < 0)
             return -1;
         int rc = -2;
         if (gloss__wire_is(&m, 0, "CONFIG") && m.nframes == 4)
@@ -543,21 +618,30 @@ static int await_config(worker *w)
     }
 }
 
-/* Serves jobs until STOP (returns 0) or a failure (returns -1). */
+/* Serves jobs until STOP (returns 0) or a failure (returns -1). Queued
+ * batches are run before any message is handled, since the supervisor
+ * queued them before it sent the message (wire.h). */
 static int serve(worker *w)
 {
     for (;;) {
-        gloss__wire_msg m;
-        if (next_message(w, &m) < 0)
+        if (run_queued(w) < 0)
             return -1;
+        gloss__wire_msg m;
+        int got = next_message(w, &m, 1);
+        if (got < 0)
+            return -1;
+        if (got == QUEUED)
+            continue;
         int rc = 1;
-        if ((gloss__wire_is(&m, 0, "JOB") && m.nframes == 2) ||
-            gloss__wire_is_ref(&m, "JOB@"))
+        if (run_queued(w) < 0)
+            rc = -1;
+        else if ((gloss__wire_is(&m, 0, "JOB") && m.nframes == 2) ||
+                 gloss__wire_is_ref(&m, "JOB@"))
             rc = run_jobs(w, &m) < 0 ? -1 : 1;
         else if (gloss__wire_is(&m, 0, "STOP") && m.nframes == 1)
             rc = 0;
-        else
-            ignore_message(w, &m, "expected JOB or STOP");
+        else if (!(gloss__wire_is(&m, 0, "WAKE") && m.nframes == 1))
+            ignore_message(w, &m, "expected JOB, WAKE or STOP");
         gloss__wire_msg_close(&m);
         if (rc <= 0)
             return rc;

@@ -242,6 +242,8 @@ static void add_own(jobs_msg *m, char **p, const void *data, size_t n)
     m->bufs[m->nbufs - 1].len += n;
 }
 
+static int write_words(gloss__worker *w, size_t n, const char *const *words);
+
 /* The job ring is free before the mark of the oldest job w holds: the
  * worker has answered every job sent before that one's batch. */
 static uint64_t job_tail(const gloss__worker *w)
@@ -266,11 +268,22 @@ static int write_jobs_ring(gloss__worker *w, const gloss__wire_rec *recs,
     for (size_t i = 0; i < n; i++)
         p += gloss__wire_rec_put(p, &recs[i]);
     gloss__wire_ref ref = {pos, frame};
-    const void *data[2] = {"JOB@", &ref};
-    size_t len[2] = {4, sizeof ref};
-    gloss__outmsg *m = gloss__outmsg_new(2, data, len, NULL);
-    if (!m || gloss__worker_write(w, m) < 0)
-        return -1;
+    /* Queued, the reference costs nothing while the worker is busy; it
+     * is woken when it is asleep, and told in a JOB@ when the queue is
+     * full (wire.h). */
+    int queued = gloss__wire_queue_push(&a->progress->jobs, &ref);
+    if (queued == 1) {
+        static const char *const wake[1] = {"WAKE"};
+        if (write_words(w, 1, wake) < 0)
+            return -1;
+        w->sup->stats.wakes_to_workers++;
+    } else if (queued < 0) {
+        const void *data[2] = {"JOB@", &ref};
+        size_t len[2] = {4, sizeof ref};
+        gloss__outmsg *m = gloss__outmsg_new(2, data, len, NULL);
+        if (!m || gloss__worker_write(w, m) < 0)
+            return -1;
+    }
     w->job_head = pos + frame;
     *mark = pos;
     w->sup->stats.jobs_shared++;
@@ -417,6 +430,7 @@ static void requeue(gloss__sup *sup, gloss__job *job)
 }
 
 static void read_rest(gloss__worker *w);
+static int take_done_queue(gloss__sup *sup, gloss__worker *w);
 
 static void on_worker_exit(uv_process_t *proc, int64_t status, int signum)
 {
@@ -424,6 +438,9 @@ static void on_worker_exit(uv_process_t *proc, int64_t status, int signum)
     gloss__sup *sup = w->sup;
     w->exited = 1;
     read_rest(w);
+    /* Results queued after its last message are results all the same:
+     * their jobs must not be retried. */
+    take_done_queue(sup, w);
     int asked = w->state == GLOSS__WORKER_STOPPING && w->jobs.n == 0;
     if (!asked && !w->deadline_job) {
         sup->stats.worker_deaths++;
@@ -796,37 +813,77 @@ static void on_done(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg *m)
         gloss__area_give_back(w->area);
 }
 
-/* A DONE@: the records lie in w's done ring, and results are published
- * from there. The worker may write over them once they are taken and
- * those messages are released (area.h). */
-static void on_done_ring(gloss__sup *sup, gloss__worker *w,
-                         const gloss__wire_msg *m)
+/* A block of w's done ring, told in a DONE@ or queued: results are
+ * published from there. The worker may write over them once they are
+ * taken and those messages are released (area.h). */
+static void on_done_block(gloss__sup *sup, gloss__worker *w,
+                          const gloss__wire_ref *ref)
 {
-    gloss__wire_ref ref;
     gloss__area *a = w->area;
-    const char *p = a ? gloss__wire_ref_block(m, a->rings.done,
-                                              a->rings.done_size, &ref)
-                      : NULL;
+    const char *p = gloss__wire_ring_at(a->rings.done, a->rings.done_size,
+                                        ref->pos, ref->len);
     if (!p) {
-        fprintf(stderr, "glossd: worker %s sent a malformed DONE@\n",
-                w->identity);
+        fprintf(stderr, "glossd: worker %s told of results outside its done "
+                        "ring\n", w->identity);
         return;
     }
-    const char *end = p + ref.len;
-    rec_home home = {.block = gloss__area_block_begin(a, ref.pos + ref.len)};
+    const char *end = p + ref->len;
+    rec_home home = {.block = gloss__area_block_begin(a, ref->pos + ref->len)};
     sup->stats.results_shared++;
     int rc = take_records(sup, w, p, end, &home);
     if (rc < 0)
-        fprintf(stderr, "glossd: worker %s sent a malformed DONE@\n",
+        fprintf(stderr, "glossd: worker %s sent malformed results\n",
                 w->identity);
     gloss__area_block_done(home.block);
     gloss__area_give_back(a);
 }
 
+static void on_done_ring(gloss__sup *sup, gloss__worker *w,
+                         const gloss__wire_msg *m)
+{
+    gloss__wire_ref ref;
+    if (!w->area || !gloss__wire_ref_block(m, w->area->rings.done,
+                                           w->area->rings.done_size, &ref)) {
+        fprintf(stderr, "glossd: worker %s sent a malformed DONE@\n",
+                w->identity);
+        return;
+    }
+    on_done_block(sup, w, &ref);
+}
+
+/* Takes the results w queued in its page (wire.h). They come before any
+ * message w sent after queueing them, so this runs before each message is
+ * handled, as well as once per turn of the loop. Returns how many blocks
+ * it took, or -1 when the queue's counters cannot be right: the worker is
+ * then killed, as for a stream that cannot be trusted. */
+static int take_done_queue(gloss__sup *sup, gloss__worker *w)
+{
+    if (!w->area || !w->area->rings.done_size || w->queue_broken)
+        return 0;
+    int n = 0, rc;
+    gloss__wire_ref ref;
+    while ((rc = gloss__wire_queue_take(&w->progress->done, &ref)) == 1) {
+        on_done_block(sup, w, &ref);
+        n++;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "glossd: worker %s wrote over its result queue; "
+                        "stopping it\n", w->identity);
+        w->queue_broken = 1;
+        if (!w->exited)
+            uv_process_kill(&w->proc, SIGKILL);
+        return -1;
+    }
+    return n;
+}
+
 /* One message from a worker (verb first). */
 static void on_message(gloss__sup *sup, gloss__worker *w, const gloss__wire_msg *m)
 {
-    if (gloss__wire_is(m, 0, "HELLO")) {
+    take_done_queue(sup, w);
+    if (gloss__wire_is(m, 0, "WAKE")) {
+        sup->stats.wakes_from_workers++;
+    } else if (gloss__wire_is(m, 0, "HELLO")) {
         if (!w->exited)
             on_hello(sup, w);
     } else if (gloss__wire_is(m, 0, "READY")) {
@@ -1026,4 +1083,31 @@ void gloss__workers_stop_all(gloss__sup *sup)
     for (gloss__worker *w = sup->workers; w; w = w->next)
         if (!w->exited && w->state != GLOSS__WORKER_STOPPING)
             send_stop(w);
+}
+
+int gloss__workers_before_poll(gloss__sup *sup)
+{
+    int queued = 0;
+    for (gloss__worker *w = sup->workers; w; w = w->next)
+        if (!w->exited && !w->queue_broken && w->area &&
+            w->area->rings.done_size &&
+            !gloss__wire_queue_sleep(&w->progress->done))
+            queued = 1;
+    return queued;
+}
+
+void gloss__workers_after_poll(gloss__sup *sup)
+{
+    int took = 0;
+    for (gloss__worker *w = sup->workers; w; w = w->next) {
+        if (w->exited || !w->area || !w->area->rings.done_size)
+            continue;
+        gloss__wire_queue_awake(&w->progress->done);
+        if (take_done_queue(sup, w) > 0)
+            took = 1;
+    }
+    if (took) {
+        gloss__sup_dispatch(sup);
+        gloss__sup_maybe_finish(sup);
+    }
 }

@@ -542,7 +542,7 @@ static void test_serving(void)
     like(log, "?? with 1 frame", "a binary verb is logged printably");
     like(log, "more than 8 frames", "a message with too many frames is logged");
     like(log, "STOP with 2 frames", "a STOP with extra frames is logged");
-    like(log, "CONFIG with 4 frames (expected JOB or STOP)",
+    like(log, "CONFIG with 4 frames (expected JOB, WAKE or STOP)",
          "a second CONFIG is logged");
     if (log && tap_failed_)
         diag("worker stderr:\n%s", log);
@@ -605,10 +605,14 @@ typedef struct area {
     uint64_t done_end;        /* the end of the last DONE@ block taken */
 } area;
 
-/* Puts the job (number, id, text) in the job ring and sends a JOB@ for it.
+/* How ring_job tells the worker of a job: as glossd does (queued, with a
+ * WAKE when the worker is asleep), queued without a WAKE, or in a JOB@. */
+enum { TELL_QUEUE, TELL_QUEUE_SILENTLY, TELL_MESSAGE };
+
+/* Puts the job (number, id, text) in the job ring and tells the worker.
  * Every job sent before has been answered, so the whole ring is free. */
 static int ring_job(sup *s, area *a, const char *wid, uint64_t job,
-                    const char *id, const char *text)
+                    const char *id, const char *text, int tell)
 {
     gloss__wire_rec r = {.job = job, .nfields = 4};
     r.field[0] = id;
@@ -625,32 +629,64 @@ static int ring_job(sup *s, area *a, const char *wid, uint64_t job,
         return -1;
     gloss__wire_rec_put(a->job_ring + pos % RING, &r);
     a->job_head = pos + len;
+    if (tell != TELL_MESSAGE) {
+        gloss__wire_ref ref = {pos, len};
+        int queued = gloss__wire_queue_push(&a->page->jobs, &ref);
+        if (queued < 0)
+            return -1;
+        if (queued == 0 || tell == TELL_QUEUE_SILENTLY)
+            return 0;
+        const char *wake[1] = {"WAKE"};
+        return sup_send(s, wid, 1, wake, NULL);
+    }
     uint64_t ref[2] = {pos, len};
     const char *f[2] = {"JOB@", (const char *)ref};
     size_t l[2] = {4, sizeof ref};
     return sup_send(s, wid, 2, f, l);
 }
 
-/* Receives the answer to one job: a DONE@ (its record read from the done
- * ring) or an inline DONE. Sets *inline_done to which it was, and returns
- * the document's id (free it), or NULL. */
+/* Receives the answer to one job as glossd does: from the result queue,
+ * waiting for the worker's WAKE when it is empty, or from a DONE@ (its
+ * record read from the done ring) or an inline DONE. Sets *inline_done to
+ * whether it was inline, and returns the document's id (free it), or
+ * NULL. */
 static char *ring_answer(sup *s, area *a, const char *wid, uint64_t job,
                          int *inline_done)
 {
-    gloss__wire_msg m;
-    if (sup_recv(s, wid, &m) < 0)
-        return NULL;
+    gloss__wire_msg m = {0};
+    uint64_t ref[2];
+    int queued = 0;
+    *inline_done = 0;
+    if (!gloss__wire_queue_sleep(&a->page->done)) {
+        queued = 1;
+    } else {
+        if (sup_recv(s, wid, &m) < 0)
+            return NULL;
+        gloss__wire_queue_awake(&a->page->done);
+        *inline_done = gloss__wire_is(&m, 0, "DONE") && m.nframes == 2;
+        queued = gloss__wire_is(&m, 0, "WAKE") && m.nframes == 1;
+    }
+    if (queued) {
+        gloss__wire_ref r;
+        if (!ok(gloss__wire_queue_take(&a->page->done, &r) == 1,
+                "the result of job %llu is queued",
+                (unsigned long long)job)) {
+            sup_msg_close(&m);
+            return NULL;
+        }
+        ref[0] = r.pos;
+        ref[1] = r.len;
+    }
     const char *p = NULL, *end = NULL;
-    *inline_done = gloss__wire_is(&m, 0, "DONE") && m.nframes == 2;
     if (*inline_done) {
         p = m.frame[1];
         end = p + m.len[1];
-    } else if (gloss__wire_is(&m, 0, "DONE@") && m.nframes == 2 &&
-               m.len[1] == 16) {
-        uint64_t ref[2];
-        memcpy(ref, m.frame[1], sizeof ref);
+    } else if (queued || (gloss__wire_is(&m, 0, "DONE@") && m.nframes == 2 &&
+                          m.len[1] == 16)) {
+        if (!queued)
+            memcpy(ref, m.frame[1], sizeof ref);
         p = gloss__wire_ring_at(a->done_ring, RING, ref[0], ref[1]);
-        ok(p != NULL, "DONE@ for job %llu refers to bytes inside the done ring",
+        ok(p != NULL, "job %llu's results lie inside the done ring",
            (unsigned long long)job);
         ok(ref[0] >= a->done_end &&
                (ref[0] == a->done_end || ref[0] % RING == 0),
@@ -720,7 +756,9 @@ static void test_rings(void)
         char id[16];
         snprintf(id, sizeof id, "r%llu", (unsigned long long)job);
         int in_line = 0;
-        ring_job(&s, &a, wid, job, id, text);
+        /* The third is told in a JOB@, as when the job queue is full. */
+        ring_job(&s, &a, wid, job, id, text,
+                 job == 3 ? TELL_MESSAGE : TELL_QUEUE);
         char *got = ring_answer(&s, &a, wid, job, &in_line);
         is_str(got, id, "job %llu is answered with its document",
                (unsigned long long)job);
@@ -729,13 +767,22 @@ static void test_rings(void)
         inline_seen += in_line;
     }
     ok(via_ring >= 2, "results go through the done ring while it has room");
+    /* With nothing to do, the worker waits for the socket, and says so in
+     * the job queue first: a job queued then comes with a WAKE. */
+    int asleep = 0;
+    for (int i = 0; i < SAFETY_MS && !asleep; i++) {
+        asleep = atomic_load(&a.page->jobs.asleep) != 0;
+        if (!asleep)
+            usleep(1000);
+    }
+    ok(asleep, "an idle worker says it is asleep in the job queue");
     ok(inline_seen >= 1, "with the done ring full, results come inline");
 
     /* Once the supervisor lets go of the ring, results use it again, in
      * its next turn when the block would run past its end. */
     atomic_store(&a.page->done_tail, a.done_end);
     int in_line = 1;
-    ring_job(&s, &a, wid, job, "again", text);
+    ring_job(&s, &a, wid, job, "again", text, TELL_QUEUE);
     char *got = ring_answer(&s, &a, wid, job, &in_line);
     is_str(got, "again", "after done_tail moves, the job is answered");
     ok(!in_line, "through the done ring");
@@ -751,19 +798,28 @@ static void test_rings(void)
     l[1] = 3;
     sup_send(&s, wid, 2, f, l);
     atomic_store(&a.page->done_tail, a.done_end);
-    ring_job(&s, &a, wid, job, "after", "short");
+    ring_job(&s, &a, wid, job, "after", "short", TELL_QUEUE);
     got = ring_answer(&s, &a, wid, job, &in_line);
     is_str(got, "after", "after bad references, the next job is answered");
     free(got);
+    job++;
 
+    /* A job queued just before STOP, with no WAKE: the worker, woken by
+     * the STOP, runs what was queued before it first. */
+    atomic_store(&a.page->done_tail, a.done_end);
+    ring_job(&s, &a, wid, job, "last", "short", TELL_QUEUE_SILENTLY);
     const char *stop[1] = {"STOP"};
     sup_send(&s, wid, 1, stop, NULL);
+    got = ring_answer(&s, &a, wid, job, &in_line);
+    is_str(got, "last", "a job queued before STOP is answered before the "
+                        "worker stops");
+    free(got);
     pthread_join(r.thread, NULL);
     char *log = release_stderr(log_path);
     is_int(r.status, 0, "STOP: the worker returns 0");
     ok(log && strstr(log, "outside the job ring"),
        "the reference outside the job ring is named");
-    ok(log && strstr(log, "expected JOB or STOP"),
+    ok(log && strstr(log, "expected JOB, WAKE or STOP"),
        "the reference of the wrong size is ignored");
     free(log);
     munmap(map, size);
