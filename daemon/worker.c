@@ -401,6 +401,9 @@ static gloss_doc *make_doc(const gloss__wire_rec *r, int *failed)
 {
     *failed = 0;
     const char *id = r->field[0], *source = r->field[1], *meta = r->field[2];
+    /* "{}", what the supervisor sends for a document without meta, is what
+     * a new document has already: it is not parsed. */
+    int has_meta = r->len[2] && !(r->len[2] == 2 && memcmp(meta, "{}", 2) == 0);
     gloss_doc *doc = gloss_doc_new(id, source, r->field[3], r->len[3]);
     if (!doc) {
         const char *why = errno == EFBIG ? "document larger than 4 GiB"
@@ -409,7 +412,7 @@ static gloss_doc *make_doc(const gloss__wire_rec *r, int *failed)
             gloss_doc_add_error(doc, "worker", "%s", why);
             *failed = 1;
         }
-    } else if (r->len[2] && gloss_doc_meta_set_json(doc, NULL, meta) < 0) {
+    } else if (has_meta && gloss_doc_meta_set_json(doc, NULL, meta) < 0) {
         gloss_doc_add_error(doc, "worker", "meta is not a JSON object");
         *failed = 1;
     }
