@@ -8,7 +8,7 @@
  * thread sends each message from there and releases it when it is done,
  * possibly after the worker has died. So the area is counted: the worker
  * (gloss__worker) holds one reference and every message published from it
- * one more, and the mapping goes when the last is dropped. Each DONE@
+ * one more, and the mapping goes when the last is dropped. Each result
  * block is counted too, from when the supervisor starts reading it until
  * its last message is released; done_tail moves past a block, and the
  * blocks before it, only then, on the loop's thread
@@ -23,7 +23,7 @@
 
 #include "wire.h"
 
-/* DONE@ blocks tracked at once; more are merged into the newest one. */
+/* Result blocks tracked at once; more are merged into the newest one. */
 #define GLOSS__AREA_BLOCKS 64
 
 typedef struct gloss__area gloss__area;
@@ -40,7 +40,7 @@ struct gloss__area {
     size_t size;
     gloss__wire_progress *progress; /* at the start of map */
     gloss__wire_rings rings;        /* empty without rings */
-    /* The DONE@ blocks not yet given back, oldest first (the loop's
+    /* The result blocks not yet given back, oldest first (the loop's
      * thread only, but for each block's refs). */
     gloss__area_block blocks[GLOSS__AREA_BLOCKS];
     unsigned first, n;
@@ -58,7 +58,7 @@ gloss__area *gloss__area_new(const char *run_dir, int *fd);
 /* Drops a reference; the last one unmaps and frees the area. */
 void gloss__area_release(gloss__area *a);
 
-/* The block of a DONE@ the supervisor is about to read, ending at end,
+/* The result block the supervisor is about to read, ending at end,
  * with one reference for the reader: drop it with gloss__area_block_done
  * once the block's records are taken. */
 gloss__area_block *gloss__area_block_begin(gloss__area *a, uint64_t end);

@@ -87,7 +87,7 @@ struct gloss__worker {
      * NULL. */
     struct gloss__area *area;
     gloss__wire_progress *progress;
-    uint64_t job_head;        /* where the next JOB@ block may go */
+    uint64_t job_head;        /* where the next job block may go */
     int queue_broken;         /* its result queue was written over */
     int exited;
     gloss__worker *next;      /* in sup->workers */
@@ -257,10 +257,10 @@ gloss__outmsg *gloss__outmsg_new(size_t n, const void *const *data,
                                  const size_t *len, char **last);
 /* Sends (and takes) msg. Returns 0, or -1 when the worker's stream is gone. */
 int gloss__worker_write(gloss__worker *w, gloss__outmsg *msg);
-/* Sends the n job records as one JOB@ message, the records copied into w's
- * job ring, when they fit there now; otherwise as one JOB message, in
- * which fields of 4 KiB or more are written from where they lie, not
- * copied: each must stay where it is until the worker answers the job or
+/* Sends the n job records as one block of w's job ring (told of in its
+ * queue, or in a JOB@: wire.h), when they fit there now; otherwise as one
+ * JOB message, in which fields of 4 KiB or more are written from where
+ * they lie, not copied: each must stay where it is until the worker answers the job or
  * its exit has been handled (a job's admitted document and its payload
  * message do). *mark is set to the jobs' ring_mark. Returns 0, or -1. */
 int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,

@@ -88,18 +88,18 @@
  * system call while its reader is awake, and a WAKE goes over the socket
  * only when the reader said it was asleep. When the queue is full, the
  * reference travels in a JOB@ or DONE@ message instead, as one 16-byte
- * frame. The job ring is the supervisor's to write: a JOB@'s block is free
+ * frame. The job ring is the supervisor's to write: a job block is free
  * again once the worker has answered every job in it, which the
  * supervisor sees from its DONEs. The done ring is the worker's to write:
  * the supervisor publishes results from where they lie there, and stores
- * done_tail past a DONE@'s block once its records are taken and ZeroMQ
+ * done_tail past a result block once its records are taken and ZeroMQ
  * has released the messages made on it (daemon/area.h). A batch that
  * does not fit in its ring now (the ring is full, or the batch is larger
  * than the ring) travels inline as JOB or DONE instead, so no side ever
  * waits for room. Each side takes everything queued before it handles a
  * message, so queued blocks keep their place in the order of everything
- * said. An area the size of the page alone has no rings (job_size and done_size
- * 0).
+ * said. An area the size of the page alone has no rings (job_size and
+ * done_size 0).
  *
  * Sending the configuration's source (not its path) means every worker of
  * one generation runs exactly what the supervisor checked, even if the file
@@ -161,10 +161,10 @@ int gloss__wire_rec_next(const char **p, const char *end, size_t nfields,
  * and clears asleep after the push, and sends a WAKE message only when it
  * was set. Both steps are sequentially consistent, so of the two one
  * always sees the other: either the reader finds the block, or the writer
- * finds it asleep and wakes it. A full queue, or a reader that cannot be
- * trusted to keep it, is never waited for: the reference travels as a
- * JOB@ or DONE@ message instead, and a reader takes everything queued
- * before it handles any message, so the order of what was said holds.
+ * finds it asleep and wakes it. A full queue is never waited for: the
+ * reference travels as a JOB@ or DONE@ message instead, and a reader
+ * takes everything queued before it handles any message, so the order of
+ * what was said holds.
  */
 #define GLOSS__WIRE_QUEUE 64
 typedef struct gloss__wire_queue {

@@ -89,7 +89,7 @@ typedef struct worker {
     gloss__wire_progress *progress; /* shared with the supervisor, or NULL */
     size_t shared_size;      /* of the mapping progress begins */
     gloss__wire_rings rings; /* after the page (wire.h), or empty */
-    uint64_t done_head;      /* where the next DONE@ block may go */
+    uint64_t done_head;      /* where the next result block may go */
 } worker;
 
 __attribute__((format(printf, 2, 3)))

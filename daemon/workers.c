@@ -251,8 +251,8 @@ static uint64_t job_tail(const gloss__worker *w)
     return w->jobs.head ? w->jobs.head->ring_mark : w->job_head;
 }
 
-/* Writes the records into w's job ring and sends a JOB@ for them. Returns
- * 0, 1 when they do not fit in the ring now (nothing was sent), or -1. */
+/* Writes the records into w's job ring and tells w where. Returns 0, 1
+ * when they do not fit in the ring now (nothing was sent), or -1. */
 static int write_jobs_ring(gloss__worker *w, const gloss__wire_rec *recs,
                            size_t n, uint64_t *mark)
 {
@@ -726,8 +726,8 @@ static void add_stage_report(gloss__sup *sup, const char *p, size_t len)
     }
 }
 
-/* Takes one finished job of a DONE or a DONE@, whose record lies where
- * home says. Returns 0, or -1 when the record is not one of w's jobs. */
+/* Takes one finished job of a DONE or a result block, whose record lies
+ * where home says. Returns 0, or -1 when the record is not one of w's jobs. */
 static int done_one(gloss__sup *sup, gloss__worker *w, const gloss__wire_rec *r,
                     const rec_home *home)
 {
