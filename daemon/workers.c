@@ -851,6 +851,15 @@ static void on_done_ring(gloss__sup *sup, gloss__worker *w,
     on_done_block(sup, w, &ref);
 }
 
+/* w's result queue in its page (wire.h), or NULL when it has no rings or
+ * wrote over the queue. */
+static gloss__wire_queue *done_queue(const gloss__worker *w)
+{
+    return w->area && w->area->rings.done_size && !w->queue_broken
+               ? &w->progress->done
+               : NULL;
+}
+
 /* Takes the results w queued in its page (wire.h). They come before any
  * message w sent after queueing them, so this runs before each message is
  * handled, as well as once per turn of the loop. Returns how many blocks
@@ -858,11 +867,12 @@ static void on_done_ring(gloss__sup *sup, gloss__worker *w,
  * then killed, as for a stream that cannot be trusted. */
 static int take_done_queue(gloss__sup *sup, gloss__worker *w)
 {
-    if (!w->area || !w->area->rings.done_size || w->queue_broken)
+    gloss__wire_queue *q = done_queue(w);
+    if (!q)
         return 0;
     int n = 0, rc;
     gloss__wire_ref ref;
-    while ((rc = gloss__wire_queue_take(&w->progress->done, &ref)) == 1) {
+    while ((rc = gloss__wire_queue_take(q, &ref)) == 1) {
         on_done_block(sup, w, &ref);
         n++;
     }
@@ -1088,11 +1098,11 @@ void gloss__workers_stop_all(gloss__sup *sup)
 int gloss__workers_before_poll(gloss__sup *sup)
 {
     int queued = 0;
-    for (gloss__worker *w = sup->workers; w; w = w->next)
-        if (!w->exited && !w->queue_broken && w->area &&
-            w->area->rings.done_size &&
-            !gloss__wire_queue_sleep(&w->progress->done))
+    for (gloss__worker *w = sup->workers; w; w = w->next) {
+        gloss__wire_queue *q = w->exited ? NULL : done_queue(w);
+        if (q && !gloss__wire_queue_sleep(q))
             queued = 1;
+    }
     return queued;
 }
 
@@ -1100,9 +1110,10 @@ void gloss__workers_after_poll(gloss__sup *sup)
 {
     int took = 0;
     for (gloss__worker *w = sup->workers; w; w = w->next) {
-        if (w->exited || !w->area || !w->area->rings.done_size)
+        gloss__wire_queue *q = w->exited ? NULL : done_queue(w);
+        if (!q)
             continue;
-        gloss__wire_queue_awake(&w->progress->done);
+        gloss__wire_queue_awake(q);
         if (take_done_queue(sup, w) > 0)
             took = 1;
     }
