@@ -36,7 +36,8 @@
  * ZeroMQ thread), the target's main thread, its other threads (ZeroMQ's
  * I/O thread) and glossd's workers. With every process sharing the
  * machine's cores, the throughput ratio follows the ratio of these
- * totals, and the parts say where glossd's extra cost lies.
+ * totals (printed beside glossd's), and the parts say where glossd's
+ * extra cost lies.
  *
  * Every round must receive every document it sent; a round that does not
  * is reported as FAILED and does not count. Every wait has a timeout, both
@@ -327,6 +328,12 @@ static uint64_t main_thread_cpu_ns(pid_t pid)
         ns = 0;
     fclose(f);
     return ns;
+}
+
+/* All the CPU time u counts, in nanoseconds. */
+static uint64_t cpu_total(const cpu_use *u)
+{
+    return u->bench + u->main + u->others + u->workers;
 }
 
 /* The summed CPU time of pid's child processes (glossd's workers, which
@@ -867,14 +874,21 @@ int main(int argc, char **argv)
                 continue;
             }
             printf("%-8s %-8s %8.2f %8.2f %8.2f %8.2f", SIZES[s].label,
-                   targets[t].name,
-                   (double)(u->bench + u->main + u->others + u->workers) / per,
+                   targets[t].name, (double)cpu_total(u) / per,
                    (double)u->bench / per, (double)u->main / per,
                    (double)u->others / per);
             if (t == 1)
                 printf(" %8.2f", (double)u->workers / per);
             else
                 printf(" %8s", "-");
+            /* The throughput ratio the two would have if both kept the
+             * cores equally busy: steadier than the rounds' rates, which
+             * the machine's noise moves. The relay leaves the cores idle
+             * more often (it has fewer threads to run), so the measured
+             * ratio is usually a little above it. */
+            if (t == 1 && cpu[s][0].ok && cpu_total(u))
+                printf("  (relay/glossd: %.2f)",
+                       (double)cpu_total(&cpu[s][0]) / (double)cpu_total(u));
             printf("\n");
         }
 
