@@ -161,7 +161,8 @@ struct gloss__sup {
     uv_prepare_t results_prepare;
     uv_check_t results_check;
     uv_idle_t results_idle;
-    int handles_open;         /* the signals and tick are initialised */
+    int handles_open;         /* the signals, timers and results handles are
+                               * initialised */
 
     gloss__job_list queue;
     gloss__idset inflight_ids; /* client-given ids of the jobs in flight */
@@ -260,9 +261,10 @@ int gloss__worker_write(gloss__worker *w, gloss__outmsg *msg);
 /* Sends the n job records as one block of w's job ring (told of in its
  * queue, or in a JOB@: wire.h), when they fit there now; otherwise as one
  * JOB message, in which fields of 4 KiB or more are written from where
- * they lie, not copied: each must stay where it is until the worker answers the job or
- * its exit has been handled (a job's admitted document and its payload
- * message do). *mark is set to the jobs' ring_mark. Returns 0, or -1. */
+ * they lie, not copied: each must stay where it is until the worker
+ * answers the job or its exit has been handled (a job's admitted document
+ * and its payload message do). *mark is set to the jobs' ring_mark.
+ * Returns 0, or -1. */
 int gloss__worker_write_jobs(gloss__worker *w, const gloss__wire_rec *recs,
                              size_t n, uint64_t *mark);
 /* The loop's turn around its poll, for the results workers queue in

@@ -343,19 +343,22 @@ void gloss__wire_field_put_len(char *dst, size_t len)
     memcpy(dst, &n, GLOSS__WIRE_FIELD_HEAD);
 }
 
+size_t gloss__wire_field_put(char *dst, const void *data, size_t len)
+{
+    gloss__wire_field_put_len(dst, len);
+    if (len)
+        memcpy(dst + GLOSS__WIRE_FIELD_HEAD, data, len);
+    dst[GLOSS__WIRE_FIELD_HEAD + len] = '\0';
+    return GLOSS__WIRE_FIELD_HEAD + len + 1;
+}
+
 size_t gloss__wire_rec_put(char *dst, const gloss__wire_rec *r)
 {
     char *p = dst;
     gloss__wire_rec_put_head(p, r->job, r->status, r->nfields);
     p += GLOSS__WIRE_REC_HEAD;
-    for (size_t i = 0; i < r->nfields; i++) {
-        gloss__wire_field_put_len(p, r->len[i]);
-        p += GLOSS__WIRE_FIELD_HEAD;
-        if (r->len[i])
-            memcpy(p, r->field[i], r->len[i]);
-        p += r->len[i];
-        *p++ = '\0';
-    }
+    for (size_t i = 0; i < r->nfields; i++)
+        p += gloss__wire_field_put(p, r->field[i], r->len[i]);
     return (size_t)(p - dst);
 }
 

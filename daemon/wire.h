@@ -143,6 +143,9 @@ size_t gloss__wire_rec_put(char *dst, const gloss__wire_rec *r);
 void gloss__wire_rec_put_head(char *dst, uint64_t job, uint32_t status,
                               size_t nfields);
 void gloss__wire_field_put_len(char *dst, size_t len);
+/* Writes a whole field (its length, its len bytes and a NUL) at dst and
+ * returns how many bytes that took: GLOSS__WIRE_FIELD_HEAD + len + 1. */
+size_t gloss__wire_field_put(char *dst, const void *data, size_t len);
 
 /*
  * Reads the record at *p (before end), which must have nfields fields.

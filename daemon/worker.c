@@ -480,11 +480,10 @@ static void set_progress(worker *w, uint64_t job)
  * bytes and a NUL. */
 static void add_field(gloss__buf *b, const gloss__buf *field)
 {
-    char len[GLOSS__WIRE_FIELD_HEAD];
-    gloss__wire_field_put_len(len, field->len);
-    gloss__buf_add(b, len, sizeof len);
-    gloss__buf_add(b, field->data, field->len);
-    gloss__buf_addc(b, '\0');
+    if (gloss__buf_reserve(b, GLOSS__WIRE_FIELD_HEAD + field->len + 1) < 0)
+        return;
+    b->len += gloss__wire_field_put(b->data + b->len, field->data, field->len);
+    b->data[b->len] = '\0';
 }
 
 /* Runs one job and adds its DONE record to w->done. The document's JSON,
